@@ -1,0 +1,103 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tinhso/tinhso/internal/store"
+	"github.com/tinhso/tinhso/internal/store/storetest"
+)
+
+func TestMigrateIsIdempotentAndConcurrent(t *testing.T) {
+	for engine, u := range storetest.URLs(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			ctx := context.Background()
+			// Two "nodes" start together on the same database.
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i := range errs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					db, err := store.Open(ctx, u)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					defer db.Close()
+					_, errs[i] = db.Migrate(ctx)
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					t.Fatalf("concurrent migrate: %v", err)
+				}
+			}
+			db := storetest.Open(t, u)
+			if n, err := db.Migrate(ctx); err != nil || n != 0 {
+				t.Fatalf("second migrate applied %d, err %v; want 0, nil", n, err)
+			}
+			if err := db.CheckVersion(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestNewerSchemaIsRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.Write.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'future', $2)`, store.LatestVersion()+5, store.Now()); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.Migrate(ctx)
+		var newer *store.ErrNewerSchema
+		if !errors.As(err, &newer) || !strings.Contains(err.Error(), "upgrade tinhso") {
+			t.Fatalf("Migrate on a newer database: got %v", err)
+		}
+		if err := db.CheckVersion(ctx); !errors.As(err, &newer) {
+			t.Fatalf("CheckVersion on a newer database: got %v", err)
+		}
+	})
+}
+
+func TestTxRollsBackOnError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.Exec(`INSERT INTO org_units (code, valid_from, created_at) VALUES ('X', '2020-01-01', $1)`, store.Now()); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Tx error = %v", err)
+		}
+		var n int
+		db.Read.QueryRow(`SELECT COUNT(*) FROM org_units`).Scan(&n)
+		if n != 0 {
+			t.Fatalf("rolled-back insert left %d rows", n)
+		}
+	})
+}
+
+func TestBadURLs(t *testing.T) {
+	ctx := context.Background()
+	for _, u := range []string{"mysql://x", "sqlite:", "postgres://nobody:secret@127.0.0.1:1/none?connect_timeout=2"} {
+		db, err := store.Open(ctx, u)
+		if err == nil {
+			db.Close()
+			t.Errorf("Open(%q) succeeded", u)
+			continue
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Errorf("Open(%q) error leaks the password: %v", u, err)
+		}
+	}
+}
