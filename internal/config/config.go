@@ -1,0 +1,131 @@
+// Package config holds tinhso's configuration in one struct, filled from
+// flags and TINHSO_* environment variables (a flag wins over a variable).
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// Config is every setting of a tinhso node.
+type Config struct {
+	Addr      string // listen address, host:port
+	Database  string // sqlite:PATH or postgres://…
+	BaseURL   string // public base URL, for links and cookie security
+	LogLevel  string // debug, info, warn, error
+	LogFormat string // text or json
+	TLSCert   string // PEM certificate file; with TLSKey, serve HTTPS
+	TLSKey    string
+}
+
+// Default is the configuration of a node started with no settings.
+func Default() Config {
+	return Config{
+		Addr:      "127.0.0.1:8080",
+		Database:  "sqlite:./data/tinhso.db",
+		LogLevel:  "info",
+		LogFormat: "text",
+	}
+}
+
+// setting binds one field to a flag and an environment variable.
+type setting struct {
+	flag, env, usage string
+	field            *string
+}
+
+func (c *Config) settings(which ...string) []setting {
+	all := []setting{
+		{"addr", "TINHSO_ADDR", "listen address (host:port)", &c.Addr},
+		{"db", "TINHSO_DATABASE_URL", "database URL: sqlite:PATH or postgres://user:pass@host/db", &c.Database},
+		{"base-url", "TINHSO_BASE_URL", "public base URL, e.g. https://tinhso.gialai.gov.vn", &c.BaseURL},
+		{"log-level", "TINHSO_LOG_LEVEL", "log level: debug, info, warn, error", &c.LogLevel},
+		{"log-format", "TINHSO_LOG_FORMAT", "log format: text or json", &c.LogFormat},
+		{"tls-cert", "TINHSO_TLS_CERT", "TLS certificate file (PEM); serves HTTPS with -tls-key", &c.TLSCert},
+		{"tls-key", "TINHSO_TLS_KEY", "TLS private key file (PEM)", &c.TLSKey},
+	}
+	if len(which) == 0 {
+		return all
+	}
+	var out []setting
+	for _, s := range all {
+		for _, w := range which {
+			if s.flag == w {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// Bind registers flags for the named settings (all when none is named) on
+// fs, with defaults taken from the environment.
+func (c *Config) Bind(fs *flag.FlagSet, which ...string) {
+	for _, s := range c.settings(which...) {
+		def := *s.field
+		if v, ok := os.LookupEnv(s.env); ok {
+			def = v
+		}
+		fs.StringVar(s.field, s.flag, def, fmt.Sprintf("%s (env %s)", s.usage, s.env))
+	}
+}
+
+// Validate checks every field and reports every mistake, one line each.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr %q: want host:port", c.Addr))
+	}
+	if !strings.HasPrefix(c.Database, "sqlite:") && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		errs = append(errs, fmt.Errorf("db %q: want sqlite:PATH or postgres://…", c.Database))
+	}
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("base-url %q: want http(s)://host", c.BaseURL))
+		}
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls-cert and tls-key go together"))
+	}
+	for _, f := range []string{c.TLSCert, c.TLSKey} {
+		if f != "" {
+			if _, err := os.Stat(f); err != nil {
+				errs = append(errs, fmt.Errorf("TLS file: %v", err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// TLS reports whether the node serves HTTPS itself.
+func (c Config) TLS() bool { return c.TLSCert != "" }
+
+// SecureCookies reports whether cookies must carry Secure: under TLS, or
+// behind a proxy whose public URL is https.
+func (c Config) SecureCookies() bool {
+	return c.TLS() || strings.HasPrefix(c.BaseURL, "https://")
+}
+
+// Logger builds the slog logger the settings describe.
+func (c Config) Logger() *slog.Logger {
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

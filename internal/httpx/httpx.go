@@ -1,0 +1,185 @@
+// Package httpx holds the HTTP plumbing shared by every domain: JSON in and
+// out, RFC 9457 problem details, pagination, and the API route registry that
+// the OpenAPI document is generated from.
+package httpx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/locale"
+)
+
+// JSON writes v with the given status.
+func JSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// ProblemField is one entry of a problem's "errors" member.
+type ProblemField struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Problem is an RFC 9457 problem details body, with tinhso's stable "code"
+// and the invalid fields.
+type Problem struct {
+	Type     string         `json:"type"`
+	Title    string         `json:"title"`
+	Status   int            `json:"status"`
+	Detail   string         `json:"detail,omitempty"`
+	Instance string         `json:"instance,omitempty"`
+	Code     string         `json:"code"`
+	Errors   []ProblemField `json:"errors,omitempty"`
+}
+
+// ProblemFor maps any error to a localised problem. Errors that are not
+// *errs.Error are internal: logged, and answered without details.
+func ProblemFor(r *http.Request, err error) Problem {
+	lang := locale.FromRequest(r)
+	e, ok := errs.As(err)
+	if !ok {
+		slog.ErrorContext(r.Context(), "internal error", "err", err, "method", r.Method, "path", r.URL.Path)
+		e = &errs.Error{Status: 500, Code: "internal", Key: "error.internal"}
+	}
+	p := Problem{
+		Type:     "urn:tinhso:problem:" + e.Code,
+		Title:    locale.T(lang, e.Key, e.Args...),
+		Status:   e.Status,
+		Instance: r.URL.Path,
+		Code:     e.Code,
+	}
+	for _, f := range e.Fields {
+		p.Errors = append(p.Errors, ProblemField{Field: f.Name, Code: f.Code, Message: FieldMessage(lang, f)})
+	}
+	if len(p.Errors) > 0 {
+		msgs := make([]string, len(p.Errors))
+		for i, f := range p.Errors {
+			msgs[i] = f.Message
+		}
+		p.Detail = strings.Join(msgs, "; ")
+	}
+	return p
+}
+
+// FieldMessage is the localised message of one invalid field, naming it by
+// its label when the catalogue has one ("Mã đơn vị: bắt buộc nhập").
+func FieldMessage(lang locale.Lang, f errs.Field) string {
+	label := f.Name
+	if k := "field." + f.Name; locale.Has(lang, k) {
+		label = locale.T(lang, k)
+	}
+	return label + ": " + locale.T(lang, "invalid."+f.Code, f.Args...)
+}
+
+// Error writes err as application/problem+json.
+func Error(w http.ResponseWriter, r *http.Request, err error) {
+	p := ProblemFor(r, err)
+	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
+	w.WriteHeader(p.Status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(p)
+}
+
+// MaxBody bounds a JSON request body (16 MiB covers any plan import).
+const MaxBody = 16 << 20
+
+// Decode reads a JSON body into v, rejecting unknown members and trailing
+// data so that a typo is an error rather than a silently ignored field.
+func Decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return errs.Invalid(errs.Field{Name: "body", Code: "content_type"})
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &typeErr):
+			return errs.Invalid(errs.Field{Name: typeErr.Field, Code: "type"})
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return errs.Invalid(errs.Field{Name: name, Code: "unknown"})
+		case errors.Is(err, io.EOF):
+			return errs.Invalid(errs.Field{Name: "body", Code: "required"})
+		default:
+			return errs.Invalid(errs.Field{Name: "body", Code: "json", Args: []any{err.Error()}})
+		}
+	}
+	if dec.More() {
+		return errs.Invalid(errs.Field{Name: "body", Code: "json", Args: []any{"trailing data"}})
+	}
+	return nil
+}
+
+// Page is the pagination of a list request: ?limit=&offset=.
+type Page struct{ Limit, Offset int }
+
+// PageOf reads limit and offset, with def as the default limit.
+func PageOf(r *http.Request, def, max int) (Page, error) {
+	p := Page{Limit: def}
+	var v errs.Validator
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		v.Check(err == nil && n >= 1 && n <= max, "limit", "range", 1, max)
+		p.Limit = n
+	}
+	if s := r.URL.Query().Get("offset"); s != "" {
+		n, err := strconv.Atoi(s)
+		v.Check(err == nil && n >= 0, "offset", "range", 0, "∞")
+		p.Offset = n
+	}
+	return p, v.Err()
+}
+
+// List writes a page of items as a JSON array, with the total in
+// X-Total-Count and a Link header to the next page, as GitHub's API does, so
+// a client that wants everything reads the array and follows "next".
+func List[T any](w http.ResponseWriter, r *http.Request, items []T, total int, p Page) {
+	if items == nil {
+		items = []T{}
+	}
+	w.Header().Set("X-Total-Count", strconv.Itoa(total))
+	if next := p.Offset + len(items); next < total {
+		u := *r.URL
+		q := u.Query()
+		q.Set("offset", strconv.Itoa(next))
+		q.Set("limit", strconv.Itoa(p.Limit))
+		u.RawQuery = q.Encode()
+		w.Header().Set("Link", fmt.Sprintf(`<%s>; rel="next"`, (&url.URL{Path: u.Path, RawQuery: u.RawQuery}).String()))
+	}
+	JSON(w, http.StatusOK, items)
+}
+
+// Slice cuts one page out of a full list.
+func Slice[T any](all []T, p Page) []T {
+	if p.Offset >= len(all) {
+		return nil
+	}
+	end := min(p.Offset+p.Limit, len(all))
+	return all[p.Offset:end]
+}
+
+// ClientIP is the address a request came from (the proxy's address when
+// behind one: trusting X-Forwarded-For would let a client dodge throttling).
+func ClientIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}

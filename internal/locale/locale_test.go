@@ -1,0 +1,86 @@
+package locale_test
+
+import (
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tinhso/tinhso/internal/locale"
+)
+
+func TestCataloguesAgree(t *testing.T) {
+	vi, en := locale.Keys(locale.VI), locale.Keys(locale.EN)
+	for _, k := range vi {
+		if !locale.Has(locale.EN, k) {
+			t.Errorf("key %q is in vi.json but not en.json", k)
+		}
+	}
+	for _, k := range en {
+		if !locale.Has(locale.VI, k) {
+			t.Errorf("key %q is in en.json but not vi.json", k)
+		}
+	}
+	if len(vi) < 20 {
+		t.Fatalf("vi catalogue has only %d keys", len(vi))
+	}
+}
+
+func TestFold(t *testing.T) {
+	cases := map[string]string{
+		"Lai Châu":               "lai chau",
+		"Đak Đoa":                "dak doa",
+		"  Sở Thông tin  và Truyền thông ": "so thong tin va truyen thong",
+		"KBang":                  "kbang",
+	}
+	for in, want := range cases {
+		if got := locale.Fold(in); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNumberAndDate(t *testing.T) {
+	if got := locale.Number(locale.VI, 1234567.5, 2); got != "1.234.567,5" {
+		t.Errorf("vi number = %q", got)
+	}
+	if got := locale.Number(locale.EN, -1234.0, 2); got != "-1,234" {
+		t.Errorf("en number = %q", got)
+	}
+	d := time.Date(2022, 6, 22, 3, 0, 0, 0, time.UTC)
+	if got := locale.Date(locale.VI, d); got != "22/06/2022" {
+		t.Errorf("vi date = %q", got)
+	}
+	if got := locale.ISODate(locale.EN, "2025-07-01"); got != "1 Jul 2025" {
+		t.Errorf("en ISO date = %q", got)
+	}
+}
+
+func TestVietnameseSort(t *testing.T) {
+	names := []string{"Đức Cơ", "Ia Pa", "Chư Sê", "Đak Đoa", "An Khê", "Ayun Pa", "Đak Pơ", "Chư Păh", "Dak Lak"}
+	c := locale.Collator()
+	c.SortStrings(names)
+	want := []string{"An Khê", "Ayun Pa", "Chư Păh", "Chư Sê", "Dak Lak", "Đak Đoa", "Đak Pơ", "Đức Cơ", "Ia Pa"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("sorted %v\nwant   %v", names, want)
+	}
+}
+
+func TestFromRequest(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	if locale.FromRequest(r) != locale.VI {
+		t.Error("default is not Vietnamese")
+	}
+	r.Header.Set("Accept-Language", "en-US,en;q=0.9")
+	if locale.FromRequest(r) != locale.EN {
+		t.Error("Accept-Language en ignored")
+	}
+	r.Header.Set("Cookie", "lang=vi")
+	if locale.FromRequest(r) != locale.VI {
+		t.Error("lang cookie ignored")
+	}
+	if !strings.Contains(locale.T(locale.VI, "app.name"), "tỉnh số") {
+		t.Errorf("app.name = %q", locale.T(locale.VI, "app.name"))
+	}
+}

@@ -1,0 +1,5 @@
+package org
+
+import "slices"
+
+func slicesSortFunc[T any](s []T, cmp func(a, b T) int) { slices.SortStableFunc(s, cmp) }
