@@ -29,6 +29,9 @@ func (e *Error) Error() string {
 	s := e.Code
 	for _, f := range e.Fields {
 		s += fmt.Sprintf("; %s: %s", f.Name, f.Code)
+		if len(f.Args) > 0 {
+			s += fmt.Sprintf(" %v", f.Args)
+		}
 	}
 	return s
 }

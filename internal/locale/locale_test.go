@@ -29,10 +29,10 @@ func TestCataloguesAgree(t *testing.T) {
 
 func TestFold(t *testing.T) {
 	cases := map[string]string{
-		"Lai Châu":               "lai chau",
-		"Đak Đoa":                "dak doa",
+		"Lai Châu": "lai chau",
+		"Đak Đoa":  "dak doa",
 		"  Sở Thông tin  và Truyền thông ": "so thong tin va truyen thong",
-		"KBang":                  "kbang",
+		"KBang": "kbang",
 	}
 	for in, want := range cases {
 		if got := locale.Fold(in); got != want {

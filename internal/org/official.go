@@ -92,7 +92,9 @@ func (s *Store) Officials(ctx context.Context, f OfficialFilter) ([]Official, er
 		}
 	}
 	col := locale.Collator()
-	slices.SortStableFunc(visible, func(a, b Official) int { return col.CompareString(lastWordsFirst(a.FullName), lastWordsFirst(b.FullName)) })
+	slices.SortStableFunc(visible, func(a, b Official) int {
+		return col.CompareString(lastWordsFirst(a.FullName), lastWordsFirst(b.FullName))
+	})
 	return visible, nil
 }
 
@@ -221,8 +223,10 @@ func (s *Store) validateOfficial(ctx context.Context, q store.Querier, in *Offic
 	}
 	if in.UnitID == 0 {
 		v.Add("unitId", "required")
-	} else if _, err := s.unitWhere(ctx, q, "u.id = $2", in.UnitID, Today()); err != nil {
-		v.Add("unitId", "inactive_unit", Today())
+	} else if _, err := s.unitWhere(ctx, q, "u.id = $2", in.UnitID, ""); err != nil {
+		// Officials of units that have ended stay possible: they answer for
+		// the records of the seed era (a district's reporter of 2022).
+		v.Add("unitId", "not_found")
 	}
 	for i := range in.Roles {
 		g := &in.Roles[i]
@@ -230,8 +234,8 @@ func (s *Store) validateOfficial(ctx context.Context, q store.Querier, in *Offic
 		v.Check(slices.Contains(Roles, g.Role), field+".role", "one_of", strings.Join(Roles, ", "))
 		if g.ScopeID == 0 {
 			g.ScopeID = in.UnitID
-		} else if _, err := s.unitWhere(ctx, q, "u.id = $2", g.ScopeID, Today()); err != nil {
-			v.Add(field+".scopeId", "inactive_unit", Today())
+		} else if _, err := s.unitWhere(ctx, q, "u.id = $2", g.ScopeID, ""); err != nil {
+			v.Add(field+".scopeId", "not_found")
 		}
 	}
 }

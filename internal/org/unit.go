@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -194,7 +195,9 @@ func (s *Store) unitWhere(ctx context.Context, q store.Querier, where string, ke
 }
 
 // Within reports whether unit lies in the subtree of scope (itself
-// included), on the unit's last day if it has ended, else today.
+// included): on the unit's last day if it has ended, else today. A scope
+// also covers what its predecessors covered, so the new Gia Lai's officials
+// keep authority over the old Gia Lai's and Bình Định's units and records.
 func (s *Store) Within(ctx context.Context, unit, scope int64) (bool, error) {
 	if unit == scope {
 		return true, nil
@@ -206,11 +209,11 @@ func (s *Store) Within(ctx context.Context, unit, scope int64) (bool, error) {
 	} else if err != nil {
 		return false, err
 	}
-	if today := Today(); date == "" || date > today {
+	today := Today()
+	if date == "" || date > today {
 		date = today
 	}
-	var one int
-	err = s.db.Read.QueryRowContext(ctx, `
+	rows, err := s.db.Read.QueryContext(ctx, `
 		WITH RECURSIVE up(id, depth) AS (
 			SELECT CAST($1 AS BIGINT), 0
 			UNION ALL
@@ -218,11 +221,36 @@ func (s *Store) Within(ctx context.Context, unit, scope int64) (bool, error) {
 			JOIN org_unit_versions v ON v.unit_id = up.id AND v.valid_from <= $2 AND (v.valid_to IS NULL OR v.valid_to >= $2)
 			WHERE v.parent_id IS NOT NULL AND up.depth < 32
 		)
-		SELECT 1 FROM up WHERE id = $3 LIMIT 1`, unit, date, scope).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		SELECT id FROM up ORDER BY depth`, unit, date)
+	if err != nil {
+		return false, err
 	}
-	return err == nil, err
+	var ancestors []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return false, err
+		}
+		ancestors = append(ancestors, id)
+	}
+	rows.Close()
+	if slices.Contains(ancestors, scope) {
+		return true, nil
+	}
+	if date == today {
+		return false, nil // a living unit's ancestors are all alive
+	}
+	for _, a := range ancestors {
+		succ, err := s.Successors(ctx, s.db.Read, a, today)
+		if err != nil {
+			return false, err
+		}
+		if slices.Contains(succ, scope) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // Path lists the ancestors of a unit as of asOf, root first, the unit last.
@@ -283,14 +311,17 @@ func (s *Store) validate(ctx context.Context, q store.Querier, in UnitInput, pre
 }
 
 // parentFits reports whether a unit of level child may sit under parent:
-// departments and districts under a province, communes under a district
-// (before 2025) or directly under a province (since), provinces under the
-// nation.
+// departments and districts under a province (and bodies under a department,
+// such as the service centre under the People's Committee office), communes
+// under a district (before 2025) or directly under a province (since),
+// provinces under the nation.
 func parentFits(parent, child string) bool {
 	switch child {
 	case "province":
 		return parent == "nation"
-	case "department", "district":
+	case "department":
+		return parent == "province" || parent == "department"
+	case "district":
 		return parent == "province"
 	case "commune":
 		return parent == "district" || parent == "province"
@@ -407,4 +438,17 @@ func TreeOrder(units []Unit) []Unit {
 	}
 	walk(roots)
 	return out
+}
+
+// ImportUnit adds a unit inside a caller's transaction, validated as
+// CreateUnit does but without a "create" event: for loading a registry
+// whose history is replayed by its events.
+func (s *Store) ImportUnit(ctx context.Context, tx *sql.Tx, in UnitInput) (int64, error) {
+	in.normalise()
+	var v errs.Validator
+	s.validate(ctx, tx, in, "", &v)
+	if err := v.Err(); err != nil {
+		return 0, err
+	}
+	return s.insertUnit(ctx, tx, in)
 }

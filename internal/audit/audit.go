@@ -1,0 +1,135 @@
+// Package audit keeps the trail of security events: logins and their
+// failures, password, token and role changes, account changes and
+// reorganisations. Admins read it; login throttling counts from it.
+package audit
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/store"
+)
+
+// Kinds of event.
+const (
+	Login          = "login"
+	Logout         = "logout"
+	PasswordChange = "password.change"
+	PasswordReset  = "password.reset"
+	TokenCreate    = "token.create"
+	TokenRevoke    = "token.revoke"
+	OfficialCreate = "official.create"
+	OfficialUpdate = "official.update"
+	RoleChange     = "role.change"
+	AccountDisable = "account.disable"
+	AccountEnable  = "account.enable"
+	UnitCreate     = "unit.create"
+	UnitUpdate     = "unit.update"
+	Reorganisation = "unit.reorganise"
+	AccessDenied   = "access.denied"
+)
+
+// Event is one line of the trail.
+type Event struct {
+	ID      int64     `json:"id"`
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`
+	Success bool      `json:"success"`
+	ActorID int64     `json:"actorId,omitempty"`
+	Actor   string    `json:"actor"`
+	IP      string    `json:"ip"`
+	Subject string    `json:"subject" doc:"what the event is about: a username, a unit code, a token name"`
+	Detail  string    `json:"detail"`
+}
+
+// Record writes e; with a transaction, the event commits or rolls back with
+// the change it describes.
+func Record(ctx context.Context, q store.Querier, e Event) error {
+	if e.At.IsZero() {
+		e.At = store.Now()
+	}
+	var actor any
+	if e.ActorID != 0 {
+		actor = e.ActorID
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO audit_events (at, kind, success, actor_id, actor, ip, subject, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		e.At, e.Kind, e.Success, actor, e.Actor, e.IP, e.Subject, e.Detail)
+	return err
+}
+
+type actorKey struct{}
+
+type actor struct {
+	id   int64
+	name string
+}
+
+// WithActor records in ctx who acts, for From; auth sets it with the
+// principal.
+func WithActor(ctx context.Context, id int64, name string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor{id, name})
+}
+
+// From fills actor and address from a request.
+func From(r *http.Request, kind, subject, detail string, success bool) Event {
+	e := Event{Kind: kind, Subject: subject, Detail: detail, Success: success, IP: httpx.ClientIP(r)}
+	if a, ok := r.Context().Value(actorKey{}).(actor); ok {
+		e.ActorID, e.Actor = a.id, a.name
+	}
+	return e
+}
+
+// Filter narrows the trail.
+type Filter struct {
+	Kind    string
+	Subject string
+	Limit   int
+	Offset  int
+}
+
+// List reads the trail, newest first, with the total count.
+func List(ctx context.Context, db *store.DB, f Filter) ([]Event, int, error) {
+	where, args := " WHERE 1=1", []any{}
+	if f.Kind != "" {
+		args = append(args, f.Kind)
+		where += fmt.Sprintf(" AND kind = $%d", len(args))
+	}
+	if f.Subject != "" {
+		args = append(args, f.Subject)
+		where += fmt.Sprintf(" AND (subject = $%d OR actor = $%d)", len(args), len(args))
+	}
+	var total int
+	if err := db.Read.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_events"+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	args = append(args, f.Limit, f.Offset)
+	rows, err := db.Read.QueryContext(ctx, `SELECT id, at, kind, success, COALESCE(actor_id, 0), actor, ip, subject, detail FROM audit_events`+where+
+		fmt.Sprintf(" ORDER BY at DESC, id DESC LIMIT $%d OFFSET $%d", len(args)-1, len(args)), args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.ID, &e.At, &e.Kind, &e.Success, &e.ActorID, &e.Actor, &e.IP, &e.Subject, &e.Detail); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, e)
+	}
+	return out, total, rows.Err()
+}
+
+// Failures counts failed events of kind since t, for a subject or an address.
+func Failures(ctx context.Context, db *store.DB, kind, column, value string, since time.Time) (int, error) {
+	if column != "subject" && column != "ip" {
+		return 0, fmt.Errorf("audit: cannot count by %q", column)
+	}
+	var n int
+	err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events WHERE kind = $1 AND success = $2 AND detail <> 'throttled' AND `+column+` = $3 AND at > $4`,
+		kind, false, value, since).Scan(&n)
+	return n, err
+}

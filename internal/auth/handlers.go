@@ -1,0 +1,268 @@
+package auth
+
+import (
+	"database/sql"
+	"embed"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tinhso/tinhso/internal/audit"
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/locale"
+	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/web"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+var (
+	loginPage   = web.NewPage(templates, "templates/login.html")
+	accountPage = web.NewPage(templates, "templates/account.html")
+)
+
+// RequirePage sends anonymous visitors of a page to the login form.
+func RequirePage(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if org.PrincipalFrom(r.Context()) == nil {
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// Me is the signed-in official as the API shows them.
+type Me struct {
+	org.Official
+}
+
+// Routes registers the login pages, the account page and the token API.
+func (s *Service) Routes(mux *http.ServeMux, api *httpx.API) {
+	forbiddenCSRF = func(w http.ResponseWriter, r *http.Request) {
+		web.Error(w, r, &errs.Error{Status: 403, Code: "csrf", Key: "error.csrf"})
+	}
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		if org.PrincipalFrom(r.Context()) != nil {
+			http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+			return
+		}
+		loginPage.Render(w, r, map[string]string{"Next": safeNext(r.URL.Query().Get("next"))})
+	})
+	mux.HandleFunc("POST /login", s.loginSubmit)
+	mux.HandleFunc("POST /logout", RequirePage(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.Logout(r); err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		s.ClearCookie(w)
+		web.Redirect(w, r, "/login")
+	}))
+	mux.HandleFunc("GET /account", RequirePage(s.accountShow))
+	mux.HandleFunc("POST /account/password", RequirePage(s.passwordSubmit))
+	mux.HandleFunc("POST /account/tokens", RequirePage(s.tokenCreateSubmit))
+	mux.HandleFunc("POST /account/tokens/{id}/revoke", RequirePage(s.tokenRevokeSubmit))
+
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/me", Tag: "account", Summary: "The signed-in official, with roles", Response: Me{}},
+		func(w http.ResponseWriter, r *http.Request) {
+			o, err := s.Org.Official(r.Context(), org.PrincipalFrom(r.Context()).UserID)
+			if err != nil {
+				httpx.Error(w, r, err)
+				return
+			}
+			httpx.JSON(w, 200, Me{o})
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/me/tokens", Tag: "account", Summary: "List my API tokens", Response: Token{}, List: true},
+		func(w http.ResponseWriter, r *http.Request) {
+			list, err := Tokens(r.Context(), s.DB, org.PrincipalFrom(r.Context()).UserID)
+			if err != nil {
+				httpx.Error(w, r, err)
+				return
+			}
+			httpx.List(w, r, list, len(list), httpx.Page{Limit: len(list) + 1})
+		})
+	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/me/tokens", Tag: "account", Summary: "Create an API token (the secret is returned once)", Request: TokenInput{}, Response: NewToken{}, Status: 201},
+		func(w http.ResponseWriter, r *http.Request) {
+			var in TokenInput
+			if err := httpx.Decode(r, &in); err != nil {
+				httpx.Error(w, r, err)
+				return
+			}
+			t, err := s.createToken(r, in)
+			if err != nil {
+				httpx.Error(w, r, err)
+				return
+			}
+			httpx.JSON(w, 201, t)
+		})
+	api.Handle(httpx.Route{Method: "DELETE", Path: "/api/v1/me/tokens/{id}", Tag: "account", Summary: "Revoke one of my API tokens", Status: 204},
+		func(w http.ResponseWriter, r *http.Request) {
+			if err := s.revokeToken(r); err != nil {
+				httpx.Error(w, r, err)
+				return
+			}
+			w.WriteHeader(204)
+		})
+}
+
+func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	next := safeNext(r.PostFormValue("next"))
+	var v errs.Validator
+	v.Check(strings.TrimSpace(r.PostFormValue("username")) != "", "username", "required")
+	v.Check(r.PostFormValue("password") != "", "password", "required")
+	err := v.Err()
+	var secret string
+	var p *org.Principal
+	if err == nil {
+		secret, p, err = s.Login(r.Context(), r, r.PostFormValue("username"), r.PostFormValue("password"))
+	}
+	if err != nil {
+		r.PostForm.Del("password")
+		view := web.NewView(r, map[string]string{"Next": next})
+		view.Form = r.PostForm
+		if e, ok := errs.As(err); ok && len(e.Fields) == 0 && e.Status < 500 {
+			view.Errors = []httpx.ProblemField{{Field: "", Code: e.Code, Message: locale.T(view.Lang, e.Key, e.Args...)}}
+			loginPage.RenderView(w, r, e.Status, view)
+			return
+		}
+		loginPage.FormError(w, r, err, map[string]string{"Next": next})
+		return
+	}
+	s.SetCookie(w, secret)
+	if o, err := s.Org.Official(r.Context(), p.UserID); err == nil && o.Locale != "" {
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: o.Locale, Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies})
+	}
+	web.Redirect(w, r, next)
+}
+
+type accountData struct {
+	Official org.Official
+	Tokens   []Token
+	NewToken *NewToken
+}
+
+func (s *Service) account(r *http.Request) (accountData, error) {
+	p := org.PrincipalFrom(r.Context())
+	o, err := s.Org.Official(r.Context(), p.UserID)
+	if err != nil {
+		return accountData{}, err
+	}
+	toks, err := Tokens(r.Context(), s.DB, p.UserID)
+	return accountData{Official: o, Tokens: toks}, err
+}
+
+func (s *Service) accountShow(w http.ResponseWriter, r *http.Request) {
+	d, err := s.account(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	accountPage.Render(w, r, d)
+}
+
+func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
+	p := org.PrincipalFrom(r.Context())
+	cur, pw, confirm := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("confirm")
+	var v errs.Validator
+	_, hash, _, err := s.Org.PasswordHash(r.Context(), p.Username)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	ok, _ := CheckPassword(hash, cur)
+	v.Check(ok, "current", "wrong_password")
+	org.ValidatePassword(&v, "new", pw, p.Username)
+	v.Check(pw == confirm, "confirm", "mismatch")
+	err = v.Err()
+	if err == nil {
+		err = s.DB.Tx(r.Context(), func(tx *sql.Tx) error {
+			h, err := HashPassword(pw)
+			if err != nil {
+				return err
+			}
+			if err := s.Org.SetPasswordHash(r.Context(), tx, p.UserID, h); err != nil {
+				return err
+			}
+			if err := EndOtherSessions(r.Context(), tx, p.UserID, CurrentSessionHash(r)); err != nil {
+				return err
+			}
+			return audit.Record(r.Context(), tx, audit.From(r, audit.PasswordChange, p.Username, "", true))
+		})
+	} else {
+		audit.Record(r.Context(), s.DB.Write, audit.From(r, audit.PasswordChange, p.Username, "rejected", false))
+	}
+	if err != nil {
+		d, _ := s.account(r)
+		r.PostForm.Del("current")
+		r.PostForm.Del("new")
+		r.PostForm.Del("confirm")
+		accountPage.FormError(w, r, err, d)
+		return
+	}
+	web.Redirect(w, r, "/account?ok=password_changed")
+}
+
+func (s *Service) createToken(r *http.Request, in TokenInput) (NewToken, error) {
+	p := org.PrincipalFrom(r.Context())
+	var t NewToken
+	err := s.DB.Tx(r.Context(), func(tx *sql.Tx) error {
+		var err error
+		if t, err = CreateToken(r.Context(), tx, p.UserID, in); err != nil {
+			return err
+		}
+		return audit.Record(r.Context(), tx, audit.From(r, audit.TokenCreate, p.Username, t.Name+" ("+t.Prefix+"…)", true))
+	})
+	return t, err
+}
+
+func (s *Service) revokeToken(r *http.Request) error {
+	p := org.PrincipalFrom(r.Context())
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return errs.NotFound
+	}
+	return s.DB.Tx(r.Context(), func(tx *sql.Tx) error {
+		name, err := RevokeToken(r.Context(), tx, p.UserID, id)
+		if err != nil {
+			return err
+		}
+		return audit.Record(r.Context(), tx, audit.From(r, audit.TokenRevoke, p.Username, name, true))
+	})
+}
+
+func (s *Service) tokenCreateSubmit(w http.ResponseWriter, r *http.Request) {
+	days, _ := strconv.Atoi(r.PostFormValue("expiresInDays"))
+	t, err := s.createToken(r, TokenInput{Name: r.PostFormValue("name"), ExpiresInDays: days})
+	d, derr := s.account(r)
+	if derr != nil {
+		web.Error(w, r, derr)
+		return
+	}
+	if err != nil {
+		accountPage.FormError(w, r, err, d)
+		return
+	}
+	d.NewToken = &t
+	w.Header().Set("Cache-Control", "no-store")
+	accountPage.Render(w, r, d)
+}
+
+func (s *Service) tokenRevokeSubmit(w http.ResponseWriter, r *http.Request) {
+	if err := s.revokeToken(r); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.Redirect(w, r, "/account?ok=token_revoked")
+}

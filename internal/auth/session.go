@@ -1,0 +1,252 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tinhso/tinhso/internal/audit"
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/store"
+)
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "tinhso_session"
+
+// Throttling: failed logins counted over a window, per account and per
+// address. Throttled attempts are recorded but not counted, so a lock lifts
+// a window after the last real failure.
+const (
+	ThrottleWindow     = 15 * time.Minute
+	MaxAccountFailures = 5
+	MaxAddressFailures = 20
+)
+
+// Service signs officials in and out and resolves who a request acts for.
+type Service struct {
+	DB            *store.DB
+	Org           *org.Store
+	SecureCookies bool
+	SessionTTL    time.Duration
+}
+
+// NewService returns the auth service with a working-day session lifetime.
+func NewService(db *store.DB, orgs *org.Store, secure bool) *Service {
+	return &Service{DB: db, Org: orgs, SecureCookies: secure, SessionTTL: 12 * time.Hour}
+}
+
+type sessionKey struct{}
+
+type session struct {
+	hash string
+	csrf string
+}
+
+// CSRF returns the CSRF token of the request's session ("" without one).
+func CSRF(r *http.Request) string {
+	if s, ok := r.Context().Value(sessionKey{}).(session); ok {
+		return s.csrf
+	}
+	return ""
+}
+
+// ErrThrottled means too many recent failures for the account or address.
+var ErrThrottled = &errs.Error{Status: 429, Code: "login_throttled", Key: "error.login_throttled", Args: []any{int(ThrottleWindow.Minutes())}}
+
+// ErrBadLogin is a wrong username or password (never saying which).
+var ErrBadLogin = &errs.Error{Status: 401, Code: "bad_credentials", Key: "error.bad_credentials"}
+
+// Login checks credentials, with throttling and an audit line for every
+// attempt, and opens a session. It returns the session secret for the cookie.
+func (s *Service) Login(ctx context.Context, r *http.Request, username, password string) (string, *org.Principal, error) {
+	username = strings.ToLower(strings.TrimSpace(username))
+	ip := httpx.ClientIP(r)
+	since := store.Now().Add(-ThrottleWindow)
+	byAccount, err := audit.Failures(ctx, s.DB, audit.Login, "subject", username, since)
+	if err != nil {
+		return "", nil, err
+	}
+	byAddress, err := audit.Failures(ctx, s.DB, audit.Login, "ip", ip, since)
+	if err != nil {
+		return "", nil, err
+	}
+	fail := func(detail string, e error) (string, *org.Principal, error) {
+		ev := audit.Event{Kind: audit.Login, Subject: username, IP: ip, Detail: detail}
+		if err := audit.Record(ctx, s.DB.Write, ev); err != nil {
+			return "", nil, err
+		}
+		return "", nil, e
+	}
+	if byAccount >= MaxAccountFailures || byAddress >= MaxAddressFailures {
+		return fail("throttled", ErrThrottled)
+	}
+	id, hash, disabled, err := s.Org.PasswordHash(ctx, username)
+	if errors.Is(err, errs.NotFound) {
+		CheckPassword(dummyHash, password)
+		return fail("unknown account", ErrBadLogin)
+	} else if err != nil {
+		return "", nil, err
+	}
+	if ok, err := CheckPassword(hash, password); err != nil || !ok {
+		return fail("wrong password", ErrBadLogin)
+	}
+	if disabled {
+		return fail("account disabled", ErrBadLogin)
+	}
+	p, err := s.Org.Principal(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	secret := RandomToken(32)
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		now := store.Now()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_token, ip, user_agent, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			hashSecret(secret), id, RandomToken(24), ip, truncate(r.UserAgent(), 300), now, now.Add(s.SessionTTL)); err != nil {
+			return err
+		}
+		// Expired sessions are swept on login rather than by a timer.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < $1`, now); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Kind: audit.Login, Success: true, ActorID: id, Actor: username, Subject: username, IP: ip})
+	})
+	return secret, p, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// SetCookie sends the session cookie.
+func (s *Service) SetCookie(w http.ResponseWriter, secret string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: secret, Path: "/", HttpOnly: true,
+		Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: int(s.SessionTTL.Seconds()),
+	})
+}
+
+// ClearCookie removes the session cookie.
+func (s *Service) ClearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// Logout ends the request's session.
+func (s *Service) Logout(r *http.Request) error {
+	sess, ok := r.Context().Value(sessionKey{}).(session)
+	if !ok {
+		return nil
+	}
+	return s.DB.Tx(r.Context(), func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(r.Context(), `DELETE FROM sessions WHERE token_hash = $1`, sess.hash); err != nil {
+			return err
+		}
+		return audit.Record(r.Context(), tx, audit.From(r, audit.Logout, org.PrincipalFrom(r.Context()).Username, "", true))
+	})
+}
+
+// EndOtherSessions signs a user out everywhere but the current session
+// (after a password change) or everywhere (keep == "").
+func EndOtherSessions(ctx context.Context, tx *sql.Tx, user int64, keep string) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2`, user, keep)
+	return err
+}
+
+// CurrentSessionHash identifies the request's session (for EndOtherSessions).
+func CurrentSessionHash(r *http.Request) string {
+	s, _ := r.Context().Value(sessionKey{}).(session)
+	return s.hash
+}
+
+func isSafe(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+}
+
+// Middleware resolves the principal from a bearer token or the session
+// cookie, and enforces the CSRF token on state-changing requests made with
+// a cookie. (Cross-origin requests are refused earlier, by the server's
+// http.CrossOriginProtection; the token is the second line.)
+func (s *Service) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if h := r.Header.Get("Authorization"); h != "" {
+			secret, ok := strings.CutPrefix(h, "Bearer ")
+			user, err := int64(0), error(nil)
+			if ok {
+				user, err = tokenUser(ctx, s.DB, strings.TrimSpace(secret))
+			}
+			if err != nil {
+				httpx.Error(w, r, err)
+				return
+			}
+			p, perr := s.principal(ctx, user)
+			if perr != nil || p == nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="tinhso", error="invalid_token"`)
+				httpx.Error(w, r, errs.Unauthorized)
+				return
+			}
+			p.Token = true
+			ctx = audit.WithActor(org.WithPrincipal(ctx, p), p.UserID, p.Username)
+			next.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
+		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+			hash := hashSecret(c.Value)
+			var user int64
+			var csrf string
+			err := s.DB.Read.QueryRowContext(ctx, `SELECT user_id, csrf_token FROM sessions WHERE token_hash = $1 AND expires_at > $2`, hash, store.Now()).Scan(&user, &csrf)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				slog.ErrorContext(ctx, "session lookup", "err", err)
+			}
+			if p, _ := s.principal(ctx, user); p != nil {
+				if !isSafe(r.Method) && !validCSRF(r, csrf) {
+					if strings.HasPrefix(r.URL.Path, "/api/") {
+						httpx.Error(w, r, &errs.Error{Status: 403, Code: "csrf", Key: "error.csrf"})
+					} else {
+						forbiddenCSRF(w, r)
+					}
+					return
+				}
+				ctx = context.WithValue(org.WithPrincipal(ctx, p), sessionKey{}, session{hash: hash, csrf: csrf})
+				ctx = audit.WithActor(ctx, p.UserID, p.Username)
+				r = r.WithContext(ctx)
+			} else {
+				s.ClearCookie(w)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// forbiddenCSRF is set by the server to render the page error.
+var forbiddenCSRF = func(w http.ResponseWriter, r *http.Request) {
+	http.Error(w, "CSRF token missing or wrong", http.StatusForbidden)
+}
+
+func validCSRF(r *http.Request, want string) bool {
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		got = r.PostFormValue("csrf")
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+func (s *Service) principal(ctx context.Context, user int64) (*org.Principal, error) {
+	if user == 0 {
+		return nil, nil
+	}
+	p, err := s.Org.Principal(ctx, user)
+	if errors.Is(err, errs.NotFound) || errors.Is(err, errs.Unauthorized) {
+		return nil, nil
+	}
+	return p, err
+}

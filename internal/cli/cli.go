@@ -1,0 +1,391 @@
+// Package cli implements tinhso's subcommands: serve, migrate, demo, user
+// and version. Every failure ends with one clear line on stderr and a
+// non-zero exit.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/tinhso/tinhso/internal/audit"
+	"github.com/tinhso/tinhso/internal/auth"
+	"github.com/tinhso/tinhso/internal/config"
+	"github.com/tinhso/tinhso/internal/demo"
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/server"
+	"github.com/tinhso/tinhso/internal/store"
+)
+
+const usage = `tinhso — nền tảng chuyển đổi số cấp tỉnh (the provincial digital-transformation platform)
+
+Usage:
+  tinhso serve   [flags]   serve the web UI and the API
+  tinhso migrate [flags]   apply the database migrations
+  tinhso demo    [--addr HOST:PORT] [--data DIR]
+                           load the demo province into DIR and serve it
+  tinhso user add USERNAME --name "Họ và tên" --unit CODE [--role ROLE[@SCOPECODE]]... [--password-stdin]
+  tinhso user passwd USERNAME [--password-stdin]
+  tinhso user token USERNAME [--name NAME] [--days N]
+  tinhso user disable USERNAME
+  tinhso version
+
+Every command takes --db (env TINHSO_DATABASE_URL): sqlite:PATH (default
+sqlite:./data/tinhso.db) or postgres://user:pass@host/db. Run a command
+with -h for its flags.
+`
+
+// Main runs one command and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(args[1:], stderr)
+	case "migrate":
+		err = migrate(args[1:], stdout, stderr)
+	case "demo":
+		err = runDemo(args[1:], stdout, stderr)
+	case "user":
+		err = user(args[1:], stdin, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "tinhso %s (schema %d)\n", server.Version, store.LatestVersion())
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "tinhso: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "tinhso: "+oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+// oneLine keeps an error on one line.
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("tinhso "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// open connects, migrates when asked, and checks the schema version.
+func open(ctx context.Context, cfg config.Config, migrateToo bool) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	if migrateToo {
+		n, err := db.Migrate(ctx)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		if n > 0 {
+			slog.Info("database migrated", "applied", n, "version", store.LatestVersion())
+		}
+	}
+	if err := db.CheckVersion(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func serve(args []string, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := newFlags("serve", stderr)
+	cfg.Bind(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	slog.SetDefault(cfg.Logger())
+	ctx, stop := signalContext()
+	defer stop()
+	db, err := open(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return server.New(cfg, db).Serve(ctx, nil)
+}
+
+func migrate(args []string, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := newFlags("migrate", stderr)
+	cfg.Bind(fs, "db")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "applied %d migration(s); schema version %d\n", n, store.LatestVersion())
+	return nil
+}
+
+func runDemo(args []string, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := newFlags("demo", stderr)
+	cfg.Bind(fs, "addr", "log-level", "log-format", "base-url")
+	dir := fs.String("data", "./data/demo", "directory that holds the demo's state (created when missing, reused otherwise)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(abs, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	cfg.Database = "sqlite:" + filepath.Join(abs, "tinhso.db")
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	slog.SetDefault(cfg.Logger())
+	ctx, stop := signalContext()
+	defer stop()
+	db, err := open(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := demo.Load(ctx, db); err != nil {
+		return err
+	}
+	return server.New(cfg, db).Serve(ctx, func(addr string) {
+		scheme := "http"
+		if cfg.TLS() {
+			scheme = "https"
+		}
+		fmt.Fprintf(stdout, "\ntinhso demo: %s://%s/\ndata: %s\n\nDemo accounts (password %q):\n", scheme, addr, abs, demo.Password)
+		for _, a := range demo.Accounts {
+			fmt.Fprintf(stdout, "  %-16s %-12s %s\n", a.Username, a.Role, a.Note)
+		}
+		fmt.Fprintf(stdout, "\nAPI token:  tinhso user token admin --db %s\n\n", cfg.Database)
+	})
+}
+
+func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("user: want add, passwd, token or disable")
+	}
+	sub, args := args[0], args[1:]
+	cfg := config.Default()
+	fs := newFlags("user "+sub, stderr)
+	cfg.Bind(fs, "db")
+	var (
+		name, unit, tokenName string
+		roles                 multiFlag
+		passwordStdin         bool
+		days                  int
+	)
+	switch sub {
+	case "add":
+		fs.StringVar(&name, "name", "", "full name (Họ và tên)")
+		fs.StringVar(&unit, "unit", "", "code of the official's org unit")
+		fs.Var(&roles, "role", "role, optionally @ the code of its scope unit (repeatable): "+strings.Join(org.Roles, ", "))
+		fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input (else one is generated and printed)")
+	case "passwd":
+		fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input (else one is generated and printed)")
+	case "token":
+		fs.StringVar(&tokenName, "name", "cli", "a name to recognise the token by")
+		fs.IntVar(&days, "days", 0, "expire after this many days (0: never)")
+	case "disable":
+	default:
+		return fmt.Errorf("user: unknown subcommand %q (want add, passwd, token or disable)", sub)
+	}
+	// The username may come before or after the flags.
+	var username string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		username, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if username == "" && fs.NArg() > 0 {
+		username = fs.Arg(0)
+	}
+	if username == "" {
+		return fmt.Errorf("user %s: USERNAME is required", sub)
+	}
+	ctx := context.Background()
+	db, err := open(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	orgs := org.NewStore(db)
+	cliEvent := func(kind, detail string) audit.Event {
+		return audit.Event{Kind: kind, Success: true, Actor: "cli", Subject: strings.ToLower(username), Detail: detail}
+	}
+	password := func() (string, bool, error) {
+		if !passwordStdin {
+			return generatePassword(), true, nil
+		}
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", false, err
+		}
+		return strings.TrimRight(line, "\r\n"), false, nil
+	}
+	switch sub {
+	case "add":
+		u, err := orgs.UnitByCode(ctx, strings.ToUpper(unit), "")
+		if err != nil {
+			return fmt.Errorf("--unit %q: no such org unit", unit)
+		}
+		in := org.OfficialInput{Username: username, FullName: name, UnitID: u.ID}
+		for _, r := range roles {
+			role, scope, _ := strings.Cut(r, "@")
+			g := org.Grant{Role: role}
+			if scope != "" {
+				su, err := orgs.UnitByCode(ctx, strings.ToUpper(scope), "")
+				if err != nil {
+					return fmt.Errorf("--role %q: no such org unit %q", r, scope)
+				}
+				g.ScopeID = su.ID
+			}
+			in.Roles = append(in.Roles, g)
+		}
+		pw, generated, err := password()
+		if err != nil {
+			return err
+		}
+		in.Password = pw
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := orgs.CreateOfficial(ctx, tx, in, auth.HashPassword); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, cliEvent(audit.OfficialCreate, strings.Join(roles, ", ")))
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created %s\n", strings.ToLower(username))
+		if generated {
+			fmt.Fprintf(stdout, "password: %s\n", pw)
+		}
+	case "passwd":
+		o, err := orgs.OfficialByUsername(ctx, username)
+		if err != nil {
+			return fmt.Errorf("no such user %q", username)
+		}
+		pw, generated, err := password()
+		if err != nil {
+			return err
+		}
+		var v errs.Validator
+		org.ValidatePassword(&v, "password", pw, o.Username)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		hash, err := auth.HashPassword(pw)
+		if err != nil {
+			return err
+		}
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			if err := orgs.SetPasswordHash(ctx, tx, o.ID, hash); err != nil {
+				return err
+			}
+			if err := auth.EndOtherSessions(ctx, tx, o.ID, ""); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, cliEvent(audit.PasswordReset, ""))
+		})
+		if err != nil {
+			return err
+		}
+		if generated {
+			fmt.Fprintf(stdout, "password: %s\n", pw)
+		} else {
+			fmt.Fprintln(stdout, "password changed")
+		}
+	case "token":
+		o, err := orgs.OfficialByUsername(ctx, username)
+		if err != nil {
+			return fmt.Errorf("no such user %q", username)
+		}
+		if o.Disabled {
+			return fmt.Errorf("user %q is disabled", username)
+		}
+		var t auth.NewToken
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			if t, err = auth.CreateToken(ctx, tx, o.ID, auth.TokenInput{Name: tokenName, ExpiresInDays: days}); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, cliEvent(audit.TokenCreate, t.Name+" ("+t.Prefix+"…)"))
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, t.Secret)
+	case "disable":
+		o, err := orgs.OfficialByUsername(ctx, username)
+		if err != nil {
+			return fmt.Errorf("no such user %q", username)
+		}
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			if err := orgs.SetDisabled(ctx, tx, o.ID, true); err != nil {
+				return err
+			}
+			if err := auth.EndOtherSessions(ctx, tx, o.ID, ""); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, cliEvent(audit.AccountDisable, ""))
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "disabled %s\n", o.Username)
+	}
+	return nil
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// generatePassword makes a readable random password of 4 groups.
+func generatePassword() string {
+	s := auth.RandomToken(15)
+	s = strings.NewReplacer("-", "x", "_", "y").Replace(s)
+	return s[:5] + "-" + s[5:10] + "-" + s[10:15] + "-" + s[15:20]
+}

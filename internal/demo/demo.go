@@ -1,0 +1,234 @@
+// Package demo loads the demo province: the org registry of the four seed
+// provinces as they stood in 2022–2023 and the reorganisations of 2025
+// (data/orgunits.json), and one demo account per role.
+package demo
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/tinhso/tinhso/internal/auth"
+	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/store"
+)
+
+//go:embed data/orgunits.json
+var orgUnitsJSON []byte
+
+// Password is the password of every demo account (documented in the README).
+const Password = "tinhso-demo-2026"
+
+// Account is one demo login.
+type Account struct {
+	Username, FullName, Title, Unit string
+	Role, Scope                     string // role and the code of its scope unit
+	Note                            string // what to try with it (English; the README has Vietnamese)
+}
+
+// Accounts are the demo logins, one per role (and two reporters, to show
+// that one district cannot see another's officials).
+var Accounts = []Account{
+	{"admin", "Nguyễn Văn An", "Quản trị hệ thống", "VN", org.RoleAdmin, "VN", "system administrator, whole country"},
+	{"dieuphoi", "Trần Thị Bình", "Chuyên viên Phòng Chuyển đổi số", "GL25.SKHCN", org.RoleCoordinator, "GL25", "coordinator, Sở KH&CN of the new Gia Lai (covers old Gia Lai and Bình Định)"},
+	{"lanhdao", "Lê Minh Châu", "Phó Chủ tịch UBND tỉnh, Trưởng Ban Chỉ đạo", "GL25", org.RoleLeader, "GL25", "leader, Steering Committee of Gia Lai"},
+	{"pheduyet.pleiku", "Phạm Thu Dung", "Chánh Văn phòng HĐND và UBND thành phố", "GL.PLEIKU", org.RoleApprover, "GL.PLEIKU", "approver, Thành phố Pleiku (2022 structure)"},
+	{"baocao.pleiku", "Hoàng Văn Em", "Chuyên viên Phòng Văn hóa và Thông tin", "GL.PLEIKU", org.RoleReporter, "GL.PLEIKU", "reporter, Thành phố Pleiku"},
+	{"baocao.ankhe", "Võ Thị Giang", "Chuyên viên Phòng Văn hóa và Thông tin", "GL.ANKHE", org.RoleReporter, "GL.ANKHE", "reporter, Thị xã An Khê"},
+	{"quantri.laichau", "Đặng Quốc Huy", "Trưởng phòng Công nghệ thông tin", "LC.SKHCN", org.RoleAdmin, "LC", "administrator of Lai Châu only"},
+	{"baocao.laichau", "Bùi Thị Lan", "Chuyên viên", "LC.SKHCN", org.RoleReporter, "LC.SKHCN", "reporter, Sở KH&CN Lai Châu"},
+}
+
+type fileUnit struct {
+	Code      string `json:"code"`
+	Name      string `json:"name"`
+	Kind      string `json:"kind"`
+	Parent    string `json:"parent"`
+	Sort      int    `json:"sort"`
+	ValidFrom string `json:"validFrom"`
+	ValidTo   string `json:"validTo"`
+}
+
+type fileEvent struct {
+	Kind   string   `json:"kind"`
+	Date   string   `json:"date"`
+	From   []string `json:"from"`
+	To     []string `json:"to"`
+	Basis  string   `json:"basis"`
+	Note   string   `json:"note"`
+	Unit   string   `json:"unit"`
+	Name   string   `json:"name"`
+	Parent string   `json:"parent"`
+}
+
+// Loaded reports whether the database already holds org units.
+func Loaded(ctx context.Context, db *store.DB) (bool, error) {
+	var n int
+	err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM org_units`).Scan(&n)
+	return n > 0, err
+}
+
+// Load fills an empty database with the demo province, in one transaction.
+// A database that already holds units is left alone.
+func Load(ctx context.Context, db *store.DB) error {
+	if done, err := Loaded(ctx, db); err != nil || done {
+		return err
+	}
+	orgs := org.NewStore(db)
+	return db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := LoadOrg(ctx, tx, orgs); err != nil {
+			return fmt.Errorf("demo org units: %w", err)
+		}
+		return loadAccounts(ctx, tx, orgs)
+	})
+}
+
+// LoadOrg replays the registry file: units that exist from the start are
+// created, then the reorganisations are applied in date order through the
+// same code path as a person recording them, creating their successors.
+func LoadOrg(ctx context.Context, tx *sql.Tx, orgs *org.Store) error {
+	var file struct {
+		Units  []fileUnit  `json:"units"`
+		Events []fileEvent `json:"events"`
+	}
+	if err := json.Unmarshal(orgUnitsJSON, &file); err != nil {
+		return err
+	}
+	byCode := map[string]fileUnit{}
+	for _, u := range file.Units {
+		byCode[u.Code] = u
+	}
+	// A successor created by an event starts on the event's date and is not
+	// one of its predecessors.
+	createdBy := map[string]int{}
+	for i, e := range file.Events {
+		for _, c := range e.To {
+			if u := byCode[c]; u.ValidFrom == e.Date && !contains(e.From, c) {
+				createdBy[c] = i
+			}
+		}
+	}
+	ids := map[string]int64{}
+	for _, u := range file.Units {
+		if _, later := createdBy[u.Code]; later {
+			continue
+		}
+		in := org.UnitInput{Code: u.Code, Name: u.Name, Kind: u.Kind, SortOrder: u.Sort, ValidFrom: u.ValidFrom}
+		if u.Parent != "" {
+			p, ok := ids[u.Parent]
+			if !ok {
+				return fmt.Errorf("unit %s: parent %s is not listed before it", u.Code, u.Parent)
+			}
+			in.ParentID = &p
+		}
+		id, err := orgs.ImportUnit(ctx, tx, in)
+		if err != nil {
+			return fmt.Errorf("unit %s: %w", u.Code, err)
+		}
+		ids[u.Code] = id
+	}
+	order := make([]int, len(file.Events))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return file.Events[order[a]].Date < file.Events[order[b]].Date })
+	pending := order
+	dates := map[string]bool{}
+	for len(pending) > 0 {
+		var next []int
+		for _, i := range pending {
+			e := file.Events[i]
+			in := org.EventInput{Kind: e.Kind, Date: e.Date, Basis: e.Basis, Note: e.Note, From: e.From, Subject: e.Unit, Name: e.Name, Parent: e.Parent}
+			ready := true
+			for _, c := range e.To {
+				if j, ok := createdBy[c]; !ok || j != i {
+					in.To = append(in.To, c)
+					continue
+				}
+				u := byCode[c]
+				p, ok := ids[u.Parent]
+				if !ok {
+					ready = false // its parent is created by a later event of the same day
+					break
+				}
+				in.NewUnits = append(in.NewUnits, org.UnitInput{Code: u.Code, Name: u.Name, Kind: u.Kind, ParentID: &p, SortOrder: u.Sort})
+			}
+			if !ready {
+				next = append(next, i)
+				continue
+			}
+			if _, err := orgs.ApplyEvent(ctx, tx, in, 0); err != nil {
+				return fmt.Errorf("event %d (%s %s %v→%v): %w", i, e.Kind, e.Date, e.From, e.To, err)
+			}
+			for _, nu := range in.NewUnits {
+				var id int64
+				if err := tx.QueryRowContext(ctx, `SELECT id FROM org_units WHERE code = $1`, nu.Code).Scan(&id); err != nil {
+					return err
+				}
+				ids[nu.Code] = id
+			}
+			dates[e.Date] = true
+		}
+		if len(next) == len(pending) {
+			return fmt.Errorf("%d events wait for units no event creates", len(next))
+		}
+		pending = next
+	}
+	for d := range dates {
+		if err := orgs.CheckTree(ctx, tx, d); err != nil {
+			return fmt.Errorf("tree around %s: %w", d, err)
+		}
+	}
+	// The replay must end where the file says each unit ends.
+	for _, u := range file.Units {
+		var got string
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(valid_to, '') FROM org_units WHERE code = $1`, u.Code).Scan(&got); err != nil {
+			return fmt.Errorf("unit %s: %w", u.Code, err)
+		}
+		if got != u.ValidTo {
+			return fmt.Errorf("unit %s ends %q after the events, the file says %q", u.Code, got, u.ValidTo)
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func loadAccounts(ctx context.Context, tx *sql.Tx, orgs *org.Store) error {
+	unitID := func(code string) (int64, error) {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM org_units WHERE code = $1`, code).Scan(&id)
+		if err != nil {
+			return 0, fmt.Errorf("demo account unit %s: %w", code, err)
+		}
+		return id, nil
+	}
+	for _, a := range Accounts {
+		unit, err := unitID(a.Unit)
+		if err != nil {
+			return err
+		}
+		scope, err := unitID(a.Scope)
+		if err != nil {
+			return err
+		}
+		_, err = orgs.CreateOfficial(ctx, tx, org.OfficialInput{
+			Username: a.Username, FullName: a.FullName, Title: a.Title, UnitID: unit, Password: Password,
+			Roles: []org.Grant{{Role: a.Role, ScopeID: scope}},
+		}, auth.HashPassword)
+		if err != nil {
+			return fmt.Errorf("demo account %s: %w", a.Username, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,291 @@
+package org
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tinhso/tinhso/internal/audit"
+	"github.com/tinhso/tinhso/internal/errs"
+)
+
+// The actions below are shared by the API and the pages: authorise, write
+// in one transaction with its audit line, return the result.
+
+// HashFunc hashes a new password; the server sets it to auth.HashPassword
+// (org cannot import auth, which depends on org).
+var HashFunc func(string) (string, error)
+
+// must answers Forbidden unless the principal may take action a on unit,
+// and records the refusal.
+func (s *Store) must(r *http.Request, a Action, unit int64) error {
+	ok, err := s.Can(r.Context(), PrincipalFrom(r.Context()), a, unit)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		audit.Record(r.Context(), s.db.Write, audit.From(r, audit.AccessDenied, fmt.Sprintf("%s unit=%d", a, unit), r.Method+" "+r.URL.Path, false))
+		return errs.Forbidden
+	}
+	return nil
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.NotFound
+	}
+	return id, nil
+}
+
+func (s *Store) createUnit(r *http.Request, in UnitInput) (Unit, error) {
+	if in.ParentID == nil {
+		// Only a nation-wide admin adds a top-level unit.
+		if err := s.must(r, ManageUnits, s.rootID(r)); err != nil {
+			return Unit{}, err
+		}
+	} else if err := s.must(r, ManageUnits, *in.ParentID); err != nil {
+		return Unit{}, err
+	}
+	u, err := s.CreateUnit(r.Context(), in, PrincipalFrom(r.Context()).UserID)
+	if err == nil {
+		audit.Record(r.Context(), s.db.Write, audit.From(r, audit.UnitCreate, u.Code, u.Name, true))
+	}
+	return u, err
+}
+
+// rootID is a unit with no parent today (the nation, or the province of a
+// provincial deployment); 0 when there is none.
+func (s *Store) rootID(r *http.Request) int64 {
+	var id int64
+	s.db.Read.QueryRowContext(r.Context(), `SELECT u.id FROM org_units u `+versionAt+` WHERE v.parent_id IS NULL ORDER BY u.id LIMIT 1`, Today()).Scan(&id)
+	return id
+}
+
+func (s *Store) editUnit(r *http.Request, id int64, in UnitEdit) (Unit, error) {
+	if err := s.must(r, ManageUnits, id); err != nil {
+		return Unit{}, err
+	}
+	before, err := s.Unit(r.Context(), id, "")
+	if err != nil {
+		return Unit{}, err
+	}
+	u, err := s.EditUnit(r.Context(), id, in)
+	if err == nil {
+		audit.Record(r.Context(), s.db.Write, audit.From(r, audit.UnitUpdate, u.Code, before.Name+" → "+u.Name, true))
+	}
+	return u, err
+}
+
+func (s *Store) recordEvent(r *http.Request, in EventInput) (Event, error) {
+	// The admin must manage every unit the event touches, and the parents
+	// of the units it creates.
+	var codes []string
+	codes = append(codes, in.From...)
+	codes = append(codes, in.To...)
+	for _, c := range append(codes, in.Subject, in.Parent) {
+		if c == "" {
+			continue
+		}
+		u, err := s.UnitByCode(r.Context(), strings.ToUpper(strings.TrimSpace(c)), "")
+		if err != nil {
+			continue // validation names the unknown code
+		}
+		if err := s.must(r, ManageUnits, u.ID); err != nil {
+			return Event{}, err
+		}
+	}
+	for _, nu := range in.NewUnits {
+		if nu.ParentID != nil {
+			if err := s.must(r, ManageUnits, *nu.ParentID); err != nil {
+				return Event{}, err
+			}
+		}
+	}
+	if err := s.must(r, ManageUnits, 0); err != nil {
+		return Event{}, err
+	}
+	ev, err := s.RecordEvent(r.Context(), in, PrincipalFrom(r.Context()).UserID)
+	if err == nil {
+		b, _ := json.Marshal(ev)
+		audit.Record(r.Context(), s.db.Write, audit.From(r, audit.Reorganisation, ev.Kind+" "+ev.Date, string(b), true))
+	}
+	return ev, err
+}
+
+// officialsVisible lists the officials the principal may see.
+func (s *Store) officialsVisible(r *http.Request, f OfficialFilter) ([]Official, error) {
+	f.Scopes = PrincipalFrom(r.Context()).Scopes(ViewOfficials)
+	return s.Officials(r.Context(), f)
+}
+
+func (s *Store) officialVisible(r *http.Request, id int64) (Official, error) {
+	o, err := s.Official(r.Context(), id)
+	if err != nil {
+		return Official{}, err
+	}
+	if err := s.must(r, ViewOfficials, o.UnitID); err != nil {
+		return Official{}, err
+	}
+	return o, nil
+}
+
+// mustGrant checks that the admin may give each role: its scope must lie in
+// the admin's own scope.
+func (s *Store) mustGrant(r *http.Request, in OfficialInput) error {
+	if err := s.must(r, ManageOfficial, in.UnitID); err != nil {
+		return err
+	}
+	for _, g := range in.Roles {
+		if g.ScopeID != 0 {
+			if err := s.must(r, ManageOfficial, g.ScopeID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) createOfficial(r *http.Request, in OfficialInput) (Official, error) {
+	if in.UnitID != 0 {
+		if err := s.mustGrant(r, in); err != nil {
+			return Official{}, err
+		}
+	}
+	var id int64
+	err := s.db.Tx(r.Context(), func(tx *sql.Tx) error {
+		var err error
+		if id, err = s.CreateOfficial(r.Context(), tx, in, HashFunc); err != nil {
+			return err
+		}
+		return audit.Record(r.Context(), tx, audit.From(r, audit.OfficialCreate, strings.ToLower(strings.TrimSpace(in.Username)), grantsText(in.Roles), true))
+	})
+	if err != nil {
+		return Official{}, err
+	}
+	return s.Official(r.Context(), id)
+}
+
+func grantsText(gs []Grant) string {
+	var parts []string
+	for _, g := range gs {
+		parts = append(parts, fmt.Sprintf("%s@%d", g.Role, g.ScopeID))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *Store) updateOfficial(r *http.Request, id int64, in OfficialInput) (Official, error) {
+	cur, err := s.Official(r.Context(), id)
+	if err != nil {
+		return Official{}, err
+	}
+	if err := s.must(r, ManageOfficial, cur.UnitID); err != nil {
+		return Official{}, err
+	}
+	if in.UnitID != 0 {
+		if err := s.mustGrant(r, in); err != nil {
+			return Official{}, err
+		}
+	}
+	// Roles kept from before need not be in the admin's scope, but roles
+	// removed must be: an admin of a district cannot strip a provincial role.
+	for _, g := range cur.Roles {
+		kept := false
+		for _, n := range in.Roles {
+			if n.Role == g.Role && (n.ScopeID == g.ScopeID || n.ScopeID == 0 && g.ScopeID == in.UnitID) {
+				kept = true
+			}
+		}
+		if !kept {
+			if err := s.must(r, ManageOfficial, g.ScopeID); err != nil {
+				return Official{}, err
+			}
+		}
+	}
+	err = s.db.Tx(r.Context(), func(tx *sql.Tx) error {
+		before, after, err := s.UpdateOfficial(r.Context(), tx, id, in)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(r.Context(), tx, audit.From(r, audit.OfficialUpdate, cur.Username, "", true)); err != nil {
+			return err
+		}
+		if b, a := grantsText(before), grantsText(after); b != a {
+			return audit.Record(r.Context(), tx, audit.From(r, audit.RoleChange, cur.Username, b+" → "+a, true))
+		}
+		return nil
+	})
+	if err != nil {
+		return Official{}, err
+	}
+	return s.Official(r.Context(), id)
+}
+
+func (s *Store) setDisabled(r *http.Request, id int64, disabled bool) (Official, error) {
+	cur, err := s.Official(r.Context(), id)
+	if err != nil {
+		return Official{}, err
+	}
+	if err := s.must(r, ManageOfficial, cur.UnitID); err != nil {
+		return Official{}, err
+	}
+	if disabled && id == PrincipalFrom(r.Context()).UserID {
+		return Official{}, errs.Invalid(errs.Field{Name: "disabled", Code: "self"})
+	}
+	kind := audit.AccountEnable
+	if disabled {
+		kind = audit.AccountDisable
+	}
+	err = s.db.Tx(r.Context(), func(tx *sql.Tx) error {
+		if err := s.SetDisabled(r.Context(), tx, id, disabled); err != nil {
+			return err
+		}
+		if disabled {
+			// Sign the account out everywhere, and stop its tokens.
+			if _, err := tx.ExecContext(r.Context(), `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
+				return err
+			}
+		}
+		return audit.Record(r.Context(), tx, audit.From(r, kind, cur.Username, "", true))
+	})
+	if err != nil {
+		return Official{}, err
+	}
+	return s.Official(r.Context(), id)
+}
+
+// PasswordInput is an admin's reset of someone's password.
+type PasswordInput struct {
+	Password string `json:"password"`
+}
+
+func (s *Store) resetPassword(r *http.Request, id int64, in PasswordInput) error {
+	cur, err := s.Official(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := s.must(r, ManageOfficial, cur.UnitID); err != nil {
+		return err
+	}
+	var v errs.Validator
+	ValidatePassword(&v, "password", in.Password, cur.Username)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	hash, err := HashFunc(in.Password)
+	if err != nil {
+		return err
+	}
+	return s.db.Tx(r.Context(), func(tx *sql.Tx) error {
+		if err := s.SetPasswordHash(r.Context(), tx, id, hash); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(r.Context(), `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
+			return err
+		}
+		return audit.Record(r.Context(), tx, audit.From(r, audit.PasswordReset, cur.Username, "", true))
+	})
+}

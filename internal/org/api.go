@@ -1,0 +1,335 @@
+package org
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/tinhso/tinhso/internal/audit"
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/httpx"
+)
+
+// UnitDetail is one unit with where it sits and what happened to it.
+type UnitDetail struct {
+	Unit
+	Path         []Unit  `json:"path" doc:"ancestors, root first"`
+	Children     []Unit  `json:"children"`
+	Events       []Event `json:"events" doc:"reorganisations the unit took part in"`
+	Successors   []Unit  `json:"successors,omitempty" doc:"for a unit that has ended: the units that carry on its work today"`
+	Predecessors []Unit  `json:"predecessors,omitempty"`
+}
+
+// Detail assembles a UnitDetail as of asOf ("" for today, or the unit's
+// last day when it has ended).
+func (s *Store) Detail(r *http.Request, id int64, asOf string) (UnitDetail, error) {
+	ctx := r.Context()
+	u, err := s.Unit(ctx, id, asOf)
+	if err != nil {
+		return UnitDetail{}, err
+	}
+	date := asOf
+	if date == "" {
+		date = Today()
+		if u.ValidTo != "" && u.ValidTo < date {
+			date = u.ValidTo
+		}
+	}
+	d := UnitDetail{Unit: u, Children: []Unit{}}
+	if d.Path, err = s.Path(ctx, id, date); err != nil {
+		return d, err
+	}
+	if d.Children, err = s.Units(ctx, UnitFilter{AsOf: date, Parent: &id}); err != nil {
+		return d, err
+	}
+	if d.Events, err = s.Events(ctx, id); err != nil {
+		return d, err
+	}
+	if u.ValidTo != "" && u.ValidTo < Today() {
+		ids, err := s.Successors(ctx, s.db.Read, id, Today())
+		if err != nil {
+			return d, err
+		}
+		for _, sid := range ids {
+			if su, err := s.Unit(ctx, sid, ""); err == nil {
+				d.Successors = append(d.Successors, su)
+			}
+		}
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT DISTINCT f.unit_id FROM org_event_units t JOIN org_event_units f ON f.event_id = t.event_id AND f.role = 'from'
+		WHERE t.unit_id = $1 AND t.role = 'to' AND f.unit_id <> $1`, id)
+	if err != nil {
+		return d, err
+	}
+	var preds []int64
+	for rows.Next() {
+		var p int64
+		rows.Scan(&p)
+		preds = append(preds, p)
+	}
+	rows.Close()
+	for _, p := range preds {
+		if pu, err := s.Unit(ctx, p, ""); err == nil {
+			d.Predecessors = append(d.Predecessors, pu)
+		}
+	}
+	return d, nil
+}
+
+func asOfParam(r *http.Request) (string, error) {
+	d := r.URL.Query().Get("asOf")
+	if d != "" && !ValidDate(d) {
+		return "", errs.Invalid(errs.Field{Name: "asOf", Code: "date"})
+	}
+	return d, nil
+}
+
+func (s *Store) unitFilter(r *http.Request) (UnitFilter, error) {
+	asOf, err := asOfParam(r)
+	if err != nil {
+		return UnitFilter{}, err
+	}
+	f := UnitFilter{AsOf: asOf, Query: r.URL.Query().Get("q"), Level: r.URL.Query().Get("level")}
+	if p := r.URL.Query().Get("parent"); p != "" {
+		id, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			return f, errs.Invalid(errs.Field{Name: "parent", Code: "invalid"})
+		}
+		f.Parent = &id
+	}
+	return f, nil
+}
+
+// APIRoutes registers the org registry's API.
+func (s *Store) APIRoutes(api *httpx.API) {
+	fail := httpx.Error
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/orgunits", Tag: "org", Summary: "List org units as of a date (today by default), in tree order",
+		Response: Unit{}, List: true, Query: []string{"asOf: YYYY-MM-DD", "q: accent-insensitive search in names and codes", "level: nation, province, department, district or commune", "parent: id of the parent"}},
+		func(w http.ResponseWriter, r *http.Request) {
+			f, err := s.unitFilter(r)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			p, err := httpx.PageOf(r, 1000, 10000)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			units, err := s.Units(r.Context(), f)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.List(w, r, httpx.Slice(units, p), len(units), p)
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/orgunits/{id}", Tag: "org", Summary: "One org unit with its path, children, reorganisations, predecessors and successors",
+		Response: UnitDetail{}, Query: []string{"asOf: YYYY-MM-DD"}},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			asOf, err := asOfParam(r)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			d, err := s.Detail(r, id, asOf)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.JSON(w, 200, d)
+		})
+	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/orgunits", Tag: "org", Summary: "Add an org unit (admin of the parent)", Request: UnitInput{}, Response: Unit{}, Status: 201},
+		func(w http.ResponseWriter, r *http.Request) {
+			var in UnitInput
+			if err := httpx.Decode(r, &in); err != nil {
+				fail(w, r, err)
+				return
+			}
+			u, err := s.createUnit(r, in)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.JSON(w, 201, u)
+		})
+	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/orgunits/{id}", Tag: "org", Summary: "Correct an org unit's current name, kind or order (admin); real changes are reorganisations",
+		Request: UnitEdit{}, Response: Unit{}},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			var in UnitEdit
+			if err := httpx.Decode(r, &in); err != nil {
+				fail(w, r, err)
+				return
+			}
+			u, err := s.editUnit(r, id, in)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.JSON(w, 200, u)
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/reorganisations", Tag: "org", Summary: "List reorganisations (merge, split, rename, move, dissolve), newest first", Response: Event{}, List: true},
+		func(w http.ResponseWriter, r *http.Request) {
+			p, err := httpx.PageOf(r, 200, 5000)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			evs, err := s.Events(r.Context(), 0)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.List(w, r, httpx.Slice(evs, p), len(evs), p)
+		})
+	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/reorganisations", Tag: "org", Summary: "Record a reorganisation (admin of every unit it touches)", Request: EventInput{}, Response: Event{}, Status: 201},
+		func(w http.ResponseWriter, r *http.Request) {
+			var in EventInput
+			if err := httpx.Decode(r, &in); err != nil {
+				fail(w, r, err)
+				return
+			}
+			ev, err := s.recordEvent(r, in)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.JSON(w, 201, ev)
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/officials", Tag: "officials", Summary: "List the officials the caller may see (their roles' subtrees)",
+		Response: Official{}, List: true, Query: []string{"unit: id of one unit", "q: search in names and usernames"}},
+		func(w http.ResponseWriter, r *http.Request) {
+			p, err := httpx.PageOf(r, 200, 5000)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			f := OfficialFilter{Query: r.URL.Query().Get("q")}
+			if u := r.URL.Query().Get("unit"); u != "" {
+				if f.Unit, err = strconv.ParseInt(u, 10, 64); err != nil {
+					fail(w, r, errs.Invalid(errs.Field{Name: "unit", Code: "invalid"}))
+					return
+				}
+			}
+			list, err := s.officialsVisible(r, f)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.List(w, r, httpx.Slice(list, p), len(list), p)
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/officials/{id}", Tag: "officials", Summary: "One official", Response: Official{}},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			o, err := s.officialVisible(r, id)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.JSON(w, 200, o)
+		})
+	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/officials", Tag: "officials", Summary: "Add an official (admin of the unit and of every role's scope)", Request: OfficialInput{}, Response: Official{}, Status: 201},
+		func(w http.ResponseWriter, r *http.Request) {
+			var in OfficialInput
+			if err := httpx.Decode(r, &in); err != nil {
+				fail(w, r, err)
+				return
+			}
+			o, err := s.createOfficial(r, in)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.JSON(w, 201, o)
+		})
+	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/officials/{id}", Tag: "officials", Summary: "Edit an official's name, unit, title and roles (admin)", Request: OfficialInput{}, Response: Official{}},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			var in OfficialInput
+			if err := httpx.Decode(r, &in); err != nil {
+				fail(w, r, err)
+				return
+			}
+			o, err := s.updateOfficial(r, id, in)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.JSON(w, 200, o)
+		})
+	for _, op := range []struct {
+		path, summary string
+		disabled      bool
+	}{
+		{"/api/v1/officials/{id}/disable", "Disable an account: signs it out and stops its tokens (admin)", true},
+		{"/api/v1/officials/{id}/enable", "Enable an account again (admin)", false},
+	} {
+		api.Handle(httpx.Route{Method: "POST", Path: op.path, Tag: "officials", Summary: op.summary, Response: Official{}},
+			func(w http.ResponseWriter, r *http.Request) {
+				id, err := pathID(r)
+				if err != nil {
+					fail(w, r, err)
+					return
+				}
+				o, err := s.setDisabled(r, id, op.disabled)
+				if err != nil {
+					fail(w, r, err)
+					return
+				}
+				httpx.JSON(w, 200, o)
+			})
+	}
+	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/officials/{id}/password", Tag: "officials", Summary: "Set a new password for an official (admin); signs them out", Request: PasswordInput{}, Status: 204},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			var in PasswordInput
+			if err := httpx.Decode(r, &in); err != nil {
+				fail(w, r, err)
+				return
+			}
+			if err := s.resetPassword(r, id, in); err != nil {
+				fail(w, r, err)
+				return
+			}
+			w.WriteHeader(204)
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/audit", Tag: "audit", Summary: "The audit trail of security events, newest first (admin)",
+		Response: audit.Event{}, List: true, Query: []string{"kind: e.g. login, role.change", "subject: a username or code"}},
+		func(w http.ResponseWriter, r *http.Request) {
+			if err := s.must(r, ViewAudit, 0); err != nil {
+				fail(w, r, err)
+				return
+			}
+			p, err := httpx.PageOf(r, 100, 1000)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			evs, total, err := audit.List(r.Context(), s.db, audit.Filter{Kind: r.URL.Query().Get("kind"), Subject: r.URL.Query().Get("subject"), Limit: p.Limit, Offset: p.Offset})
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.List(w, r, evs, total, p)
+		})
+}

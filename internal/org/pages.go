@@ -1,0 +1,579 @@
+package org
+
+import (
+	"embed"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tinhso/tinhso/internal/audit"
+	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/web"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+var (
+	unitsPage     = web.NewPage(templates, "templates/units.html")
+	unitPage      = web.NewPage(templates, "templates/unit.html")
+	unitNewPage   = web.NewPage(templates, "templates/unit_new.html")
+	reorgPage     = web.NewPage(templates, "templates/reorganisations.html")
+	officialsPage = web.NewPage(templates, "templates/officials.html")
+	officialPage  = web.NewPage(templates, "templates/official.html")
+	auditPage     = web.NewPage(templates, "templates/audit.html")
+)
+
+// requirePage is auth.RequirePage, repeated here because auth imports org.
+func requirePage(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if PrincipalFrom(r.Context()) == nil {
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// PageRoutes registers the org registry's pages and menu entries.
+func (s *Store) PageRoutes(mux *http.ServeMux) {
+	web.AddMenu("/units", "nav.units", string(ViewUnits))
+	web.AddMenu("/officials", "nav.officials", string(ViewOfficials))
+	web.AddMenu("/audit", "nav.audit", string(ViewAudit))
+	web.AddHome("org", s.homeItems)
+	mux.HandleFunc("GET /units", requirePage(s.unitsShow))
+	mux.HandleFunc("GET /units/new", requirePage(s.unitNewShow))
+	mux.HandleFunc("POST /units", requirePage(s.unitCreateSubmit))
+	mux.HandleFunc("GET /units/{id}", requirePage(s.unitShow))
+	mux.HandleFunc("POST /units/{id}", requirePage(s.unitEditSubmit))
+	mux.HandleFunc("GET /reorganisations", requirePage(s.reorgShow))
+	mux.HandleFunc("POST /reorganisations", requirePage(s.reorgSubmit))
+	mux.HandleFunc("GET /officials", requirePage(s.officialsShow))
+	mux.HandleFunc("GET /officials/new", requirePage(s.officialNewShow))
+	mux.HandleFunc("POST /officials", requirePage(s.officialCreateSubmit))
+	mux.HandleFunc("GET /officials/{id}", requirePage(s.officialShow))
+	mux.HandleFunc("POST /officials/{id}", requirePage(s.officialEditSubmit))
+	mux.HandleFunc("POST /officials/{id}/disable", requirePage(s.officialDisableSubmit(true)))
+	mux.HandleFunc("POST /officials/{id}/enable", requirePage(s.officialDisableSubmit(false)))
+	mux.HandleFunc("POST /officials/{id}/password", requirePage(s.officialPasswordSubmit))
+	mux.HandleFunc("GET /audit", requirePage(s.auditShow))
+}
+
+// TreeNode is a unit with its children, for the tree page.
+type TreeNode struct {
+	Unit
+	Children []*TreeNode
+}
+
+func buildTree(units []Unit) []*TreeNode {
+	nodes := map[int64]*TreeNode{}
+	var roots []*TreeNode
+	for _, u := range units { // tree order: parents first
+		n := &TreeNode{Unit: u}
+		nodes[u.ID] = n
+		if u.ParentID != nil && nodes[*u.ParentID] != nil {
+			nodes[*u.ParentID].Children = append(nodes[*u.ParentID].Children, n)
+		} else {
+			roots = append(roots, n)
+		}
+	}
+	return roots
+}
+
+type unitsData struct {
+	AsOf, Query string
+	Tree        []*TreeNode
+	Results     []Unit
+	Names       map[int64]string
+	CanManage   bool
+	Count       int
+}
+
+func (s *Store) unitsShow(w http.ResponseWriter, r *http.Request) {
+	f, err := s.unitFilter(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	units, err := s.Units(r.Context(), f)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	d := unitsData{AsOf: f.AsOf, Query: f.Query, Count: len(units)}
+	d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageUnits, 0)
+	if f.Query != "" {
+		d.Results = units
+		d.Names = map[int64]string{}
+		all, _ := s.Units(r.Context(), UnitFilter{AsOf: f.AsOf})
+		for _, u := range all {
+			d.Names[u.ID] = u.Name
+		}
+	} else {
+		d.Tree = buildTree(units)
+	}
+	unitsPage.Render(w, r, d)
+}
+
+type unitData struct {
+	UnitDetail
+	AsOf       string
+	Kinds      []string
+	CanManage  bool
+	Officials  []Official
+	CanOfficer bool
+}
+
+func (s *Store) unitData(r *http.Request) (unitData, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return unitData{}, err
+	}
+	asOf, err := asOfParam(r)
+	if err != nil {
+		return unitData{}, err
+	}
+	det, err := s.Detail(r, id, asOf)
+	if err != nil {
+		return unitData{}, err
+	}
+	d := unitData{UnitDetail: det, AsOf: asOf, Kinds: Kinds}
+	d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageUnits, id)
+	if ok, _ := s.Can(r.Context(), PrincipalFrom(r.Context()), ViewOfficials, id); ok {
+		d.CanOfficer = true
+		d.Officials, _ = s.officialsVisible(r, OfficialFilter{Unit: id})
+	}
+	return d, nil
+}
+
+func (s *Store) unitShow(w http.ResponseWriter, r *http.Request) {
+	d, err := s.unitData(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	unitPage.Render(w, r, d)
+}
+
+func (s *Store) unitEditSubmit(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	sort, _ := strconv.Atoi(r.PostFormValue("sortOrder"))
+	if _, err := s.editUnit(r, id, UnitEdit{Name: r.PostFormValue("name"), Kind: r.PostFormValue("kind"), SortOrder: sort}); err != nil {
+		d, derr := s.unitData(r)
+		if derr != nil {
+			web.Error(w, r, derr)
+			return
+		}
+		unitPage.FormError(w, r, err, d)
+		return
+	}
+	web.Redirect(w, r, "/units/"+strconv.FormatInt(id, 10)+"?ok=saved")
+}
+
+type unitNewData struct {
+	Parent *Unit
+	Kinds  []string
+}
+
+func (s *Store) unitNewData(r *http.Request) (unitNewData, error) {
+	d := unitNewData{Kinds: Kinds}
+	if p := r.FormValue("parentId"); p != "" {
+		id, _ := strconv.ParseInt(p, 10, 64)
+		u, err := s.Unit(r.Context(), id, "")
+		if err != nil {
+			return d, err
+		}
+		d.Parent = &u
+	}
+	return d, nil
+}
+
+func (s *Store) unitNewShow(w http.ResponseWriter, r *http.Request) {
+	d, err := s.unitNewData(r)
+	if err == nil {
+		var parent int64
+		if d.Parent != nil {
+			parent = d.Parent.ID
+		}
+		err = s.must(r, ManageUnits, parent)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	unitNewPage.Render(w, r, d)
+}
+
+func (s *Store) unitCreateSubmit(w http.ResponseWriter, r *http.Request) {
+	in := UnitInput{Code: r.PostFormValue("code"), Name: r.PostFormValue("name"), Kind: r.PostFormValue("kind"), ValidFrom: r.PostFormValue("validFrom")}
+	in.SortOrder, _ = strconv.Atoi(r.PostFormValue("sortOrder"))
+	if p := r.PostFormValue("parentId"); p != "" {
+		id, _ := strconv.ParseInt(p, 10, 64)
+		in.ParentID = &id
+	}
+	u, err := s.createUnit(r, in)
+	if err != nil {
+		d, derr := s.unitNewData(r)
+		if derr != nil {
+			web.Error(w, r, derr)
+			return
+		}
+		unitNewPage.FormError(w, r, err, d)
+		return
+	}
+	web.Redirect(w, r, "/units/"+strconv.FormatInt(u.ID, 10)+"?ok=created")
+}
+
+type reorgData struct {
+	Events    []Event
+	Kinds     []string
+	UnitKinds []string
+	CanManage bool
+}
+
+func (s *Store) reorgData(r *http.Request) (reorgData, error) {
+	evs, err := s.Events(r.Context(), 0)
+	d := reorgData{Events: evs, Kinds: EventKinds, UnitKinds: Kinds}
+	d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageUnits, 0)
+	return d, err
+}
+
+func (s *Store) reorgShow(w http.ResponseWriter, r *http.Request) {
+	d, err := s.reorgData(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	reorgPage.Render(w, r, d)
+}
+
+// codes splits a list of unit codes typed with commas, semicolons or spaces.
+func codes(s string) []string {
+	return strings.FieldsFunc(strings.ToUpper(s), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
+}
+
+func (s *Store) reorgSubmit(w http.ResponseWriter, r *http.Request) {
+	in := EventInput{
+		Kind: r.PostFormValue("kind"), Date: r.PostFormValue("date"), Basis: r.PostFormValue("basis"), Note: r.PostFormValue("note"),
+		From: codes(r.PostFormValue("from")), To: codes(r.PostFormValue("to")),
+		Subject: strings.TrimSpace(r.PostFormValue("subject")), Name: r.PostFormValue("name"), Parent: strings.TrimSpace(r.PostFormValue("parent")),
+	}
+	if c := strings.TrimSpace(r.PostFormValue("newCode")); c != "" || strings.TrimSpace(r.PostFormValue("newName")) != "" {
+		nu := UnitInput{Code: c, Name: r.PostFormValue("newName"), Kind: r.PostFormValue("newKind")}
+		if p := strings.TrimSpace(r.PostFormValue("newParent")); p != "" {
+			if pu, err := s.UnitByCode(r.Context(), strings.ToUpper(p), ""); err == nil {
+				nu.ParentID = &pu.ID
+			} else {
+				id := int64(-1)
+				nu.ParentID = &id
+			}
+		}
+		in.NewUnits = []UnitInput{nu}
+	}
+	if _, err := s.recordEvent(r, in); err != nil {
+		d, derr := s.reorgData(r)
+		if derr != nil {
+			web.Error(w, r, derr)
+			return
+		}
+		reorgPage.FormError(w, r, err, d)
+		return
+	}
+	web.Redirect(w, r, "/reorganisations?ok=recorded")
+}
+
+type officialsData struct {
+	Officials []Official
+	Query     string
+	Unit      *Unit
+	CanManage bool
+}
+
+func (s *Store) officialsShow(w http.ResponseWriter, r *http.Request) {
+	d := officialsData{Query: r.URL.Query().Get("q")}
+	f := OfficialFilter{Query: d.Query}
+	if u := r.URL.Query().Get("unit"); u != "" {
+		id, _ := strconv.ParseInt(u, 10, 64)
+		unit, err := s.Unit(r.Context(), id, "")
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		if err := s.must(r, ViewOfficials, id); err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		d.Unit, f.Unit = &unit, id
+	}
+	if err := s.must(r, ViewOfficials, 0); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	var err error
+	if d.Officials, err = s.officialsVisible(r, f); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, 0)
+	officialsPage.Render(w, r, d)
+}
+
+type officialData struct {
+	Official  *Official
+	New       bool
+	Units     []Unit // units an admin may place the official in
+	Roles     []string
+	CanManage bool
+	UnitID    int64
+}
+
+// manageableUnits lists the units under the principal's admin scopes, for
+// the unit pickers of the official form.
+func (s *Store) manageableUnits(r *http.Request) ([]Unit, error) {
+	scopes := PrincipalFrom(r.Context()).Scopes(ManageOfficial)
+	all, err := s.Units(r.Context(), UnitFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var out []Unit
+	for _, u := range all {
+		for _, sc := range scopes {
+			if ok, _ := s.Within(r.Context(), u.ID, sc); ok {
+				out = append(out, u)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) officialForm(r *http.Request, o *Official) (officialData, error) {
+	d := officialData{Official: o, New: o == nil, Roles: Roles}
+	if o != nil {
+		d.UnitID = o.UnitID
+		d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, o.UnitID)
+	} else {
+		d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, 0)
+		d.UnitID, _ = strconv.ParseInt(r.FormValue("unit"), 10, 64)
+	}
+	if d.CanManage {
+		units, err := s.manageableUnits(r)
+		if err != nil {
+			return d, err
+		}
+		d.Units = units
+	}
+	return d, nil
+}
+
+func (s *Store) officialShow(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	o, err := s.officialVisible(r, id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	d, err := s.officialForm(r, &o)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	officialPage.Render(w, r, d)
+}
+
+func (s *Store) officialNewShow(w http.ResponseWriter, r *http.Request) {
+	if err := s.must(r, ManageOfficial, 0); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	d, err := s.officialForm(r, nil)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	officialPage.Render(w, r, d)
+}
+
+// officialInput reads the official form: roles are checkboxes "role" with
+// the scope unit chosen per role ("scope_<role>"), the official's unit when
+// left empty.
+func officialInput(r *http.Request) OfficialInput {
+	r.ParseForm()
+	in := OfficialInput{
+		Username: r.PostFormValue("username"), FullName: r.PostFormValue("fullName"),
+		Email: r.PostFormValue("email"), Title: r.PostFormValue("title"), Password: r.PostFormValue("password"),
+	}
+	in.UnitID, _ = strconv.ParseInt(r.PostFormValue("unitId"), 10, 64)
+	for _, role := range r.PostForm["role"] {
+		g := Grant{Role: role}
+		g.ScopeID, _ = strconv.ParseInt(r.PostFormValue("scope_"+role), 10, 64)
+		in.Roles = append(in.Roles, g)
+	}
+	return in
+}
+
+func (s *Store) officialCreateSubmit(w http.ResponseWriter, r *http.Request) {
+	o, err := s.createOfficial(r, officialInput(r))
+	if err != nil {
+		d, derr := s.officialForm(r, nil)
+		if derr != nil {
+			web.Error(w, r, derr)
+			return
+		}
+		r.PostForm.Del("password")
+		officialPage.FormError(w, r, err, d)
+		return
+	}
+	web.Redirect(w, r, "/officials/"+strconv.FormatInt(o.ID, 10)+"?ok=created")
+}
+
+func (s *Store) officialEditSubmit(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if _, err := s.updateOfficial(r, id, officialInput(r)); err != nil {
+		o, oerr := s.officialVisible(r, id)
+		if oerr != nil {
+			web.Error(w, r, oerr)
+			return
+		}
+		d, derr := s.officialForm(r, &o)
+		if derr != nil {
+			web.Error(w, r, derr)
+			return
+		}
+		officialPage.FormError(w, r, err, d)
+		return
+	}
+	web.Redirect(w, r, "/officials/"+strconv.FormatInt(id, 10)+"?ok=saved")
+}
+
+func (s *Store) officialDisableSubmit(disabled bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		if _, err := s.setDisabled(r, id, disabled); err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		flash := "enabled"
+		if disabled {
+			flash = "disabled"
+		}
+		web.Redirect(w, r, "/officials/"+strconv.FormatInt(id, 10)+"?ok="+flash)
+	}
+}
+
+func (s *Store) officialPasswordSubmit(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if err := s.resetPassword(r, id, PasswordInput{Password: r.PostFormValue("password")}); err != nil {
+		o, oerr := s.officialVisible(r, id)
+		if oerr != nil {
+			web.Error(w, r, oerr)
+			return
+		}
+		d, derr := s.officialForm(r, &o)
+		if derr != nil {
+			web.Error(w, r, derr)
+			return
+		}
+		r.PostForm.Del("password")
+		officialPage.FormError(w, r, err, d)
+		return
+	}
+	web.Redirect(w, r, "/officials/"+strconv.FormatInt(id, 10)+"?ok=password_reset")
+}
+
+type auditData struct {
+	Events        []audit.Event
+	Kind, Subject string
+	Page          httpx.Page
+	Total         int
+	Next, Prev    string
+}
+
+func (s *Store) auditShow(w http.ResponseWriter, r *http.Request) {
+	if err := s.must(r, ViewAudit, 0); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p, err := httpx.PageOf(r, 50, 500)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	d := auditData{Kind: r.URL.Query().Get("kind"), Subject: r.URL.Query().Get("subject"), Page: p}
+	d.Events, d.Total, err = audit.List(r.Context(), s.db, audit.Filter{Kind: d.Kind, Subject: d.Subject, Limit: p.Limit, Offset: p.Offset})
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	link := func(off int) string {
+		q := url.Values{"kind": {d.Kind}, "subject": {d.Subject}, "offset": {strconv.Itoa(off)}}
+		return "/audit?" + q.Encode()
+	}
+	if p.Offset+len(d.Events) < d.Total {
+		d.Next = link(p.Offset + p.Limit)
+	}
+	if p.Offset > 0 {
+		d.Prev = link(max(0, p.Offset-p.Limit))
+	}
+	auditPage.Render(w, r, d)
+}
+
+// homeItems are the org registry's lines on the home page.
+func (s *Store) homeItems(r *http.Request) []web.HomeItem {
+	p := PrincipalFrom(r.Context())
+	var items []web.HomeItem
+	if u, err := s.Unit(r.Context(), p.UnitID, ""); err == nil {
+		items = append(items, web.HomeItem{Key: "home.your_unit", Args: []any{u.Name}, Href: "/units/" + strconv.FormatInt(u.ID, 10)})
+	}
+	if ok, _ := s.Can(r.Context(), p, ManageOfficial, 0); ok {
+		list, err := s.officialsVisible(r, OfficialFilter{})
+		if err == nil {
+			var noRole, disabled int
+			for _, o := range list {
+				if len(o.Roles) == 0 && !o.Disabled {
+					noRole++
+				}
+				if o.Disabled {
+					disabled++
+				}
+			}
+			items = append(items, web.HomeItem{Key: "home.officials_in_scope", Count: len(list), Href: "/officials"})
+			if noRole > 0 {
+				items = append(items, web.HomeItem{Key: "home.officials_no_role", Count: noRole, Href: "/officials", Alert: true})
+			}
+			if disabled > 0 {
+				items = append(items, web.HomeItem{Key: "home.officials_disabled", Count: disabled, Href: "/officials"})
+			}
+		}
+	}
+	if ok, _ := s.Can(r.Context(), p, ViewAudit, 0); ok {
+		var n int
+		s.db.Read.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM audit_events WHERE kind = 'login' AND success = $1 AND at > $2`, false, time.Now().UTC().Add(-24*time.Hour)).Scan(&n)
+		if n > 0 {
+			items = append(items, web.HomeItem{Key: "home.failed_logins", Count: n, Href: "/audit?kind=login", Alert: true})
+		}
+	}
+	return items
+}

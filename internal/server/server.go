@@ -1,0 +1,337 @@
+// Package server assembles tinhso's HTTP server: the domains' pages and API
+// routes, the middleware every request passes (recovery, logs, metrics,
+// security headers, cross-origin protection, authentication), health checks
+// and graceful shutdown.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tinhso/tinhso/internal/auth"
+	"github.com/tinhso/tinhso/internal/config"
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/locale"
+	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/store"
+	"github.com/tinhso/tinhso/internal/web"
+)
+
+// Version is set at build time (-ldflags "-X …server.Version=…").
+var Version = "dev"
+
+//go:embed templates/*.html
+var templates embed.FS
+
+var homePage = web.NewPage(templates, "templates/home.html")
+
+// Server is one tinhso node.
+type Server struct {
+	cfg     config.Config
+	db      *store.DB
+	Org     *org.Store
+	Auth    *auth.Service
+	API     *httpx.API
+	mux     *http.ServeMux
+	handler http.Handler
+	metrics *metrics
+}
+
+// New wires every domain onto one mux.
+func New(cfg config.Config, db *store.DB) *Server {
+	s := &Server{cfg: cfg, db: db, mux: http.NewServeMux()}
+	s.Org = org.NewStore(db)
+	s.Auth = auth.NewService(db, s.Org, cfg.SecureCookies())
+	org.HashFunc = auth.HashPassword
+	web.CSRFFunc = auth.CSRF
+	web.Can = func(r *http.Request, a string) bool {
+		ok, err := s.Org.Can(r.Context(), org.PrincipalFrom(r.Context()), org.Action(a), 0)
+		return err == nil && ok
+	}
+	web.ViewerFunc = func(r *http.Request) *web.Viewer {
+		if p := org.PrincipalFrom(r.Context()); p != nil {
+			return &web.Viewer{UserID: p.UserID, Username: p.Username, FullName: p.FullName}
+		}
+		return nil
+	}
+	s.API = httpx.NewAPI(s.mux, requireAuth)
+
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	s.mux.HandleFunc("GET /readyz", s.ready)
+	s.metrics = newMetrics()
+	s.mux.Handle("GET /metrics", s.metrics.handler())
+	s.mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		httpx.JSON(w, 200, s.API.OpenAPI(Version))
+	})
+	s.mux.Handle("GET /static/", web.Static())
+	s.mux.HandleFunc("GET /lang/{lang}", s.switchLang)
+	s.mux.HandleFunc("GET /{$}", auth.RequirePage(s.home))
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.Error(w, r, errs.NotFound)
+	})
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		web.Error(w, r, errs.NotFound)
+	})
+
+	s.Auth.Routes(s.mux, s.API)
+	s.Org.APIRoutes(s.API)
+	s.Org.PageRoutes(s.mux)
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			httpx.Error(w, r, &errs.Error{Status: 403, Code: "cross_origin", Key: "error.csrf"})
+			return
+		}
+		web.Error(w, r, &errs.Error{Status: 403, Code: "cross_origin", Key: "error.csrf"})
+	}))
+	var h http.Handler = recordRoute(s.mux)
+	h = s.Auth.Middleware(h)
+	h = cop.Handler(h)
+	h = s.securityHeaders(h)
+	h = s.metrics.middleware(h)
+	h = recoverer(h)
+	s.handler = h
+	return s
+}
+
+// Handler is the whole server as an http.Handler (tests use it directly).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+type homeData struct {
+	UnitName string
+	Roles    []org.Grant
+	Items    []web.HomeItem
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	o, err := s.Org.Official(r.Context(), org.PrincipalFrom(r.Context()).UserID)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	homePage.Render(w, r, homeData{UnitName: o.UnitName, Roles: o.Roles, Items: web.HomeItems(r)})
+}
+
+// requireAuth answers 401 to API calls without credentials, except on
+// public routes.
+func requireAuth(rt httpx.Route, h http.Handler) http.Handler {
+	if rt.Public {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if org.PrincipalFrom(r.Context()) == nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tinhso"`)
+			httpx.Error(w, r, errs.Unauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if err := s.db.CheckVersion(ctx); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ready")
+}
+
+func (s *Server) switchLang(w http.ResponseWriter, r *http.Request) {
+	lang := locale.Parse(r.PathValue("lang"))
+	http.SetCookie(w, &http.Cookie{Name: "lang", Value: string(lang), Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookies()})
+	if p := org.PrincipalFrom(r.Context()); p != nil {
+		s.Org.SetLocale(r.Context(), p.UserID, string(lang))
+	}
+	next := r.URL.Query().Get("next")
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// securityHeaders sets a strict content security policy (no inline script
+// or style anywhere), and the usual hardening headers.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if s.cfg.TLS() || strings.HasPrefix(s.cfg.BaseURL, "https://") {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				slog.ErrorContext(r.Context(), "panic", "value", v, "path", r.URL.Path)
+				httpx.Error(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Serve listens on the configured address until ctx ends, then drains
+// requests for up to 20 seconds. ready, when set, receives the bound address.
+func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+	}
+	if s.cfg.TLS() {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	scheme := "http"
+	if s.cfg.TLS() {
+		scheme = "https"
+	}
+	slog.Info("tinhso listening", "url", scheme+"://"+ln.Addr().String(), "engine", s.db.Engine, "version", Version)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// metrics are the Prometheus series of the HTTP server.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tinhso_http_requests_total", Help: "HTTP requests by route pattern, method and status."}, []string{"route", "method", "code"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tinhso_http_request_duration_seconds", Help: "HTTP request latency by route pattern.", Buckets: prometheus.DefBuckets}, []string{"route"})
+	m.reg.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = 200
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type routeKey struct{}
+
+// recordRoute hands the matched ServeMux pattern back to the metrics
+// middleware: the mux sets Request.Pattern on the request it receives, which
+// inner middleware has replaced with copies.
+func recordRoute(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if p, ok := r.Context().Value(routeKey{}).(*string); ok {
+			*p = r.Pattern
+		}
+	})
+}
+
+// middleware logs each request and counts it under its route pattern (not
+// its path, so ids do not explode the series).
+func (m *metrics) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		var route string
+		r = r.WithContext(context.WithValue(r.Context(), routeKey{}, &route))
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = 200
+		}
+		if route == "" {
+			route = "unmatched"
+		}
+		d := time.Since(start)
+		m.requests.WithLabelValues(route, r.Method, fmt.Sprint(sw.status)).Inc()
+		m.duration.WithLabelValues(route).Observe(d.Seconds())
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelError
+		} else if r.URL.Path == "/healthz" || r.URL.Path == "/metrics" || strings.HasPrefix(r.URL.Path, "/static/") {
+			level = slog.LevelDebug
+		}
+		slog.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "route", route, "status", sw.status, "ms", d.Milliseconds())
+	})
+}
