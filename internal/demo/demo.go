@@ -71,19 +71,27 @@ func Loaded(ctx context.Context, db *store.DB) (bool, error) {
 	return n > 0, err
 }
 
-// Load fills an empty database with the demo province, in one transaction.
-// A database that already holds units is left alone.
+// Load fills an empty database with the demo province: the org registry
+// and accounts in one transaction, then the seed plans. Parts already
+// loaded are left alone.
 func Load(ctx context.Context, db *store.DB) error {
-	if done, err := Loaded(ctx, db); err != nil || done {
+	done, err := Loaded(ctx, db)
+	if err != nil {
 		return err
 	}
-	orgs := org.NewStore(db)
-	return db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := LoadOrg(ctx, tx, orgs); err != nil {
-			return fmt.Errorf("demo org units: %w", err)
+	if !done {
+		orgs := org.NewStore(db)
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			if err := LoadOrg(ctx, tx, orgs); err != nil {
+				return fmt.Errorf("demo org units: %w", err)
+			}
+			return loadAccounts(ctx, tx, orgs)
+		})
+		if err != nil {
+			return err
 		}
-		return loadAccounts(ctx, tx, orgs)
-	})
+	}
+	return LoadPlans(ctx, db, org.Today())
 }
 
 // LoadOrg replays the registry file: units that exist from the start are

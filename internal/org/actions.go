@@ -3,6 +3,7 @@ package org
 import (
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -47,7 +48,7 @@ func (s *Store) createUnit(r *http.Request, in UnitInput) (Unit, error) {
 		if err := s.must(r, ManageUnits, s.rootID(r)); err != nil {
 			return Unit{}, err
 		}
-	} else if err := s.must(r, ManageUnits, *in.ParentID); err != nil {
+	} else if err := s.mustManageUnder(r, *in.ParentID); err != nil {
 		return Unit{}, err
 	}
 	u, err := s.CreateUnit(r.Context(), in, PrincipalFrom(r.Context()).UserID)
@@ -55,6 +56,16 @@ func (s *Store) createUnit(r *http.Request, in UnitInput) (Unit, error) {
 		audit.Record(r.Context(), s.db.Write, audit.From(r, audit.UnitCreate, u.Code, u.Name, true))
 	}
 	return u, err
+}
+
+// mustManageUnder checks that the caller may add units under parent. A
+// parent that does not exist is left to validation, which names the field,
+// rather than refused: the caller need only be an admin somewhere.
+func (s *Store) mustManageUnder(r *http.Request, parent int64) error {
+	if _, err := s.Unit(r.Context(), parent, ""); errors.Is(err, errs.NotFound) {
+		parent = 0
+	}
+	return s.must(r, ManageUnits, parent)
 }
 
 // rootID is a unit with no parent today (the nation, or the province of a
@@ -100,7 +111,7 @@ func (s *Store) recordEvent(r *http.Request, in EventInput) (Event, error) {
 	}
 	for _, nu := range in.NewUnits {
 		if nu.ParentID != nil {
-			if err := s.must(r, ManageUnits, *nu.ParentID); err != nil {
+			if err := s.mustManageUnder(r, *nu.ParentID); err != nil {
 				return Event{}, err
 			}
 		}

@@ -362,3 +362,32 @@ func (s *Store) Successors(ctx context.Context, q store.Querier, unit int64, dat
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// Predecessors lists unit and every unit it succeeded, transitively: whose
+// records the unit now answers for.
+func (s *Store) Predecessors(ctx context.Context, unit int64) ([]int64, error) {
+	out := []int64{unit}
+	seen := map[int64]bool{unit: true}
+	for i := 0; i < len(out) && len(out) < 1000; i++ {
+		rows, err := s.db.Read.QueryContext(ctx, `
+			SELECT f.unit_id FROM org_event_units t
+			JOIN org_event_units f ON f.event_id = t.event_id AND f.role = 'from'
+			WHERE t.unit_id = $1 AND t.role = 'to'`, out[i])
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+		rows.Close()
+	}
+	return out, nil
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/plan"
 	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/web"
 )
@@ -44,6 +45,7 @@ type Server struct {
 	db      *store.DB
 	Org     *org.Store
 	Auth    *auth.Service
+	Plan    *plan.Store
 	API     *httpx.API
 	mux     *http.ServeMux
 	handler http.Handler
@@ -92,6 +94,8 @@ func New(cfg config.Config, db *store.DB) *Server {
 	s.Auth.Routes(s.mux, s.API)
 	s.Org.APIRoutes(s.API)
 	s.Org.PageRoutes(s.mux)
+	s.Plan = plan.NewStore(db, s.Org)
+	s.Plan.APIRoutes(s.API)
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

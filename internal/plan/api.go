@@ -1,0 +1,539 @@
+package plan
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tinhso/tinhso/internal/audit"
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/org"
+)
+
+// Actions of this domain, added to the one policy table.
+const (
+	ViewPlans    org.Action = "plan.view"
+	ManagePlans  org.Action = "plan.manage"
+	ReportTask   org.Action = "task.report"
+	ReportTarget org.Action = "target.report"
+	ViewReview   org.Action = "plan.review"
+)
+
+func init() {
+	org.Allow(ViewPlans, org.Roles...) // plans are public documents inside government
+	org.Allow(ManagePlans, org.RoleAdmin, org.RoleCoordinator)
+	org.Allow(ReportTask, org.RoleReporter, org.RoleApprover, org.RoleCoordinator)
+	org.Allow(ReportTarget, org.RoleReporter, org.RoleApprover, org.RoleCoordinator)
+	org.Allow(ViewReview, org.RoleAdmin, org.RoleCoordinator, org.RoleLeader)
+}
+
+func (s *Store) must(r *http.Request, a org.Action, unit int64) error {
+	p := org.PrincipalFrom(r.Context())
+	ok, err := s.org.Can(r.Context(), p, a, unit)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		audit.Record(r.Context(), s.db.Write, audit.From(r, audit.AccessDenied, fmt.Sprintf("%s unit=%d", a, unit), r.Method+" "+r.URL.Path, false))
+		return errs.Forbidden
+	}
+	return nil
+}
+
+// MyUnits are the units whose tasks an official answers for: their own unit
+// and every unit it succeeded.
+func (s *Store) MyUnits(ctx context.Context, p *org.Principal) ([]int64, error) {
+	return s.org.Predecessors(ctx, p.UnitID)
+}
+
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.NotFound
+	}
+	return id, nil
+}
+
+// taskFilter reads the task filters shared by the API and the pages.
+func (s *Store) taskFilter(r *http.Request) (TaskFilter, error) {
+	q := r.URL.Query()
+	f := TaskFilter{Pillar: q.Get("pillar"), Status: q.Get("status"), DueFrom: q.Get("dueFrom"), DueTo: q.Get("dueTo"), Query: strings.TrimSpace(q.Get("q")), Role: q.Get("role")}
+	var v errs.Validator
+	if u := q.Get("unit"); u != "" {
+		id, err := strconv.ParseInt(u, 10, 64)
+		v.Check(err == nil, "unit", "invalid")
+		if err == nil {
+			units, perr := s.org.Predecessors(r.Context(), id)
+			if perr != nil {
+				return f, perr
+			}
+			f.Units = units
+		}
+	}
+	if q.Get("mine") == "1" || q.Get("mine") == "true" {
+		units, err := s.MyUnits(r.Context(), org.PrincipalFrom(r.Context()))
+		if err != nil {
+			return f, err
+		}
+		f.Units = units
+	}
+	v.Check(f.Role == "" || f.Role == "lead" || f.Role == "coordinating", "role", "one_of", "lead, coordinating")
+	v.Check(f.Status == "" || f.Status == "overdue" || contains(TaskStatuses, f.Status), "status", "one_of", "overdue, "+strings.Join(TaskStatuses, ", "))
+	v.Check(f.DueFrom == "" || org.ValidDate(f.DueFrom), "dueFrom", "date")
+	v.Check(f.DueTo == "" || org.ValidDate(f.DueTo), "dueTo", "date")
+	return f, v.Err()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TaskDetail is a task with its progress history.
+type TaskDetail struct {
+	Task
+	Updates []Update `json:"updates"`
+}
+
+// OverrideInput pauses or cancels a whole task ("" lifts it).
+type OverrideInput struct {
+	StatusOverride string `json:"statusOverride" doc:"paused, cancelled, or empty to lift"`
+}
+
+// postUpdate authorises and records a progress report.
+func (s *Store) postUpdate(r *http.Request, task int64, in UpdateInput) (int64, error) {
+	p := org.PrincipalFrom(r.Context())
+	t, err := s.Task(r.Context(), task)
+	if err != nil {
+		return 0, err
+	}
+	if in.AssignmentID == 0 {
+		// Default to the caller's own part of the task.
+		mine, err := s.MyUnits(r.Context(), p)
+		if err != nil {
+			return 0, err
+		}
+		for _, a := range append(t.LeadUnits, t.CoordinatingUnits...) {
+			if contains64(mine, a.Unit.ID) {
+				in.AssignmentID = a.ID
+				break
+			}
+		}
+		if in.AssignmentID == 0 {
+			return 0, errs.Invalid(errs.Field{Name: "assignmentId", Code: "required"})
+		}
+	}
+	_, unit, _, _, err := s.assignment(r.Context(), in.AssignmentID)
+	if err != nil {
+		return 0, errs.Invalid(errs.Field{Name: "assignmentId", Code: "not_found"})
+	}
+	if err := s.must(r, ReportTask, unit); err != nil {
+		return 0, err
+	}
+	var id int64
+	err = s.db.Tx(r.Context(), func(tx *sql.Tx) error {
+		var err error
+		id, err = s.PostUpdate(r.Context(), tx, task, in, p.UserID, p.FullName)
+		return err
+	})
+	return id, err
+}
+
+func contains64(list []int64, x int64) bool {
+	for _, v := range list {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Store) importDoc(r *http.Request, d Doc) (ImportResult, error) {
+	code := strings.ToUpper(strings.TrimSpace(d.IssuerUnit))
+	u, err := s.org.UnitByCode(r.Context(), code, "")
+	if err != nil {
+		// Validation names the unknown unit; authorise against nothing.
+		if err := s.must(r, ManagePlans, 0); err != nil {
+			return ImportResult{}, err
+		}
+	} else if err := s.must(r, ManagePlans, u.ID); err != nil {
+		return ImportResult{}, err
+	}
+	res, err := s.Import(r.Context(), d)
+	if err == nil && res.Changes > 0 {
+		audit.Record(r.Context(), s.db.Write, audit.From(r, "plan.import", d.Key, fmt.Sprintf("%d changes", res.Changes), true))
+	}
+	return res, err
+}
+
+func (s *Store) addActual(r *http.Request, target int64, in ActualInput) (int64, error) {
+	t, err := s.Target(r.Context(), target)
+	if err != nil {
+		return 0, err
+	}
+	p, err := s.Plan(r.Context(), t.PlanID)
+	if err != nil {
+		return 0, err
+	}
+	unit := p.IssuerUnit.ID
+	if t.ResponsibleUnit != nil {
+		unit = t.ResponsibleUnit.ID
+	}
+	if err := s.must(r, ReportTarget, unit); err != nil {
+		return 0, err
+	}
+	if in.UnitID == 0 {
+		in.UnitID = org.PrincipalFrom(r.Context()).UnitID
+	}
+	var id int64
+	err = s.db.Tx(r.Context(), func(tx *sql.Tx) error {
+		var err error
+		id, err = s.AddActual(r.Context(), tx, target, in, org.PrincipalFrom(r.Context()).UserID)
+		return err
+	})
+	return id, err
+}
+
+func (s *Store) setOverride(r *http.Request, task int64, status string) error {
+	t, err := s.Task(r.Context(), task)
+	if err != nil {
+		return err
+	}
+	p, err := s.Plan(r.Context(), t.PlanID)
+	if err != nil {
+		return err
+	}
+	if err := s.must(r, ManagePlans, p.IssuerUnit.ID); err != nil {
+		return err
+	}
+	return s.db.Tx(r.Context(), func(tx *sql.Tx) error {
+		if err := s.SetOverride(r.Context(), tx, task, status); err != nil {
+			return err
+		}
+		return audit.Record(r.Context(), tx, audit.From(r, "task.override", p.Number+" "+t.Number, status, true))
+	})
+}
+
+func (s *Store) review(r *http.Request) (Review, error) {
+	if err := s.must(r, ViewReview, 0); err != nil {
+		return Review{}, err
+	}
+	month := r.URL.Query().Get("month")
+	if month == "" {
+		month = org.Today()[:7]
+	}
+	return s.ReviewFor(r.Context(), month, org.PrincipalFrom(r.Context()).Scopes(ViewReview), org.Today())
+}
+
+// APIRoutes registers the plan API.
+func (s *Store) APIRoutes(api *httpx.API) {
+	fail := httpx.Error
+	taskQuery := []string{"unit: id of a unit (and its predecessors)", "mine: 1 for the caller's own unit", "role: lead or coordinating", "pillar: pillar code", "status: a task status or overdue", "dueFrom: YYYY-MM-DD", "dueTo: YYYY-MM-DD", "q: text search"}
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/pillars", Tag: "plans", Summary: "DTI pillars (main indices) that targets and tasks are filed under", Response: Pillar{}, List: true},
+		func(w http.ResponseWriter, r *http.Request) {
+			ps, err := s.Pillars(r.Context())
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.List(w, r, ps, len(ps), httpx.Page{Limit: len(ps) + 1})
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans", Tag: "plans", Summary: "List plans, newest first", Response: Plan{}, List: true, Query: []string{"q: search in number and title"}},
+		func(w http.ResponseWriter, r *http.Request) {
+			pg, err := httpx.PageOf(r, 100, 1000)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			ps, err := s.Plans(r.Context(), r.URL.Query().Get("q"))
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.List(w, r, httpx.Slice(ps, pg), len(ps), pg)
+		})
+	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/plans", Tag: "plans", Summary: "Import a plan with its targets and tasks (JSON); all or nothing, idempotent", Request: Doc{}, Response: ImportResult{}},
+		func(w http.ResponseWriter, r *http.Request) {
+			var d Doc
+			if err := httpx.Decode(r, &d); err != nil {
+				fail(w, r, err)
+				return
+			}
+			res, err := s.importDoc(r, d)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			status := 200
+			if res.Created {
+				status = 201
+			}
+			httpx.JSON(w, status, res)
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans/{id}", Tag: "plans", Summary: "One plan with counts of tasks and targets by status", Response: Plan{}},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			p, err := s.PlanWithSummary(r.Context(), id)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.JSON(w, 200, p)
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans/{id}/export", Tag: "plans", Summary: "A plan as the JSON document the import takes", Response: Doc{}},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			d, err := s.Export(r.Context(), id)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.JSON(w, 200, d)
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans/{id}/tasks", Tag: "plans", Summary: "Tasks of a plan with lead and coordinating units, time frame, status and progress", Response: Task{}, List: true, Query: taskQuery},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			if _, err := s.Plan(r.Context(), id); err != nil {
+				fail(w, r, err)
+				return
+			}
+			f, err := s.taskFilter(r)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			pg, err := httpx.PageOf(r, 1000, 10000)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			f.PlanID = id
+			tasks, err := s.Tasks(r.Context(), f)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.List(w, r, httpx.Slice(tasks, pg), len(tasks), pg)
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans/{id}/targets", Tag: "plans", Summary: "Targets of a plan with baseline, milestones, actuals and computed status", Response: Target{}, List: true,
+		Query: []string{"pillar: pillar code", "status: achieved, on_track, at_risk, off_track or no_data", "asOf: YYYY-MM-DD, for the status"}},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			if _, err := s.Plan(r.Context(), id); err != nil {
+				fail(w, r, err)
+				return
+			}
+			q := r.URL.Query()
+			if a := q.Get("asOf"); a != "" && !org.ValidDate(a) {
+				fail(w, r, errs.Invalid(errs.Field{Name: "asOf", Code: "date"}))
+				return
+			}
+			ts, err := s.Targets(r.Context(), TargetFilter{PlanID: id, Pillar: q.Get("pillar"), Status: q.Get("status"), AsOf: q.Get("asOf")})
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.List(w, r, ts, len(ts), httpx.Page{Limit: len(ts) + 1})
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/tasks", Tag: "plans", Summary: "Tasks across plans; mine=1 for the caller's unit (as lead or coordinator)", Response: Task{}, List: true, Query: taskQuery},
+		func(w http.ResponseWriter, r *http.Request) {
+			f, err := s.taskFilter(r)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			pg, err := httpx.PageOf(r, 500, 10000)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			tasks, err := s.Tasks(r.Context(), f)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.List(w, r, httpx.Slice(tasks, pg), len(tasks), pg)
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/tasks/{id}", Tag: "plans", Summary: "One task with its progress history", Response: TaskDetail{}},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			t, err := s.Task(r.Context(), id)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			ups, err := s.Updates(r.Context(), id)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.JSON(w, 200, TaskDetail{Task: t, Updates: ups})
+		})
+	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/tasks/{id}/updates", Tag: "plans", Summary: "Report progress on a unit's part of a task, with evidence files (base64)", Request: UpdateInput{}, Response: TaskDetail{}, Status: 201},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			var in UpdateInput
+			if err := httpx.Decode(r, &in); err != nil {
+				fail(w, r, err)
+				return
+			}
+			if _, err := s.postUpdate(r, id, in); err != nil {
+				fail(w, r, err)
+				return
+			}
+			t, _ := s.Task(r.Context(), id)
+			ups, _ := s.Updates(r.Context(), id)
+			httpx.JSON(w, 201, TaskDetail{Task: t, Updates: ups})
+		})
+	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/tasks/{id}/override", Tag: "plans", Summary: "Pause or cancel a whole task, or lift that (coordinator)", Request: OverrideInput{}, Response: Task{}},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			var in OverrideInput
+			if err := httpx.Decode(r, &in); err != nil {
+				fail(w, r, err)
+				return
+			}
+			if err := s.setOverride(r, id, in.StatusOverride); err != nil {
+				fail(w, r, err)
+				return
+			}
+			t, err := s.Task(r.Context(), id)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.JSON(w, 200, t)
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/attachments/{id}", Tag: "plans", Summary: "Download an evidence file"},
+		func(w http.ResponseWriter, r *http.Request) { s.serveAttachment(w, r, httpx.Error) })
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/targets/{id}", Tag: "plans", Summary: "One target with its values and status", Response: Target{}},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			t, err := s.Target(r.Context(), id)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.JSON(w, 200, t)
+		})
+	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/targets/{id}/actuals", Tag: "plans", Summary: "Record an actual value of a target with its evidence", Request: ActualInput{}, Response: Target{}, Status: 201},
+		func(w http.ResponseWriter, r *http.Request) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			var in ActualInput
+			if err := httpx.Decode(r, &in); err != nil {
+				fail(w, r, err)
+				return
+			}
+			if _, err := s.addActual(r, id, in); err != nil {
+				fail(w, r, err)
+				return
+			}
+			t, _ := s.Target(r.Context(), id)
+			httpx.JSON(w, 201, t)
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/review", Tag: "plans", Summary: "The Steering Committee's monthly review (coordinator, leader, admin)", Response: Review{}, Query: []string{"month: YYYY-MM, the current month by default"}},
+		func(w http.ResponseWriter, r *http.Request) {
+			rv, err := s.review(r)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			httpx.JSON(w, 200, rv)
+		})
+}
+
+// serveAttachment sends an evidence file to anyone who may view plans.
+func (s *Store) serveAttachment(w http.ResponseWriter, r *http.Request, fail func(http.ResponseWriter, *http.Request, error)) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	if err := s.must(r, ViewPlans, 0); err != nil {
+		fail(w, r, err)
+		return
+	}
+	a, _, data, err := s.AttachmentData(r.Context(), id)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", a.ContentType)
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename*=UTF-8''%s", url.PathEscape(a.Filename)))
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	http.ServeContent(w, r, "", time.Time{}, strings.NewReader(string(data)))
+}
+
+// PlanWithSummary returns a plan with task and target counts by status.
+func (s *Store) PlanWithSummary(ctx context.Context, id int64) (Plan, error) {
+	p, err := s.Plan(ctx, id)
+	if err != nil {
+		return p, err
+	}
+	sum := &PlanProgress{Tasks: map[string]int{}, Targets: map[string]int{}}
+	tasks, err := s.Tasks(ctx, TaskFilter{PlanID: id})
+	if err != nil {
+		return p, err
+	}
+	for _, t := range tasks {
+		sum.Tasks[t.Status]++
+		if t.Overdue {
+			sum.Tasks["overdue"]++
+		}
+	}
+	targets, err := s.Targets(ctx, TargetFilter{PlanID: id})
+	if err != nil {
+		return p, err
+	}
+	for _, t := range targets {
+		sum.Targets[t.Status]++
+	}
+	p.Summary = sum
+	return p, nil
+}

@@ -1,0 +1,85 @@
+package plan
+
+// Doc is a plan with its targets and tasks as exchanged in JSON (the API's
+// import and export, and the demo files in demodata/) and, sheet by sheet,
+// in the Excel template.
+type Doc struct {
+	Key        string      `json:"key,omitempty" doc:"natural key; the number when absent"`
+	Number     string      `json:"number"`
+	Title      string      `json:"title"`
+	Issuer     string      `json:"issuer"`
+	IssuerUnit string      `json:"issuerUnit" doc:"org unit code of the issuing province or unit"`
+	Date       string      `json:"date" doc:"YYYY-MM-DD; may be empty when unknown"`
+	Signer     string      `json:"signer"`
+	LegalBases []string    `json:"legalBases"`
+	SpanFrom   int         `json:"spanFrom"`
+	SpanTo     int         `json:"spanTo"`
+	Status     string      `json:"status" doc:"draft, in_force or replaced"`
+	Parent     string      `json:"parent,omitempty" doc:"key of the plan this one implements"`
+	Note       string      `json:"note"`
+	Targets    []DocTarget `json:"targets"`
+	Tasks      []DocTask   `json:"tasks"`
+}
+
+// DocValue is a milestone or baseline value; Value may be null when the
+// document gives values only by level.
+type DocValue struct {
+	Year  int      `json:"year"`
+	Value *float64 `json:"value"`
+}
+
+// DocLevel is a value for one level.
+type DocLevel struct {
+	Level string  `json:"level"`
+	Value float64 `json:"value"`
+}
+
+// DocBaseline is where a target started.
+type DocBaseline struct {
+	Year   int        `json:"year"`
+	Value  *float64   `json:"value"`
+	Levels []DocLevel `json:"levels,omitempty"`
+}
+
+// DocTarget is one target of a Doc. Levels split the milestone of each year
+// by level (55% province, 40% district, 20% commune).
+type DocTarget struct {
+	Code            string       `json:"code"`
+	Pillar          string       `json:"pillar"`
+	Group           string       `json:"group"`
+	Statement       string       `json:"statement"`
+	StatementLater  string       `json:"statementLater,omitempty"`
+	Measure         string       `json:"measure"`
+	Direction       string       `json:"direction"`
+	Baseline        *DocBaseline `json:"baseline"`
+	Milestones      []DocValue   `json:"milestones"`
+	Levels          []DocLevel   `json:"levels,omitempty"`
+	ResponsibleUnit string       `json:"responsibleUnit"`
+	Source          string       `json:"source,omitempty" doc:"manual or indicator"`
+	IndicatorCode   string       `json:"indicatorCode,omitempty"`
+}
+
+// DocTask is one task of a Doc. Units are org unit codes; groups stand for
+// every unit of a kind under the issuer as of the plan's date: departments
+// (sở, ban, ngành), districts (UBND huyện, thị xã, thành phố), communes.
+type DocTask struct {
+	Number             string   `json:"number"`
+	Group              string   `json:"group"`
+	Pillar             string   `json:"pillar"`
+	Description        string   `json:"description"`
+	LeadText           string   `json:"leadText"`
+	LeadUnits          []string `json:"leadUnits"`
+	LeadGroups         []string `json:"leadGroups"`
+	CoordinatingText   string   `json:"coordinatingText"`
+	CoordinatingUnits  []string `json:"coordinatingUnits"`
+	CoordinatingGroups []string `json:"coordinatingGroups"`
+	TimeText           string   `json:"timeText"`
+	From               *int     `json:"from"`
+	To                 *int     `json:"to"`
+	Output             string   `json:"output"`
+	BudgetSource       string   `json:"budgetSource"`
+	Budget             *float64 `json:"budget"`
+}
+
+// UnitGroups are the group names a task may name instead of units.
+var UnitGroups = map[string]string{"departments": "department", "districts": "district", "communes": "commune"}

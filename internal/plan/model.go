@@ -1,0 +1,174 @@
+// Package plan makes the provinces' plans live: plans (kế hoạch), their
+// targets (chỉ tiêu) with baselines, milestones and actual values, their
+// tasks (nhiệm vụ) with lead and coordinating units and per-unit progress,
+// and the Steering Committee's monthly review.
+package plan
+
+import "time"
+
+// Plan statuses.
+var PlanStatuses = []string{"draft", "in_force", "replaced"}
+
+// Target directions.
+var Directions = []string{"at_least", "at_most", "exactly"}
+
+// Levels a target may be split by.
+var Levels = []string{"province", "district", "commune"}
+
+// Task statuses a unit reports; overdue is computed, never typed.
+var TaskStatuses = []string{"not_started", "in_progress", "done", "paused", "cancelled"}
+
+// Target statuses, computed from actual values.
+var TargetStatuses = []string{"achieved", "on_track", "at_risk", "off_track", "no_data"}
+
+// Plan is a plan (kế hoạch) as listed.
+type Plan struct {
+	ID          int64         `json:"id"`
+	Key         string        `json:"key" doc:"natural key: the number, or a chosen key for documents without one"`
+	Number      string        `json:"number" doc:"số hiệu, e.g. 1331/KH-UBND"`
+	Title       string        `json:"title"`
+	Issuer      string        `json:"issuer"`
+	IssuerUnit  UnitRef       `json:"issuerUnit"`
+	IssuedOn    string        `json:"issuedOn" doc:"YYYY-MM-DD"`
+	Signer      string        `json:"signer"`
+	SpanFrom    int           `json:"spanFrom"`
+	SpanTo      int           `json:"spanTo"`
+	Status      string        `json:"status" doc:"draft, in_force or replaced"`
+	ParentID    *int64        `json:"parentId"`
+	Note        string        `json:"note"`
+	LegalBases  []LegalBasis  `json:"legalBases"`
+	TaskCount   int           `json:"taskCount"`
+	TargetCount int           `json:"targetCount"`
+	Summary     *PlanProgress `json:"summary,omitempty"`
+}
+
+// PlanProgress counts a plan's tasks and targets by status.
+type PlanProgress struct {
+	Tasks   map[string]int `json:"tasks" doc:"by status, plus overdue"`
+	Targets map[string]int `json:"targets" doc:"by status"`
+}
+
+// LegalBasis is a document a plan implements; PlanID links it when tinhso
+// holds that document too.
+type LegalBasis struct {
+	Number string `json:"number"`
+	PlanID *int64 `json:"planId"`
+}
+
+// UnitRef names an org unit inside another resource.
+type UnitRef struct {
+	ID   int64  `json:"id"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// Value is a number for a year, optionally for one level.
+type Value struct {
+	Year  int     `json:"year"`
+	Level string  `json:"level,omitempty" doc:"province, district or commune; absent for the whole"`
+	Value float64 `json:"value"`
+}
+
+// Baseline is where a target started.
+type Baseline struct {
+	Year   int      `json:"year"`
+	Value  *float64 `json:"value"`
+	Levels []Value  `json:"levels,omitempty"`
+}
+
+// Actual is a measured value of a target, with its evidence.
+type Actual struct {
+	ID         int64     `json:"id"`
+	MeasuredOn string    `json:"measuredOn" doc:"YYYY-MM-DD"`
+	Level      string    `json:"level,omitempty"`
+	Value      float64   `json:"value"`
+	Evidence   string    `json:"evidence"`
+	Unit       *UnitRef  `json:"unit,omitempty"`
+	By         string    `json:"by"`
+	At         time.Time `json:"at"`
+}
+
+// Target is a KPI (chỉ tiêu) of a plan with its computed status.
+type Target struct {
+	ID              int64     `json:"id"`
+	PlanID          int64     `json:"planId"`
+	Code            string    `json:"code"`
+	Pillar          string    `json:"pillar"`
+	Group           string    `json:"group"`
+	Statement       string    `json:"statement"`
+	StatementLater  string    `json:"statementLater,omitempty"`
+	Unit            string    `json:"unit" doc:"unit of measure: %, điểm, hệ thống …"`
+	Direction       string    `json:"direction" doc:"at_least, at_most or exactly"`
+	Baseline        *Baseline `json:"baseline"`
+	Milestones      []Value   `json:"milestones"`
+	ResponsibleUnit *UnitRef  `json:"responsibleUnit"`
+	Source          string    `json:"source" doc:"manual (entered with evidence) or indicator (from periodic reporting)"`
+	IndicatorCode   string    `json:"indicatorCode,omitempty"`
+	Actuals         []Actual  `json:"actuals"`
+	Status          string    `json:"status" doc:"achieved, on_track, at_risk, off_track or no_data"`
+	Expected        *float64  `json:"expected,omitempty" doc:"where the straight line from baseline to the next milestone stands on the date of the latest actual"`
+}
+
+// Assignment is one unit's part in a task, with its own status and progress.
+type Assignment struct {
+	ID          int64      `json:"id"`
+	Role        string     `json:"role" doc:"lead or coordinating"`
+	Unit        UnitRef    `json:"unit"`
+	HeldBy      *UnitRef   `json:"heldBy,omitempty" doc:"the unit that answers for it today, when the assigned unit was merged into another"`
+	Status      string     `json:"status"`
+	Progress    int        `json:"progress"`
+	UpdatedAt   *time.Time `json:"updatedAt,omitempty"`
+	CompletedOn string     `json:"completedOn,omitempty"`
+}
+
+// TimeFrame is when a task runs.
+type TimeFrame struct {
+	Text    string `json:"text" doc:"as written in the plan, e.g. 2022 - 2025, Hằng năm"`
+	StartOn string `json:"startOn"`
+	DueOn   string `json:"dueOn"`
+}
+
+// Task is a task (nhiệm vụ) of a plan.
+type Task struct {
+	ID                int64        `json:"id"`
+	PlanID            int64        `json:"planId"`
+	PlanNumber        string       `json:"planNumber"`
+	Number            string       `json:"number"`
+	Group             string       `json:"group"`
+	Pillar            string       `json:"pillar"`
+	Description       string       `json:"description"`
+	LeadText          string       `json:"leadText"`
+	CoordinatingText  string       `json:"coordinatingText"`
+	LeadUnits         []Assignment `json:"leadUnits"`
+	CoordinatingUnits []Assignment `json:"coordinatingUnits"`
+	TimeFrame         TimeFrame    `json:"timeFrame"`
+	Output            string       `json:"output"`
+	BudgetSource      string       `json:"budgetSource"`
+	Budget            *float64     `json:"budget"`
+	Status            string       `json:"status" doc:"not_started, in_progress, done, paused or cancelled (derived from the lead units' statuses)"`
+	Progress          int          `json:"progress" doc:"0–100, the mean of the lead units' progress"`
+	Overdue           bool         `json:"overdue" doc:"computed: past its due date and neither done nor cancelled"`
+	StatusOverride    string       `json:"statusOverride,omitempty" doc:"paused or cancelled by the coordinator for the whole task"`
+}
+
+// Update is a progress report on a task by one unit.
+type Update struct {
+	ID          int64        `json:"id"`
+	TaskID      int64        `json:"taskId"`
+	Unit        *UnitRef     `json:"unit"`
+	Status      string       `json:"status"`
+	Progress    int          `json:"progress"`
+	Body        string       `json:"body"`
+	Author      string       `json:"author"`
+	At          time.Time    `json:"at"`
+	Attachments []Attachment `json:"attachments"`
+}
+
+// Attachment is an evidence file of an update.
+type Attachment struct {
+	ID          int64  `json:"id"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+}

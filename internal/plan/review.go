@@ -1,0 +1,202 @@
+package plan
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/locale"
+)
+
+// Review is the Steering Committee's monthly review (giao ban): what is
+// late, what falls due, what was finished, which targets slip, and how
+// each lead unit stands.
+type Review struct {
+	Month     string         `json:"month" doc:"YYYY-MM"`
+	AsOf      string         `json:"asOf" doc:"the last day of the month, or today for the current month"`
+	Overdue   []UnitTasks    `json:"overdue" doc:"tasks past due, by lead unit"`
+	DueSoon   []UnitTasks    `json:"dueSoon" doc:"tasks due in the next 30 days, by lead unit"`
+	Completed []UnitTasks    `json:"completed" doc:"parts completed during the month, by lead unit"`
+	Targets   []Target       `json:"targets" doc:"targets off track or at risk"`
+	League    []LeagueRow    `json:"league" doc:"lead units ranked by share of their tasks done, then fewest overdue"`
+	Totals    map[string]int `json:"totals"`
+}
+
+// UnitTasks groups tasks under one lead unit.
+type UnitTasks struct {
+	Unit  UnitRef      `json:"unit"`
+	Tasks []ReviewTask `json:"tasks"`
+}
+
+// ReviewTask is a task seen from one lead unit's part.
+type ReviewTask struct {
+	TaskID      int64  `json:"taskId"`
+	PlanNumber  string `json:"planNumber"`
+	Number      string `json:"number"`
+	Description string `json:"description"`
+	DueOn       string `json:"dueOn"`
+	Status      string `json:"status" doc:"this unit's status"`
+	Progress    int    `json:"progress"`
+	CompletedOn string `json:"completedOn,omitempty"`
+	DaysLate    int    `json:"daysLate,omitempty"`
+}
+
+// LeagueRow is one lead unit's standing.
+type LeagueRow struct {
+	Rank       int     `json:"rank"`
+	Unit       UnitRef `json:"unit"`
+	Tasks      int     `json:"tasks"`
+	Done       int     `json:"done"`
+	InProgress int     `json:"inProgress"`
+	Overdue    int     `json:"overdue"`
+	DoneShare  float64 `json:"doneShare" doc:"0–1"`
+}
+
+// ReviewFor builds the review of month (YYYY-MM) over the plans issued
+// within scope (and their predecessors' plans). today is the current date.
+func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, today string) (Review, error) {
+	start, err := time.Parse("2006-01", month)
+	if err != nil {
+		return Review{}, errs.Invalid(errs.Field{Name: "month", Code: "month"})
+	}
+	end := start.AddDate(0, 1, -1).Format(time.DateOnly)
+	asOf := end
+	if today < end {
+		asOf = today
+	}
+	r := Review{Month: month, AsOf: asOf, Totals: map[string]int{}}
+	plans, err := s.Plans(ctx, "")
+	if err != nil {
+		return r, err
+	}
+	var planIDs []int64
+	for _, p := range plans {
+		for _, sc := range scopes {
+			if ok, err := s.org.Within(ctx, p.IssuerUnit.ID, sc); err != nil {
+				return r, err
+			} else if ok {
+				planIDs = append(planIDs, p.ID)
+				break
+			}
+		}
+	}
+	soon := mustDate(asOf).AddDate(0, 0, 30).Format(time.DateOnly)
+	overdue, dueSoon, completed := map[int64]*UnitTasks{}, map[int64]*UnitTasks{}, map[int64]*UnitTasks{}
+	league := map[int64]*LeagueRow{}
+	put := func(m map[int64]*UnitTasks, u UnitRef, t ReviewTask) {
+		if m[u.ID] == nil {
+			m[u.ID] = &UnitTasks{Unit: u}
+		}
+		m[u.ID].Tasks = append(m[u.ID].Tasks, t)
+	}
+	for _, pid := range planIDs {
+		tasks, err := s.Tasks(ctx, TaskFilter{PlanID: pid, AsOf: asOf})
+		if err != nil {
+			return r, err
+		}
+		for _, t := range tasks {
+			r.Totals["tasks"]++
+			if t.Overdue {
+				r.Totals["overdue"]++
+			}
+			if t.Status == "cancelled" {
+				continue
+			}
+			for _, a := range t.LeadUnits {
+				unit := a.Unit
+				if a.HeldBy != nil {
+					unit = *a.HeldBy // reported under who answers for it today
+				}
+				row := league[unit.ID]
+				if row == nil {
+					row = &LeagueRow{Unit: unit}
+					league[unit.ID] = row
+				}
+				row.Tasks++
+				rt := ReviewTask{TaskID: t.ID, PlanNumber: t.PlanNumber, Number: t.Number, Description: t.Description, DueOn: t.TimeFrame.DueOn,
+					Status: a.Status, Progress: a.Progress, CompletedOn: a.CompletedOn}
+				done := a.Status == "done" && (a.CompletedOn == "" || a.CompletedOn <= asOf)
+				switch {
+				case done:
+					row.Done++
+					if a.CompletedOn >= month+"-01" && a.CompletedOn <= end {
+						put(completed, unit, rt)
+					}
+				case t.TimeFrame.DueOn != "" && t.TimeFrame.DueOn < asOf && t.Status != "paused":
+					row.Overdue++
+					rt.DaysLate = int(mustDate(asOf).Sub(mustDate(t.TimeFrame.DueOn)).Hours() / 24)
+					put(overdue, unit, rt)
+				case t.TimeFrame.DueOn != "" && t.TimeFrame.DueOn <= soon:
+					put(dueSoon, unit, rt)
+				}
+				if !done && (a.Status == "in_progress" || a.Progress > 0) {
+					row.InProgress++
+				}
+			}
+		}
+		targets, err := s.Targets(ctx, TargetFilter{PlanID: pid, AsOf: asOf})
+		if err != nil {
+			return r, err
+		}
+		for _, t := range targets {
+			r.Totals["targets"]++
+			r.Totals["targets_"+t.Status]++
+			if t.Status == "off_track" || t.Status == "at_risk" {
+				r.Targets = append(r.Targets, t)
+			}
+		}
+	}
+	col := locale.Collator()
+	flatten := func(m map[int64]*UnitTasks) []UnitTasks {
+		out := []UnitTasks{}
+		for _, ut := range m {
+			sort.SliceStable(ut.Tasks, func(i, j int) bool {
+				if ut.Tasks[i].DueOn != ut.Tasks[j].DueOn {
+					return ut.Tasks[i].DueOn < ut.Tasks[j].DueOn
+				}
+				return ut.Tasks[i].Number < ut.Tasks[j].Number
+			})
+			out = append(out, *ut)
+		}
+		sort.Slice(out, func(i, j int) bool {
+			if len(out[i].Tasks) != len(out[j].Tasks) {
+				return len(out[i].Tasks) > len(out[j].Tasks)
+			}
+			return col.CompareString(out[i].Unit.Name, out[j].Unit.Name) < 0
+		})
+		return out
+	}
+	r.Overdue, r.DueSoon, r.Completed = flatten(overdue), flatten(dueSoon), flatten(completed)
+	for _, row := range league {
+		if row.Tasks > 0 {
+			row.DoneShare = float64(row.Done) / float64(row.Tasks)
+		}
+		r.League = append(r.League, *row)
+	}
+	sort.Slice(r.League, func(i, j int) bool {
+		a, b := r.League[i], r.League[j]
+		if a.DoneShare != b.DoneShare {
+			return a.DoneShare > b.DoneShare
+		}
+		if a.Overdue != b.Overdue {
+			return a.Overdue < b.Overdue
+		}
+		return col.CompareString(a.Unit.Name, b.Unit.Name) < 0
+	})
+	for i := range r.League {
+		r.League[i].Rank = i + 1
+	}
+	if r.Targets == nil {
+		r.Targets = []Target{}
+	}
+	if r.League == nil {
+		r.League = []LeagueRow{}
+	}
+	return r, nil
+}
+
+func mustDate(s string) time.Time {
+	t, _ := time.Parse(time.DateOnly, s)
+	return t
+}

@@ -1,0 +1,766 @@
+package plan
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/locale"
+	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/store"
+)
+
+// Store reads and writes plans, targets and tasks.
+type Store struct {
+	db  *store.DB
+	org *org.Store
+}
+
+// NewStore returns the plan store.
+func NewStore(db *store.DB, orgs *org.Store) *Store { return &Store{db: db, org: orgs} }
+
+// Pillar is a DTI main index, from the framework data.
+type Pillar struct {
+	Code      string `json:"code"`
+	Framework string `json:"framework"`
+	NameVI    string `json:"nameVi"`
+	NameEN    string `json:"nameEn"`
+	MaxPoints int    `json:"maxPoints"`
+}
+
+// Pillars lists the pillars of the 2022 framework that plans are filed under.
+func (s *Store) Pillars(ctx context.Context) ([]Pillar, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT code, framework, name_vi, name_en, max_points FROM dti_pillars WHERE framework = '922/QĐ-BTTTT' ORDER BY sort_order`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Pillar
+	for rows.Next() {
+		var p Pillar
+		if err := rows.Scan(&p.Code, &p.Framework, &p.NameVI, &p.NameEN, &p.MaxPoints); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) pillarCodes(ctx context.Context) ([]string, error) {
+	ps, err := s.Pillars(ctx)
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Code)
+	}
+	return out, err
+}
+
+// unitRefs caches unit names for one request.
+type unitRefs struct {
+	s     *Store
+	ctx   context.Context
+	cache map[int64]UnitRef
+}
+
+func (s *Store) refs(ctx context.Context) *unitRefs {
+	return &unitRefs{s: s, ctx: ctx, cache: map[int64]UnitRef{}}
+}
+
+func (u *unitRefs) get(id int64) UnitRef {
+	if r, ok := u.cache[id]; ok {
+		return r
+	}
+	r := UnitRef{ID: id}
+	if unit, err := u.s.org.Unit(u.ctx, id, ""); err == nil {
+		r.Code, r.Name = unit.Code, unit.Name
+	}
+	u.cache[id] = r
+	return r
+}
+
+const planColumns = `p.id, p.plan_key, p.number, p.title, p.issuer, p.issuer_unit_id, p.issued_on, p.signer, p.span_from, p.span_to, p.status, p.parent_id, p.note,
+	(SELECT COUNT(*) FROM tasks t WHERE t.plan_id = p.id), (SELECT COUNT(*) FROM targets g WHERE g.plan_id = p.id)`
+
+func (s *Store) scanPlans(ctx context.Context, q string, args ...any) ([]Plan, error) {
+	rows, err := s.db.Read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Plan
+	for rows.Next() {
+		var p Plan
+		var parent sql.NullInt64
+		if err := rows.Scan(&p.ID, &p.Key, &p.Number, &p.Title, &p.Issuer, &p.IssuerUnit.ID, &p.IssuedOn, &p.Signer, &p.SpanFrom, &p.SpanTo, &p.Status, &parent, &p.Note, &p.TaskCount, &p.TargetCount); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if parent.Valid {
+			p.ParentID = &parent.Int64
+		}
+		out = append(out, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	refs := s.refs(ctx)
+	for i := range out {
+		out[i].IssuerUnit = refs.get(out[i].IssuerUnit.ID)
+		if out[i].LegalBases, err = s.legalBases(ctx, out[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) legalBases(ctx context.Context, plan int64) ([]LegalBasis, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT b.number, (SELECT p.id FROM plans p WHERE p.number = b.number AND p.number <> '' LIMIT 1)
+		FROM plan_legal_bases b WHERE b.plan_id = $1 ORDER BY b.position`, plan)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []LegalBasis{}
+	for rows.Next() {
+		var b LegalBasis
+		var id sql.NullInt64
+		if err := rows.Scan(&b.Number, &id); err != nil {
+			return nil, err
+		}
+		if id.Valid {
+			b.PlanID = &id.Int64
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// Plans lists every plan, newest first.
+func (s *Store) Plans(ctx context.Context, query string) ([]Plan, error) {
+	q := `SELECT ` + planColumns + ` FROM plans p`
+	var args []any
+	if query != "" {
+		q += ` WHERE p.search_text LIKE $1`
+		args = append(args, "%"+locale.Fold(query)+"%")
+	}
+	return s.scanPlans(ctx, q+` ORDER BY p.span_from DESC, p.issued_on DESC, p.id DESC`, args...)
+}
+
+// Plan returns one plan.
+func (s *Store) Plan(ctx context.Context, id int64) (Plan, error) {
+	list, err := s.scanPlans(ctx, `SELECT `+planColumns+` FROM plans p WHERE p.id = $1`, id)
+	if err != nil {
+		return Plan{}, err
+	}
+	if len(list) == 0 {
+		return Plan{}, errs.NotFound
+	}
+	return list[0], nil
+}
+
+// TargetFilter narrows targets.
+type TargetFilter struct {
+	PlanID int64
+	IDs    []int64
+	Pillar string
+	Status string
+	AsOf   string // YYYY-MM-DD for status; today when empty
+}
+
+// Targets lists targets with their values, actuals and computed status.
+func (s *Store) Targets(ctx context.Context, f TargetFilter) ([]Target, error) {
+	if f.AsOf == "" {
+		f.AsOf = org.Today()
+	}
+	where, args := ` WHERE 1=1`, []any{}
+	if f.PlanID != 0 {
+		args = append(args, f.PlanID)
+		where += fmt.Sprintf(` AND t.plan_id = $%d`, len(args))
+	}
+	if f.Pillar != "" {
+		args = append(args, f.Pillar)
+		where += fmt.Sprintf(` AND t.pillar = $%d`, len(args))
+	}
+	if len(f.IDs) > 0 {
+		var ph []string
+		for _, id := range f.IDs {
+			args = append(args, id)
+			ph = append(ph, fmt.Sprintf("$%d", len(args)))
+		}
+		where += ` AND t.id IN (` + strings.Join(ph, ",") + `)`
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT t.id, t.plan_id, t.code, t.pillar, t.group_name, t.statement, t.statement_later, t.measure, t.direction, t.responsible_unit_id, t.source, t.indicator_code
+		FROM targets t`+where+` ORDER BY t.plan_id, t.sort_order, t.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Target
+	index := map[int64]int{}
+	for rows.Next() {
+		var t Target
+		var resp sql.NullInt64
+		if err := rows.Scan(&t.ID, &t.PlanID, &t.Code, &t.Pillar, &t.Group, &t.Statement, &t.StatementLater, &t.Unit, &t.Direction, &resp, &t.Source, &t.IndicatorCode); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if resp.Valid {
+			t.ResponsibleUnit = &UnitRef{ID: resp.Int64}
+		}
+		t.Milestones, t.Actuals = []Value{}, []Actual{}
+		index[t.ID] = len(out)
+		out = append(out, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	// Values and actuals of the selected targets, in two queries.
+	sub := `SELECT t.id FROM targets t` + where
+	vr, err := s.db.Read.QueryContext(ctx, `SELECT target_id, kind, year, level, value FROM target_values WHERE target_id IN (`+sub+`) ORDER BY year, level`, args...)
+	if err != nil {
+		return nil, err
+	}
+	for vr.Next() {
+		var id int64
+		var kind string
+		var v Value
+		if err := vr.Scan(&id, &kind, &v.Year, &v.Level, &v.Value); err != nil {
+			vr.Close()
+			return nil, err
+		}
+		t := &out[index[id]]
+		if kind == "milestone" {
+			t.Milestones = append(t.Milestones, v)
+			continue
+		}
+		if t.Baseline == nil {
+			t.Baseline = &Baseline{Year: v.Year}
+		}
+		if v.Level == "" {
+			val := v.Value
+			t.Baseline.Value = &val
+		} else {
+			t.Baseline.Levels = append(t.Baseline.Levels, v)
+		}
+	}
+	vr.Close()
+	ar, err := s.db.Read.QueryContext(ctx, `SELECT a.target_id, a.id, a.measured_on, a.level, a.value, a.evidence, a.unit_id, COALESCE(u.full_name, ''), a.created_at
+		FROM target_actuals a LEFT JOIN users u ON u.id = a.created_by WHERE a.target_id IN (`+sub+`) ORDER BY a.measured_on, a.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	for ar.Next() {
+		var id int64
+		var a Actual
+		var unit sql.NullInt64
+		if err := ar.Scan(&id, &a.ID, &a.MeasuredOn, &a.Level, &a.Value, &a.Evidence, &unit, &a.By, &a.At); err != nil {
+			ar.Close()
+			return nil, err
+		}
+		if unit.Valid {
+			a.Unit = &UnitRef{ID: unit.Int64}
+		}
+		out[index[id]].Actuals = append(out[index[id]].Actuals, a)
+	}
+	ar.Close()
+	refs := s.refs(ctx)
+	filtered := out[:0]
+	for _, t := range out {
+		computeTarget(&t, f.AsOf)
+		if f.Status != "" && t.Status != f.Status {
+			continue
+		}
+		if t.ResponsibleUnit != nil {
+			r := refs.get(t.ResponsibleUnit.ID)
+			t.ResponsibleUnit = &r
+		}
+		for i := range t.Actuals {
+			if t.Actuals[i].Unit != nil {
+				r := refs.get(t.Actuals[i].Unit.ID)
+				t.Actuals[i].Unit = &r
+			}
+		}
+		filtered = append(filtered, t)
+	}
+	return filtered, nil
+}
+
+// Target returns one target.
+func (s *Store) Target(ctx context.Context, id int64) (Target, error) {
+	list, err := s.Targets(ctx, TargetFilter{IDs: []int64{id}})
+	if err != nil {
+		return Target{}, err
+	}
+	if len(list) == 0 {
+		return Target{}, errs.NotFound
+	}
+	return list[0], nil
+}
+
+// TaskFilter narrows tasks.
+type TaskFilter struct {
+	PlanID  int64
+	IDs     []int64
+	Units   []int64 // tasks assigned to any of these units
+	Role    string  // with Units: lead or coordinating; both when empty
+	Pillar  string
+	Status  string // a status, or "overdue"
+	DueFrom string // due on or after (YYYY-MM-DD)
+	DueTo   string // due on or before
+	Query   string
+	AsOf    string // for overdue; today when empty
+}
+
+// Tasks lists tasks in plan and number order with their assignments and
+// derived status.
+func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
+	if f.AsOf == "" {
+		f.AsOf = org.Today()
+	}
+	where, args := ` WHERE 1=1`, []any{}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where += fmt.Sprintf(cond, len(args))
+	}
+	if f.PlanID != 0 {
+		add(` AND t.plan_id = $%d`, f.PlanID)
+	}
+	if f.Pillar != "" {
+		add(` AND t.pillar = $%d`, f.Pillar)
+	}
+	if f.DueFrom != "" {
+		add(` AND t.due_on >= $%d`, f.DueFrom)
+	}
+	if f.DueTo != "" {
+		add(` AND t.due_on <> '' AND t.due_on <= $%d`, f.DueTo)
+	}
+	if f.Query != "" {
+		add(` AND (LOWER(t.description) LIKE $%d`, "%"+strings.ToLower(f.Query)+"%")
+		add(` OR t.number = $%d)`, f.Query)
+	}
+	inList := func(ids []int64) string {
+		var ph []string
+		for _, id := range ids {
+			args = append(args, id)
+			ph = append(ph, fmt.Sprintf("$%d", len(args)))
+		}
+		return strings.Join(ph, ",")
+	}
+	if len(f.IDs) > 0 {
+		where += ` AND t.id IN (` + inList(f.IDs) + `)`
+	}
+	if f.Units != nil {
+		if len(f.Units) == 0 {
+			return []Task{}, nil
+		}
+		cond := ` AND t.id IN (SELECT a.task_id FROM task_assignments a WHERE a.unit_id IN (` + inList(f.Units) + `)`
+		if f.Role != "" {
+			args = append(args, f.Role)
+			cond += fmt.Sprintf(` AND a.role = $%d`, len(args))
+		}
+		where += cond + `)`
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT t.id, t.plan_id, p.number, t.number, t.group_name, t.pillar, t.description, t.lead_text, t.coordinating_text,
+		t.time_text, t.start_on, t.due_on, t.output, t.budget_source, t.budget, t.status_override
+		FROM tasks t JOIN plans p ON p.id = t.plan_id`+where+` ORDER BY p.span_from DESC, p.id, t.sort_key`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Task
+	index := map[int64]int{}
+	for rows.Next() {
+		var t Task
+		var budget sql.NullFloat64
+		if err := rows.Scan(&t.ID, &t.PlanID, &t.PlanNumber, &t.Number, &t.Group, &t.Pillar, &t.Description, &t.LeadText, &t.CoordinatingText,
+			&t.TimeFrame.Text, &t.TimeFrame.StartOn, &t.TimeFrame.DueOn, &t.Output, &t.BudgetSource, &budget, &t.StatusOverride); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if budget.Valid {
+			t.Budget = &budget.Float64
+		}
+		t.LeadUnits, t.CoordinatingUnits = []Assignment{}, []Assignment{}
+		index[t.ID] = len(out)
+		out = append(out, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return []Task{}, nil
+	}
+	ar, err := s.db.Read.QueryContext(ctx, `SELECT a.task_id, a.id, a.unit_id, a.role, a.status, a.progress, a.updated_at, a.completed_on
+		FROM task_assignments a WHERE a.task_id IN (SELECT t.id FROM tasks t JOIN plans p ON p.id = t.plan_id`+where+`) ORDER BY a.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	refs := s.refs(ctx)
+	holders := map[int64]*UnitRef{}
+	for ar.Next() {
+		var id int64
+		var a Assignment
+		var updated sql.NullTime
+		if err := ar.Scan(&id, &a.ID, &a.Unit.ID, &a.Role, &a.Status, &a.Progress, &updated, &a.CompletedOn); err != nil {
+			ar.Close()
+			return nil, err
+		}
+		if updated.Valid {
+			a.UpdatedAt = &updated.Time
+		}
+		t := &out[index[id]]
+		if a.Role == "lead" {
+			t.LeadUnits = append(t.LeadUnits, a)
+		} else {
+			t.CoordinatingUnits = append(t.CoordinatingUnits, a)
+		}
+		holders[a.Unit.ID] = nil
+	}
+	ar.Close()
+	// Who answers today for each assigned unit that has ended.
+	for id := range holders {
+		holders[id] = s.holder(ctx, refs, id)
+	}
+	filtered := out[:0]
+	for _, t := range out {
+		for i := range t.LeadUnits {
+			t.LeadUnits[i].Unit = refs.get(t.LeadUnits[i].Unit.ID)
+			t.LeadUnits[i].HeldBy = holders[t.LeadUnits[i].Unit.ID]
+		}
+		for i := range t.CoordinatingUnits {
+			t.CoordinatingUnits[i].Unit = refs.get(t.CoordinatingUnits[i].Unit.ID)
+			t.CoordinatingUnits[i].HeldBy = holders[t.CoordinatingUnits[i].Unit.ID]
+		}
+		overall(&t, f.AsOf)
+		switch {
+		case f.Status == "overdue" && !t.Overdue:
+			continue
+		case f.Status != "" && f.Status != "overdue" && t.Status != f.Status:
+			continue
+		}
+		filtered = append(filtered, t)
+	}
+	return filtered, nil
+}
+
+// holder is the unit answering today for an assigned unit that has ended
+// (its single successor), nil when the unit still exists or has no single
+// successor.
+func (s *Store) holder(ctx context.Context, refs *unitRefs, unit int64) *UnitRef {
+	today := org.Today()
+	succ, err := s.org.Successors(ctx, s.db.Read, unit, today)
+	if err != nil || len(succ) != 1 || succ[0] == unit {
+		return nil
+	}
+	r := refs.get(succ[0])
+	return &r
+}
+
+// Task returns one task.
+func (s *Store) Task(ctx context.Context, id int64) (Task, error) {
+	list, err := s.Tasks(ctx, TaskFilter{IDs: []int64{id}})
+	if err != nil {
+		return Task{}, err
+	}
+	if len(list) == 0 {
+		return Task{}, errs.NotFound
+	}
+	return list[0], nil
+}
+
+// Updates lists a task's progress reports, newest first, with attachments.
+func (s *Store) Updates(ctx context.Context, task int64) ([]Update, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, task_id, unit_id, status, progress, body, author, created_at FROM task_updates WHERE task_id = $1 ORDER BY created_at DESC, id DESC`, task)
+	if err != nil {
+		return nil, err
+	}
+	var out []Update
+	index := map[int64]int{}
+	for rows.Next() {
+		var u Update
+		var unit sql.NullInt64
+		if err := rows.Scan(&u.ID, &u.TaskID, &unit, &u.Status, &u.Progress, &u.Body, &u.Author, &u.At); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if unit.Valid {
+			u.Unit = &UnitRef{ID: unit.Int64}
+		}
+		u.Attachments = []Attachment{}
+		index[u.ID] = len(out)
+		out = append(out, u)
+	}
+	rows.Close()
+	ar, err := s.db.Read.QueryContext(ctx, `SELECT a.id, a.update_id, a.filename, a.content_type, a.size, a.sha256 FROM task_attachments a
+		JOIN task_updates u ON u.id = a.update_id WHERE u.task_id = $1 ORDER BY a.id`, task)
+	if err != nil {
+		return nil, err
+	}
+	for ar.Next() {
+		var a Attachment
+		var upd int64
+		if err := ar.Scan(&a.ID, &upd, &a.Filename, &a.ContentType, &a.Size, &a.SHA256); err != nil {
+			ar.Close()
+			return nil, err
+		}
+		out[index[upd]].Attachments = append(out[index[upd]].Attachments, a)
+	}
+	ar.Close()
+	refs := s.refs(ctx)
+	for i := range out {
+		if out[i].Unit != nil {
+			r := refs.get(out[i].Unit.ID)
+			out[i].Unit = &r
+		}
+	}
+	if out == nil {
+		out = []Update{}
+	}
+	return out, nil
+}
+
+// UpdateInput is a unit's progress report on its part of a task.
+type UpdateInput struct {
+	AssignmentID int64       `json:"assignmentId" doc:"which unit's part is reported; the caller's own when the task has one"`
+	Status       string      `json:"status" doc:"not_started, in_progress, done or paused"`
+	Progress     int         `json:"progress" doc:"0–100"`
+	Body         string      `json:"body" doc:"what was done"`
+	Attachments  []FileInput `json:"attachments,omitempty"`
+}
+
+// FileInput is an uploaded evidence file.
+type FileInput struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"contentType"`
+	Data        []byte `json:"data" doc:"base64"`
+}
+
+// MaxAttachment bounds one evidence file.
+const MaxAttachment = 10 << 20
+
+// AllowedTypes are the evidence file types accepted: documents people
+// actually have (PDF scans, Word, Excel, images).
+var AllowedTypes = map[string]bool{
+	"application/pdf": true, "image/png": true, "image/jpeg": true,
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document": true,
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":       true,
+	"application/msword": true, "application/vnd.ms-excel": true, "text/plain; charset=utf-8": true, "text/csv; charset=utf-8": true,
+}
+
+// assignment returns one assignment with its task.
+func (s *Store) assignment(ctx context.Context, id int64) (task, unit int64, status string, progress int, err error) {
+	err = s.db.Read.QueryRowContext(ctx, `SELECT task_id, unit_id, status, progress FROM task_assignments WHERE id = $1`, id).Scan(&task, &unit, &status, &progress)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = errs.NotFound
+	}
+	return
+}
+
+// PostUpdate records a progress report and moves the assignment's status
+// and progress, in one transaction with its attachments.
+func (s *Store) PostUpdate(ctx context.Context, tx *sql.Tx, task int64, in UpdateInput, actor int64, author string) (int64, error) {
+	in.Body = strings.TrimSpace(in.Body)
+	var v errs.Validator
+	v.Check(slices.Contains([]string{"not_started", "in_progress", "done", "paused"}, in.Status), "status", "one_of", "not_started, in_progress, done, paused")
+	v.Check(in.Progress >= 0 && in.Progress <= 100, "progress", "range", 0, 100)
+	v.Check(in.Status != "done" || in.Progress == 100, "progress", "done_is_100")
+	v.Check(in.Body != "" || len(in.Attachments) > 0, "body", "required")
+	v.Check(len(in.Body) <= 10000, "body", "too_long", 10000)
+	for i, a := range in.Attachments {
+		f := fmt.Sprintf("attachments[%d]", i)
+		v.Check(strings.TrimSpace(a.Filename) != "" && len(a.Filename) <= 200, f+".filename", "required")
+		v.Check(len(a.Data) > 0, f+".data", "required")
+		v.Check(len(a.Data) <= MaxAttachment, f+".data", "file_too_large", MaxAttachment>>20)
+		v.Check(AllowedTypes[a.ContentType], f+".contentType", "file_type", a.Filename)
+	}
+	if err := v.Err(); err != nil {
+		return 0, err
+	}
+	var taskID, unit int64
+	if err := tx.QueryRowContext(ctx, `SELECT task_id, unit_id FROM task_assignments WHERE id = $1`, in.AssignmentID).Scan(&taskID, &unit); err != nil || taskID != task {
+		return 0, errs.Invalid(errs.Field{Name: "assignmentId", Code: "not_found"})
+	}
+	now := store.Now()
+	completed := ""
+	if in.Status == "done" {
+		completed = now.In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE task_assignments SET status = $1, progress = $2, updated_at = $3, completed_on = $4 WHERE id = $5`,
+		in.Status, in.Progress, now, completed, in.AssignmentID); err != nil {
+		return 0, err
+	}
+	var actorArg any
+	if actor != 0 {
+		actorArg = actor
+	}
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO task_updates (task_id, assignment_id, unit_id, status, progress, body, created_by, author, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		task, in.AssignmentID, unit, in.Status, in.Progress, in.Body, actorArg, author, now).Scan(&id); err != nil {
+		return 0, err
+	}
+	for _, a := range in.Attachments {
+		sum := sha256.Sum256(a.Data)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO task_attachments (update_id, filename, content_type, size, sha256, data) VALUES ($1, $2, $3, $4, $5, $6)`,
+			id, strings.TrimSpace(a.Filename), a.ContentType, len(a.Data), hex.EncodeToString(sum[:]), a.Data); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// AttachmentData returns an evidence file with the task it belongs to.
+func (s *Store) AttachmentData(ctx context.Context, id int64) (Attachment, int64, []byte, error) {
+	var a Attachment
+	var task int64
+	var data []byte
+	err := s.db.Read.QueryRowContext(ctx, `SELECT a.id, a.filename, a.content_type, a.size, a.sha256, u.task_id, a.data FROM task_attachments a JOIN task_updates u ON u.id = a.update_id WHERE a.id = $1`, id).
+		Scan(&a.ID, &a.Filename, &a.ContentType, &a.Size, &a.SHA256, &task, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = errs.NotFound
+	}
+	return a, task, data, err
+}
+
+// SetOverride pauses or cancels a whole task, or lifts that ("").
+func (s *Store) SetOverride(ctx context.Context, tx *sql.Tx, task int64, status string) error {
+	if status != "" && status != "paused" && status != "cancelled" {
+		return errs.Invalid(errs.Field{Name: "statusOverride", Code: "one_of", Args: []any{"paused, cancelled"}})
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE tasks SET status_override = $1 WHERE id = $2`, status, task)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errs.NotFound
+	}
+	return nil
+}
+
+// ActualInput is a measured value of a target.
+type ActualInput struct {
+	MeasuredOn string  `json:"measuredOn" doc:"YYYY-MM-DD"`
+	Level      string  `json:"level,omitempty"`
+	Value      float64 `json:"value"`
+	Evidence   string  `json:"evidence" doc:"where the figure comes from: a report number, a system, a link"`
+	UnitID     int64   `json:"unitId,omitempty"`
+}
+
+// AddActual records an actual value of a target.
+func (s *Store) AddActual(ctx context.Context, tx *sql.Tx, target int64, in ActualInput, actor int64) (int64, error) {
+	in.Evidence = strings.TrimSpace(in.Evidence)
+	var v errs.Validator
+	v.Check(org.ValidDate(in.MeasuredOn), "measuredOn", "date")
+	v.Check(in.MeasuredOn <= org.Today(), "measuredOn", "future")
+	v.Check(in.Level == "" || slices.Contains(Levels, in.Level), "level", "one_of", strings.Join(Levels, ", "))
+	v.Check(finite(in.Value), "value", "number")
+	v.Check(in.Evidence != "", "evidence", "required")
+	v.Check(len(in.Evidence) <= 2000, "evidence", "too_long", 2000)
+	if err := v.Err(); err != nil {
+		return 0, err
+	}
+	var unit any
+	if in.UnitID != 0 {
+		unit = in.UnitID
+	}
+	var actorArg any
+	if actor != 0 {
+		actorArg = actor
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO target_actuals (target_id, measured_on, level, value, evidence, unit_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		target, in.MeasuredOn, in.Level, in.Value, in.Evidence, unit, actorArg, store.Now()).Scan(&id)
+	return id, err
+}
+
+// Export returns a plan as a Doc, the same shape Import takes.
+func (s *Store) Export(ctx context.Context, id int64) (Doc, error) {
+	p, err := s.Plan(ctx, id)
+	if err != nil {
+		return Doc{}, err
+	}
+	d := Doc{Key: p.Key, Number: p.Number, Title: p.Title, Issuer: p.Issuer, IssuerUnit: p.IssuerUnit.Code, Date: p.IssuedOn, Signer: p.Signer,
+		SpanFrom: p.SpanFrom, SpanTo: p.SpanTo, Status: p.Status, Note: p.Note, LegalBases: []string{}, Targets: []DocTarget{}, Tasks: []DocTask{}}
+	for _, b := range p.LegalBases {
+		d.LegalBases = append(d.LegalBases, b.Number)
+	}
+	if p.ParentID != nil {
+		s.db.Read.QueryRowContext(ctx, `SELECT plan_key FROM plans WHERE id = $1`, *p.ParentID).Scan(&d.Parent)
+	}
+	targets, err := s.Targets(ctx, TargetFilter{PlanID: id})
+	if err != nil {
+		return d, err
+	}
+	for _, t := range targets {
+		dt := DocTarget{Code: t.Code, Pillar: t.Pillar, Group: t.Group, Statement: t.Statement, StatementLater: t.StatementLater, Measure: t.Unit,
+			Direction: t.Direction, Source: t.Source, IndicatorCode: t.IndicatorCode, Milestones: []DocValue{}}
+		if t.ResponsibleUnit != nil {
+			dt.ResponsibleUnit = t.ResponsibleUnit.Code
+		}
+		if b := t.Baseline; b != nil {
+			dt.Baseline = &DocBaseline{Year: b.Year, Value: b.Value}
+			for _, l := range b.Levels {
+				dt.Baseline.Levels = append(dt.Baseline.Levels, DocLevel{Level: l.Level, Value: l.Value})
+			}
+		}
+		years := map[int]*DocValue{}
+		var order []int
+		for _, m := range t.Milestones {
+			if _, ok := years[m.Year]; !ok {
+				years[m.Year] = &DocValue{Year: m.Year}
+				order = append(order, m.Year)
+			}
+			if m.Level == "" {
+				v := m.Value
+				years[m.Year].Value = &v
+			} else if !slices.ContainsFunc(dt.Levels, func(l DocLevel) bool { return l.Level == m.Level }) {
+				dt.Levels = append(dt.Levels, DocLevel{Level: m.Level, Value: m.Value})
+			}
+		}
+		slices.Sort(order)
+		for _, y := range order {
+			dt.Milestones = append(dt.Milestones, *years[y])
+		}
+		d.Targets = append(d.Targets, dt)
+	}
+	tasks, err := s.Tasks(ctx, TaskFilter{PlanID: id})
+	if err != nil {
+		return d, err
+	}
+	for _, t := range tasks {
+		dt := DocTask{Number: t.Number, Group: t.Group, Pillar: t.Pillar, Description: t.Description, LeadText: t.LeadText, CoordinatingText: t.CoordinatingText,
+			TimeText: t.TimeFrame.Text, Output: t.Output, BudgetSource: t.BudgetSource, Budget: t.Budget, LeadUnits: []string{}, CoordinatingUnits: []string{},
+			LeadGroups: []string{}, CoordinatingGroups: []string{}}
+		if t.TimeFrame.StartOn != "" {
+			y := atoiPrefix(t.TimeFrame.StartOn)
+			dt.From = &y
+		}
+		if t.TimeFrame.DueOn != "" {
+			y := atoiPrefix(t.TimeFrame.DueOn)
+			dt.To = &y
+		}
+		for _, a := range t.LeadUnits {
+			dt.LeadUnits = append(dt.LeadUnits, a.Unit.Code)
+		}
+		for _, a := range t.CoordinatingUnits {
+			dt.CoordinatingUnits = append(dt.CoordinatingUnits, a.Unit.Code)
+		}
+		d.Tasks = append(d.Tasks, dt)
+	}
+	return d, nil
+}
+
+func atoiPrefix(date string) int {
+	var y int
+	fmt.Sscanf(date, "%d", &y)
+	return y
+}
