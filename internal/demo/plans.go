@@ -61,7 +61,7 @@ func trail(ctx context.Context, tx *sql.Tx, plans *plan.Store, today string) err
 	}
 	rows.Close()
 	type assignment struct {
-		id, task                          int64
+		id, task                       int64
 		unit, number, plan, start, due string
 	}
 	var list []assignment
