@@ -80,7 +80,7 @@ func TestFromRequest(t *testing.T) {
 	if locale.FromRequest(r) != locale.VI {
 		t.Error("lang cookie ignored")
 	}
-	if !strings.Contains(locale.T(locale.VI, "app.name"), "tỉnh số") {
+	if !strings.Contains(locale.T(locale.VI, "app.name"), "Tỉnh số") {
 		t.Errorf("app.name = %q", locale.T(locale.VI, "app.name"))
 	}
 }
