@@ -121,6 +121,9 @@ func trail(ctx context.Context, tx *sql.Tx, plans *plan.Store, today string) err
 		if end.Before(start) {
 			end = start.AddDate(0, 2, 0)
 		}
+		if latest := now.AddDate(0, 0, -2); end.After(latest) {
+			end = latest // nothing is reported in the future
+		}
 		steps := 1 + int(pick(a.unit, a.number, "steps")*3)
 		for i := 1; i <= steps; i++ {
 			at := start.Add(time.Duration(float64(end.Sub(start)) * float64(i) / float64(steps)))

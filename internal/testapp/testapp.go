@@ -8,10 +8,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -28,6 +30,8 @@ import (
 func init() {
 	// Cheap hashes keep tests fast; stored hashes carry their parameters.
 	auth.HashParams = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
+	// Request logs would drown test output; warnings and errors still show.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
 
 // App is a running server on a fresh database holding the demo province.
