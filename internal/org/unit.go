@@ -305,7 +305,8 @@ func (s *Store) validate(ctx context.Context, q store.Querier, in UnitInput, pre
 	}
 	if p, err := s.unitWhere(ctx, q, "u.id = $2", *in.ParentID, in.ValidFrom); err != nil {
 		v.Add(prefix+"parentId", "inactive_unit", in.ValidFrom)
-	} else if !parentFits(p.Level, LevelOf(in.Kind)) {
+	} else if LevelOf(in.Kind) != "" && !parentFits(p.Level, LevelOf(in.Kind)) {
+		// (An unknown kind is reported once, under kind.)
 		v.Add(prefix+"parentId", "parent_level", p.Name)
 	}
 }
@@ -451,4 +452,27 @@ func (s *Store) ImportUnit(ctx context.Context, tx *sql.Tx, in UnitInput) (int64
 		return 0, err
 	}
 	return s.insertUnit(ctx, tx, in)
+}
+
+// UnitsByID returns the units with the given ids as they are today, or as
+// they were on their last day for units that have ended, in one query.
+func (s *Store) UnitsByID(ctx context.Context, ids []int64) (map[int64]Unit, error) {
+	out := make(map[int64]Unit, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{Today()}
+	ph := make([]string, len(ids))
+	for i, id := range ids {
+		args = append(args, id)
+		ph[i] = fmt.Sprintf("$%d", i+2)
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+unitColumns+` FROM org_units u
+		JOIN org_unit_versions v ON v.unit_id = u.id AND v.valid_from = (SELECT MAX(w.valid_from) FROM org_unit_versions w WHERE w.unit_id = u.id AND w.valid_from <= $1)
+		WHERE u.id IN (`+strings.Join(ph, ",")+`)`, args...)
+	units, err := scanUnits(rows, err)
+	for _, u := range units {
+		out[u.ID] = u
+	}
+	return out, err
 }

@@ -70,7 +70,7 @@ func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, tod
 	if err != nil {
 		return r, err
 	}
-	var planIDs []int64
+	planIDs := []int64{}
 	for _, p := range plans {
 		for _, sc := range scopes {
 			if ok, err := s.org.Within(ctx, p.IssuerUnit.ID, sc); err != nil {
@@ -90,8 +90,8 @@ func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, tod
 		}
 		m[u.ID].Tasks = append(m[u.ID].Tasks, t)
 	}
-	for _, pid := range planIDs {
-		tasks, err := s.Tasks(ctx, TaskFilter{PlanID: pid, AsOf: asOf})
+	{
+		tasks, err := s.Tasks(ctx, TaskFilter{PlanIDs: planIDs, AsOf: asOf, LeadOnly: true})
 		if err != nil {
 			return r, err
 		}
@@ -135,7 +135,7 @@ func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, tod
 				}
 			}
 		}
-		targets, err := s.Targets(ctx, TargetFilter{PlanID: pid, AsOf: asOf})
+		targets, err := s.Targets(ctx, TargetFilter{PlanIDs: planIDs, AsOf: asOf})
 		if err != nil {
 			return r, err
 		}

@@ -73,6 +73,21 @@ func (s *Store) refs(ctx context.Context) *unitRefs {
 	return &unitRefs{s: s, ctx: ctx, cache: map[int64]UnitRef{}}
 }
 
+// load fetches many units in one query.
+func (u *unitRefs) load(ids []int64) map[int64]org.Unit {
+	var missing []int64
+	for _, id := range ids {
+		if _, ok := u.cache[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	units, _ := u.s.org.UnitsByID(u.ctx, missing)
+	for id, unit := range units {
+		u.cache[id] = UnitRef{ID: id, Code: unit.Code, Name: unit.Name}
+	}
+	return units
+}
+
 func (u *unitRefs) get(id int64) UnitRef {
 	if r, ok := u.cache[id]; ok {
 		return r
@@ -167,11 +182,12 @@ func (s *Store) Plan(ctx context.Context, id int64) (Plan, error) {
 
 // TargetFilter narrows targets.
 type TargetFilter struct {
-	PlanID int64
-	IDs    []int64
-	Pillar string
-	Status string
-	AsOf   string // YYYY-MM-DD for status; today when empty
+	PlanID  int64
+	PlanIDs []int64
+	IDs     []int64
+	Pillar  string
+	Status  string
+	AsOf    string // YYYY-MM-DD for status; today when empty
 }
 
 // Targets lists targets with their values, actuals and computed status.
@@ -187,6 +203,9 @@ func (s *Store) Targets(ctx context.Context, f TargetFilter) ([]Target, error) {
 	if f.Pillar != "" {
 		args = append(args, f.Pillar)
 		where += fmt.Sprintf(` AND t.pillar = $%d`, len(args))
+	}
+	if f.PlanIDs != nil {
+		where += ` AND t.plan_id IN (` + placeholders(&args, f.PlanIDs) + `)`
 	}
 	if len(f.IDs) > 0 {
 		var ph []string
@@ -310,6 +329,7 @@ func (s *Store) Target(ctx context.Context, id int64) (Target, error) {
 // TaskFilter narrows tasks.
 type TaskFilter struct {
 	PlanID  int64
+	PlanIDs []int64
 	IDs     []int64
 	Units   []int64 // tasks assigned to any of these units
 	Role    string  // with Units: lead or coordinating; both when empty
@@ -319,6 +339,8 @@ type TaskFilter struct {
 	DueTo   string // due on or before
 	Query   string
 	AsOf    string // for overdue; today when empty
+	// LeadOnly skips the coordinating units (the review needs only leads).
+	LeadOnly bool
 }
 
 // Tasks lists tasks in plan and number order with their assignments and
@@ -334,6 +356,9 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	}
 	if f.PlanID != 0 {
 		add(` AND t.plan_id = $%d`, f.PlanID)
+	}
+	if f.PlanIDs != nil {
+		where += ` AND t.plan_id IN (` + placeholders(&args, f.PlanIDs) + `)`
 	}
 	if f.Pillar != "" {
 		add(` AND t.pillar = $%d`, f.Pillar)
@@ -370,19 +395,26 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		}
 		where += cond + `)`
 	}
+	// Sorted in Go rather than by SQL: cheaper than SQLite's temporary
+	// B-tree for a few thousand rows.
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT t.id, t.plan_id, p.number, t.number, t.group_name, t.pillar, t.description, t.lead_text, t.coordinating_text,
-		t.time_text, t.start_on, t.due_on, t.output, t.budget_source, t.budget, t.status_override
-		FROM tasks t JOIN plans p ON p.id = t.plan_id`+where+` ORDER BY p.span_from DESC, p.id, t.sort_key`, args...)
+		t.time_text, t.start_on, t.due_on, t.output, t.budget_source, t.budget, t.status_override, p.span_from, t.sort_key
+		FROM tasks t JOIN plans p ON p.id = t.plan_id`+where, args...)
 	if err != nil {
 		return nil, err
 	}
 	var out []Task
-	index := map[int64]int{}
+	type order struct {
+		span int
+		key  string
+	}
+	orders := map[int64]order{}
 	for rows.Next() {
 		var t Task
 		var budget sql.NullFloat64
+		var o order
 		if err := rows.Scan(&t.ID, &t.PlanID, &t.PlanNumber, &t.Number, &t.Group, &t.Pillar, &t.Description, &t.LeadText, &t.CoordinatingText,
-			&t.TimeFrame.Text, &t.TimeFrame.StartOn, &t.TimeFrame.DueOn, &t.Output, &t.BudgetSource, &budget, &t.StatusOverride); err != nil {
+			&t.TimeFrame.Text, &t.TimeFrame.StartOn, &t.TimeFrame.DueOn, &t.Output, &t.BudgetSource, &budget, &t.StatusOverride, &o.span, &o.key); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -390,18 +422,36 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 			t.Budget = &budget.Float64
 		}
 		t.LeadUnits, t.CoordinatingUnits = []Assignment{}, []Assignment{}
-		index[t.ID] = len(out)
+		orders[t.ID] = o
 		out = append(out, t)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	slices.SortFunc(out, func(a, b Task) int {
+		oa, ob := orders[a.ID], orders[b.ID]
+		switch {
+		case oa.span != ob.span:
+			return ob.span - oa.span // newest plans first
+		case a.PlanID != b.PlanID:
+			return int(a.PlanID - b.PlanID)
+		}
+		return strings.Compare(oa.key, ob.key)
+	})
+	index := make(map[int64]int, len(out))
+	for i, t := range out {
+		index[t.ID] = i
+	}
 	if len(out) == 0 {
 		return []Task{}, nil
 	}
+	leadOnly := ""
+	if f.LeadOnly {
+		leadOnly = ` AND a.role = 'lead'`
+	}
 	ar, err := s.db.Read.QueryContext(ctx, `SELECT a.task_id, a.id, a.unit_id, a.role, a.status, a.progress, a.updated_at, a.completed_on
-		FROM task_assignments a WHERE a.task_id IN (SELECT t.id FROM tasks t JOIN plans p ON p.id = t.plan_id`+where+`) ORDER BY a.id`, args...)
+		FROM task_assignments a JOIN tasks t ON t.id = a.task_id JOIN plans p ON p.id = t.plan_id`+where+leadOnly, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -428,11 +478,21 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	}
 	ar.Close()
 	// Who answers today for each assigned unit that has ended.
+	ids := make([]int64, 0, len(holders))
 	for id := range holders {
-		holders[id] = s.holder(ctx, refs, id)
+		ids = append(ids, id)
 	}
+	today := org.Today()
+	for id, u := range refs.load(ids) {
+		if u.ValidTo != "" && u.ValidTo < today {
+			holders[id] = s.holder(ctx, refs, id)
+		}
+	}
+	byID := func(a, b Assignment) int { return int(a.ID - b.ID) }
 	filtered := out[:0]
 	for _, t := range out {
+		slices.SortFunc(t.LeadUnits, byID)
+		slices.SortFunc(t.CoordinatingUnits, byID)
 		for i := range t.LeadUnits {
 			t.LeadUnits[i].Unit = refs.get(t.LeadUnits[i].Unit.ID)
 			t.LeadUnits[i].HeldBy = holders[t.LeadUnits[i].Unit.ID]
@@ -763,4 +823,18 @@ func atoiPrefix(date string) int {
 	var y int
 	fmt.Sscanf(date, "%d", &y)
 	return y
+}
+
+// placeholders appends ids to args and returns their $n list ("NULL" for
+// none, which matches nothing).
+func placeholders(args *[]any, ids []int64) string {
+	if len(ids) == 0 {
+		return "NULL"
+	}
+	ph := make([]string, len(ids))
+	for i, id := range ids {
+		*args = append(*args, id)
+		ph[i] = fmt.Sprintf("$%d", len(*args))
+	}
+	return strings.Join(ph, ",")
 }
