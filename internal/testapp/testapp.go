@@ -43,17 +43,25 @@ type App struct {
 	tokens map[string]string
 }
 
-// Each runs fn once per engine under test, each with its own App.
+// Each runs fn once per engine under test, each with its own App on its
+// own copy of the demo province.
 func Each(t *testing.T, fn func(t *testing.T, app *App)) {
 	t.Helper()
-	for engine, u := range storetest.URLs(t) {
+	for engine, u := range DemoURLs(t) {
 		t.Run(string(engine), func(t *testing.T) {
 			fn(t, New(t, u))
 		})
 	}
 }
 
-// New starts an App on the database at dbURL.
+// DemoURLs returns, per engine under test, a fresh database holding the
+// demo province (copied from one built once per test process).
+func DemoURLs(t testing.TB) map[store.Engine]string {
+	return storetest.Cloned(t, "demo", demo.Load)
+}
+
+// New starts an App on the database at dbURL, loading the demo province
+// into it unless it is there already.
 func New(t testing.TB, dbURL string) *App {
 	t.Helper()
 	db := storetest.Open(t, dbURL)
