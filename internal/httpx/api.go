@@ -57,7 +57,7 @@ var pathParam = regexp.MustCompile(`\{([a-zA-Z]+)(\.\.\.)?\}`)
 // OpenAPI builds the OpenAPI 3.1 document of every registered route.
 func (a *API) OpenAPI(version string) map[string]any {
 	paths := map[string]map[string]any{}
-	schemas := map[string]any{}
+	schemas := &schemaSet{defs: map[string]any{}, owners: map[string]reflect.Type{}}
 	for _, rt := range a.routes {
 		op := map[string]any{
 			"summary":     rt.Summary,
@@ -122,7 +122,7 @@ func (a *API) OpenAPI(version string) map[string]any {
 		},
 		"paths": paths,
 		"components": map[string]any{
-			"schemas": schemas,
+			"schemas": schemas.defs,
 			"securitySchemes": map[string]any{
 				"bearer":  map[string]any{"type": "http", "scheme": "bearer", "description": "token from `tinhso user token` or the account page"},
 				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": "tinhso_session"},
@@ -140,8 +140,33 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 var timeType = reflect.TypeOf(time.Time{})
 
+// schemaSet holds the named schemas of the document and the Go type each
+// name stands for, so that two types of one name (org.Event, audit.Event)
+// get two schemas.
+type schemaSet struct {
+	defs   map[string]any
+	owners map[string]reflect.Type
+}
+
+// nameOf is the schema name of a named type: its Go name, prefixed with its
+// package's name when another type already holds that name.
+func (s *schemaSet) nameOf(t reflect.Type) string {
+	name := t.Name()
+	pkg := t.PkgPath()[strings.LastIndex(t.PkgPath(), "/")+1:]
+	for i := 0; ; i++ {
+		if owner, ok := s.owners[name]; !ok || owner == t {
+			s.owners[name] = t
+			return name
+		}
+		name = strings.ToUpper(pkg[:1]) + pkg[1:] + t.Name()
+		if i > 0 {
+			name += strconv.Itoa(i + 1)
+		}
+	}
+}
+
 // schemaOf describes t as a JSON schema, adding named structs to schemas.
-func schemaOf(t reflect.Type, schemas map[string]any) map[string]any {
+func schemaOf(t reflect.Type, schemas *schemaSet) map[string]any {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -161,20 +186,20 @@ func schemaOf(t reflect.Type, schemas map[string]any) map[string]any {
 	case t.Kind() == reflect.Map:
 		return map[string]any{"type": "object", "additionalProperties": schemaOf(t.Elem(), schemas)}
 	case t.Kind() == reflect.Struct:
-		name := t.Name()
-		if name == "" {
+		if t.Name() == "" {
 			return structSchema(t, schemas)
 		}
-		if _, ok := schemas[name]; !ok {
-			schemas[name] = map[string]any{} // guards recursion
-			schemas[name] = structSchema(t, schemas)
+		name := schemas.nameOf(t)
+		if _, ok := schemas.defs[name]; !ok {
+			schemas.defs[name] = map[string]any{} // guards recursion
+			schemas.defs[name] = structSchema(t, schemas)
 		}
 		return map[string]any{"$ref": "#/components/schemas/" + name}
 	}
 	return map[string]any{}
 }
 
-func structSchema(t reflect.Type, schemas map[string]any) map[string]any {
+func structSchema(t reflect.Type, schemas *schemaSet) map[string]any {
 	props := map[string]any{}
 	var required []string
 	for i := range t.NumField() {
@@ -189,7 +214,7 @@ func structSchema(t reflect.Type, schemas map[string]any) map[string]any {
 		name, opts, _ := strings.Cut(tag, ",")
 		if f.Anonymous && name == "" {
 			if s, ok := schemaOf(f.Type, schemas)["$ref"].(string); ok {
-				sub := schemas[strings.TrimPrefix(s, "#/components/schemas/")].(map[string]any)
+				sub := schemas.defs[strings.TrimPrefix(s, "#/components/schemas/")].(map[string]any)
 				for k, v := range sub["properties"].(map[string]any) {
 					props[k] = v
 				}

@@ -77,11 +77,11 @@ func (s *Store) rootID(r *http.Request) int64 {
 }
 
 func (s *Store) editUnit(r *http.Request, id int64, in UnitEdit) (Unit, error) {
-	if err := s.must(r, ManageUnits, id); err != nil {
-		return Unit{}, err
-	}
 	before, err := s.Unit(r.Context(), id, "")
 	if err != nil {
+		return Unit{}, err
+	}
+	if err := s.must(r, ManageUnits, id); err != nil {
 		return Unit{}, err
 	}
 	u, err := s.EditUnit(r.Context(), id, in)
@@ -165,6 +165,9 @@ func (s *Store) createOfficial(r *http.Request, in OfficialInput) (Official, err
 		if err := s.mustGrant(r, in); err != nil {
 			return Official{}, err
 		}
+	} else if err := s.must(r, ManageOfficial, 0); err != nil {
+		// Without a unit, validation names the field, but only for admins.
+		return Official{}, err
 	}
 	var id int64
 	err := s.db.Tx(r.Context(), func(tx *sql.Tx) error {

@@ -190,8 +190,13 @@ func (s *Store) endUnit(ctx context.Context, tx *sql.Tx, id int64, date string) 
 
 // newVersion closes the current version of u and opens one from date.
 func (s *Store) newVersion(ctx context.Context, tx *sql.Tx, u Unit, name string, parent *int64, date string) error {
-	if u.ValidFrom == date {
-		// The unit starts that day: correct its only version instead.
+	var sameDay int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM org_unit_versions WHERE unit_id = $1 AND valid_from = $2`, u.ID, date).Scan(&sameDay); err != nil {
+		return err
+	}
+	if sameDay > 0 {
+		// A version starts that day (the unit's first, or an earlier change
+		// of the same day): correct it instead.
 		_, err := tx.ExecContext(ctx, `UPDATE org_unit_versions SET name = $1, search_name = $2, parent_id = $3 WHERE unit_id = $4 AND valid_from = $5`,
 			name, locale.Fold(name), parent, u.ID, date)
 		return err
@@ -200,9 +205,18 @@ func (s *Store) newVersion(ctx context.Context, tx *sql.Tx, u Unit, name string,
 		dayBefore(date), u.ID, date); err != nil {
 		return err
 	}
+	// The new version lasts until the next one when the change is recorded
+	// after a later one, else as long as the unit.
 	var validTo any
 	if u.ValidTo != "" {
 		validTo = u.ValidTo
+	}
+	var next sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(valid_from) FROM org_unit_versions WHERE unit_id = $1 AND valid_from > $2`, u.ID, date).Scan(&next); err != nil {
+		return err
+	}
+	if next.Valid {
+		validTo = dayBefore(next.String)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO org_unit_versions (unit_id, name, search_name, kind, parent_id, sort_order, valid_from, valid_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		u.ID, name, locale.Fold(name), u.Kind, parent, u.SortOrder, date, validTo)

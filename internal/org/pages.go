@@ -4,6 +4,7 @@ import (
 	"embed"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -366,6 +367,22 @@ func (s *Store) officialForm(r *http.Request, o *Official) (officialData, error)
 		units, err := s.manageableUnits(r)
 		if err != nil {
 			return d, err
+		}
+		// The pickers list today's units; an official of a unit that has
+		// ended (a district of 2022) keeps it, and their roles' scopes, as
+		// choices, or saving the form would silently move them.
+		if o != nil {
+			keep := []int64{o.UnitID}
+			for _, g := range o.Roles {
+				keep = append(keep, g.ScopeID)
+			}
+			for _, id := range keep {
+				if !slices.ContainsFunc(units, func(u Unit) bool { return u.ID == id }) {
+					if u, err := s.Unit(r.Context(), id, ""); err == nil {
+						units = append(units, u)
+					}
+				}
+			}
 		}
 		d.Units = units
 	}

@@ -96,6 +96,8 @@ func New(cfg config.Config, db *store.DB) *Server {
 	s.Org.PageRoutes(s.mux)
 	s.Plan = plan.NewStore(db, s.Org)
 	s.Plan.APIRoutes(s.API)
+	s.Plan.PageRoutes(s.mux)
+	s.Plan.XLSXRoutes(s.mux, s.API)
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

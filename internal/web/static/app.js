@@ -14,4 +14,9 @@ document.addEventListener("DOMContentLoaded", () => {
       document.querySelectorAll(".tree details").forEach((d) => (d.open = open));
     });
   });
+  // Print buttons (the printable review): shown only when the script runs.
+  document.querySelectorAll("[data-print]").forEach((b) => {
+    b.hidden = false;
+    b.addEventListener("click", () => window.print());
+  });
 });

@@ -1,0 +1,332 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tinhso/tinhso/internal/auth"
+	"github.com/tinhso/tinhso/internal/cli"
+	"github.com/tinhso/tinhso/internal/config"
+	"github.com/tinhso/tinhso/internal/demo"
+	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/server"
+	"github.com/tinhso/tinhso/internal/store"
+	"github.com/tinhso/tinhso/internal/store/storetest"
+)
+
+func init() {
+	auth.HashParams = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
+}
+
+// run calls the CLI as the binary would, with stdin, and returns the exit
+// code and what it wrote.
+func run(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := cli.Main(args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// mustRun fails the test unless the command succeeds with nothing on stderr.
+func mustRun(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	code, out, errOut := run(t, stdin, args...)
+	if code != 0 || errOut != "" {
+		t.Fatalf("tinhso %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// failsWithOneLine asserts a non-zero exit with exactly one line on stderr
+// that contains want.
+func failsWithOneLine(t *testing.T, want string, args ...string) {
+	t.Helper()
+	code, _, errOut := run(t, "", args...)
+	if code == 0 {
+		t.Errorf("tinhso %s: exit 0", strings.Join(args, " "))
+		return
+	}
+	if strings.Count(errOut, "\n") != 1 || !strings.HasSuffix(errOut, "\n") || !strings.HasPrefix(errOut, "tinhso: ") {
+		t.Errorf("tinhso %s: want one line on stderr, got %q", strings.Join(args, " "), errOut)
+	}
+	if !strings.Contains(errOut, want) {
+		t.Errorf("tinhso %s: stderr %q lacks %q", strings.Join(args, " "), errOut, want)
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	out := mustRun(t, "", "version")
+	if want := fmt.Sprintf("tinhso %s (schema %d)\n", server.Version, store.LatestVersion()); out != want {
+		t.Errorf("version: %q, want %q", out, want)
+	}
+	if out := mustRun(t, "", "help"); !strings.Contains(out, "tinhso user token USERNAME") {
+		t.Errorf("help: %q", out)
+	}
+	if code, _, errOut := run(t, ""); code != 2 || !strings.Contains(errOut, "Usage:") {
+		t.Errorf("no command: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := run(t, "", "explode"); code != 2 || !strings.Contains(errOut, `unknown command "explode"`) {
+		t.Errorf("unknown command: exit %d, %q", code, errOut)
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	for engine, u := range storetest.URLs(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			n := store.LatestVersion()
+			if out := mustRun(t, "", "migrate", "--db", u); out != fmt.Sprintf("applied %d migration(s); schema version %d\n", n, n) {
+				t.Errorf("first migrate: %q", out)
+			}
+			if out := mustRun(t, "", "migrate", "--db", u); out != fmt.Sprintf("applied 0 migration(s); schema version %d\n", n) {
+				t.Errorf("second migrate: %q", out)
+			}
+			db, err := store.Open(context.Background(), u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.CheckVersion(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	// The environment variable is the default of --db.
+	path := filepath.Join(t.TempDir(), "env.db")
+	t.Setenv("TINHSO_DATABASE_URL", "sqlite:"+path)
+	mustRun(t, "", "migrate")
+	db, err := store.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, err := db.Version(context.Background()); err != nil || v != store.LatestVersion() {
+		t.Errorf("TINHSO_DATABASE_URL ignored: version %d, %v", v, err)
+	}
+}
+
+var tokenRe = regexp.MustCompile(`^tsk_[A-Za-z0-9_-]{40,}\n$`)
+
+// TestUserCommands runs the user subcommands against the demo: its
+// registry (demo.LoadOrg) with the demo accounts added through
+// `tinhso user add`, as an administrator bootstraps a real deployment.
+func TestUserCommands(t *testing.T) {
+	for engine, u := range storetest.URLs(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			ctx := context.Background()
+			mustRun(t, "", "migrate", "--db", u)
+			db, err := store.Open(ctx, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			orgs := org.NewStore(db)
+			if err := db.Tx(ctx, func(tx *sql.Tx) error { return demo.LoadOrg(ctx, tx, orgs) }); err != nil {
+				t.Fatal(err)
+			}
+			// The API of a server on the same database, to try tokens.
+			ts := httptest.NewServer(server.New(config.Default(), db).Handler())
+			t.Cleanup(ts.Close)
+			me := func(token string) int {
+				req, _ := http.NewRequest("GET", ts.URL+"/api/v1/me", nil)
+				req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				return res.StatusCode
+			}
+			checkPassword := func(username, pw string) bool {
+				t.Helper()
+				_, hash, _, err := orgs.PasswordHash(ctx, username)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ok, _ := auth.CheckPassword(hash, pw)
+				return ok
+			}
+			cliEvents := func(kind, subject string) int {
+				var n int
+				db.Read.QueryRow(`SELECT COUNT(*) FROM audit_events WHERE kind = $1 AND subject = $2 AND actor = 'cli' AND success = $3`, kind, subject, true).Scan(&n)
+				return n
+			}
+
+			t.Run("add the demo accounts", func(t *testing.T) {
+				for _, a := range demo.Accounts {
+					out := mustRun(t, demo.Password+"\n", "user", "add", a.Username, "--db", u, "--name", a.FullName,
+						"--unit", strings.ToLower(a.Unit), "--role", a.Role+"@"+a.Scope, "--password-stdin")
+					if out != "created "+a.Username+"\n" {
+						t.Errorf("user add %s: %q", a.Username, out)
+					}
+					o, err := orgs.OfficialByUsername(ctx, a.Username)
+					if err != nil {
+						t.Fatal(err)
+					}
+					scope, _ := orgs.UnitByCode(ctx, a.Scope, "")
+					unit, _ := orgs.UnitByCode(ctx, a.Unit, "")
+					if o.FullName != a.FullName || o.UnitID != unit.ID || len(o.Roles) != 1 || o.Roles[0].Role != a.Role || o.Roles[0].ScopeID != scope.ID {
+						t.Errorf("%s as stored: %+v", a.Username, o)
+					}
+					if !checkPassword(a.Username, demo.Password) {
+						t.Errorf("%s: the password from stdin does not verify", a.Username)
+					}
+					if cliEvents("official.create", a.Username) != 1 {
+						t.Errorf("%s: no audit row", a.Username)
+					}
+				}
+				// Without --password-stdin a password is made up and shown once.
+				out := mustRun(t, "", "user", "add", "--db", u, "--name", "Lò Thị Mai", "--unit", "LC.X.BANBO", "--role", "reporter", "--role", "approver@LC", "mai.lo")
+				m := regexp.MustCompile(`(?m)^password: (\S+)$`).FindStringSubmatch(out)
+				if !strings.HasPrefix(out, "created mai.lo\n") || m == nil || !checkPassword("mai.lo", m[1]) {
+					t.Fatalf("user add with a generated password: %q", out)
+				}
+				o, _ := orgs.OfficialByUsername(ctx, "mai.lo")
+				if len(o.Roles) != 2 {
+					t.Errorf("mai.lo's roles: %+v", o.Roles)
+				}
+			})
+
+			t.Run("add refuses bad input", func(t *testing.T) {
+				users := func() int {
+					var n int
+					db.Read.QueryRow(`SELECT COUNT(*) FROM users`).Scan(&n)
+					return n
+				}
+				before := users()
+				failsWithOneLine(t, `--unit "XX.NOPE": no such org unit`, "user", "add", "x.nope", "--db", u, "--name", "X", "--unit", "XX.NOPE")
+				failsWithOneLine(t, "no such org unit", "user", "add", "x.nope", "--db", u, "--name", "X", "--unit", "LC", "--role", "reporter@NOPE")
+				failsWithOneLine(t, "username: duplicate", "user", "add", "admin", "--db", u, "--name", "X", "--unit", "LC")
+				failsWithOneLine(t, "roles[0].role: one_of", "user", "add", "x.nope", "--db", u, "--name", "X", "--unit", "LC", "--role", "king")
+				failsWithOneLine(t, "fullName: required", "user", "add", "x.nope", "--db", u, "--unit", "LC")
+				failsWithOneLine(t, "USERNAME is required", "user", "add", "--db", u, "--name", "X", "--unit", "LC")
+				code, _, _ := run(t, "short\n", "user", "add", "x.nope", "--db", u, "--name", "X", "--unit", "LC", "--password-stdin")
+				if code == 0 {
+					t.Error("a short password from stdin was accepted")
+				}
+				if users() != before {
+					t.Error("a refused user add wrote an official")
+				}
+			})
+
+			t.Run("token", func(t *testing.T) {
+				out := mustRun(t, "", "user", "token", "admin", "--db", u)
+				if !tokenRe.MatchString(out) {
+					t.Fatalf("user token: %q", out)
+				}
+				if got := me(out); got != 200 {
+					t.Errorf("the printed token: %d", got)
+				}
+				if cliEvents("token.create", "admin") != 1 {
+					t.Error("token creation not audited")
+				}
+				out = mustRun(t, "", "user", "token", "--db", u, "--name", "báo cáo", "--days", "7", "baocao.laichau")
+				var exp sql.NullTime
+				db.Read.QueryRow(`SELECT expires_at FROM api_tokens WHERE name = 'báo cáo'`).Scan(&exp)
+				if d := time.Until(exp.Time); !exp.Valid || d < 6*24*time.Hour || d > 8*24*time.Hour || me(out) != 200 {
+					t.Errorf("a 7-day token expires in %v", d)
+				}
+				failsWithOneLine(t, `no such user "khong.co"`, "user", "token", "khong.co", "--db", u)
+			})
+
+			t.Run("passwd", func(t *testing.T) {
+				// Sign admin in, to see the change end the session.
+				res, err := http.PostForm(ts.URL+"/login", map[string][]string{"username": {"admin"}, "password": {demo.Password}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				sessions := func() int {
+					var n int
+					db.Read.QueryRow(`SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'admin'`).Scan(&n)
+					return n
+				}
+				if sessions() != 1 {
+					t.Fatalf("admin has %d sessions", sessions())
+				}
+				if out := mustRun(t, "mat-khau-moi-2026\r\n", "user", "passwd", "admin", "--db", u, "--password-stdin"); out != "password changed\n" {
+					t.Errorf("passwd: %q", out)
+				}
+				if !checkPassword("admin", "mat-khau-moi-2026") || checkPassword("admin", demo.Password) {
+					t.Error("the password from stdin is not the one stored")
+				}
+				if sessions() != 0 || cliEvents("password.reset", "admin") != 1 {
+					t.Errorf("after passwd: %d sessions, audit %d", sessions(), cliEvents("password.reset", "admin"))
+				}
+				failsWithOneLine(t, "password: too_short", "user", "passwd", "admin", "--db", u, "--password-stdin")
+				out := mustRun(t, "", "user", "passwd", "baocao.laichau", "--db", u)
+				m := regexp.MustCompile(`^password: (\S+)\n$`).FindStringSubmatch(out)
+				if m == nil || !checkPassword("baocao.laichau", m[1]) {
+					t.Errorf("passwd with a generated password: %q", out)
+				}
+			})
+
+			t.Run("disable", func(t *testing.T) {
+				tok := mustRun(t, "", "user", "token", "baocao.ankhe", "--db", u)
+				if me(tok) != 200 {
+					t.Fatal("the token does not work before")
+				}
+				if out := mustRun(t, "", "user", "disable", "BAOCAO.ANKHE", "--db", u); out != "disabled baocao.ankhe\n" {
+					t.Errorf("disable: %q", out)
+				}
+				if got := me(tok); got != 401 {
+					t.Errorf("a disabled official's token: %d", got)
+				}
+				if cliEvents("account.disable", "baocao.ankhe") != 1 {
+					t.Error("disable not audited")
+				}
+				failsWithOneLine(t, "is disabled", "user", "token", "baocao.ankhe", "--db", u)
+				failsWithOneLine(t, "no such user", "user", "disable", "khong.co", "--db", u)
+				failsWithOneLine(t, `unknown subcommand "rename"`, "user", "rename", "admin", "--db", u)
+			})
+		})
+	}
+}
+
+func TestBadDatabasesFailWithOneLine(t *testing.T) {
+	for _, args := range [][]string{{"migrate"}, {"user", "token", "admin"}, {"serve", "--addr", "127.0.0.1:0"}} {
+		name := strings.Join(args, " ")
+		t.Run(name, func(t *testing.T) {
+			with := func(db string) []string { return append(append([]string{}, args...), "--db", db) }
+			failsWithOneLine(t, "want sqlite:PATH or postgres://", with("mysql://root@localhost/x")...)
+			start := time.Now()
+			failsWithOneLine(t, "127.0.0.1", with("postgres://x:geheim@127.0.0.1:1/x?connect_timeout=2")...)
+			if time.Since(start) > 15*time.Second {
+				t.Error("an unreachable PostgreSQL takes too long to report")
+			}
+			_, _, errOut := run(t, "", with("postgres://x:geheim@127.0.0.1:1/x?connect_timeout=2")...)
+			if strings.Contains(errOut, "geheim") {
+				t.Errorf("the password leaks: %q", errOut)
+			}
+		})
+	}
+	// A database written by a newer tinhso, on every engine.
+	for engine, u := range storetest.URLs(t) {
+		t.Run("newer schema on "+string(engine), func(t *testing.T) {
+			mustRun(t, "", "migrate", "--db", u)
+			db, err := store.Open(context.Background(), u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Write.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'from the future', $2)`, store.LatestVersion()+7, store.Now()); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			for _, args := range [][]string{{"migrate"}, {"user", "token", "admin"}, {"user", "disable", "admin"}, {"serve", "--addr", "127.0.0.1:0"}} {
+				failsWithOneLine(t, "is newer than this tinhso supports", append(args, "--db", u)...)
+			}
+		})
+	}
+	// A database that was never migrated.
+	failsWithOneLine(t, "schema", "user", "token", "admin", "--db", "sqlite:"+filepath.Join(t.TempDir(), "empty.db"))
+	// Every configuration mistake, on one line.
+	failsWithOneLine(t, `log-format "xml"`, "serve", "--addr", "nowhere", "--log-format", "xml", "--db", "sqlite:x.db")
+}

@@ -1,0 +1,96 @@
+package plan
+
+import (
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/locale"
+	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/web"
+)
+
+// ---- /review ----
+
+type reviewTarget struct {
+	Target
+	PlanNumber string
+	Latest     []Actual
+}
+
+// leagueRow is a unit's standing with its share done in percent.
+type leagueRow struct {
+	LeagueRow
+	Pct float64
+}
+
+type reviewData struct {
+	Review
+	Print       bool
+	MonthLabel  string
+	Prev, Next  string // neighbouring months, Next empty after the current one
+	Targets     []reviewTarget
+	League      []leagueRow
+	PillarNames map[string]string
+	Generated   time.Time
+	Counts      map[string]int // tasks listed in each section
+}
+
+func (s *Store) reviewShow(print bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if err := s.must(r, ViewReview, 0); err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		rv, err := s.review(r)
+		var ferr error
+		if e, ok := errs.As(err); ok && len(e.Fields) > 0 {
+			// A month typed wrong: show this month, and say so.
+			ferr = err
+			rv, err = s.ReviewFor(ctx, org.Today()[:7], org.PrincipalFrom(ctx).Scopes(ViewReview), org.Today())
+		}
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		names, _, err := s.pillarNames(r)
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		lang := locale.FromRequest(r)
+		d := reviewData{Review: rv, Print: print, MonthLabel: monthLabel(lang, rv.Month), PillarNames: names, Generated: time.Now(), Counts: map[string]int{}}
+		if m, err := time.Parse("2006-01", rv.Month); err == nil {
+			d.Prev = m.AddDate(0, -1, 0).Format("2006-01")
+			if next := m.AddDate(0, 1, 0).Format("2006-01"); next <= org.Today()[:7] {
+				d.Next = next
+			}
+		}
+		plans, err := s.Plans(ctx, "")
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		numbers := map[int64]string{}
+		for _, p := range plans {
+			numbers[p.ID] = p.Number
+			if p.Number == "" {
+				numbers[p.ID] = p.Issuer
+			}
+		}
+		for _, t := range rv.Targets {
+			d.Targets = append(d.Targets, reviewTarget{Target: t, PlanNumber: numbers[t.PlanID], Latest: latest(t.Actuals)})
+		}
+		for _, row := range rv.League {
+			d.League = append(d.League, leagueRow{LeagueRow: row, Pct: math.Round(row.DoneShare*1000) / 10})
+		}
+		for name, list := range map[string][]UnitTasks{"overdue": rv.Overdue, "due_soon": rv.DueSoon, "completed": rv.Completed} {
+			for _, ut := range list {
+				d.Counts[name] += len(ut.Tasks)
+			}
+		}
+		renderWith(reviewPage, w, r, ferr, d)
+	}
+}

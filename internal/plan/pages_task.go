@@ -1,0 +1,415 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/web"
+)
+
+// ---- /tasks ----
+
+type tasksData struct {
+	All, CanAll bool
+	Filter      taskFilters
+	Sections    []taskSection
+	Total       int
+	From, To    int // rows shown, 1-based
+	Prev, Next  string
+	Units       []option
+	Ended       []option
+	Pillars     []option
+	PillarNames map[string]string
+	Statuses    []string
+	Roles       []string
+	Focused     bool
+	MyUnit      string
+}
+
+const tasksPerPage = 200
+
+func (s *Store) tasksShow(w http.ResponseWriter, r *http.Request) {
+	if err := s.must(r, ViewPlans, 0); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	p := org.PrincipalFrom(ctx)
+	names, pillars, err := s.pillarNames(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	d := tasksData{Pillars: pillars, PillarNames: names, Statuses: statusFilters, Roles: []string{"lead", "coordinating"}}
+	d.CanAll = s.can(r, ManagePlans, 0) || s.can(r, ViewReview, 0)
+	d.All = d.CanAll && r.URL.Query().Get("scope") == "all"
+	if u, err := s.org.Unit(ctx, p.UnitID, ""); err == nil {
+		d.MyUnit = u.Name
+	}
+	f, fv, ferr := s.pageTaskFilter(r)
+	d.Filter = fv
+	var focus []int64
+	if d.All {
+		focus = f.Units
+		if d.Units, d.Ended, err = s.unitTree(r); err != nil {
+			web.Error(w, r, err)
+			return
+		}
+	} else {
+		mine, err := s.MyUnits(ctx, p)
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		f.Units, focus = mine, mine
+		d.Filter.Unit = ""
+	}
+	d.Focused = focus != nil
+	tasks, err := s.Tasks(ctx, f)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	rows := rowsFor(tasks, focus, fv.Status)
+	d.Total = len(rows)
+	pg, err := httpx.PageOf(r, tasksPerPage, 1000)
+	if err != nil {
+		pg = httpx.Page{Limit: tasksPerPage}
+	}
+	shown := httpx.Slice(rows, pg)
+	if len(shown) > 0 {
+		d.From, d.To = pg.Offset+1, pg.Offset+len(shown)
+	}
+	link := func(off int) string {
+		q := r.URL.Query()
+		q.Set("offset", strconv.Itoa(off))
+		return "/tasks?" + q.Encode()
+	}
+	if pg.Offset+len(shown) < len(rows) {
+		d.Next = link(pg.Offset + pg.Limit)
+	}
+	if pg.Offset > 0 {
+		d.Prev = link(max(0, pg.Offset-pg.Limit))
+	}
+	// One section per plan.
+	plans, err := s.Plans(ctx, "")
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	titles := map[int64]Plan{}
+	for _, p := range plans {
+		titles[p.ID] = p
+	}
+	for _, row := range shown {
+		n := len(d.Sections)
+		if n == 0 || d.Sections[n-1].Href != fmt.Sprintf("/plans/%d", row.PlanID) {
+			pl := titles[row.PlanID]
+			title := pl.Number
+			if title == "" {
+				title = pl.Issuer
+			}
+			d.Sections = append(d.Sections, taskSection{Title: title, Sub: pl.Title, Href: fmt.Sprintf("/plans/%d", row.PlanID)})
+			n++
+		}
+		d.Sections[n-1].Rows = append(d.Sections[n-1].Rows, row)
+	}
+	renderWith(tasksPage, w, r, ferr, d)
+}
+
+// unitTree lists today's units in tree order (indented) for the unit
+// picker, and apart the units that have ended but still hold tasks.
+func (s *Store) unitTree(r *http.Request) (active, ended []option, err error) {
+	ctx := r.Context()
+	units, err := s.org.Units(ctx, org.UnitFilter{})
+	if err != nil {
+		return nil, nil, err
+	}
+	depth := map[int64]int{}
+	live := map[int64]bool{}
+	for _, u := range units {
+		dep := 0
+		if u.ParentID != nil {
+			if pd, ok := depth[*u.ParentID]; ok {
+				dep = pd + 1
+			}
+		}
+		depth[u.ID] = dep
+		live[u.ID] = true
+		active = append(active, option{Value: strconv.FormatInt(u.ID, 10), Label: strings.Repeat("\u00a0\u00a0", dep) + u.Name})
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT DISTINCT unit_id FROM task_assignments`)
+	if err != nil {
+		return nil, nil, err
+	}
+	var gone []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		if !live[id] {
+			gone = append(gone, id)
+		}
+	}
+	rows.Close()
+	var endedUnits []org.Unit
+	for _, id := range gone {
+		if u, err := s.org.Unit(ctx, id, ""); err == nil {
+			endedUnits = append(endedUnits, u)
+		}
+	}
+	for _, u := range org.TreeOrder(endedUnits) {
+		ended = append(ended, option{Value: strconv.FormatInt(u.ID, 10), Label: u.Name + " (" + u.Code + ")", Ended: true})
+	}
+	return active, ended, nil
+}
+
+// ---- /tasks/{id} ----
+
+type taskData struct {
+	Task        Task
+	Plan        Plan
+	PillarName  string
+	Parts       []partRow
+	Updates     []Update
+	Reportable  []Assignment // parts the principal may report on
+	DefaultPart int64
+	Current     *Assignment // the default part, for the form's defaults
+	Statuses    []string
+	CanManage   bool
+	Accept      string
+	MaxMB       int
+	Overrides   []string
+}
+
+// partRow is one unit's part of a task; Mine when it is the viewer's unit.
+type partRow struct {
+	Assignment
+	Mine bool
+}
+
+// SizeKB is the file's size in kilobytes, rounded up.
+func (a Attachment) SizeKB() float64 { return float64((a.Size + 1023) / 1024) }
+
+// reportStatuses are the statuses a unit may report.
+var reportStatuses = []string{"not_started", "in_progress", "done", "paused"}
+
+// accept lists the evidence file types for the file picker.
+const accept = ".pdf,.png,.jpg,.jpeg,.doc,.docx,.xls,.xlsx,.txt,.csv,application/pdf,image/png,image/jpeg"
+
+func (s *Store) taskData(r *http.Request, id int64) (taskData, error) {
+	ctx := r.Context()
+	if err := s.must(r, ViewPlans, 0); err != nil {
+		return taskData{}, err
+	}
+	t, err := s.Task(ctx, id)
+	if err != nil {
+		return taskData{}, err
+	}
+	p, err := s.Plan(ctx, t.PlanID)
+	if err != nil {
+		return taskData{}, err
+	}
+	ups, err := s.Updates(ctx, id)
+	if err != nil {
+		return taskData{}, err
+	}
+	names, _, err := s.pillarNames(r)
+	if err != nil {
+		return taskData{}, err
+	}
+	d := taskData{Task: t, Plan: p, PillarName: names[t.Pillar], Updates: ups, Statuses: reportStatuses, Accept: accept, MaxMB: MaxAttachment >> 20,
+		Overrides: []string{"", "paused", "cancelled"}}
+	mine, err := s.MyUnits(ctx, org.PrincipalFrom(ctx))
+	if err != nil {
+		return d, err
+	}
+	for _, a := range append(slices.Clone(t.LeadUnits), t.CoordinatingUnits...) {
+		d.Parts = append(d.Parts, partRow{Assignment: a, Mine: contains64(mine, a.Unit.ID)})
+	}
+	for i, a := range d.Parts {
+		if !s.can(r, ReportTask, a.Unit.ID) {
+			continue
+		}
+		d.Reportable = append(d.Reportable, a.Assignment)
+		if d.Current == nil && a.Mine {
+			d.DefaultPart, d.Current = a.ID, &d.Parts[i].Assignment
+		}
+	}
+	if d.Current == nil && len(d.Reportable) > 0 {
+		d.DefaultPart, d.Current = d.Reportable[0].ID, &d.Reportable[0]
+	}
+	d.CanManage = s.can(r, ManagePlans, p.IssuerUnit.ID)
+	return d, nil
+}
+
+func (s *Store) taskShow(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	d, err := s.taskData(r, id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	taskPage.Render(w, r, d)
+}
+
+// uploadTypes maps file extensions to the types AllowedTypes knows, for
+// browsers that send application/octet-stream or a variant name.
+var uploadTypes = map[string]string{
+	".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+	".doc": "application/msword", ".xls": "application/vnd.ms-excel",
+	".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+	".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	".txt":  "text/plain; charset=utf-8", ".csv": "text/csv; charset=utf-8",
+}
+
+// uploadType is the type an uploaded file is stored with: the type the
+// browser sent, normalised; the extension's when that is not one we take.
+func uploadType(fh *multipart.FileHeader) string {
+	mt, _, _ := mime.ParseMediaType(fh.Header.Get("Content-Type"))
+	switch mt {
+	case "text/plain", "text/csv":
+		mt += "; charset=utf-8"
+	case "":
+		mt = "application/octet-stream"
+	}
+	if !AllowedTypes[mt] {
+		if t, ok := uploadTypes[strings.ToLower(path.Ext(fh.Filename))]; ok {
+			return t
+		}
+	}
+	return mt
+}
+
+// uploadName keeps the last element of a file name (old browsers send the
+// whole Windows path).
+func uploadName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	return strings.TrimSpace(name)
+}
+
+// readUploads reads the evidence files of a form, each up to one byte more
+// than MaxAttachment so that PostUpdate names a file too large.
+func readUploads(r *http.Request) ([]FileInput, error) {
+	if r.MultipartForm == nil {
+		return nil, nil
+	}
+	var out []FileInput
+	for _, fh := range r.MultipartForm.File["file"] {
+		if fh.Filename == "" && fh.Size == 0 {
+			continue // the empty part of a form sent without a file
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(io.LimitReader(f, MaxAttachment+1))
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, FileInput{Filename: uploadName(fh.Filename), ContentType: uploadType(fh), Data: data})
+	}
+	return out, nil
+}
+
+// formFields renames the fields of a progress report's errors to the form's
+// inputs: body is the report's text, attachments[i] the file picker.
+func formFields(err error) error {
+	e, ok := errs.As(err)
+	if !ok || len(e.Fields) == 0 {
+		return err
+	}
+	c := *e
+	c.Fields = nil
+	seen := map[string]bool{}
+	for _, f := range e.Fields {
+		switch {
+		case f.Name == "body":
+			f.Name = "report"
+		case strings.HasPrefix(f.Name, "attachments["):
+			f.Name = "file"
+		}
+		if k := f.Name + "/" + f.Code; !seen[k] {
+			seen[k] = true
+			c.Fields = append(c.Fields, f)
+		}
+	}
+	return &c
+}
+
+func (s *Store) taskUpdateSubmit(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	// The session middleware has parsed the form already (to check the
+	// CSRF token); this only picks up what it found.
+	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		web.Error(w, r, errs.BadRequest)
+		return
+	}
+	in := UpdateInput{Status: r.PostFormValue("status"), Body: r.PostFormValue("report")}
+	in.AssignmentID, _ = strconv.ParseInt(r.PostFormValue("assignmentId"), 10, 64)
+	prog := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(r.PostFormValue("progress")), "%"))
+	switch n, err := strconv.Atoi(prog); {
+	case prog == "" && in.Status == "done":
+		in.Progress = 100
+	case err != nil:
+		in.Progress = -1 // reported as out of range
+	default:
+		in.Progress = n
+	}
+	if in.Attachments, err = readUploads(r); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if _, err := s.postUpdate(r, id, in); err != nil {
+		d, derr := s.taskData(r, id)
+		if derr != nil {
+			web.Error(w, r, derr)
+			return
+		}
+		taskPage.FormError(w, r, formFields(err), d)
+		return
+	}
+	web.Redirect(w, r, fmt.Sprintf("/tasks/%d?ok=progress_saved#history", id))
+}
+
+func (s *Store) taskOverrideSubmit(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if err := s.setOverride(r, id, r.PostFormValue("statusOverride")); err != nil {
+		d, derr := s.taskData(r, id)
+		if derr != nil {
+			web.Error(w, r, derr)
+			return
+		}
+		taskPage.FormError(w, r, err, d)
+		return
+	}
+	web.Redirect(w, r, "/tasks/"+strconv.FormatInt(id, 10)+"?ok=saved")
+}
