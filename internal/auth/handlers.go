@@ -141,7 +141,11 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.SetCookie(w, secret)
-	if o, err := s.Org.Official(r.Context(), p.UserID); err == nil && o.Locale != "" {
+	// A language chosen on the login page wins and is remembered; otherwise
+	// the official's saved language applies.
+	if c, err := r.Cookie("lang"); err == nil {
+		s.Org.SetLocale(r.Context(), p.UserID, string(locale.Parse(c.Value)))
+	} else if o, err := s.Org.Official(r.Context(), p.UserID); err == nil && o.Locale != "" {
 		http.SetCookie(w, &http.Cookie{Name: "lang", Value: o.Locale, Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies})
 	}
 	web.Redirect(w, r, next)
