@@ -40,9 +40,18 @@ type Event struct {
 	Date     string   `json:"date"`
 	Basis    string   `json:"basis"`
 	Note     string   `json:"note"`
-	From     []string `json:"from"`
-	To       []string `json:"to"`
-	Subjects []string `json:"subjects"`
+	From     []string          `json:"from"`
+	To       []string          `json:"to"`
+	Subjects []string          `json:"subjects"`
+	Names    map[string]string `json:"names" doc:"the name of each unit code above (its last name)"`
+}
+
+// Label is "Name (CODE)" for a code of the event.
+func (e Event) Label(code string) string {
+	if n := e.Names[code]; n != "" {
+		return n + " (" + code + ")"
+	}
+	return code
 }
 
 // RecordEvent applies a reorganisation in one transaction and checks that
@@ -301,7 +310,8 @@ func (s *Store) Events(ctx context.Context, unit int64) ([]Event, error) {
 
 func (s *Store) events(ctx context.Context, q store.Querier, where string, args ...any) ([]Event, error) {
 	rows, err := q.QueryContext(ctx, `
-		SELECT e.id, e.kind, e.event_date, e.basis, e.note, COALESCE(l.role, ''), COALESCE(u.code, '')
+		SELECT e.id, e.kind, e.event_date, e.basis, e.note, COALESCE(l.role, ''), COALESCE(u.code, ''),
+			COALESCE((SELECT v.name FROM org_unit_versions v WHERE v.unit_id = u.id ORDER BY v.valid_from DESC LIMIT 1), '')
 		FROM org_events e
 		LEFT JOIN org_event_units l ON l.event_id = e.id
 		LEFT JOIN org_units u ON u.id = l.unit_id
@@ -313,15 +323,18 @@ func (s *Store) events(ctx context.Context, q store.Querier, where string, args 
 	var out []Event
 	for rows.Next() {
 		var e Event
-		var role, code string
-		if err := rows.Scan(&e.ID, &e.Kind, &e.Date, &e.Basis, &e.Note, &role, &code); err != nil {
+		var role, code, name string
+		if err := rows.Scan(&e.ID, &e.Kind, &e.Date, &e.Basis, &e.Note, &role, &code, &name); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].ID != e.ID {
-			e.From, e.To, e.Subjects = []string{}, []string{}, []string{}
+			e.From, e.To, e.Subjects, e.Names = []string{}, []string{}, []string{}, map[string]string{}
 			out = append(out, e)
 		}
 		last := &out[len(out)-1]
+		if code != "" {
+			last.Names[code] = name
+		}
 		switch role {
 		case "from":
 			last.From = append(last.From, code)

@@ -232,16 +232,29 @@ func (s *Store) unitCreateSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 type reorgData struct {
-	Events    []Event
-	Kinds     []string
-	UnitKinds []string
-	CanManage bool
+	Events     []Event
+	Kinds      []string
+	UnitKinds  []string
+	CanManage  bool
+	Total      int
+	Next, Prev string
 }
 
 func (s *Store) reorgData(r *http.Request) (reorgData, error) {
 	evs, err := s.Events(r.Context(), 0)
-	d := reorgData{Events: evs, Kinds: EventKinds, UnitKinds: Kinds}
+	d := reorgData{Kinds: EventKinds, UnitKinds: Kinds, Total: len(evs)}
 	d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageUnits, 0)
+	p, perr := httpx.PageOf(r, 50, 500)
+	if perr != nil {
+		p = httpx.Page{Limit: 50}
+	}
+	d.Events = httpx.Slice(evs, p)
+	if p.Offset+len(d.Events) < len(evs) {
+		d.Next = "/reorganisations?offset=" + strconv.Itoa(p.Offset+p.Limit)
+	}
+	if p.Offset > 0 {
+		d.Prev = "/reorganisations?offset=" + strconv.Itoa(max(0, p.Offset-p.Limit))
+	}
 	return d, err
 }
 
