@@ -35,11 +35,11 @@ type EventInput struct {
 
 // Event is a recorded reorganisation.
 type Event struct {
-	ID       int64    `json:"id"`
-	Kind     string   `json:"kind"`
-	Date     string   `json:"date"`
-	Basis    string   `json:"basis"`
-	Note     string   `json:"note"`
+	ID       int64             `json:"id"`
+	Kind     string            `json:"kind"`
+	Date     string            `json:"date"`
+	Basis    string            `json:"basis"`
+	Note     string            `json:"note"`
 	From     []string          `json:"from"`
 	To       []string          `json:"to"`
 	Subjects []string          `json:"subjects"`

@@ -103,11 +103,8 @@ func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, tod
 			if t.Status == "cancelled" {
 				continue
 			}
-			for _, a := range t.LeadUnits {
+			for _, a := range mergeParts(t.LeadUnits) {
 				unit := a.Unit
-				if a.HeldBy != nil {
-					unit = *a.HeldBy // reported under who answers for it today
-				}
 				row := league[unit.ID]
 				if row == nil {
 					row = &LeagueRow{Unit: unit}
@@ -199,4 +196,32 @@ func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, tod
 func mustDate(s string) time.Time {
 	t, _ := time.Parse(time.DateOnly, s)
 	return t
+}
+
+// mergeParts reports each lead part under the unit that answers for it
+// today; when one unit succeeded several lead units of the same task
+// (Báo Gia Lai and Đài PT-TH Gia Lai became one body), their parts count as
+// one: done only when all are, with the least progress.
+func mergeParts(parts []Assignment) []Assignment {
+	var out []Assignment
+	at := map[int64]int{}
+	for _, a := range parts {
+		if a.HeldBy != nil {
+			a.Unit = *a.HeldBy
+		}
+		i, seen := at[a.Unit.ID]
+		if !seen {
+			at[a.Unit.ID] = len(out)
+			out = append(out, a)
+			continue
+		}
+		m := &out[i]
+		if a.Status != "done" {
+			m.Status, m.CompletedOn = a.Status, ""
+		} else if m.Status == "done" && a.CompletedOn > m.CompletedOn {
+			m.CompletedOn = a.CompletedOn
+		}
+		m.Progress = min(m.Progress, a.Progress)
+	}
+	return out
 }

@@ -32,12 +32,14 @@ type apiScenario struct {
 // other domains keep their own tables.
 var foundationTags = []string{"org", "officials", "account", "audit"}
 
-// testAPI runs the API table; every route of the foundation has rows,
-// including the roles that must be refused.
-func testAPI(t *testing.T, app *testapp.App) {
-	vars := map[string]string{}
-	runScenarios(t, app, vars, apiScenarios(t))
-	checkRouteCoverage(t, app, vars, apiScenarios(t))
+// TestAPI runs the API table on a fresh demo per engine; every route of the
+// foundation has rows, including the roles that must be refused.
+func TestAPI(t *testing.T) {
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		vars := map[string]string{}
+		runScenarios(t, app, vars, apiScenarios(t))
+		checkRouteCoverage(t, app, vars, apiScenarios(t))
+	})
 }
 
 func runScenarios(t *testing.T, app *testapp.App, vars map[string]string, table []apiScenario) {

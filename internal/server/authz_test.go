@@ -80,7 +80,7 @@ var (
 	}}
 )
 
-// testAuthorization walks roles × units × actions through the API.
+// TestAuthorizationMatrix walks roles × units × actions through the API.
 // The demo's officials: admin (whole country), dieuphoi (coordinator of the
 // new Gia Lai, GL25), lanhdao (leader of GL25), pheduyet.pleiku and
 // baocao.pleiku (approver and reporter of Thành phố Pleiku, a 2022 district
@@ -88,17 +88,10 @@ var (
 // quantri.laichau (admin of Lai Châu only), baocao.laichau (reporter of
 // Lai Châu's Sở KH&CN). Every refusal must leave one access.denied row in
 // the audit trail and nothing else behind.
-func testAuthorization(t *testing.T, app *testapp.App) {
+func TestAuthorizationMatrix(t *testing.T) {
 	pleiku := []string{"pheduyet.pleiku", "baocao.pleiku"}
 	laichau := []string{"quantri.laichau", "baocao.laichau"}
-	matrix := []struct {
-		who   string
-		do    action
-		on    string
-		want  int
-		sees  []string // usernames a list must show
-		hides []string // usernames it must not
-	}{
+	matrix := []authzRow{
 		// The national administrator may do everything, anywhere.
 		{"admin", listOfficials, "", 200, append(append([]string{"admin", "dieuphoi", "lanhdao", "baocao.ankhe"}, pleiku...), laichau...), nil},
 		{"admin", viewOfficial, "baocao.ankhe", 200, nil, nil},
@@ -190,6 +183,19 @@ func testAuthorization(t *testing.T, app *testapp.App) {
 		{"baocao.laichau", listOfficials, "", 200, laichau, []string{"admin", "lanhdao", "baocao.pleiku"}},
 		{"baocao.laichau", addOfficialIn, "LC.SKHCN", 403, nil, nil},
 	}
+	testapp.Each(t, func(t *testing.T, app *testapp.App) { authorizationMatrix(t, app, matrix) })
+}
+
+type authzRow struct {
+	who   string
+	do    action
+	on    string
+	want  int
+	sees  []string // usernames a list must show
+	hides []string // usernames it must not
+}
+
+func authorizationMatrix(t *testing.T, app *testapp.App, matrix []authzRow) {
 	for i, row := range matrix {
 		name := fmt.Sprintf("%s %s %s", row.who, row.do.name, row.on)
 		t.Run(strings.TrimSpace(name), func(t *testing.T) {

@@ -37,8 +37,10 @@ type openAPIOperation struct {
 
 var pathParamRe = regexp.MustCompile(`\{([a-zA-Z]+)\}`)
 
-// testOpenAPI checks the OpenAPI document against the routes, both ways.
-func testOpenAPI(t *testing.T, app *testapp.App) {
+// TestOpenAPI checks the OpenAPI document against the routes, both ways.
+func TestOpenAPI(t *testing.T) { testapp.Each(t, openAPI) }
+
+func openAPI(t *testing.T, app *testapp.App) {
 	// The document is public: clients read it before they have a token.
 	status, body, h := do(t, app, nil, call{method: "GET", path: "/api/v1/openapi.json"})
 	if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {

@@ -70,8 +70,10 @@ func get(t *testing.T, b *testapp.Browser, app *testapp.App, path string, header
 	return res, sb.String()
 }
 
-// testPages renders every page as every demo role.
-func testPages(t *testing.T, app *testapp.App) {
+// TestPages renders every page as every demo role.
+func TestPages(t *testing.T) { testapp.Each(t, pages) }
+
+func pages(t *testing.T, app *testapp.App) {
 	gl25, gl := app.UnitID(t, "GL25"), app.UnitID(t, "GL")
 
 	t.Run("every page as every role", func(t *testing.T) {

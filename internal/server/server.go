@@ -111,6 +111,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 	h = s.Auth.Middleware(h)
 	h = cop.Handler(h)
 	h = s.securityHeaders(h)
+	h = limitBody(h)
 	h = s.metrics.middleware(h)
 	h = recoverer(h)
 	s.handler = h
@@ -195,6 +196,22 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		if !strings.HasPrefix(r.URL.Path, "/static/") {
 			h.Set("Cache-Control", "no-store")
 		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// MaxRequestBody bounds every request body before anything reads it (the
+// session middleware parses forms for the CSRF token): the largest
+// legitimate one is an evidence upload or a workbook of 10 MiB.
+const MaxRequestBody = 24 << 20
+
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.ContentLength > MaxRequestBody {
+			httpx.Error(w, r, &errs.Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Key: "error.too_large"})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
 		next.ServeHTTP(w, r)
 	})
 }
