@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -200,12 +201,21 @@ func (s *Store) updateOfficial(r *http.Request, id int64, in OfficialInput) (Off
 		return Official{}, err
 	}
 	if in.UnitID != 0 {
-		if err := s.mustGrant(r, in); err != nil {
+		// Roles kept from before need not be in the admin's scope; new ones
+		// must be.
+		added := in
+		added.Roles = nil
+		for _, n := range in.Roles {
+			if !slices.ContainsFunc(cur.Roles, func(g Grant) bool { return g.Role == n.Role && g.ScopeID == n.ScopeID }) {
+				added.Roles = append(added.Roles, n)
+			}
+		}
+		if err := s.mustGrant(r, added); err != nil {
 			return Official{}, err
 		}
 	}
-	// Roles kept from before need not be in the admin's scope, but roles
-	// removed must be: an admin of a district cannot strip a provincial role.
+	// Roles removed must be in the admin's scope: an admin of a district
+	// cannot strip a provincial role.
 	for _, g := range cur.Roles {
 		kept := false
 		for _, n := range in.Roles {

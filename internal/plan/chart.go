@@ -152,9 +152,10 @@ func newChart(t Target, lang locale.Lang, w, h int, compact bool) *Chart {
 	sx := func(x float64) float64 { return c.Left + (x-x0)/(x1-x0)*(c.Right-c.Left) }
 	sy := func(y float64) float64 { return c.Bot - (y-lo)/(hi-lo)*(c.Bot-c.Top) }
 	if !compact {
+		// About one year label per 55 units of width.
 		every := 1.0
-		if x1-x0 > 12 {
-			every = 2
+		for (x1-x0)/every > float64(w)/55 {
+			every++
 		}
 		for y := x0; y <= x1+1e-9; y += every {
 			c.XTicks = append(c.XTicks, chartTick{At: sx(y), Label: fmt.Sprintf("%d", int(y))})

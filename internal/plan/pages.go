@@ -254,8 +254,8 @@ type taskSection struct {
 
 type planRow struct {
 	Plan
-	Open, Overdue, Done int
-	OffTrack, AtRisk    int
+	Overdue, Done    int
+	OffTrack, AtRisk int
 }
 
 type plansData struct {
@@ -296,11 +296,8 @@ func (s *Store) plansShow(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			continue
 		}
-		switch {
-		case t.Status == "done":
+		if t.Status == "done" {
 			d.Plans[i].Done++
-		case t.Status != "cancelled":
-			d.Plans[i].Open++
 		}
 		if t.Overdue {
 			d.Plans[i].Overdue++

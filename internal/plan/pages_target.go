@@ -42,7 +42,8 @@ type targetData struct {
 	HasWhole   bool     // milestones or actuals for the target as a whole
 	Milestones []milestoneRow
 	Statuses   []levelStatus
-	Chart      *Chart
+	Chart      *Chart // for screens and paper
+	Narrow     *Chart // the same for a phone
 	CanReport  bool
 	Today      string
 }
@@ -211,7 +212,10 @@ func (s *Store) targetData(r *http.Request, id int64) (targetData, error) {
 	lang := locale.FromRequest(r)
 	today := org.Today()
 	d := targetData{Target: t, Plan: p, PillarName: names[t.Pillar], Milestones: milestoneRows(t), Today: today,
-		Statuses: explainLevels(t, today, lang), Chart: newChart(t, lang, 640, 300, false)}
+		Statuses: explainLevels(t, today, lang), Chart: newChart(t, lang, 640, 300, false), Narrow: newChart(t, lang, 360, 260, false)}
+	if d.Narrow != nil {
+		d.Narrow.ID += "-n"
+	}
 	for _, l := range chartLevels(t) {
 		if l != "" {
 			d.Levels = append(d.Levels, l)

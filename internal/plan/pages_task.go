@@ -129,9 +129,27 @@ func (s *Store) tasksShow(w http.ResponseWriter, r *http.Request) {
 }
 
 // unitTree lists today's units in tree order (indented) for the unit
-// picker, and apart the units that have ended but still hold tasks.
+// picker, leaving out communes that hold no task (a country has thousands),
+// and apart the units that have ended but still hold tasks.
 func (s *Store) unitTree(r *http.Request) (active, ended []option, err error) {
 	ctx := r.Context()
+	holders := map[int64]bool{}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT DISTINCT unit_id FROM task_assignments`)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		holders[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
 	units, err := s.org.Units(ctx, org.UnitFilter{})
 	if err != nil {
 		return nil, nil, err
@@ -147,31 +165,21 @@ func (s *Store) unitTree(r *http.Request) (active, ended []option, err error) {
 		}
 		depth[u.ID] = dep
 		live[u.ID] = true
+		if u.Level == "commune" && !holders[u.ID] {
+			continue
+		}
 		active = append(active, option{Value: strconv.FormatInt(u.ID, 10), Label: strings.Repeat("\u00a0\u00a0", dep) + u.Name})
 	}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT DISTINCT unit_id FROM task_assignments`)
-	if err != nil {
-		return nil, nil, err
-	}
-	var gone []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, nil, err
+	var gone []org.Unit
+	for id := range holders {
+		if live[id] {
+			continue
 		}
-		if !live[id] {
-			gone = append(gone, id)
-		}
-	}
-	rows.Close()
-	var endedUnits []org.Unit
-	for _, id := range gone {
 		if u, err := s.org.Unit(ctx, id, ""); err == nil {
-			endedUnits = append(endedUnits, u)
+			gone = append(gone, u)
 		}
 	}
-	for _, u := range org.TreeOrder(endedUnits) {
+	for _, u := range org.TreeOrder(gone) {
 		ended = append(ended, option{Value: strconv.FormatInt(u.ID, 10), Label: u.Name + " (" + u.Code + ")", Ended: true})
 	}
 	return active, ended, nil

@@ -72,6 +72,18 @@ var (
 		return call{user: who, method: "POST", path: "/api/v1/reorganisations",
 			body: fmt.Sprintf(`{"kind":"rename","date":"2025-12-01","subject":%q,"name":"Tên Ma Trận %d"}`, code, n)}
 	}}
+	addTwoHats = action{"add hai.vai, reporter in their unit and coordinator of GL25, in", func(t *testing.T, app *testapp.App, who, unit string, _ int) call {
+		return call{user: who, method: "POST", path: "/api/v1/officials",
+			body: `{"username":"hai.vai","fullName":"Hà Thị Hai Vai","unitId":{unit:` + unit + `},"roles":[{"role":"reporter"},{"role":"coordinator","scopeId":{unit:GL25}}],"password":"mat-khau-ma-tran"}`}
+	}}
+	stripRoles = action{"take every role from", func(t *testing.T, app *testapp.App, who, username string, _ int) call {
+		o, err := app.Org.Official(t.Context(), officialID(t, app, username))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(org.OfficialInput{FullName: o.FullName, UnitID: o.UnitID, Roles: []org.Grant{}})
+		return call{user: who, method: "PUT", path: "/api/v1/officials/{official:" + username + "}", body: string(b)}
+	}}
 	readAudit = action{"read the audit trail", func(t *testing.T, app *testapp.App, who, _ string, _ int) call {
 		return call{user: who, method: "GET", path: "/api/v1/audit"}
 	}}
@@ -144,6 +156,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"quantri.laichau", grantRoleOver, "VN", 403, nil, nil},
 		{"quantri.laichau", viewOfficial, "baocao.laichau", 200, nil, nil},
 		{"quantri.laichau", editOfficial, "baocao.laichau", 200, nil, nil},
+		// An official of Lai Châu who also coordinates in Gia Lai: Lai
+		// Châu's admin may edit them, keeping the Gia Lai role, but may not
+		// take it away.
+		{"admin", addTwoHats, "LC.SKHCN", 201, nil, nil},
+		{"quantri.laichau", editOfficial, "hai.vai", 200, nil, nil},
+		{"quantri.laichau", stripRoles, "hai.vai", 403, nil, nil},
+		{"admin", stripRoles, "hai.vai", 200, nil, nil},
 		{"quantri.laichau", viewOfficial, "dieuphoi", 403, nil, nil},
 		{"quantri.laichau", editOfficial, "dieuphoi", 403, nil, nil},
 		{"quantri.laichau", disableOfficial, "admin", 403, nil, nil},
