@@ -208,7 +208,12 @@ const MaxRequestBody = 24 << 20
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.ContentLength > MaxRequestBody {
-			httpx.Error(w, r, &errs.Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Key: "error.too_large"})
+			e := &errs.Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Key: "error.too_large"}
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				httpx.Error(w, r, e)
+			} else {
+				web.Error(w, r, e)
+			}
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
