@@ -32,8 +32,17 @@ func init() {
 func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := cli.Main(args, strings.NewReader(stdin), &out, &errOut)
-	return code, out.String(), errOut.String()
+	done := make(chan int, 1)
+	// A command that should fail but serves instead would block the test
+	// binary until its deadline; give up on it after a minute.
+	go func() { done <- cli.Main(args, strings.NewReader(stdin), &out, &errOut) }()
+	select {
+	case code := <-done:
+		return code, out.String(), errOut.String()
+	case <-time.After(time.Minute):
+		t.Fatalf("tinhso %s: still running after a minute", strings.Join(args, " "))
+		return 0, "", ""
+	}
 }
 
 // mustRun fails the test unless the command succeeds with nothing on stderr.

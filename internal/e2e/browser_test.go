@@ -35,24 +35,8 @@ func vi(key string, args ...any) string { return locale.T(locale.VI, key, args..
 func en(key string, args ...any) string { return locale.T(locale.EN, key, args...) }
 
 func TestBrowser(t *testing.T) {
-	chromium := os.Getenv("TINHSO_TEST_CHROMIUM")
-	if chromium == "" {
-		t.Skip("TINHSO_TEST_CHROMIUM is not set: this browser test needs Chromium " +
-			"(the README's test command installs it and sets the variable; " +
-			"to run it alone: TINHSO_TEST_CHROMIUM=/usr/bin/chromium go test ./internal/e2e/)")
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("TINHSO_TEST_CHROMIUM=%s: %v", chromium, err)
-	}
-	shots := ""
-	if os.Getenv("TINHSO_E2E_SHOTS") != "" {
-		dir, err := os.MkdirTemp("", "tinhso-e2e-shots-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		shots = dir
-		t.Logf("screenshots in %s", dir)
-	}
+	chromium := needChromium(t)
+	shots := shotsDir(t)
 	for engine, dbURL := range testapp.DemoURLs(t) {
 		t.Run(string(engine), func(t *testing.T) {
 			start := time.Now()
@@ -72,6 +56,37 @@ func TestBrowser(t *testing.T) {
 				loaded.Sub(start).Round(time.Millisecond), time.Since(loaded).Round(time.Millisecond))
 		})
 	}
+}
+
+// needChromium returns the browser of TINHSO_TEST_CHROMIUM, skipping the
+// test when the variable is not set.
+func needChromium(t *testing.T) string {
+	t.Helper()
+	chromium := os.Getenv("TINHSO_TEST_CHROMIUM")
+	if chromium == "" {
+		t.Skip("TINHSO_TEST_CHROMIUM is not set: this browser test needs Chromium " +
+			"(the README's test command installs it and sets the variable; " +
+			"to run it alone: TINHSO_TEST_CHROMIUM=/usr/bin/chromium go test ./internal/e2e/)")
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("TINHSO_TEST_CHROMIUM=%s: %v", chromium, err)
+	}
+	return chromium
+}
+
+// shotsDir is a new directory for screenshots when TINHSO_E2E_SHOTS is
+// set, "" otherwise.
+func shotsDir(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("TINHSO_E2E_SHOTS") == "" {
+		return ""
+	}
+	dir, err := os.MkdirTemp("", "tinhso-e2e-shots-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", dir)
+	return dir
 }
 
 // reporterJourney is the reporter of Thành phố Pleiku, on a phone.
@@ -274,11 +289,12 @@ func officialID(t *testing.T, app *testapp.App, username string) string {
 
 // browser is one headless Chromium with a fresh profile, on one tab.
 type browser struct {
-	t     *testing.T
-	ctx   context.Context
-	base  string
-	shots string // directory for screenshots, "" for none
-	n     int
+	t      *testing.T
+	ctx    context.Context
+	base   string
+	shots  string // directory for screenshots, "" for none
+	prefix string // of the screenshots' names
+	n      int
 
 	mu      sync.Mutex
 	console []string // errors the pages wrote to the console
@@ -314,7 +330,14 @@ func newBrowser(t *testing.T, chromium, base string) *browser {
 		t.Fatalf("start Chromium: %v", err)
 	}
 	b := &browser{t: t, ctx: ctx, base: base}
-	messages := chromedp.Console(ctx)
+	b.watchConsole()
+	return b
+}
+
+// watchConsole collects the errors that the tab's pages write to the
+// console.
+func (b *browser) watchConsole() {
+	messages := chromedp.Console(b.ctx)
 	go func() {
 		for m, err := range messages {
 			if err != nil {
@@ -329,7 +352,21 @@ func newBrowser(t *testing.T, chromium, base string) *browser {
 			}
 		}
 	}()
-	return b
+}
+
+// person is another official at another computer: a new tab of the same
+// Chromium in a browser context of its own (no cookies shared with b or
+// any other person). Its screenshots go where b's go, named after name.
+func (b *browser) person(name string) *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("open a browser context for %s: %v", name, err)
+	}
+	p := &browser{t: b.t, ctx: ctx, base: b.base, shots: b.shots, prefix: name + "-"}
+	p.watchConsole()
+	return p
 }
 
 // checkConsole fails on script errors and content-security-policy
@@ -502,7 +539,27 @@ func (b *browser) shot(name string) {
 		return
 	}
 	b.n++
-	if err := os.WriteFile(filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", b.n, name)), png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(b.shots, fmt.Sprintf("%s%02d-%s.png", b.prefix, b.n, name)), png, 0o644); err != nil {
+		b.t.Error(err)
+	}
+}
+
+// shotOf saves a PNG of the first element matching css when screenshots
+// are asked for: a part of a page too long to read whole.
+func (b *browser) shotOf(name, css string) {
+	b.t.Helper()
+	if b.shots == "" {
+		return
+	}
+	ctx, cancel := b.step()
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(css)))
+	if err != nil {
+		b.t.Errorf("screenshot %s of %s: %v", name, css, err)
+		return
+	}
+	b.n++
+	if err := os.WriteFile(filepath.Join(b.shots, fmt.Sprintf("%s%02d-%s.png", b.prefix, b.n, name)), png, 0o644); err != nil {
 		b.t.Error(err)
 	}
 }

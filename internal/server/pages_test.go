@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,30 +113,68 @@ func checkPage(t *testing.T, path, body, lang string) {
 	}
 }
 
-// get fetches a page without following redirects.
-func get(t *testing.T, b *testapp.Browser, app *testapp.App, path string, header ...string) (*http.Response, string) {
+// browser is a signed-in person: a cookie jar, redirects shown rather
+// than followed.
+type browser struct {
+	app    *testapp.App
+	client *http.Client
+}
+
+// signIn posts the login form as username with the demo password. (It does
+// not follow the redirect home, which is one of the dearest pages.)
+func signIn(t *testing.T, app *testapp.App, username string) *browser {
 	t.Helper()
-	c := *b.Client
-	c.CheckRedirect = noRedirect.CheckRedirect
+	jar, _ := cookiejar.New(nil)
+	b := &browser{app: app, client: &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}}
+	res, err := b.client.PostForm(app.URL+"/login", url.Values{"username": {username}, "password": {demo.Password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login %s: %d", username, res.StatusCode)
+	}
+	return b
+}
+
+// get fetches a page without following redirects.
+func get(t *testing.T, b *browser, app *testapp.App, path string, header ...string) (*http.Response, string) {
+	t.Helper()
 	req, _ := http.NewRequest("GET", app.URL+path, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	res, err := c.Do(req)
+	res, err := b.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var sb strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := res.Body.Read(buf)
-		sb.Write(buf[:n])
-		if err != nil {
-			break
-		}
+	body, _ := io.ReadAll(res.Body)
+	return res, string(body)
+}
+
+// post submits a form with the session's CSRF token, following a redirect
+// (as a browser does after a successful post), and returns the final status
+// and page.
+func (b *browser) post(t *testing.T, path string, form url.Values) (int, string) {
+	t.Helper()
+	_, account := get(t, b, b.app, "/account")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(account)
+	if m == nil {
+		t.Fatal("no CSRF token on /account")
 	}
-	return res, sb.String()
+	form.Set("csrf", m[1])
+	res, err := b.client.PostForm(b.app.URL+path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode == http.StatusSeeOther {
+		res2, body2 := get(t, b, b.app, res.Header.Get("Location"))
+		return res2.StatusCode, body2
+	}
+	return res.StatusCode, string(body)
 }
 
 // TestPages renders every page as every demo role.
@@ -145,13 +186,13 @@ func pages(t *testing.T, app *testapp.App) {
 	t.Run("every page as every role", func(t *testing.T) {
 		for _, acct := range demo.Accounts {
 			t.Run(acct.Username, func(t *testing.T) {
-				b := app.Login(t, acct.Username)
+				b := signIn(t, app, acct.Username)
 				type page struct {
 					path     string
 					contains []string
 					absent   []string
 				}
-				pages := []page{
+				list := []page{
 					{"/", []string{acct.FullName, "Việc cần làm"}, nil},
 					{"/units", []string{"Cơ cấu đơn vị", "Tỉnh Gia Lai", ">GL25<", ">GL25.SKHCN<", "Tỉnh Lai Châu"}, []string{">GL.PLEIKU<", ">GL.STTTT<"}},
 					{"/units?asOf=2023-01-01", []string{"Cơ cấu đơn vị", "Thành phố Pleiku", ">GL.PLEIKU<", "Sở Thông tin và Truyền thông", "Tỉnh Bình Định"}, []string{">GL25<"}},
@@ -160,14 +201,14 @@ func pages(t *testing.T, app *testapp.App) {
 					{"/account", []string{acct.Username, acct.FullName, "Đổi mật khẩu", "Mã truy cập API"}, nil},
 				}
 				if acct.Username == "admin" {
-					pages = append(pages,
+					list = append(list,
 						page{"/units?q=lai+chau", []string{"Tỉnh Lai Châu", "Báo Lai Châu"}, []string{"Tỉnh Gia Lai<"}},
 						page{"/units/" + strconv.FormatInt(gl, 10), []string{"Tỉnh Gia Lai", "Đơn vị kế thừa", `href="/units/` + strconv.FormatInt(gl25, 10) + `"`, "Thành phố Pleiku"}, nil},
 						page{"/reorganisations", []string{"Sáp nhập", "Nghị quyết số 202/2025/QH15"}, nil},
 						page{"/audit", []string{"Nhật ký bảo mật", "Đăng nhập"}, nil})
 				}
 				var home string
-				for _, p := range pages {
+				for _, p := range list {
 					res, body := get(t, b, app, p.path)
 					if res.StatusCode != 200 {
 						t.Errorf("%s: status %d", p.path, res.StatusCode)
@@ -197,7 +238,7 @@ func pages(t *testing.T, app *testapp.App) {
 	})
 
 	t.Run("officials pages keep to the viewer's scope", func(t *testing.T) {
-		b := app.Login(t, "baocao.pleiku")
+		b := signIn(t, app, "baocao.pleiku")
 		_, body := get(t, b, app, "/officials")
 		for _, s := range []string{"Hoàng Văn Em", "Phạm Thu Dung"} {
 			if !strings.Contains(body, s) {
@@ -227,7 +268,7 @@ func pages(t *testing.T, app *testapp.App) {
 		}
 		// Through succession, the leader of the new Gia Lai sees the
 		// old Pleiku's officials, on the unit page too.
-		lb := app.Login(t, "lanhdao")
+		lb := signIn(t, app, "lanhdao")
 		_, body = get(t, lb, app, "/units/"+strconv.FormatInt(app.UnitID(t, "GL.PLEIKU"), 10))
 		if !strings.Contains(body, "Hoàng Văn Em") {
 			t.Error("the leader does not see Pleiku's reporter on the unit page")
@@ -250,16 +291,8 @@ func pages(t *testing.T, app *testapp.App) {
 				t.Errorf("%s: %d to %q", path, res.StatusCode, res.Header.Get("Location"))
 			}
 		}
-		res, err := http.Get(app.URL + "/login?next=%2Funits")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var sb strings.Builder
-		b := make([]byte, 64<<10)
-		n, _ := res.Body.Read(b)
-		sb.Write(b[:n])
-		body := sb.String()
+		anon := &browser{app: app, client: noRedirect}
+		res, body := get(t, anon, app, "/login?next=%2Funits")
 		if res.StatusCode != 200 || !strings.Contains(body, `action="/login"`) || !strings.Contains(body, `name="next" value="/units"`) || strings.Contains(body, "Đăng xuất") {
 			t.Errorf("login page: %d\n%s", res.StatusCode, body)
 		}
@@ -275,7 +308,7 @@ func pages(t *testing.T, app *testapp.App) {
 	})
 
 	t.Run("English on request", func(t *testing.T) {
-		b := app.Login(t, "dieuphoi")
+		b := signIn(t, app, "dieuphoi")
 		res, _ := get(t, b, app, "/lang/en?next=/units")
 		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/units" {
 			t.Fatalf("/lang/en: %d to %q", res.StatusCode, res.Header.Get("Location"))
@@ -293,7 +326,7 @@ func pages(t *testing.T, app *testapp.App) {
 			}
 		}
 		// The choice is remembered for the official's next sign-in.
-		_, body = get(t, app.Login(t, "dieuphoi"), app, "/account")
+		_, body = get(t, signIn(t, app, "dieuphoi"), app, "/account")
 		if !strings.Contains(body, "Sign out") {
 			t.Error("the language choice was not kept for the next session")
 		}
@@ -307,24 +340,14 @@ func pages(t *testing.T, app *testapp.App) {
 			t.Error("/lang/vi did not switch back")
 		}
 		// Without a session, Accept-Language picks English.
-		res, err := http.DefaultClient.Do(func() *http.Request {
-			r, _ := http.NewRequest("GET", app.URL+"/login", nil)
-			r.Header.Set("Accept-Language", "en-US,en;q=0.8")
-			return r
-		}())
-		if err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 64<<10)
-		n, _ := res.Body.Read(buf)
-		res.Body.Close()
-		if !strings.Contains(string(buf[:n]), `<html lang="en">`) {
+		_, body = get(t, &browser{app: app, client: noRedirect}, app, "/login", "Accept-Language", "en-US,en;q=0.8")
+		if !strings.Contains(body, `<html lang="en">`) {
 			t.Error("Accept-Language: en is ignored on the login page")
 		}
 	})
 
 	t.Run("security headers", func(t *testing.T) {
-		b := app.Login(t, "admin")
+		b := signIn(t, app, "admin")
 		for _, path := range []string{"/", "/units", "/login", "/no-such-page", "/api/v1/orgunits", "/static/app.css", "/healthz"} {
 			res, _ := get(t, b, app, path)
 			h := res.Header
@@ -349,9 +372,9 @@ func pages(t *testing.T, app *testapp.App) {
 	})
 
 	t.Run("a form error keeps what was typed", func(t *testing.T) {
-		b := app.Login(t, "admin")
+		b := signIn(t, app, "admin")
 		before := rowCounts(t, app)
-		status, body := b.Post(t, "/units", url.Values{
+		status, body := b.post(t, "/units", url.Values{
 			"code": {"GL25.X.FORM"}, "name": {"   "}, "kind": {"ward"}, "parentId": {strconv.FormatInt(gl25, 10)},
 			"validFrom": {"2025-09-01"}, "sortOrder": {"12"},
 		})
@@ -378,14 +401,14 @@ func pages(t *testing.T, app *testapp.App) {
 		}
 		// The corrected form goes through, and the person lands on the
 		// new unit.
-		status, body = b.Post(t, "/units", url.Values{
+		status, body = b.post(t, "/units", url.Values{
 			"code": {"GL25.X.FORM"}, "name": {"Phường Biểu Mẫu"}, "kind": {"ward"}, "parentId": {strconv.FormatInt(gl25, 10)}, "validFrom": {"2025-09-01"},
 		})
 		if status != 200 || !strings.Contains(body, "Phường Biểu Mẫu") || !strings.Contains(body, "GL25.X.FORM") {
 			t.Errorf("corrected form: status %d", status)
 		}
 		// Another official's form: an invalid email keeps the name typed.
-		status, body = b.Post(t, "/officials", url.Values{
+		status, body = b.post(t, "/officials", url.Values{
 			"username": {"nguoi.moi"}, "fullName": {"Người Mới Đến"}, "email": {"khong-phai-thu"}, "unitId": {strconv.FormatInt(gl25, 10)},
 			"password": {"mat-khau-dai-123"},
 		})
