@@ -548,33 +548,14 @@ func plusDays(date string, n int) string {
 }
 
 // overdueInScope counts the overdue tasks of the plans issued within the
-// scopes, as the review's total does.
+// scopes, as the review's total does, in one query of lead parts.
 func (s *Store) overdueInScope(ctx context.Context, scopes []int64) (int, error) {
-	plans, err := s.Plans(ctx, "")
-	if err != nil {
+	ids, err := s.plansInScope(ctx, scopes)
+	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	n := 0
-	for _, p := range plans {
-		in := false
-		for _, sc := range scopes {
-			if ok, err := s.org.Within(ctx, p.IssuerUnit.ID, sc); err != nil {
-				return 0, err
-			} else if ok {
-				in = true
-				break
-			}
-		}
-		if !in {
-			continue
-		}
-		tasks, err := s.Tasks(ctx, TaskFilter{PlanID: p.ID, Status: "overdue"})
-		if err != nil {
-			return 0, err
-		}
-		n += len(tasks)
-	}
-	return n, nil
+	tasks, err := s.Tasks(ctx, TaskFilter{PlanIDs: ids, Status: "overdue", LeadOnly: true})
+	return len(tasks), err
 }
 
 // homeItems are the plan domain's lines on the home page.

@@ -66,20 +66,9 @@ func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, tod
 		asOf = today
 	}
 	r := Review{Month: month, AsOf: asOf, Totals: map[string]int{}}
-	plans, err := s.Plans(ctx, "")
+	planIDs, err := s.plansInScope(ctx, scopes)
 	if err != nil {
 		return r, err
-	}
-	planIDs := []int64{}
-	for _, p := range plans {
-		for _, sc := range scopes {
-			if ok, err := s.org.Within(ctx, p.IssuerUnit.ID, sc); err != nil {
-				return r, err
-			} else if ok {
-				planIDs = append(planIDs, p.ID)
-				break
-			}
-		}
 	}
 	soon := mustDate(asOf).AddDate(0, 0, 30).Format(time.DateOnly)
 	overdue, dueSoon, completed := map[int64]*UnitTasks{}, map[int64]*UnitTasks{}, map[int64]*UnitTasks{}
@@ -224,4 +213,27 @@ func mergeParts(parts []Assignment) []Assignment {
 		m.Progress = min(m.Progress, a.Progress)
 	}
 	return out
+}
+
+// plansInScope lists the plans issued by a unit within one of the scopes
+// (or by a predecessor of one).
+func (s *Store) plansInScope(ctx context.Context, scopes []int64) ([]int64, error) {
+	plans, err := s.Plans(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	ids := []int64{}
+	for _, p := range plans {
+		for _, sc := range scopes {
+			ok, err := s.org.Within(ctx, p.IssuerUnit.ID, sc)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				ids = append(ids, p.ID)
+				break
+			}
+		}
+	}
+	return ids, nil
 }
