@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tinhso/tinhso/internal/httpx"
@@ -88,6 +89,15 @@ type Filter struct {
 	Subject string
 	Limit   int
 	Offset  int
+	// Within, when not nil, limits the trail to events done by or about
+	// these accounts (a provincial admin sees their province's officials).
+	Within *Accounts
+}
+
+// Accounts are the ids and usernames of a set of officials.
+type Accounts struct {
+	IDs       []int64
+	Usernames []string
 }
 
 // List reads the trail, newest first, with the total count.
@@ -100,6 +110,22 @@ func List(ctx context.Context, db *store.DB, f Filter) ([]Event, int, error) {
 	if f.Subject != "" {
 		args = append(args, f.Subject)
 		where += fmt.Sprintf(" AND (subject = $%d OR actor = $%d)", len(args), len(args))
+	}
+	if f.Within != nil {
+		var ids, names []string
+		for _, id := range f.Within.IDs {
+			args = append(args, id)
+			ids = append(ids, fmt.Sprintf("$%d", len(args)))
+		}
+		for _, n := range f.Within.Usernames {
+			args = append(args, n)
+			names = append(names, fmt.Sprintf("$%d", len(args)))
+		}
+		if len(ids) == 0 {
+			where += " AND 1=0"
+		} else {
+			where += " AND (actor_id IN (" + strings.Join(ids, ",") + ") OR subject IN (" + strings.Join(names, ",") + "))"
+		}
 	}
 	var total int
 	if err := db.Read.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_events"+where, args...).Scan(&total); err != nil {

@@ -313,3 +313,25 @@ func (s *Store) resetPassword(r *http.Request, id int64, in PasswordInput) error
 		return audit.Record(r.Context(), tx, audit.From(r, audit.PasswordReset, cur.Username, "", true))
 	})
 }
+
+// auditScope limits the audit trail an admin reads to the officials under
+// their scopes; an admin of a top-level unit (the nation) reads it all.
+func (s *Store) auditScope(r *http.Request) (*audit.Accounts, error) {
+	scopes := PrincipalFrom(r.Context()).Scopes(ViewAudit)
+	for _, sc := range scopes {
+		u, err := s.Unit(r.Context(), sc, "")
+		if err == nil && u.ParentID == nil {
+			return nil, nil
+		}
+	}
+	list, err := s.Officials(r.Context(), OfficialFilter{Scopes: scopes})
+	if err != nil {
+		return nil, err
+	}
+	acc := &audit.Accounts{}
+	for _, o := range list {
+		acc.IDs = append(acc.IDs, o.ID)
+		acc.Usernames = append(acc.Usernames, o.Username)
+	}
+	return acc, nil
+}

@@ -325,7 +325,12 @@ func (s *Store) APIRoutes(api *httpx.API) {
 				fail(w, r, err)
 				return
 			}
-			evs, total, err := audit.List(r.Context(), s.db, audit.Filter{Kind: r.URL.Query().Get("kind"), Subject: r.URL.Query().Get("subject"), Limit: p.Limit, Offset: p.Offset})
+			within, err := s.auditScope(r)
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			evs, total, err := audit.List(r.Context(), s.db, audit.Filter{Kind: r.URL.Query().Get("kind"), Subject: r.URL.Query().Get("subject"), Limit: p.Limit, Offset: p.Offset, Within: within})
 			if err != nil {
 				fail(w, r, err)
 				return

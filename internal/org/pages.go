@@ -552,7 +552,12 @@ func (s *Store) auditShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := auditData{Kind: r.URL.Query().Get("kind"), Subject: r.URL.Query().Get("subject"), Page: p}
-	d.Events, d.Total, err = audit.List(r.Context(), s.db, audit.Filter{Kind: d.Kind, Subject: d.Subject, Limit: p.Limit, Offset: p.Offset})
+	within, err := s.auditScope(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	d.Events, d.Total, err = audit.List(r.Context(), s.db, audit.Filter{Kind: d.Kind, Subject: d.Subject, Limit: p.Limit, Offset: p.Offset, Within: within})
 	if err != nil {
 		web.Error(w, r, err)
 		return
