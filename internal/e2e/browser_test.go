@@ -2,13 +2,15 @@
 // (chromedp), as an official would: sign in, browse the org tree, search,
 // read the officials list, be refused another district's official, switch
 // to English, sign out; then, as the administrator, add an official through
-// the form.
+// the form. TestPlanBrowser (plan_test.go) drives the programme pages: a
+// district's progress report with its evidence file, the Steering
+// Committee's review and the targets of a plan.
 //
-// The test needs Chromium: it runs when TINHSO_TEST_CHROMIUM holds the path
-// of the browser (the README's test command sets it) and skips otherwise. It
-// runs on SQLite, and on PostgreSQL too when TINHSO_TEST_POSTGRES is set.
-// With TINHSO_E2E_SHOTS set, it saves PNG screenshots of the key steps into
-// a new temporary directory and logs where.
+// The tests need Chromium: they run when TINHSO_TEST_CHROMIUM holds the path
+// of the browser (the README's test command sets it) and skip otherwise.
+// They run on SQLite, and on PostgreSQL too when TINHSO_TEST_POSTGRES is set.
+// With TINHSO_E2E_SHOTS set, they save PNG screenshots of the key steps into
+// a new temporary directory and log where.
 package e2e_test
 
 import (

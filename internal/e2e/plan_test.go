@@ -1,23 +1,5 @@
 package e2e_test
 
-// TestPlanBrowser is the journey of the programme-management issue, by three
-// officials at three computers (three browser contexts of one Chromium):
-//
-//   - the reporter of Thành phố Pleiku, on a phone, opens "Nhiệm vụ của
-//     tôi", finds the tasks of 1331/KH-UBND that the city leads, narrows
-//     them to the open ones, opens one and reports it done with a text in
-//     Vietnamese and a PDF; the update shows in the history and the file
-//     downloads byte for byte;
-//   - the coordinator opens "Giao ban" and finds that part among this
-//     month's completed ones under Thành phố Pleiku (and no longer among
-//     the overdue), opens it, then prints the review;
-//   - the leader opens plan 1331/KH-UBND, sees its 17 targets each with its
-//     status and small chart, and one target's full chart.
-//
-// Same rules as TestBrowser: skipped without TINHSO_TEST_CHROMIUM, SQLite
-// always and PostgreSQL with TINHSO_TEST_POSTGRES, screenshots (and the
-// printed review as a PDF) with TINHSO_E2E_SHOTS.
-
 import (
 	"bytes"
 	"context"
@@ -42,6 +24,23 @@ import (
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
+// TestPlanBrowser is the journey of the programme-management issue, by three
+// officials at three computers (three browser contexts of one Chromium):
+//
+//   - the reporter of Thành phố Pleiku, on a phone, opens "Nhiệm vụ của
+//     tôi", finds the tasks of 1331/KH-UBND that the city leads, narrows
+//     them to the open ones, opens one and reports it done with a text in
+//     Vietnamese and a PDF; the update shows in the history and the file
+//     downloads byte for byte;
+//   - the coordinator opens "Giao ban" and finds that part among this
+//     month's completed ones under Thành phố Pleiku (and no longer among
+//     the overdue), opens it, then prints the review;
+//   - the leader opens plan 1331/KH-UBND, sees its 17 targets each with its
+//     status and small chart, and one target's full chart.
+//
+// Same rules as TestBrowser: skipped without TINHSO_TEST_CHROMIUM, SQLite
+// always and PostgreSQL with TINHSO_TEST_POSTGRES, screenshots (and the
+// printed review as a PDF) with TINHSO_E2E_SHOTS.
 func TestPlanBrowser(t *testing.T) {
 	chromium := needChromium(t)
 	shots := shotsDir(t)
@@ -59,16 +58,20 @@ func TestPlanBrowser(t *testing.T) {
 			}
 			p := planByNumber(t, app, "1331/KH-UBND")
 
+			var laps []string
 			tick := time.Now()
-			lap := func(what string) { t.Logf("%s: %s", what, time.Since(tick).Round(time.Millisecond)); tick = time.Now() }
+			lap := func(who string) {
+				laps = append(laps, fmt.Sprintf("%s %s", who, time.Since(tick).Round(time.Millisecond)))
+				tick = time.Now()
+			}
 			reporter := root.person("1-baocao.pleiku")
 			r := reporterPostsProgress(t, reporter, app, p)
-
 			lap("reporter")
+
 			coordinator := root.person("2-dieuphoi")
 			coordinatorReviews(t, coordinator, r)
-
 			lap("coordinator")
+
 			leader := root.person("3-lanhdao")
 			leaderReadsTargets(t, leader, app, p)
 			lap("leader")
@@ -76,8 +79,8 @@ func TestPlanBrowser(t *testing.T) {
 			for _, b := range []*browser{root, reporter, coordinator, leader} {
 				b.checkConsole()
 			}
-			t.Logf("%s: demo province loaded in %s, plan journey took %s", engine,
-				loaded.Sub(start).Round(time.Millisecond), time.Since(loaded).Round(time.Millisecond))
+			t.Logf("%s: demo province loaded in %s, plan journey took %s (%s)", engine,
+				loaded.Sub(start).Round(time.Millisecond), time.Since(loaded).Round(time.Millisecond), strings.Join(laps, ", "))
 		})
 	}
 }
