@@ -4,14 +4,25 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/tinhso/tinhso/internal/auth"
+	"github.com/tinhso/tinhso/internal/config"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/plan"
+	"github.com/tinhso/tinhso/internal/server"
 	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/store/storetest"
 )
@@ -132,6 +143,31 @@ func buildProvince(b *testing.B) *province {
 	return p
 }
 
+// signedIn adds a coordinator of the province who is also the district's
+// reporter, starts the server and signs them in through the login form.
+func (p *province) signedIn(b *testing.B) (*http.Client, string) {
+	b.Helper()
+	ctx := context.Background()
+	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := p.orgs.CreateOfficial(ctx, tx, org.OfficialInput{Username: "dieuphoi", FullName: "Điều phối viên", UnitID: p.district, Password: "mat-khau-thu-nghiem",
+			Roles: []org.Grant{{Role: org.RoleCoordinator, ScopeID: p.root}, {Role: org.RoleReporter, ScopeID: p.district}}}, auth.HashPassword)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(config.Default(), p.db).Handler())
+	b.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	res, err := client.PostForm(srv.URL+"/login", url.Values{"username": {"dieuphoi"}, "password": {"mat-khau-thu-nghiem"}})
+	if err != nil || res.StatusCode != 200 {
+		b.Fatalf("login: %v", err)
+	}
+	res.Body.Close()
+	return client, srv.URL
+}
+
 // measure runs fn b.N times and reports the 95th percentile in ms.
 func measure(b *testing.B, fn func() error) {
 	b.Helper()
@@ -154,6 +190,7 @@ func measure(b *testing.B, fn func() error) {
 // the baseline measured in the same run, a bare scan of every task row (the
 // least any implementation must read).
 func BenchmarkProvince(b *testing.B) {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	p := buildProvince(b)
 	ctx := context.Background()
 	today := "2026-11-22"
@@ -194,6 +231,25 @@ func BenchmarkProvince(b *testing.B) {
 			return err
 		})
 	})
+	// The same through the whole HTTP stack (session, policy, rendering),
+	// as an official's browser asks for the pages.
+	client, base := p.signedIn(b)
+	page := func(path, want string) func() error {
+		return func() error {
+			res, err := client.Get(base + path)
+			if err != nil {
+				return err
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(body), want) {
+				return fmt.Errorf("GET %s: %d", path, res.StatusCode)
+			}
+			return nil
+		}
+	}
+	b.Run("page_my_tasks", func(b *testing.B) { measure(b, page("/tasks", "Nhiệm vụ 3")) })
+	b.Run("page_review", func(b *testing.B) { measure(b, page("/review?month=2026-11", "Huyện 03")) })
 	b.Run("target_statuses", func(b *testing.B) {
 		measure(b, func() error {
 			ts, err := p.plans.Targets(ctx, plan.TargetFilter{AsOf: today})

@@ -35,7 +35,16 @@ type reviewData struct {
 	PillarNames map[string]string
 	Generated   time.Time
 	Counts      map[string]int // tasks listed in each section
+	MoreTargets int            // all targets at risk, when the screen shows fewer
 }
+
+// On screen the review stays readable at a province's scale: the printed
+// review and the workbook hold every line.
+const (
+	screenTasksPerUnit  = 5  // tasks shown per detailed unit
+	screenUnitsDetailed = 10 // units shown in detail per section
+	screenTargets       = 30 // targets off track or at risk shown
+)
 
 func (s *Store) reviewShow(print bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -89,6 +98,28 @@ func (s *Store) reviewShow(print bool) http.HandlerFunc {
 		for name, list := range map[string][]UnitTasks{"overdue": rv.Overdue, "due_soon": rv.DueSoon, "completed": rv.Completed} {
 			for _, ut := range list {
 				d.Counts[name] += len(ut.Tasks)
+			}
+		}
+		if !print {
+			// On screen each unit shows its most urgent tasks and links to
+			// the rest; the printed review and the workbook hold them all.
+			// Units come most-loaded first: the first few in detail, the
+			// rest as one line each with a link to their tasks.
+			for _, list := range []*[]UnitTasks{&d.Review.Overdue, &d.Review.DueSoon, &d.Review.Completed} {
+				for i := range *list {
+					ut := &(*list)[i]
+					keep := screenTasksPerUnit
+					if i >= screenUnitsDetailed {
+						keep = 0
+					}
+					if len(ut.Tasks) > keep {
+						ut.Tasks = ut.Tasks[:keep]
+					}
+				}
+			}
+			if len(d.Targets) > screenTargets {
+				d.MoreTargets = len(d.Targets)
+				d.Targets = d.Targets[:screenTargets]
 			}
 		}
 		renderWith(reviewPage, w, r, ferr, d)

@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/tinhso/tinhso/internal/errs"
@@ -26,6 +27,7 @@ type Review struct {
 // UnitTasks groups tasks under one lead unit.
 type UnitTasks struct {
 	Unit  UnitRef      `json:"unit"`
+	Total int          `json:"total"`
 	Tasks []ReviewTask `json:"tasks"`
 }
 
@@ -78,9 +80,17 @@ func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, tod
 			m[u.ID] = &UnitTasks{Unit: u}
 		}
 		m[u.ID].Tasks = append(m[u.ID].Tasks, t)
+		m[u.ID].Total++
 	}
 	{
+		// Targets are read while the tasks are: two independent reads, and
+		// SQLite serves readers in parallel.
+		var targets []Target
+		var targetsErr error
+		var wg sync.WaitGroup
+		wg.Go(func() { targets, targetsErr = s.Targets(ctx, TargetFilter{PlanIDs: planIDs, AsOf: asOf}) })
 		tasks, err := s.Tasks(ctx, TaskFilter{PlanIDs: planIDs, AsOf: asOf, LeadOnly: true})
+		wg.Wait()
 		if err != nil {
 			return r, err
 		}
@@ -121,9 +131,8 @@ func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, tod
 				}
 			}
 		}
-		targets, err := s.Targets(ctx, TargetFilter{PlanIDs: planIDs, AsOf: asOf})
-		if err != nil {
-			return r, err
+		if targetsErr != nil {
+			return r, targetsErr
 		}
 		for _, t := range targets {
 			r.Totals["targets"]++

@@ -257,7 +257,11 @@ func (s *Store) Targets(ctx context.Context, f TargetFilter) ([]Target, error) {
 			vr.Close()
 			return nil, err
 		}
-		t := &out[index[id]]
+		i, ok := index[id]
+		if !ok {
+			continue // a task outside the list (full pass)
+		}
+		t := &out[i]
 		if kind == "milestone" {
 			t.Milestones = append(t.Milestones, v)
 			continue
@@ -339,7 +343,8 @@ type TaskFilter struct {
 	DueTo   string // due on or before
 	Query   string
 	AsOf    string // for overdue; today when empty
-	// LeadOnly skips the coordinating units (the review needs only leads).
+	// LeadOnly skips the coordinating units and the descriptive columns
+	// other than number and description: what the review needs.
 	LeadOnly bool
 }
 
@@ -395,50 +400,82 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		}
 		where += cond + `)`
 	}
-	// Sorted in Go rather than by SQL: cheaper than SQLite's temporary
-	// B-tree for a few thousand rows.
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT t.id, t.plan_id, p.number, t.number, t.group_name, t.pillar, t.description, t.lead_text, t.coordinating_text,
-		t.time_text, t.start_on, t.due_on, t.output, t.budget_source, t.budget, t.status_override, p.span_from, t.sort_key
-		FROM tasks t JOIN plans p ON p.id = t.plan_id`+where, args...)
+	// Plans are few: read them apart rather than joining every task row.
+	type planInfo struct {
+		number string
+		span   int
+	}
+	plans := map[int64]planInfo{}
+	pr, err := s.db.Read.QueryContext(ctx, `SELECT id, number, span_from FROM plans`)
 	if err != nil {
 		return nil, err
 	}
-	var out []Task
+	for pr.Next() {
+		var id int64
+		var pi planInfo
+		if err := pr.Scan(&id, &pi.number, &pi.span); err != nil {
+			pr.Close()
+			return nil, err
+		}
+		plans[id] = pi
+	}
+	pr.Close()
+	// Sorted in Go rather than by SQL: cheaper than SQLite's temporary
+	// B-tree for a few thousand rows.
+	columns := `t.group_name, t.pillar, t.lead_text, t.coordinating_text, t.time_text, t.start_on, t.output, t.budget_source, t.budget`
+	if f.LeadOnly {
+		// The review needs none of these; skipping them saves a third of the read.
+		columns = `'', '', '', '', '', '', '', '', NULL`
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT t.id, t.plan_id, t.number, t.description, t.due_on, t.status_override, t.sort_key, `+columns+`
+		FROM tasks t`+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	var unsorted []Task
 	type order struct {
 		span int
+		plan int64
 		key  string
+		at   int
 	}
-	orders := map[int64]order{}
+	var orders []order
 	for rows.Next() {
 		var t Task
 		var budget sql.NullFloat64
-		var o order
-		if err := rows.Scan(&t.ID, &t.PlanID, &t.PlanNumber, &t.Number, &t.Group, &t.Pillar, &t.Description, &t.LeadText, &t.CoordinatingText,
-			&t.TimeFrame.Text, &t.TimeFrame.StartOn, &t.TimeFrame.DueOn, &t.Output, &t.BudgetSource, &budget, &t.StatusOverride, &o.span, &o.key); err != nil {
+		var key string
+		if err := rows.Scan(&t.ID, &t.PlanID, &t.Number, &t.Description, &t.TimeFrame.DueOn, &t.StatusOverride, &key,
+			&t.Group, &t.Pillar, &t.LeadText, &t.CoordinatingText, &t.TimeFrame.Text, &t.TimeFrame.StartOn, &t.Output, &t.BudgetSource, &budget); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		if budget.Valid {
 			t.Budget = &budget.Float64
 		}
+		t.PlanNumber = plans[t.PlanID].number
 		t.LeadUnits, t.CoordinatingUnits = []Assignment{}, []Assignment{}
-		orders[t.ID] = o
-		out = append(out, t)
+		orders = append(orders, order{span: plans[t.PlanID].span, plan: t.PlanID, key: key, at: len(unsorted)})
+		unsorted = append(unsorted, t)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b Task) int {
-		oa, ob := orders[a.ID], orders[b.ID]
+	// Newest plans first, then each plan's hierarchical numbering; the
+	// small keys are sorted and the tasks moved once.
+	slices.SortFunc(orders, func(a, b order) int {
 		switch {
-		case oa.span != ob.span:
-			return ob.span - oa.span // newest plans first
-		case a.PlanID != b.PlanID:
-			return int(a.PlanID - b.PlanID)
+		case a.span != b.span:
+			return b.span - a.span
+		case a.plan != b.plan:
+			return int(a.plan - b.plan)
 		}
-		return strings.Compare(oa.key, ob.key)
+		return strings.Compare(a.key, b.key)
 	})
+	out := make([]Task, len(unsorted))
+	for i, o := range orders {
+		out[i] = unsorted[o.at]
+	}
 	index := make(map[int64]int, len(out))
 	for i, t := range out {
 		index[t.ID] = i
@@ -450,8 +487,16 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	if f.LeadOnly {
 		leadOnly = ` AND a.role = 'lead'`
 	}
-	ar, err := s.db.Read.QueryContext(ctx, `SELECT a.task_id, a.id, a.unit_id, a.role, a.status, a.progress, a.updated_at, a.completed_on
-		FROM task_assignments a JOIN tasks t ON t.id = a.task_id JOIN plans p ON p.id = t.plan_id`+where+leadOnly, args...)
+	// For a long list (a review over whole plans) one pass over all
+	// assignments, filtered here, beats a join that seeks per task.
+	var ar *sql.Rows
+	if len(out) > 500 {
+		ar, err = s.db.Read.QueryContext(ctx, `SELECT a.task_id, a.id, a.unit_id, a.role, a.status, a.progress, a.updated_at, a.completed_on
+			FROM task_assignments a WHERE 1=1`+leadOnly)
+	} else {
+		ar, err = s.db.Read.QueryContext(ctx, `SELECT a.task_id, a.id, a.unit_id, a.role, a.status, a.progress, a.updated_at, a.completed_on
+			FROM task_assignments a JOIN tasks t ON t.id = a.task_id`+where+leadOnly, args...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -468,7 +513,11 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		if updated.Valid {
 			a.UpdatedAt = &updated.Time
 		}
-		t := &out[index[id]]
+		i, ok := index[id]
+		if !ok {
+			continue // a task outside the list (full pass)
+		}
+		t := &out[i]
 		if a.Role == "lead" {
 			t.LeadUnits = append(t.LeadUnits, a)
 		} else {
