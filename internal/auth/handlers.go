@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"embed"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -23,17 +22,6 @@ var (
 	loginPage   = web.NewPage(templates, "templates/login.html")
 	accountPage = web.NewPage(templates, "templates/account.html")
 )
-
-// RequirePage sends anonymous visitors of a page to the login form.
-func RequirePage(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if org.PrincipalFrom(r.Context()) == nil {
-			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		h(w, r)
-	}
-}
 
 // safeNext keeps post-login redirects on this site.
 func safeNext(next string) string {
@@ -61,7 +49,7 @@ func (s *Service) Routes(mux *http.ServeMux, api *httpx.API) {
 		loginPage.Render(w, r, map[string]string{"Next": safeNext(r.URL.Query().Get("next"))})
 	})
 	mux.HandleFunc("POST /login", s.loginSubmit)
-	mux.HandleFunc("POST /logout", RequirePage(func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /logout", web.RequirePage(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.Logout(r); err != nil {
 			web.Error(w, r, err)
 			return
@@ -69,10 +57,10 @@ func (s *Service) Routes(mux *http.ServeMux, api *httpx.API) {
 		s.ClearCookie(w)
 		web.Redirect(w, r, "/login")
 	}))
-	mux.HandleFunc("GET /account", RequirePage(s.accountShow))
-	mux.HandleFunc("POST /account/password", RequirePage(s.passwordSubmit))
-	mux.HandleFunc("POST /account/tokens", RequirePage(s.tokenCreateSubmit))
-	mux.HandleFunc("POST /account/tokens/{id}/revoke", RequirePage(s.tokenRevokeSubmit))
+	mux.HandleFunc("GET /account", web.RequirePage(s.accountShow))
+	mux.HandleFunc("POST /account/password", web.RequirePage(s.passwordSubmit))
+	mux.HandleFunc("POST /account/tokens", web.RequirePage(s.tokenCreateSubmit))
+	mux.HandleFunc("POST /account/tokens/{id}/revoke", web.RequirePage(s.tokenRevokeSubmit))
 
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/me", Tag: "account", Summary: "The signed-in official, with roles", Response: Me{}},
 		func(w http.ResponseWriter, r *http.Request) {

@@ -27,39 +27,28 @@ var (
 	auditPage     = web.NewPage(templates, "templates/audit.html")
 )
 
-// requirePage is auth.RequirePage, repeated here because auth imports org.
-func requirePage(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if PrincipalFrom(r.Context()) == nil {
-			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		h(w, r)
-	}
-}
-
 // PageRoutes registers the org registry's pages and menu entries.
 func (s *Store) PageRoutes(mux *http.ServeMux) {
 	web.AddMenu("/units", "nav.units", string(ViewUnits))
 	web.AddMenu("/officials", "nav.officials", string(ViewOfficials))
 	web.AddMenu("/audit", "nav.audit", string(ViewAudit))
 	web.AddHome("org", s.homeItems)
-	mux.HandleFunc("GET /units", requirePage(s.unitsShow))
-	mux.HandleFunc("GET /units/new", requirePage(s.unitNewShow))
-	mux.HandleFunc("POST /units", requirePage(s.unitCreateSubmit))
-	mux.HandleFunc("GET /units/{id}", requirePage(s.unitShow))
-	mux.HandleFunc("POST /units/{id}", requirePage(s.unitEditSubmit))
-	mux.HandleFunc("GET /reorganisations", requirePage(s.reorgShow))
-	mux.HandleFunc("POST /reorganisations", requirePage(s.reorgSubmit))
-	mux.HandleFunc("GET /officials", requirePage(s.officialsShow))
-	mux.HandleFunc("GET /officials/new", requirePage(s.officialNewShow))
-	mux.HandleFunc("POST /officials", requirePage(s.officialCreateSubmit))
-	mux.HandleFunc("GET /officials/{id}", requirePage(s.officialShow))
-	mux.HandleFunc("POST /officials/{id}", requirePage(s.officialEditSubmit))
-	mux.HandleFunc("POST /officials/{id}/disable", requirePage(s.officialDisableSubmit(true)))
-	mux.HandleFunc("POST /officials/{id}/enable", requirePage(s.officialDisableSubmit(false)))
-	mux.HandleFunc("POST /officials/{id}/password", requirePage(s.officialPasswordSubmit))
-	mux.HandleFunc("GET /audit", requirePage(s.auditShow))
+	mux.HandleFunc("GET /units", web.RequirePage(s.unitsShow))
+	mux.HandleFunc("GET /units/new", web.RequirePage(s.unitNewShow))
+	mux.HandleFunc("POST /units", web.RequirePage(s.unitCreateSubmit))
+	mux.HandleFunc("GET /units/{id}", web.RequirePage(s.unitShow))
+	mux.HandleFunc("POST /units/{id}", web.RequirePage(s.unitEditSubmit))
+	mux.HandleFunc("GET /reorganisations", web.RequirePage(s.reorgShow))
+	mux.HandleFunc("POST /reorganisations", web.RequirePage(s.reorgSubmit))
+	mux.HandleFunc("GET /officials", web.RequirePage(s.officialsShow))
+	mux.HandleFunc("GET /officials/new", web.RequirePage(s.officialNewShow))
+	mux.HandleFunc("POST /officials", web.RequirePage(s.officialCreateSubmit))
+	mux.HandleFunc("GET /officials/{id}", web.RequirePage(s.officialShow))
+	mux.HandleFunc("POST /officials/{id}", web.RequirePage(s.officialEditSubmit))
+	mux.HandleFunc("POST /officials/{id}/disable", web.RequirePage(s.officialDisableSubmit(true)))
+	mux.HandleFunc("POST /officials/{id}/enable", web.RequirePage(s.officialDisableSubmit(false)))
+	mux.HandleFunc("POST /officials/{id}/password", web.RequirePage(s.officialPasswordSubmit))
+	mux.HandleFunc("GET /audit", web.RequirePage(s.auditShow))
 }
 
 // TreeNode is a unit with its children, for the tree page.

@@ -38,18 +38,6 @@ var (
 	reviewPage = newPlanPage("review.html")
 )
 
-// requirePage sends anonymous visitors to the login page (auth imports
-// plan's parent org, so auth.RequirePage cannot be used here).
-func requirePage(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if org.PrincipalFrom(r.Context()) == nil {
-			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		h(w, r)
-	}
-}
-
 // PageRoutes registers the plan pages, their menu entries and the home-page
 // items. The Excel pages and downloads (/plans/import, /plans/{id}/export.xlsx,
 // /plans/template.xlsx, /review.xlsx) live in xlsx*.go.
@@ -58,20 +46,20 @@ func (s *Store) PageRoutes(mux *http.ServeMux) {
 	web.AddMenu("/tasks", "nav.tasks", string(ViewPlans))
 	web.AddMenu("/review", "nav.review", string(ViewReview))
 	web.AddHome("plan", s.homeItems)
-	mux.HandleFunc("GET /plans", requirePage(s.plansShow))
-	mux.HandleFunc("GET /plans/{id}", requirePage(s.planShow))
+	mux.HandleFunc("GET /plans", web.RequirePage(s.plansShow))
+	mux.HandleFunc("GET /plans/{id}", web.RequirePage(s.planShow))
 	// Evidence files are /plans/attachments/{id}. The pattern is written
 	// /plans/{plan}/{id} because a literal "attachments" segment would
 	// conflict in ServeMux with /plans/{id}/export.xlsx.
-	mux.HandleFunc("GET /plans/{plan}/{id}", requirePage(s.attachmentShow))
-	mux.HandleFunc("GET /tasks", requirePage(s.tasksShow))
-	mux.HandleFunc("GET /tasks/{id}", requirePage(s.taskShow))
-	mux.HandleFunc("POST /tasks/{id}/updates", requirePage(s.taskUpdateSubmit))
-	mux.HandleFunc("POST /tasks/{id}/override", requirePage(s.taskOverrideSubmit))
-	mux.HandleFunc("GET /targets/{id}", requirePage(s.targetShow))
-	mux.HandleFunc("POST /targets/{id}/actuals", requirePage(s.actualSubmit))
-	mux.HandleFunc("GET /review", requirePage(s.reviewShow(false)))
-	mux.HandleFunc("GET /review/print", requirePage(s.reviewShow(true)))
+	mux.HandleFunc("GET /plans/{plan}/{id}", web.RequirePage(s.attachmentShow))
+	mux.HandleFunc("GET /tasks", web.RequirePage(s.tasksShow))
+	mux.HandleFunc("GET /tasks/{id}", web.RequirePage(s.taskShow))
+	mux.HandleFunc("POST /tasks/{id}/updates", web.RequirePage(s.taskUpdateSubmit))
+	mux.HandleFunc("POST /tasks/{id}/override", web.RequirePage(s.taskOverrideSubmit))
+	mux.HandleFunc("GET /targets/{id}", web.RequirePage(s.targetShow))
+	mux.HandleFunc("POST /targets/{id}/actuals", web.RequirePage(s.actualSubmit))
+	mux.HandleFunc("GET /review", web.RequirePage(s.reviewShow(false)))
+	mux.HandleFunc("GET /review/print", web.RequirePage(s.reviewShow(true)))
 }
 
 func (s *Store) attachmentShow(w http.ResponseWriter, r *http.Request) {

@@ -83,7 +83,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 	})
 	s.mux.Handle("GET /static/", web.Static())
 	s.mux.HandleFunc("GET /lang/{lang}", s.switchLang)
-	s.mux.HandleFunc("GET /{$}", auth.RequirePage(s.home))
+	s.mux.HandleFunc("GET /{$}", web.RequirePage(s.home))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, errs.NotFound)
 	})

@@ -264,6 +264,18 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	errorPage.RenderView(w, r, p.Status, NewView(r, p))
 }
 
+// RequirePage sends anonymous visitors of a page to the login form, back
+// here afterwards.
+func RequirePage(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if ViewerFunc(r) == nil {
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		h(w, r)
+	}
+}
+
 // Redirect answers a form post with 303 See Other.
 func Redirect(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
