@@ -200,6 +200,11 @@ func TestProgressReportingAndReview(t *testing.T) {
 		if part == 0 {
 			t.Fatalf("Pleiku's reporter sees no open 1331 task of Pleiku among %d", len(mine))
 		}
+		// The coordinator looks at the review first: a later report must
+		// still show in it (the review cache keys on the data).
+		if status, _, _ := app.Do(t, "dieuphoi", "GET", "/api/v1/review", ""); status != 200 {
+			t.Fatalf("review before: %d", status)
+		}
 		// An Khê's reporter may not report on Pleiku's part.
 		upd := fmt.Sprintf(`{"assignmentId":%d,"status":"in_progress","progress":60,"body":"Đã triển khai 60%%"}`, part)
 		if status, body, _ := app.Do(t, "baocao.ankhe", "POST", fmt.Sprintf("/api/v1/tasks/%d/updates", task.ID), upd); status != 403 {

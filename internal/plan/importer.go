@@ -439,6 +439,12 @@ func (s *Store) write(ctx context.Context, tx *sql.Tx, r *resolved) (ImportResul
 	if err := s.writeTasks(ctx, tx, r, &res); err != nil {
 		return res, err
 	}
+	if res.Changes > 0 {
+		// updated_at is part of the data version the review cache keys on.
+		if _, err := tx.ExecContext(ctx, `UPDATE plans SET updated_at = $1 WHERE id = $2`, now, res.PlanID); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }
 

@@ -536,14 +536,11 @@ func plusDays(date string, n int) string {
 }
 
 // overdueInScope counts the overdue tasks of the plans issued within the
-// scopes, as the review's total does, in one query of lead parts.
+// scopes: the current month's review total (cached until the data changes).
 func (s *Store) overdueInScope(ctx context.Context, scopes []int64) (int, error) {
-	ids, err := s.plansInScope(ctx, scopes)
-	if err != nil || len(ids) == 0 {
-		return 0, err
-	}
-	tasks, err := s.Tasks(ctx, TaskFilter{PlanIDs: ids, Status: "overdue", LeadOnly: true})
-	return len(tasks), err
+	today := org.Today()
+	r, err := s.ReviewFor(ctx, today[:7], scopes, today)
+	return r.Totals["overdue"], err
 }
 
 // homeItems are the plan domain's lines on the home page.

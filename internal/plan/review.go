@@ -2,6 +2,9 @@ package plan
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -57,7 +60,80 @@ type LeagueRow struct {
 
 // ReviewFor builds the review of month (YYYY-MM) over the plans issued
 // within scope (and their predecessors' plans). today is the current date.
+//
+// Reviews are cached per month, scope and day, keyed on a version of the
+// data they read: a new report, actual value, import, override or
+// reorganisation gives a new key, so a cached review is never stale, and a
+// leader opening the review again pays one small query.
 func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, today string) (Review, error) {
+	version, err := s.dataVersion(ctx)
+	if err != nil {
+		return Review{}, err
+	}
+	key := fmt.Sprint(month, scopes, today, version)
+	if r, ok := s.reviews.get(key); ok {
+		return r, nil
+	}
+	r, err := s.ComputeReview(ctx, month, scopes, today)
+	if err == nil {
+		s.reviews.put(key, r)
+	}
+	return r, err
+}
+
+// dataVersion changes whenever anything a review reads changes.
+func (s *Store) dataVersion(ctx context.Context) (string, error) {
+	var updates, actuals, assignments, events, versions int64
+	var plans string
+	err := s.db.Read.QueryRowContext(ctx, `SELECT
+		(SELECT COALESCE(MAX(id), 0) FROM task_updates),
+		(SELECT COALESCE(MAX(id), 0) FROM target_actuals),
+		(SELECT COUNT(*) FROM task_assignments),
+		(SELECT COALESCE(MAX(id), 0) FROM org_events),
+		(SELECT COALESCE(MAX(id), 0) FROM org_unit_versions),
+		(SELECT COALESCE(CAST(MAX(updated_at) AS TEXT), '') || ':' || CAST(COUNT(*) AS TEXT) FROM plans)`).
+		Scan(&updates, &actuals, &assignments, &events, &versions, &plans)
+	return fmt.Sprint(updates, actuals, assignments, events, versions, plans), err
+}
+
+// reviewCache holds a few recent reviews; entries also expire after five
+// minutes, for changes no version column sees (a unit name corrected in
+// place).
+type reviewCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedReview
+}
+
+type cachedReview struct {
+	at     time.Time
+	review Review
+}
+
+func (c *reviewCache) get(key string) (Review, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || time.Since(e.at) > 5*time.Minute {
+		return Review{}, false
+	}
+	// Callers may re-slice the lists (the page trims them): hand out copies.
+	r := e.review
+	r.Overdue, r.DueSoon, r.Completed = slices.Clone(r.Overdue), slices.Clone(r.DueSoon), slices.Clone(r.Completed)
+	r.Targets, r.League, r.Totals = slices.Clone(r.Targets), slices.Clone(r.League), maps.Clone(r.Totals)
+	return r, true
+}
+
+func (c *reviewCache) put(key string, r Review) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= 32 {
+		c.entries = map[string]cachedReview{}
+	}
+	c.entries[key] = cachedReview{at: time.Now(), review: r}
+}
+
+// ComputeReview builds the review from the database, bypassing the cache.
+func (s *Store) ComputeReview(ctx context.Context, month string, scopes []int64, today string) (Review, error) {
 	start, err := time.Parse("2006-01", month)
 	if err != nil {
 		return Review{}, errs.Invalid(errs.Field{Name: "month", Code: "month"})

@@ -19,8 +19,9 @@ import (
 
 // Store reads and writes plans, targets and tasks.
 type Store struct {
-	db  *store.DB
-	org *org.Store
+	db      *store.DB
+	org     *org.Store
+	reviews reviewCache
 }
 
 // NewStore returns the plan store.
@@ -752,7 +753,8 @@ func (s *Store) SetOverride(ctx context.Context, tx *sql.Tx, task int64, status 
 	if n, _ := res.RowsAffected(); n == 0 {
 		return errs.NotFound
 	}
-	return nil
+	_, err = tx.ExecContext(ctx, `UPDATE plans SET updated_at = $1 WHERE id = (SELECT plan_id FROM tasks WHERE id = $2)`, store.Now(), task)
+	return err
 }
 
 // ActualInput is a measured value of a target.
