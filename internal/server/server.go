@@ -85,6 +85,20 @@ func New(cfg config.Config, db *store.DB) *Server {
 	s.mux.HandleFunc("GET /lang/{lang}", s.switchLang)
 	s.mux.HandleFunc("GET /{$}", web.RequirePage(s.home))
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		// A known path asked with another method is 405 with Allow, not 404.
+		var allow []string
+		for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := s.mux.Handler(probe); pattern != "/api/" && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			httpx.Error(w, r, &errs.Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Key: "error.method_not_allowed"})
+			return
+		}
 		httpx.Error(w, r, errs.NotFound)
 	})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
