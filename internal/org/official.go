@@ -71,8 +71,8 @@ func (s *Store) Officials(ctx context.Context, f OfficialFilter) ([]Official, er
 		q += fmt.Sprintf(` AND o.unit_id = $%d`, len(args))
 	}
 	if f.Query != "" {
-		args = append(args, "%"+locale.Fold(f.Query)+"%", "%"+strings.ToLower(strings.TrimSpace(f.Query))+"%")
-		q += fmt.Sprintf(` AND (o.search_name LIKE $%d OR o.username LIKE $%d)`, len(args)-1, len(args))
+		args = append(args, store.Contains(locale.Fold(f.Query)), store.Contains(strings.ToLower(strings.TrimSpace(f.Query))))
+		q += fmt.Sprintf(` AND (o.search_name LIKE $%d ESCAPE '\' OR o.username LIKE $%d ESCAPE '\')`, len(args)-1, len(args))
 	}
 	list, err := s.scanOfficials(ctx, q, args...)
 	if err != nil {

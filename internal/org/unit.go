@@ -137,8 +137,8 @@ func (s *Store) Units(ctx context.Context, f UnitFilter) ([]Unit, error) {
 	q := `SELECT ` + unitColumns + ` FROM org_units u ` + versionAt + ` WHERE 1=1`
 	args := []any{f.AsOf}
 	if f.Query != "" {
-		args = append(args, "%"+locale.Fold(f.Query)+"%", "%"+strings.ToUpper(strings.TrimSpace(f.Query))+"%")
-		q += fmt.Sprintf(` AND (v.search_name LIKE $%d OR u.code LIKE $%d)`, len(args)-1, len(args))
+		args = append(args, store.Contains(locale.Fold(f.Query)), store.Contains(strings.ToUpper(strings.TrimSpace(f.Query))))
+		q += fmt.Sprintf(` AND (v.search_name LIKE $%d ESCAPE '\' OR u.code LIKE $%d ESCAPE '\')`, len(args)-1, len(args))
 	}
 	if f.Parent != nil {
 		args = append(args, *f.Parent)

@@ -163,8 +163,8 @@ func (s *Store) Plans(ctx context.Context, query string) ([]Plan, error) {
 	q := `SELECT ` + planColumns + ` FROM plans p`
 	var args []any
 	if query != "" {
-		q += ` WHERE p.search_text LIKE $1`
-		args = append(args, "%"+locale.Fold(query)+"%")
+		q += ` WHERE p.search_text LIKE $1 ESCAPE '\'`
+		args = append(args, store.Contains(locale.Fold(query)))
 	}
 	return s.scanPlans(ctx, q+` ORDER BY p.span_from DESC, p.issued_on DESC, p.id DESC`, args...)
 }
@@ -376,7 +376,7 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		add(` AND t.due_on <> '' AND t.due_on <= $%d`, f.DueTo)
 	}
 	if f.Query != "" {
-		add(` AND (LOWER(t.description) LIKE $%d`, "%"+strings.ToLower(f.Query)+"%")
+		add(` AND (LOWER(t.description) LIKE $%d ESCAPE '\'`, store.Contains(strings.ToLower(f.Query)))
 		add(` OR t.number = $%d)`, f.Query)
 	}
 	inList := func(ids []int64) string {

@@ -21,3 +21,18 @@ func TestMethodNotAllowed(t *testing.T) {
 		}
 	})
 }
+
+// LIKE's wildcards typed into a search are searched for, not expanded.
+func TestSearchWildcardsAreLiteral(t *testing.T) {
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		for _, q := range []string{"%25", "_", "%5C"} {
+			status, _, hdr := app.Do(t, "admin", "GET", "/api/v1/orgunits?q="+q, "")
+			if status != 200 || hdr.Get("X-Total-Count") != "0" {
+				t.Errorf("q=%s: %d, %s units", q, status, hdr.Get("X-Total-Count"))
+			}
+		}
+		if _, _, hdr := app.Do(t, "admin", "GET", "/api/v1/orgunits?q=pleiku", ""); hdr.Get("X-Total-Count") == "0" {
+			t.Error("a plain search finds nothing")
+		}
+	})
+}

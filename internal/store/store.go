@@ -184,3 +184,9 @@ func IsUniqueViolation(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
 }
+
+// Contains is a LIKE pattern matching s anywhere, with LIKE's own wildcards
+// in s escaped; use it with `LIKE $n ESCAPE '\'`.
+func Contains(s string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s) + "%"
+}
