@@ -218,6 +218,11 @@ func (s *Store) APIRoutes(api *httpx.API) {
 					fail(w, r, errs.Invalid(errs.Field{Name: "unit", Code: "invalid"}))
 					return
 				}
+				// As the page does: asking for a unit outside one's scope is refused.
+				if err := s.must(r, ViewOfficials, f.Unit); err != nil {
+					fail(w, r, err)
+					return
+				}
 			}
 			list, err := s.officialsVisible(r, f)
 			if err != nil {
