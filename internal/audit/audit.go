@@ -31,7 +31,14 @@ const (
 	UnitUpdate     = "unit.update"
 	Reorganisation = "unit.reorganise"
 	AccessDenied   = "access.denied"
+	CSRFRefused    = "csrf.refused" // a state-changing request without its form token, or from another site
+	PlanImport     = "plan.import"
+	TaskOverride   = "task.override"
 )
+
+// Kinds lists every kind, in the order the audit page offers them.
+var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
+	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, PlanImport, TaskOverride, AccessDenied, CSRFRefused}
 
 // Event is one line of the trail.
 type Event struct {

@@ -209,6 +209,9 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 			}
 			if p, _ := s.principal(ctx, user); p != nil {
 				if !isSafe(r.Method) && !validCSRF(r, csrf) {
+					ev := audit.From(r, audit.CSRFRefused, p.Username, r.Method+" "+r.URL.Path, false)
+					ev.ActorID, ev.Actor = p.UserID, p.Username
+					audit.Record(ctx, s.DB.Write, ev)
 					if strings.HasPrefix(r.URL.Path, "/api/") {
 						httpx.Error(w, r, &errs.Error{Status: 403, Code: "csrf", Key: "error.csrf"})
 					} else {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -22,6 +23,10 @@ type Config struct {
 	LogFormat string // text or json
 	TLSCert   string // PEM certificate file; with TLSKey, serve HTTPS
 	TLSKey    string
+	// TrustedProxies are the reverse proxies (CIDRs, comma-separated) whose
+	// X-Forwarded-For names the client; login throttling and the audit
+	// trail then see each official's own address.
+	TrustedProxies string
 }
 
 // Default is the configuration of a node started with no settings.
@@ -49,6 +54,7 @@ func (c *Config) settings(which ...string) []setting {
 		{"log-format", "TINHSO_LOG_FORMAT", "log format: text or json", &c.LogFormat},
 		{"tls-cert", "TINHSO_TLS_CERT", "TLS certificate file (PEM); serves HTTPS with -tls-key", &c.TLSCert},
 		{"tls-key", "TINHSO_TLS_KEY", "TLS private key file (PEM)", &c.TLSKey},
+		{"trusted-proxies", "TINHSO_TRUSTED_PROXIES", "reverse proxies whose X-Forwarded-For is believed, as CIDRs, e.g. 10.0.0.5/32,10.0.1.0/24", &c.TrustedProxies},
 	}
 	if len(which) == 0 {
 		return all
@@ -97,6 +103,9 @@ func (c Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
 	}
+	if _, err := c.Proxies(); err != nil {
+		errs = append(errs, err)
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls-cert and tls-key go together"))
 	}
@@ -108,6 +117,26 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Proxies parses TrustedProxies.
+func (c Config) Proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(f); aerr == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				return nil, fmt.Errorf("trusted-proxies %q: want CIDRs such as 10.0.0.5/32", f)
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // TLS reports whether the node serves HTTPS itself.

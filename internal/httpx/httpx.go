@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -174,12 +176,40 @@ func Slice[T any](all []T, p Page) []T {
 	return all[p.Offset:end]
 }
 
-// ClientIP is the address a request came from (the proxy's address when
-// behind one: trusting X-Forwarded-For would let a client dodge throttling).
+// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed
+// (set once at start-up from the configuration).
+var TrustedProxies []netip.Prefix
+
+func trusted(a netip.Addr) bool {
+	for _, p := range TrustedProxies {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientIP is the address a request came from. Behind a trusted proxy it is
+// the last address in X-Forwarded-For that is not itself a trusted proxy;
+// otherwise the socket's peer, since a client could write any header.
 func ClientIP(r *http.Request) string {
 	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
 	}
-	return strings.Trim(host, "[]")
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !trusted(peer) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if !trusted(a) {
+			return a.String()
+		}
+	}
+	return host
 }

@@ -523,6 +523,7 @@ func (s *Store) officialPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 type auditData struct {
+	Kinds         []string
 	Events        []audit.Event
 	Kind, Subject string
 	Page          httpx.Page
@@ -540,7 +541,7 @@ func (s *Store) auditShow(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	d := auditData{Kind: r.URL.Query().Get("kind"), Subject: r.URL.Query().Get("subject"), Page: p}
+	d := auditData{Kinds: audit.Kinds, Kind: r.URL.Query().Get("kind"), Subject: r.URL.Query().Get("subject"), Page: p}
 	within, err := s.auditScope(r)
 	if err != nil {
 		web.Error(w, r, err)

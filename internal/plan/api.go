@@ -171,7 +171,7 @@ func (s *Store) importDoc(r *http.Request, d Doc) (ImportResult, error) {
 	}
 	res, err := s.Import(r.Context(), d)
 	if err == nil && res.Changes > 0 {
-		audit.Record(r.Context(), s.db.Write, audit.From(r, "plan.import", d.Key, fmt.Sprintf("%d changes", res.Changes), true))
+		audit.Record(r.Context(), s.db.Write, audit.From(r, audit.PlanImport, d.Key, fmt.Sprintf("%d changes", res.Changes), true))
 	}
 	return res, err
 }
@@ -220,7 +220,7 @@ func (s *Store) setOverride(r *http.Request, task int64, status string) error {
 		if err := s.SetOverride(r.Context(), tx, task, status); err != nil {
 			return err
 		}
-		return audit.Record(r.Context(), tx, audit.From(r, "task.override", p.Number+" "+t.Number, status, true))
+		return audit.Record(r.Context(), tx, audit.From(r, audit.TaskOverride, p.Number+" "+t.Number, status, true))
 	})
 }
 

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -33,6 +34,23 @@ func TestSearchWildcardsAreLiteral(t *testing.T) {
 		}
 		if _, _, hdr := app.Do(t, "admin", "GET", "/api/v1/orgunits?q=pleiku", ""); hdr.Get("X-Total-Count") == "0" {
 			t.Error("a plain search finds nothing")
+		}
+	})
+}
+
+// A form posted without its CSRF token is refused and lands in the trail.
+func TestCSRFRefusalIsAudited(t *testing.T) {
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		b := app.Login(t, "baocao.pleiku")
+		res, err := b.Client.PostForm(app.URL+"/account/tokens", url.Values{"name": {"x"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		var n int
+		app.DB.Read.QueryRow(`SELECT COUNT(*) FROM audit_events WHERE kind = 'csrf.refused' AND actor = 'baocao.pleiku' AND success = $1`, false).Scan(&n)
+		if res.StatusCode != 403 || n != 1 {
+			t.Fatalf("status %d, %d csrf.refused rows", res.StatusCode, n)
 		}
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tinhso/tinhso/internal/audit"
 	"github.com/tinhso/tinhso/internal/auth"
 	"github.com/tinhso/tinhso/internal/config"
 	"github.com/tinhso/tinhso/internal/errs"
@@ -58,6 +59,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 	s.Org = org.NewStore(db)
 	s.Auth = auth.NewService(db, s.Org, cfg.SecureCookies())
 	org.HashFunc = auth.HashPassword
+	httpx.TrustedProxies, _ = cfg.Proxies() // validated at start-up
 	web.CSRFFunc = auth.CSRF
 	web.Can = func(r *http.Request, a string) bool {
 		ok, err := s.Org.Can(r.Context(), org.PrincipalFrom(r.Context()), org.Action(a), 0)
@@ -115,6 +117,8 @@ func New(cfg config.Config, db *store.DB) *Server {
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Before authentication: the refused request names no actor.
+		audit.Record(r.Context(), db.Write, audit.From(r, audit.CSRFRefused, "", "cross-origin "+r.Method+" "+r.URL.Path, false))
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			httpx.Error(w, r, &errs.Error{Status: 403, Code: "cross_origin", Key: "error.csrf"})
 			return
