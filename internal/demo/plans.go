@@ -61,11 +61,17 @@ func trail(ctx context.Context, tx *sql.Tx, plans *plan.Store, today string) err
 	}
 	rows.Close()
 	type assignment struct {
-		id, task                       int64
-		unit, number, plan, start, due string
+		id, task                                int64
+		unit, number, plan, start, due, validTo string
+		succeeded                               bool
 	}
 	var list []assignment
-	rows, err = tx.QueryContext(ctx, `SELECT a.id, a.task_id, u.code, t.number, p.plan_key, t.start_on, t.due_on
+	// A unit dissolved without a successor (a district in 2025) reports
+	// nothing after its last day; one merged into another carries on
+	// through its successor's staff.
+	rows, err = tx.QueryContext(ctx, `SELECT a.id, a.task_id, u.code, t.number, p.plan_key, t.start_on, t.due_on, COALESCE(u.valid_to, ''),
+			EXISTS (SELECT 1 FROM org_event_units f JOIN org_event_units s ON s.event_id = f.event_id AND s.role = 'to'
+				WHERE f.unit_id = u.id AND f.role = 'from')
 		FROM task_assignments a JOIN tasks t ON t.id = a.task_id JOIN plans p ON p.id = t.plan_id JOIN org_units u ON u.id = a.unit_id
 		WHERE a.role = 'lead' ORDER BY a.id`)
 	if err != nil {
@@ -73,7 +79,7 @@ func trail(ctx context.Context, tx *sql.Tx, plans *plan.Store, today string) err
 	}
 	for rows.Next() {
 		var a assignment
-		if err := rows.Scan(&a.id, &a.task, &a.unit, &a.number, &a.plan, &a.start, &a.due); err != nil {
+		if err := rows.Scan(&a.id, &a.task, &a.unit, &a.number, &a.plan, &a.start, &a.due, &a.validTo, &a.succeeded); err != nil {
 			rows.Close()
 			return err
 		}
@@ -121,8 +127,17 @@ func trail(ctx context.Context, tx *sql.Tx, plans *plan.Store, today string) err
 		if end.Before(start) {
 			end = start.AddDate(0, 2, 0)
 		}
-		if latest := now.AddDate(0, 0, -2); end.After(latest) {
-			end = latest // nothing is reported in the future
+		latest := now.AddDate(0, 0, -2) // nothing is reported in the future
+		if a.validTo != "" && !a.succeeded {
+			if last, err := time.ParseInLocation(time.DateOnly, a.validTo, vn); err == nil && last.Before(latest) {
+				latest = last
+			}
+		}
+		if end.After(latest) {
+			end = latest
+		}
+		if !start.Before(end) {
+			start = end.AddDate(0, -3, 0)
 		}
 		steps := 1 + int(pick(a.unit, a.number, "steps")*3)
 		for i := 1; i <= steps; i++ {

@@ -41,9 +41,9 @@ type reviewData struct {
 // On screen the review stays readable at a province's scale: the printed
 // review and the workbook hold every line.
 const (
-	screenTasksPerUnit  = 5  // tasks shown per detailed unit
-	screenUnitsDetailed = 10 // units shown in detail per section
-	screenTargets       = 30 // targets off track or at risk shown
+	screenTasksPerUnit = 5  // tasks shown per unit
+	screenTaskLines    = 60 // task lines per section
+	screenTargets      = 30 // targets off track or at risk shown
 )
 
 func (s *Store) reviewShow(print bool) http.HandlerFunc {
@@ -103,18 +103,16 @@ func (s *Store) reviewShow(print bool) http.HandlerFunc {
 		if !print {
 			// On screen each unit shows its most urgent tasks and links to
 			// the rest; the printed review and the workbook hold them all.
-			// Units come most-loaded first: the first few in detail, the
-			// rest as one line each with a link to their tasks.
+			// Units come most-loaded first; each shows up to five tasks
+			// while the section's budget of lines lasts, then one line per
+			// unit with a link to its tasks.
 			for _, list := range []*[]UnitTasks{&d.Review.Overdue, &d.Review.DueSoon, &d.Review.Completed} {
+				budget := screenTaskLines
 				for i := range *list {
 					ut := &(*list)[i]
-					keep := screenTasksPerUnit
-					if i >= screenUnitsDetailed {
-						keep = 0
-					}
-					if len(ut.Tasks) > keep {
-						ut.Tasks = ut.Tasks[:keep]
-					}
+					keep := min(screenTasksPerUnit, budget, len(ut.Tasks))
+					ut.Tasks = ut.Tasks[:keep]
+					budget -= keep
 				}
 			}
 			if len(d.Targets) > screenTargets {
