@@ -308,3 +308,42 @@ func TestSuccessorSeesPredecessorsTasksAndActuals(t *testing.T) {
 		}
 	})
 }
+
+// A task dropped from a re-imported plan is kept when it holds progress,
+// with a warning naming it; one without progress is deleted.
+func TestReimportKeepsTasksWithProgress(t *testing.T) {
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		doc := func(tasks string) string {
+			return `{"number":"97/KH-UBND","title":"Kế hoạch thử","issuerUnit":"GL25","date":"2025-08-01","spanFrom":2025,"spanTo":2026,"tasks":[` + tasks + `]}`
+		}
+		one := `{"number":"1","description":"Việc có tiến độ","leadUnits":["GL25.SKHCN"],"from":2025,"to":2026}`
+		two := `{"number":"2","description":"Việc chưa làm","leadUnits":["GL25.SKHCN"],"from":2025,"to":2026}`
+		status, body, _ := app.Do(t, "dieuphoi", "POST", "/api/v1/plans", doc(one+","+two))
+		var res plan.ImportResult
+		testapp.JSON(t, body, &res)
+		if status != 201 {
+			t.Fatalf("import: %d %s", status, body)
+		}
+		_, body, _ = app.Do(t, "dieuphoi", "GET", fmt.Sprintf("/api/v1/plans/%d/tasks", res.PlanID), "")
+		var tasks []plan.Task
+		testapp.JSON(t, body, &tasks)
+		upd := fmt.Sprintf(`{"assignmentId":%d,"status":"in_progress","progress":30,"body":"Đang làm"}`, tasks[0].LeadUnits[0].ID)
+		if status, body, _ := app.Do(t, "dieuphoi", "POST", fmt.Sprintf("/api/v1/tasks/%d/updates", tasks[0].ID), upd); status != 201 {
+			t.Fatalf("update: %d %s", status, body)
+		}
+		status, body, _ = app.Do(t, "dieuphoi", "POST", "/api/v1/plans", doc(`{"number":"3","description":"Việc mới","leadUnits":["GL25.SKHCN"],"from":2025,"to":2026}`))
+		testapp.JSON(t, body, &res)
+		if status != 200 || len(res.Warnings) != 1 || res.Warnings[0].Code != "task_kept" || res.Warnings[0].Item != "1" || res.Warnings[0].Count != 1 {
+			t.Fatalf("re-import: %d %s", status, body)
+		}
+		_, body, _ = app.Do(t, "dieuphoi", "GET", fmt.Sprintf("/api/v1/plans/%d/tasks", res.PlanID), "")
+		testapp.JSON(t, body, &tasks)
+		var numbers []string
+		for _, tk := range tasks {
+			numbers = append(numbers, tk.Number)
+		}
+		if strings.Join(numbers, ",") != "1,3" {
+			t.Fatalf("after re-import the plan has tasks %v, want 1 (kept) and 3", numbers)
+		}
+	})
+}

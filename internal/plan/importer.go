@@ -19,12 +19,19 @@ import (
 // ImportResult says what an import did. Importing the same document twice
 // changes nothing the second time (Changes == 0).
 type ImportResult struct {
-	PlanID   int64    `json:"planId"`
-	Created  bool     `json:"created"`
-	Changes  int      `json:"changes" doc:"rows inserted, updated or deleted"`
-	Targets  int      `json:"targets"`
-	Tasks    int      `json:"tasks"`
-	Warnings []string `json:"warnings,omitempty" doc:"targets or tasks missing from the file that were kept because they hold progress or actuals"`
+	PlanID   int64     `json:"planId"`
+	Created  bool      `json:"created"`
+	Changes  int       `json:"changes" doc:"rows inserted, updated or deleted"`
+	Targets  int       `json:"targets"`
+	Tasks    int       `json:"tasks"`
+	Warnings []Warning `json:"warnings,omitempty" doc:"targets, tasks or task units missing from the file that were kept because they hold actual values or progress"`
+}
+
+// Warning is something an import kept rather than deleted.
+type Warning struct {
+	Code  string `json:"code" doc:"target_kept, task_kept or unit_kept"`
+	Item  string `json:"item" doc:"the target code or task number"`
+	Count int    `json:"count" doc:"the actual values or progress reports it holds"`
 }
 
 type value struct {
@@ -529,7 +536,7 @@ func (s *Store) writeTargets(ctx context.Context, tx *sql.Tx, r *resolved, res *
 		var n int
 		tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM target_actuals WHERE target_id = $1`, x.id).Scan(&n)
 		if n > 0 {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("target %s is not in the file but has %d actual values: kept", code, n))
+			res.Warnings = append(res.Warnings, Warning{Code: "target_kept", Item: code, Count: n})
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM targets WHERE id = $1`, x.id); err != nil {
@@ -595,7 +602,7 @@ func (s *Store) writeTasks(ctx context.Context, tx *sql.Tx, r *resolved, res *Im
 		var n int
 		tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM task_updates WHERE task_id = $1`, x.id).Scan(&n)
 		if n > 0 {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("task %s is not in the file but has %d progress updates: kept", number, n))
+			res.Warnings = append(res.Warnings, Warning{Code: "task_kept", Item: number, Count: n})
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM tasks WHERE id = $1`, x.id); err != nil {
@@ -648,7 +655,7 @@ func (s *Store) syncAssignments(ctx context.Context, tx *sql.Tx, task int64, t r
 		var n int
 		tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM task_updates WHERE assignment_id = $1`, id).Scan(&n)
 		if n > 0 {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("task %s: a unit no longer in the file has %d progress updates: kept", t.Number, n))
+			res.Warnings = append(res.Warnings, Warning{Code: "unit_kept", Item: t.Number, Count: n})
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM task_assignments WHERE id = $1`, id); err != nil {
