@@ -16,6 +16,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/tinhso/tinhso/internal/errs"
@@ -78,6 +79,20 @@ func xlsxPage(h http.HandlerFunc) http.HandlerFunc {
 
 type failFunc func(http.ResponseWriter, *http.Request, error)
 
+// xlsxSendFile serialises a workbook just built (or the error building it)
+// and sends it as a download named name.
+func xlsxSendFile(w http.ResponseWriter, r *http.Request, fail failFunc, name string, f *excelize.File, err error) {
+	var data []byte
+	if err == nil {
+		data, err = xlBytes(f)
+	}
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	xlsxSend(w, name, data)
+}
+
 // xlsxSend writes a workbook as a download named name (UTF-8, with an ASCII
 // fallback for old clients).
 func xlsxSend(w http.ResponseWriter, name string, data []byte) {
@@ -130,16 +145,7 @@ func (s *Store) xlsxTemplate(w http.ResponseWriter, r *http.Request, fail failFu
 		return
 	}
 	f, err := s.xlWorkbook(r.Context(), nil)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	data, err := xlBytes(f)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	xlsxSend(w, "Biểu mẫu kế hoạch.xlsx", data)
+	xlsxSendFile(w, r, fail, "Biểu mẫu kế hoạch.xlsx", f, err)
 }
 
 func (s *Store) xlsxExport(w http.ResponseWriter, r *http.Request, fail failFunc) {
@@ -158,16 +164,7 @@ func (s *Store) xlsxExport(w http.ResponseWriter, r *http.Request, fail failFunc
 		return
 	}
 	f, err := s.xlWorkbook(r.Context(), &d)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	data, err := xlBytes(f)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	xlsxSend(w, xlsxFileName("Kế hoạch", xlPlanName(d)), data)
+	xlsxSendFile(w, r, fail, xlsxFileName("Kế hoạch", xlPlanName(d)), f, err)
 }
 
 func (s *Store) xlsxReview(w http.ResponseWriter, r *http.Request, fail failFunc) {
@@ -177,16 +174,7 @@ func (s *Store) xlsxReview(w http.ResponseWriter, r *http.Request, fail failFunc
 		return
 	}
 	f, err := s.xlReview(r.Context(), rv)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	data, err := xlBytes(f)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	xlsxSend(w, xlsxFileName("Giao ban chuyển đổi số", "tháng "+rv.Month), data)
+	xlsxSendFile(w, r, fail, xlsxFileName("Giao ban chuyển đổi số", "tháng "+rv.Month), f, err)
 }
 
 var (
