@@ -83,11 +83,28 @@ func WithActor(ctx context.Context, id int64, name string) context.Context {
 
 // From fills actor and address from a request.
 func From(r *http.Request, kind, subject, detail string, success bool) Event {
-	e := Event{Kind: kind, Subject: subject, Detail: detail, Success: success, IP: httpx.ClientIP(r)}
-	if a, ok := r.Context().Value(actorKey{}).(actor); ok {
+	e := FromContext(r.Context(), kind, subject, detail, success)
+	e.IP = httpx.ClientIP(r)
+	return e
+}
+
+// FromContext fills actor and address from what the context carries (see
+// httpx.WithRequest and WithActor); outside a request both stay empty.
+func FromContext(ctx context.Context, kind, subject, detail string, success bool) Event {
+	e := Event{Kind: kind, Subject: subject, Detail: detail, Success: success, IP: httpx.RequestFrom(ctx).IP}
+	if a, ok := ctx.Value(actorKey{}).(actor); ok {
 		e.ActorID, e.Actor = a.id, a.name
 	}
 	return e
+}
+
+// RequestLine is "METHOD /path" of the request a context serves, for the
+// detail of an event ("" outside a request).
+func RequestLine(ctx context.Context) string {
+	if info := httpx.RequestFrom(ctx); info.Method != "" {
+		return info.Method + " " + info.Path
+	}
+	return ""
 }
 
 // Filter narrows the trail.

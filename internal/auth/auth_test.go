@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	pwhash "github.com/tinhso/tinhso/internal/password"
+
 	"github.com/tinhso/tinhso/internal/auth"
 	"github.com/tinhso/tinhso/internal/config"
 	"github.com/tinhso/tinhso/internal/org"
@@ -21,11 +23,6 @@ import (
 	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/store/storetest"
 )
-
-func init() {
-	// Cheap hashes keep the tests fast; stored hashes carry their costs.
-	auth.HashParams = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
-}
 
 const password = "mat-khau-dung-1"
 
@@ -40,7 +37,7 @@ type site struct {
 func newSite(t *testing.T, db *store.DB, cfg config.Config) *site {
 	t.Helper()
 	ctx := context.Background()
-	orgs := org.NewStore(db)
+	orgs := org.NewStore(db, pwhash.Cheap())
 	vn, err := orgs.CreateUnit(ctx, org.UnitInput{Code: "VN", Name: "Việt Nam", Kind: "nation", ValidFrom: "2000-01-01"}, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +52,7 @@ func newSite(t *testing.T, db *store.DB, cfg config.Config) *site {
 		{Username: "nguoi.khac", FullName: "Lò Văn Sáng", UnitID: p.ID, Roles: []org.Grant{{Role: org.RoleReporter}}},
 	} {
 		o.Password = password
-		if err := db.Tx(ctx, func(tx *sql.Tx) error { _, err := orgs.CreateOfficial(ctx, tx, o, auth.HashPassword); return err }); err != nil {
+		if err := db.Tx(ctx, func(tx *sql.Tx) error { _, err := orgs.CreateOfficial(ctx, tx, o); return err }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -179,29 +176,26 @@ func setCookie(a answer, name string) *http.Cookie {
 }
 
 func TestPasswordHashes(t *testing.T) {
-	h1, err := auth.HashPassword("mật khẩu tiếng Việt")
+	h1, err := pwhash.Cheap().Hash("mật khẩu tiếng Việt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2, _ := auth.HashPassword("mật khẩu tiếng Việt")
+	h2, _ := pwhash.Cheap().Hash("mật khẩu tiếng Việt")
 	if !strings.HasPrefix(h1, "$argon2id$v=19$m=1024,t=1,p=1$") || h1 == h2 {
 		t.Errorf("hashes %q and %q: want argon2id with its costs and a fresh salt each", h1, h2)
 	}
 	for pw, want := range map[string]bool{"mật khẩu tiếng Việt": true, "mat khau tieng Viet": false, "": false} {
-		if ok, err := auth.CheckPassword(h1, pw); ok != want || err != nil {
+		if ok, err := pwhash.Check(h1, pw); ok != want || err != nil {
 			t.Errorf("CheckPassword(%q) = %v, %v", pw, ok, err)
 		}
 	}
 	// A hash made with other costs still verifies: it carries them.
-	old := auth.HashParams
-	auth.HashParams = auth.Argon2Params{Memory: 2048, Time: 2, Threads: 2}
-	h3, _ := auth.HashPassword("x")
-	auth.HashParams = old
-	if ok, _ := auth.CheckPassword(h3, "x"); !ok || !strings.Contains(h3, "m=2048,t=2,p=2") {
+	h3, _ := pwhash.Hasher{Memory: 2048, Time: 2, Threads: 2}.Hash("x")
+	if ok, _ := pwhash.Check(h3, "x"); !ok || !strings.Contains(h3, "m=2048,t=2,p=2") {
 		t.Errorf("a hash with other costs does not verify: %s", h3)
 	}
 	for _, bad := range []string{"", "plain", "$argon2i$v=19$m=1024,t=1,p=1$c2FsdA$a2V5", "$argon2id$v=18$m=1024,t=1,p=1$c2FsdA$a2V5", "$argon2id$v=19$m=x$c2FsdA$a2V5", "$argon2id$v=19$m=1024,t=1,p=1$!!$a2V5"} {
-		if ok, err := auth.CheckPassword(bad, "x"); ok || err == nil {
+		if ok, err := pwhash.Check(bad, "x"); ok || err == nil {
 			t.Errorf("CheckPassword(%q) = %v, %v; want an error", bad, ok, err)
 		}
 	}
@@ -342,14 +336,14 @@ func TestLoginThrottling(t *testing.T) {
 		}
 		// Per address: failures spread over many accounts, too few for any
 		// one account's lock, lock everyone out from that address.
-		orgs := org.NewStore(db)
+		orgs := org.NewStore(db, pwhash.Cheap())
 		var lc int64
 		db.Read.QueryRow(`SELECT id FROM org_units WHERE code = 'LC'`).Scan(&lc)
 		per := auth.MaxAccountFailures - 1
 		for i := 0; i*per < auth.MaxAddressFailures; i++ {
 			name := "thu." + strconv.Itoa(i)
 			err := db.Tx(context.Background(), func(tx *sql.Tx) error {
-				_, err := orgs.CreateOfficial(context.Background(), tx, org.OfficialInput{Username: name, FullName: "Cán Bộ Thử", UnitID: lc, Password: password}, auth.HashPassword)
+				_, err := orgs.CreateOfficial(context.Background(), tx, org.OfficialInput{Username: name, FullName: "Cán Bộ Thử", UnitID: lc, Password: password})
 				return err
 			})
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/web"
 )
 
@@ -36,75 +37,73 @@ type Me struct {
 	org.Official
 }
 
-// Routes registers the login pages, the account page and the token API.
-func (s *Service) Routes(mux *http.ServeMux, api *httpx.API) {
-	forbiddenCSRF = func(w http.ResponseWriter, r *http.Request) {
-		web.Error(w, r, &errs.Error{Status: 403, Code: "csrf", Key: "error.csrf"})
-	}
-	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+// Mount attaches sign-in to a site: the login pages, the account page and
+// the token API (the session middleware is the server's, see Middleware).
+func (s *Service) Mount(site *web.Site) {
+	api := site.API
+	site.PublicPage("GET /login", func(w http.ResponseWriter, r *http.Request) error {
 		if org.PrincipalFrom(r.Context()) != nil {
 			http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
-			return
+			return nil
 		}
-		loginPage.Render(w, r, map[string]string{"Next": safeNext(r.URL.Query().Get("next"))})
+		return loginPage.Render(w, r, map[string]string{"Next": safeNext(r.URL.Query().Get("next"))})
 	})
-	mux.HandleFunc("POST /login", s.loginSubmit)
-	mux.HandleFunc("POST /logout", web.RequirePage(func(w http.ResponseWriter, r *http.Request) {
+	site.PublicPage("POST /login", s.loginSubmit)
+	site.Page("POST /logout", func(w http.ResponseWriter, r *http.Request) error {
 		if err := s.Logout(r); err != nil {
-			web.Error(w, r, err)
-			return
+			return err
 		}
 		s.ClearCookie(w)
 		web.Redirect(w, r, "/login")
-	}))
-	mux.HandleFunc("GET /account", web.RequirePage(s.accountShow))
-	mux.HandleFunc("POST /account/password", web.RequirePage(s.passwordSubmit))
-	mux.HandleFunc("POST /account/tokens", web.RequirePage(s.tokenCreateSubmit))
-	mux.HandleFunc("POST /account/tokens/{id}/revoke", web.RequirePage(s.tokenRevokeSubmit))
+		return nil
+	})
+	site.Page("GET /account", s.accountShow)
+	site.Page("POST /account/password", s.passwordSubmit)
+	site.Page("POST /account/tokens", s.tokenCreateSubmit)
+	site.Page("POST /account/tokens/{id}/revoke", s.tokenRevokeSubmit)
 
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/me", Tag: "account", Summary: "The signed-in official, with roles", Response: Me{}},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			o, err := s.Org.Official(r.Context(), org.PrincipalFrom(r.Context()).UserID)
 			if err != nil {
-				httpx.Error(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 200, Me{o})
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/me/tokens", Tag: "account", Summary: "List my API tokens", Response: Token{}, List: true},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			list, err := Tokens(r.Context(), s.DB, org.PrincipalFrom(r.Context()).UserID)
 			if err != nil {
-				httpx.Error(w, r, err)
-				return
+				return err
 			}
 			httpx.List(w, r, list, len(list), httpx.Page{Limit: len(list) + 1})
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/me/tokens", Tag: "account", Summary: "Create an API token (the secret is returned once)", Request: TokenInput{}, Response: NewToken{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			var in TokenInput
 			if err := httpx.Decode(r, &in); err != nil {
-				httpx.Error(w, r, err)
-				return
+				return err
 			}
 			t, err := s.createToken(r, in)
 			if err != nil {
-				httpx.Error(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 201, t)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "DELETE", Path: "/api/v1/me/tokens/{id}", Tag: "account", Summary: "Revoke one of my API tokens", Status: 204},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			if err := s.revokeToken(r); err != nil {
-				httpx.Error(w, r, err)
-				return
+				return err
 			}
 			w.WriteHeader(204)
+			return nil
 		})
 }
 
-func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	r.ParseForm()
 	next := safeNext(r.PostFormValue("next"))
 	var v errs.Validator
@@ -122,11 +121,9 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		view.Form = r.PostForm
 		if e, ok := errs.As(err); ok && len(e.Fields) == 0 && e.Status < 500 {
 			view.Errors = []httpx.ProblemField{{Field: "", Code: e.Code, Message: locale.T(view.Lang, e.Key, e.Args...)}}
-			loginPage.RenderView(w, r, e.Status, view)
-			return
+			return loginPage.RenderView(w, r, e.Status, view)
 		}
-		loginPage.FormError(w, r, err, map[string]string{"Next": next})
-		return
+		return loginPage.FormError(w, r, err, map[string]string{"Next": next})
 	}
 	s.SetCookie(w, secret)
 	// A language chosen on the login page wins and is remembered; otherwise
@@ -137,6 +134,7 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "lang", Value: o.Locale, Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies})
 	}
 	web.Redirect(w, r, next)
+	return nil
 }
 
 type accountData struct {
@@ -155,32 +153,30 @@ func (s *Service) account(r *http.Request) (accountData, error) {
 	return accountData{Official: o, Tokens: toks}, err
 }
 
-func (s *Service) accountShow(w http.ResponseWriter, r *http.Request) {
+func (s *Service) accountShow(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.account(r)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
-	accountPage.Render(w, r, d)
+	return accountPage.Render(w, r, d)
 }
 
-func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) error {
 	p := org.PrincipalFrom(r.Context())
 	cur, pw, confirm := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("confirm")
 	var v errs.Validator
 	_, hash, _, err := s.Org.PasswordHash(r.Context(), p.Username)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
-	ok, _ := CheckPassword(hash, cur)
+	ok, _ := password.Check(hash, cur)
 	v.Check(ok, "current", "wrong_password")
 	org.ValidatePassword(&v, "new", pw, p.Username)
 	v.Check(pw == confirm, "confirm", "mismatch")
 	err = v.Err()
 	if err == nil {
 		err = s.DB.Tx(r.Context(), func(tx *sql.Tx) error {
-			h, err := HashPassword(pw)
+			h, err := s.Org.HashPassword(pw)
 			if err != nil {
 				return err
 			}
@@ -200,10 +196,10 @@ func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		r.PostForm.Del("current")
 		r.PostForm.Del("new")
 		r.PostForm.Del("confirm")
-		accountPage.FormError(w, r, err, d)
-		return
+		return accountPage.FormError(w, r, err, d)
 	}
 	web.Redirect(w, r, "/account?ok=password_changed")
+	return nil
 }
 
 func (s *Service) createToken(r *http.Request, in TokenInput) (NewToken, error) {
@@ -234,27 +230,25 @@ func (s *Service) revokeToken(r *http.Request) error {
 	})
 }
 
-func (s *Service) tokenCreateSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Service) tokenCreateSubmit(w http.ResponseWriter, r *http.Request) error {
 	days, _ := strconv.Atoi(r.PostFormValue("expiresInDays"))
 	t, err := s.createToken(r, TokenInput{Name: r.PostFormValue("name"), ExpiresInDays: days})
 	d, derr := s.account(r)
 	if derr != nil {
-		web.Error(w, r, derr)
-		return
+		return derr
 	}
 	if err != nil {
-		accountPage.FormError(w, r, err, d)
-		return
+		return accountPage.FormError(w, r, err, d)
 	}
 	d.NewToken = &t
 	w.Header().Set("Cache-Control", "no-store")
-	accountPage.Render(w, r, d)
+	return accountPage.Render(w, r, d)
 }
 
-func (s *Service) tokenRevokeSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Service) tokenRevokeSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := s.revokeToken(r); err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	web.Redirect(w, r, "/account?ok=token_revoked")
+	return nil
 }

@@ -14,7 +14,9 @@ import (
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/store"
+	"github.com/tinhso/tinhso/internal/web"
 )
 
 // SessionCookie is the name of the session cookie.
@@ -57,6 +59,10 @@ func CSRF(r *http.Request) string {
 	return ""
 }
 
+// dummyHash is checked against when the account does not exist, so that a
+// wrong username takes as long as a wrong password.
+var dummyHash, _ = password.Default().Hash("tinhso-no-such-account")
+
 // ErrThrottled means too many recent failures for the account or address.
 var ErrThrottled = &errs.Error{Status: 429, Code: "login_throttled", Key: "error.login_throttled", Args: []any{int(ThrottleWindow.Minutes())}}
 
@@ -65,7 +71,7 @@ var ErrBadLogin = &errs.Error{Status: 401, Code: "bad_credentials", Key: "error.
 
 // Login checks credentials, with throttling and an audit line for every
 // attempt, and opens a session. It returns the session secret for the cookie.
-func (s *Service) Login(ctx context.Context, r *http.Request, username, password string) (string, *org.Principal, error) {
+func (s *Service) Login(ctx context.Context, r *http.Request, username, pw string) (string, *org.Principal, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
 	ip := httpx.ClientIP(r)
 	since := store.Now().Add(-ThrottleWindow)
@@ -89,12 +95,12 @@ func (s *Service) Login(ctx context.Context, r *http.Request, username, password
 	}
 	id, hash, disabled, err := s.Org.PasswordHash(ctx, username)
 	if errors.Is(err, errs.NotFound) {
-		CheckPassword(dummyHash, password)
+		password.Check(dummyHash, pw)
 		return fail("unknown account", ErrBadLogin)
 	} else if err != nil {
 		return "", nil, err
 	}
-	if ok, err := CheckPassword(hash, password); err != nil || !ok {
+	if ok, err := password.Check(hash, pw); err != nil || !ok {
 		return fail("wrong password", ErrBadLogin)
 	}
 	if disabled {
@@ -104,11 +110,11 @@ func (s *Service) Login(ctx context.Context, r *http.Request, username, password
 	if err != nil {
 		return "", nil, err
 	}
-	secret := RandomToken(32)
+	secret := password.Random(32)
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		now := store.Now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_token, ip, user_agent, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			hashSecret(secret), id, RandomToken(24), ip, truncate(r.UserAgent(), 300), now, now.Add(s.SessionTTL)); err != nil {
+			hashSecret(secret), id, password.Random(24), ip, truncate(r.UserAgent(), 300), now, now.Add(s.SessionTTL)); err != nil {
 			return err
 		}
 		// Expired sessions are swept on login rather than by a timer.
@@ -212,10 +218,10 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 					ev := audit.From(r, audit.CSRFRefused, p.Username, r.Method+" "+r.URL.Path, false)
 					ev.ActorID, ev.Actor = p.UserID, p.Username
 					audit.Record(ctx, s.DB.Write, ev)
-					if strings.HasPrefix(r.URL.Path, "/api/") {
-						httpx.Error(w, r, &errs.Error{Status: 403, Code: "csrf", Key: "error.csrf"})
+					if e := (&errs.Error{Status: 403, Code: "csrf", Key: "error.csrf"}); strings.HasPrefix(r.URL.Path, "/api/") {
+						httpx.Error(w, r, e)
 					} else {
-						forbiddenCSRF(w, r)
+						web.Error(w, r, e)
 					}
 					return
 				}
@@ -228,11 +234,6 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// forbiddenCSRF is set by the server to render the page error.
-var forbiddenCSRF = func(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "CSRF token missing or wrong", http.StatusForbidden)
 }
 
 func validCSRF(r *http.Request, want string) bool {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/store"
 )
 
@@ -56,7 +57,7 @@ func CreateToken(ctx context.Context, tx *sql.Tx, user int64, in TokenInput) (Ne
 	if err := v.Err(); err != nil {
 		return NewToken{}, err
 	}
-	secret := TokenPrefix + RandomToken(32)
+	secret := TokenPrefix + password.Random(32)
 	t := NewToken{Secret: secret, Token: Token{Name: in.Name, Prefix: secret[:len(TokenPrefix)+6], CreatedAt: store.Now()}}
 	if in.ExpiresInDays > 0 {
 		exp := t.CreatedAt.AddDate(0, 0, in.ExpiresInDays)

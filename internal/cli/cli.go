@@ -24,6 +24,7 @@ import (
 	"github.com/tinhso/tinhso/internal/demo"
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/server"
 	"github.com/tinhso/tinhso/internal/store"
 )
@@ -185,7 +186,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	if err := demo.Load(ctx, db); err != nil {
+	if err := demo.Load(ctx, db, cfg.Passwords); err != nil {
 		return err
 	}
 	return server.New(cfg, db).Serve(ctx, func(addr string) {
@@ -250,11 +251,11 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	orgs := org.NewStore(db)
+	orgs := org.NewStore(db, cfg.Passwords)
 	cliEvent := func(kind, detail string) audit.Event {
 		return audit.Event{Kind: kind, Success: true, Actor: "cli", Subject: strings.ToLower(username), Detail: detail}
 	}
-	password := func() (string, bool, error) {
+	newPassword := func() (string, bool, error) {
 		if !passwordStdin {
 			return generatePassword(), true, nil
 		}
@@ -283,13 +284,13 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			}
 			in.Roles = append(in.Roles, g)
 		}
-		pw, generated, err := password()
+		pw, generated, err := newPassword()
 		if err != nil {
 			return err
 		}
 		in.Password = pw
 		err = db.Tx(ctx, func(tx *sql.Tx) error {
-			if _, err := orgs.CreateOfficial(ctx, tx, in, auth.HashPassword); err != nil {
+			if _, err := orgs.CreateOfficial(ctx, tx, in); err != nil {
 				return err
 			}
 			return audit.Record(ctx, tx, cliEvent(audit.OfficialCreate, strings.Join(roles, ", ")))
@@ -306,7 +307,7 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("no such user %q", username)
 		}
-		pw, generated, err := password()
+		pw, generated, err := newPassword()
 		if err != nil {
 			return err
 		}
@@ -315,7 +316,7 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := v.Err(); err != nil {
 			return err
 		}
-		hash, err := auth.HashPassword(pw)
+		hash, err := orgs.HashPassword(pw)
 		if err != nil {
 			return err
 		}
@@ -385,7 +386,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // generatePassword makes a readable random password of 4 groups.
 func generatePassword() string {
-	s := auth.RandomToken(15)
+	s := password.Random(15)
 	s = strings.NewReplacer("-", "x", "_", "y").Replace(s)
 	return s[:5] + "-" + s[5:10] + "-" + s[10:15] + "-" + s[15:20]
 }

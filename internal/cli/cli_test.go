@@ -13,19 +13,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tinhso/tinhso/internal/auth"
 	"github.com/tinhso/tinhso/internal/cli"
 	"github.com/tinhso/tinhso/internal/config"
 	"github.com/tinhso/tinhso/internal/demo"
 	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/server"
 	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/store/storetest"
 )
-
-func init() {
-	auth.HashParams = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
-}
 
 // run calls the CLI as the binary would, with stdin, and returns the exit
 // code and what it wrote.
@@ -137,7 +133,7 @@ func TestUserCommands(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			orgs := org.NewStore(db)
+			orgs := org.NewStore(db, password.Cheap())
 			if err := db.Tx(ctx, func(tx *sql.Tx) error { return demo.LoadOrg(ctx, tx, orgs) }); err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +156,7 @@ func TestUserCommands(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				ok, _ := auth.CheckPassword(hash, pw)
+				ok, _ := password.Check(hash, pw)
 				return ok
 			}
 			cliEvents := func(kind, subject string) int {

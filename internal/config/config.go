@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/tinhso/tinhso/internal/password"
 )
 
 // Config is every setting of a tinhso node.
@@ -27,6 +29,9 @@ type Config struct {
 	// X-Forwarded-For names the client; login throttling and the audit
 	// trail then see each official's own address.
 	TrustedProxies string
+	// Passwords are the argon2id costs of new password hashes (not a flag:
+	// the default is OWASP's; tests choose cheap ones).
+	Passwords password.Hasher
 }
 
 // Default is the configuration of a node started with no settings.
@@ -36,6 +41,7 @@ func Default() Config {
 		Database:  "sqlite:./data/tinhso.db",
 		LogLevel:  "info",
 		LogFormat: "text",
+		Passwords: password.Default(),
 	}
 }
 

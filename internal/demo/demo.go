@@ -11,8 +11,8 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/tinhso/tinhso/internal/auth"
 	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/store"
 )
 
@@ -74,13 +74,13 @@ func Loaded(ctx context.Context, db *store.DB) (bool, error) {
 // Load fills an empty database with the demo province: the org registry
 // and accounts in one transaction, then the seed plans. Parts already
 // loaded are left alone.
-func Load(ctx context.Context, db *store.DB) error {
+func Load(ctx context.Context, db *store.DB, passwords password.Hasher) error {
 	done, err := Loaded(ctx, db)
 	if err != nil {
 		return err
 	}
 	if !done {
-		orgs := org.NewStore(db)
+		orgs := org.NewStore(db, passwords)
 		err := db.Tx(ctx, func(tx *sql.Tx) error {
 			if err := LoadOrg(ctx, tx, orgs); err != nil {
 				return fmt.Errorf("demo org units: %w", err)
@@ -233,7 +233,7 @@ func loadAccounts(ctx context.Context, tx *sql.Tx, orgs *org.Store) error {
 		_, err = orgs.CreateOfficial(ctx, tx, org.OfficialInput{
 			Username: a.Username, FullName: a.FullName, Title: a.Title, UnitID: unit, Password: Password,
 			Roles: []org.Grant{{Role: a.Role, ScopeID: scope}},
-		}, auth.HashPassword)
+		})
 		if err != nil {
 			return fmt.Errorf("demo account %s: %w", a.Username, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/plan"
 	"github.com/tinhso/tinhso/internal/store"
 )
@@ -22,7 +23,7 @@ func LoadPlans(ctx context.Context, db *store.DB, today string) error {
 	if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM plans`).Scan(&n); err != nil || n > 0 {
 		return err
 	}
-	orgs := org.NewStore(db)
+	orgs := org.NewStore(db, password.Default()) // creates no account
 	plans := plan.NewStore(db, orgs)
 	docs, err := plan.DemoDocs()
 	if err != nil {

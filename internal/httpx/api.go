@@ -39,10 +39,20 @@ func NewAPI(mux *http.ServeMux, wrap func(Route, http.Handler) http.Handler) *AP
 	return &API{mux: mux, wrap: wrap}
 }
 
-// Handle registers h for rt.
-func (a *API) Handle(rt Route, h http.HandlerFunc) {
+// HandlerFunc is a page or API handler: it writes a response and returns
+// nil, or writes nothing and returns the error, which one adapter renders
+// (problem+json here, the error page in web).
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle registers h for rt; an error h returns is written as
+// problem+json.
+func (a *API) Handle(rt Route, h HandlerFunc) {
 	a.routes = append(a.routes, rt)
-	var handler http.Handler = h
+	var handler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			Error(w, r, err)
+		}
+	})
 	if a.wrap != nil {
 		handler = a.wrap(rt, handler)
 	}

@@ -1,6 +1,7 @@
 package httpx_test
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"testing"
@@ -9,8 +10,8 @@ import (
 )
 
 func TestClientIP(t *testing.T) {
-	defer func(old []netip.Prefix) { httpx.TrustedProxies = old }(httpx.TrustedProxies)
-	httpx.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24")}
+	t.Parallel()
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/24")}
 	cases := []struct {
 		remote, xff, want string
 	}{
@@ -28,7 +29,11 @@ func TestClientIP(t *testing.T) {
 		if c.xff != "" {
 			r.Header.Set("X-Forwarded-For", c.xff)
 		}
-		if got := httpx.ClientIP(r); got != c.want {
+		var got string
+		httpx.WithRequest(trusted, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = httpx.ClientIP(r)
+		})).ServeHTTP(httptest.NewRecorder(), r)
+		if got != c.want {
 			t.Errorf("remote %s, XFF %q: got %s, want %s", c.remote, c.xff, got, c.want)
 		}
 	}

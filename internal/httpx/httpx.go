@@ -4,6 +4,7 @@
 package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,13 +49,22 @@ type Problem struct {
 	Errors   []ProblemField `json:"errors,omitempty"`
 }
 
+// FieldLabels is an error whose fields carry labels of their own, in field
+// order (a workbook's cells, labelled by their column's header), used
+// instead of the catalogue's.
+type FieldLabels interface {
+	error
+	FieldLabels() []string
+}
+
 // ProblemFor maps any error to a localised problem. Errors that are not
 // *errs.Error are internal: logged, and answered without details.
 func ProblemFor(r *http.Request, err error) Problem {
 	lang := locale.FromRequest(r)
 	e, ok := errs.As(err)
 	if !ok {
-		slog.ErrorContext(r.Context(), "internal error", "err", err, "method", r.Method, "path", r.URL.Path)
+		// The route names the operation; wrapped errors name the step that failed.
+		slog.ErrorContext(r.Context(), "internal error", "err", err, "method", r.Method, "path", r.URL.Path, "route", r.Pattern)
 		e = &errs.Error{Status: 500, Code: "internal", Key: "error.internal"}
 	}
 	p := Problem{
@@ -64,8 +74,17 @@ func ProblemFor(r *http.Request, err error) Problem {
 		Instance: r.URL.Path,
 		Code:     e.Code,
 	}
-	for _, f := range e.Fields {
-		p.Errors = append(p.Errors, ProblemField{Field: f.Name, Code: f.Code, Message: FieldMessage(lang, f)})
+	var labels []string
+	if fl, ok := errors.AsType[FieldLabels](err); ok {
+		labels = fl.FieldLabels()
+	}
+	for i, f := range e.Fields {
+		msg := FieldMessage(lang, f)
+		if i < len(labels) && labels[i] != "" {
+			// A cell named with its column: "Nhiệm vụ!F6 (Đơn vị chủ trì): …".
+			msg = f.Name + " (" + labels[i] + "): " + locale.T(lang, "invalid."+f.Code, f.Args...)
+		}
+		p.Errors = append(p.Errors, ProblemField{Field: f.Name, Code: f.Code, Message: msg})
 	}
 	if len(p.Errors) > 0 {
 		msgs := make([]string, len(p.Errors))
@@ -148,6 +167,16 @@ func PageOf(r *http.Request, def, max int) (Page, error) {
 	return p, v.Err()
 }
 
+// PathID reads a positive integer id from the path; anything else is
+// "not found", as for an id that names nothing.
+func PathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.NotFound
+	}
+	return id, nil
+}
+
 // List writes a page of items as a JSON array, with the total in
 // X-Total-Count and a Link header to the next page, as GitHub's API does, so
 // a client that wants everything reads the array and follows "next".
@@ -176,23 +205,55 @@ func Slice[T any](all []T, p Page) []T {
 	return all[p.Offset:end]
 }
 
-// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed
-// (set once at start-up from the configuration).
-var TrustedProxies []netip.Prefix
-
-func trusted(a netip.Addr) bool {
-	for _, p := range TrustedProxies {
-		if p.Contains(a.Unmap()) {
-			return true
-		}
-	}
-	return false
+// Request is what the audit trail and the logs keep of a request: the
+// client's address and the request line. WithRequest resolves it once at
+// the edge of the server and keeps it in the context, so code that gets a
+// context and no *http.Request (the authorisation entry point, jobs) still
+// knows who asked.
+type Request struct {
+	IP     string
+	Method string
+	Path   string
 }
 
-// ClientIP is the address a request came from. Behind a trusted proxy it is
-// the last address in X-Forwarded-For that is not itself a trusted proxy;
-// otherwise the socket's peer, since a client could write any header.
+type requestKey struct{}
+
+// WithRequest is middleware that resolves the client address, believing
+// X-Forwarded-For only from the trusted reverse proxies.
+func WithRequest(trusted []netip.Prefix, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := Request{IP: clientIP(r, trusted), Method: r.Method, Path: r.URL.Path}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey{}, info)))
+	})
+}
+
+// RequestFrom returns the request a context serves (zero outside one).
+func RequestFrom(ctx context.Context) Request {
+	info, _ := ctx.Value(requestKey{}).(Request)
+	return info
+}
+
+// ClientIP is the address a request came from, as WithRequest resolved it
+// (the socket's peer when the middleware did not run).
 func ClientIP(r *http.Request) string {
+	if info, ok := r.Context().Value(requestKey{}).(Request); ok {
+		return info.IP
+	}
+	return clientIP(r, nil)
+}
+
+// clientIP: behind a trusted proxy, the last address in X-Forwarded-For
+// that is not itself a trusted proxy; otherwise the socket's peer, since a
+// client could write any header.
+func clientIP(r *http.Request, trustedProxies []netip.Prefix) string {
+	trusted := func(a netip.Addr) bool {
+		for _, p := range trustedProxies {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
 	host := r.RemoteAddr
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h

@@ -16,7 +16,7 @@ import (
 
 func TestOpenAPISchemasOfOneName(t *testing.T) {
 	api := httpx.NewAPI(http.NewServeMux(), nil)
-	ok := func(http.ResponseWriter, *http.Request) {}
+	ok := func(http.ResponseWriter, *http.Request) error { return nil }
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/reorganisations", Summary: "org events", Response: org.Event{}, List: true}, ok)
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/audit", Summary: "audit events", Response: audit.Event{}, List: true}, ok)
 	b, err := json.Marshal(api.OpenAPI("test"))

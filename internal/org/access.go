@@ -2,7 +2,11 @@ package org
 
 import (
 	"context"
+	"fmt"
 	"slices"
+
+	"github.com/tinhso/tinhso/internal/audit"
+	"github.com/tinhso/tinhso/internal/errs"
 )
 
 // Roles. A role applies to its scope unit and everything below it.
@@ -28,21 +32,24 @@ const (
 	ViewAudit      Action = "audit.view"
 )
 
-// policy says which roles may take each action; the unit acted on must lie
-// in the scope of the granting role. This table is the one place where
-// authorisation is decided; every page and API handler asks Can.
-var policy = map[Action][]string{
-	ViewUnits:      Roles, // every official sees the org tree
-	ManageUnits:    {RoleAdmin},
-	ViewOfficials:  Roles,
-	ManageOfficial: {RoleAdmin},
-	ViewAudit:      {RoleAdmin},
+// basePolicy says which roles may take the registry's own actions; the
+// unit acted on must lie in the scope of the granting role. Each server's
+// org store holds its own copy, which the domains extend when they mount:
+// that table is the one place where authorisation is decided.
+func basePolicy() map[Action][]string {
+	return map[Action][]string{
+		ViewUnits:      Roles, // every official sees the org tree
+		ManageUnits:    {RoleAdmin},
+		ViewOfficials:  Roles,
+		ManageOfficial: {RoleAdmin},
+		ViewAudit:      {RoleAdmin},
+	}
 }
 
-// Allow adds roles to an action; domain packages declare their actions at
-// start-up (init), so the table stays in one place at run time.
-func Allow(a Action, roles ...string) {
-	policy[a] = append(policy[a], roles...)
+// Allow adds roles to an action. Domains call it from their Mount, before
+// the server takes requests, so the table is read-only at run time.
+func (s *Store) Allow(a Action, roles ...string) {
+	s.policy[a] = append(s.policy[a], roles...)
 }
 
 // Grant is one role of an official over a subtree.
@@ -74,7 +81,7 @@ func (s *Store) Can(ctx context.Context, p *Principal, a Action, unit int64) (bo
 	if p == nil {
 		return false, nil
 	}
-	allowed := policy[a]
+	allowed := s.policy[a]
 	for _, g := range p.Grants {
 		if !slices.Contains(allowed, g.Role) {
 			continue
@@ -90,14 +97,37 @@ func (s *Store) Can(ctx context.Context, p *Principal, a Action, unit int64) (bo
 	return false, nil
 }
 
+// Authorize is the one authorisation entry point: pages, the API, the CLI,
+// background jobs and the hub's gateway all ask it whether p may take
+// action a on a unit (0: "somewhere"). A refusal is audited here, once, with
+// what the context knows of the request, and answered Unauthorized for an
+// anonymous caller and Forbidden otherwise.
+func (s *Store) Authorize(ctx context.Context, p *Principal, a Action, unit int64) error {
+	ok, err := s.Can(ctx, p, a, unit)
+	if err != nil {
+		return fmt.Errorf("authorise %s on unit %d: %w", a, unit, err)
+	}
+	if ok {
+		return nil
+	}
+	ev := audit.FromContext(ctx, audit.AccessDenied, fmt.Sprintf("%s unit=%d", a, unit), audit.RequestLine(ctx), false)
+	if err := audit.Record(ctx, s.db.Write, ev); err != nil {
+		return fmt.Errorf("audit refusal of %s: %w", a, err)
+	}
+	if p == nil {
+		return errs.Unauthorized
+	}
+	return errs.Forbidden
+}
+
 // Scopes lists the scope units under which p may take action a.
-func (p *Principal) Scopes(a Action) []int64 {
+func (s *Store) Scopes(p *Principal, a Action) []int64 {
 	var out []int64
 	if p == nil {
 		return nil
 	}
 	for _, g := range p.Grants {
-		if slices.Contains(policy[a], g.Role) && !slices.Contains(out, g.ScopeID) {
+		if slices.Contains(s.policy[a], g.Role) && !slices.Contains(out, g.ScopeID) {
 			out = append(out, g.ScopeID)
 		}
 	}

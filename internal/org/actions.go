@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/tinhso/tinhso/internal/audit"
@@ -17,36 +16,10 @@ import (
 // The actions below are shared by the API and the pages: authorise, write
 // in one transaction with its audit line, return the result.
 
-// HashFunc hashes a new password; the server sets it to auth.HashPassword
-// (org cannot import auth, which depends on org).
-var HashFunc func(string) (string, error)
-
-// must answers Forbidden unless the principal may take action a on unit,
-// and records the refusal.
-func (s *Store) must(r *http.Request, a Action, unit int64) error {
-	ok, err := s.Can(r.Context(), PrincipalFrom(r.Context()), a, unit)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		audit.Record(r.Context(), s.db.Write, audit.From(r, audit.AccessDenied, fmt.Sprintf("%s unit=%d", a, unit), r.Method+" "+r.URL.Path, false))
-		return errs.Forbidden
-	}
-	return nil
-}
-
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.NotFound
-	}
-	return id, nil
-}
-
 func (s *Store) createUnit(r *http.Request, in UnitInput) (Unit, error) {
 	if in.ParentID == nil {
 		// Only a nation-wide admin adds a top-level unit.
-		if err := s.must(r, ManageUnits, s.rootID(r)); err != nil {
+		if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageUnits, s.rootID(r)); err != nil {
 			return Unit{}, err
 		}
 	} else if err := s.mustManageUnder(r, *in.ParentID); err != nil {
@@ -66,7 +39,7 @@ func (s *Store) mustManageUnder(r *http.Request, parent int64) error {
 	if _, err := s.Unit(r.Context(), parent, ""); errors.Is(err, errs.NotFound) {
 		parent = 0
 	}
-	return s.must(r, ManageUnits, parent)
+	return s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageUnits, parent)
 }
 
 // rootID is a unit with no parent today (the nation, or the province of a
@@ -82,7 +55,7 @@ func (s *Store) editUnit(r *http.Request, id int64, in UnitEdit) (Unit, error) {
 	if err != nil {
 		return Unit{}, err
 	}
-	if err := s.must(r, ManageUnits, id); err != nil {
+	if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageUnits, id); err != nil {
 		return Unit{}, err
 	}
 	u, err := s.EditUnit(r.Context(), id, in)
@@ -106,7 +79,7 @@ func (s *Store) recordEvent(r *http.Request, in EventInput) (Event, error) {
 		if err != nil {
 			continue // validation names the unknown code
 		}
-		if err := s.must(r, ManageUnits, u.ID); err != nil {
+		if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageUnits, u.ID); err != nil {
 			return Event{}, err
 		}
 	}
@@ -117,7 +90,7 @@ func (s *Store) recordEvent(r *http.Request, in EventInput) (Event, error) {
 			}
 		}
 	}
-	if err := s.must(r, ManageUnits, 0); err != nil {
+	if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageUnits, 0); err != nil {
 		return Event{}, err
 	}
 	ev, err := s.RecordEvent(r.Context(), in, PrincipalFrom(r.Context()).UserID)
@@ -130,7 +103,7 @@ func (s *Store) recordEvent(r *http.Request, in EventInput) (Event, error) {
 
 // officialsVisible lists the officials the principal may see.
 func (s *Store) officialsVisible(r *http.Request, f OfficialFilter) ([]Official, error) {
-	f.Scopes = PrincipalFrom(r.Context()).Scopes(ViewOfficials)
+	f.Scopes = s.Scopes(PrincipalFrom(r.Context()), ViewOfficials)
 	return s.Officials(r.Context(), f)
 }
 
@@ -139,7 +112,7 @@ func (s *Store) officialVisible(r *http.Request, id int64) (Official, error) {
 	if err != nil {
 		return Official{}, err
 	}
-	if err := s.must(r, ViewOfficials, o.UnitID); err != nil {
+	if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ViewOfficials, o.UnitID); err != nil {
 		return Official{}, err
 	}
 	return o, nil
@@ -148,12 +121,12 @@ func (s *Store) officialVisible(r *http.Request, id int64) (Official, error) {
 // mustGrant checks that the admin may give each role: its scope must lie in
 // the admin's own scope.
 func (s *Store) mustGrant(r *http.Request, in OfficialInput) error {
-	if err := s.must(r, ManageOfficial, in.UnitID); err != nil {
+	if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, in.UnitID); err != nil {
 		return err
 	}
 	for _, g := range in.Roles {
 		if g.ScopeID != 0 {
-			if err := s.must(r, ManageOfficial, g.ScopeID); err != nil {
+			if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, g.ScopeID); err != nil {
 				return err
 			}
 		}
@@ -166,14 +139,14 @@ func (s *Store) createOfficial(r *http.Request, in OfficialInput) (Official, err
 		if err := s.mustGrant(r, in); err != nil {
 			return Official{}, err
 		}
-	} else if err := s.must(r, ManageOfficial, 0); err != nil {
+	} else if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, 0); err != nil {
 		// Without a unit, validation names the field, but only for admins.
 		return Official{}, err
 	}
 	var id int64
 	err := s.db.Tx(r.Context(), func(tx *sql.Tx) error {
 		var err error
-		if id, err = s.CreateOfficial(r.Context(), tx, in, HashFunc); err != nil {
+		if id, err = s.CreateOfficial(r.Context(), tx, in); err != nil {
 			return err
 		}
 		return audit.Record(r.Context(), tx, audit.From(r, audit.OfficialCreate, strings.ToLower(strings.TrimSpace(in.Username)), grantsText(in.Roles), true))
@@ -197,7 +170,7 @@ func (s *Store) updateOfficial(r *http.Request, id int64, in OfficialInput) (Off
 	if err != nil {
 		return Official{}, err
 	}
-	if err := s.must(r, ManageOfficial, cur.UnitID); err != nil {
+	if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, cur.UnitID); err != nil {
 		return Official{}, err
 	}
 	if in.UnitID != 0 {
@@ -224,7 +197,7 @@ func (s *Store) updateOfficial(r *http.Request, id int64, in OfficialInput) (Off
 			}
 		}
 		if !kept {
-			if err := s.must(r, ManageOfficial, g.ScopeID); err != nil {
+			if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, g.ScopeID); err != nil {
 				return Official{}, err
 			}
 		}
@@ -253,7 +226,7 @@ func (s *Store) setDisabled(r *http.Request, id int64, disabled bool) (Official,
 	if err != nil {
 		return Official{}, err
 	}
-	if err := s.must(r, ManageOfficial, cur.UnitID); err != nil {
+	if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, cur.UnitID); err != nil {
 		return Official{}, err
 	}
 	if disabled && id == PrincipalFrom(r.Context()).UserID {
@@ -291,7 +264,7 @@ func (s *Store) resetPassword(r *http.Request, id int64, in PasswordInput) error
 	if err != nil {
 		return err
 	}
-	if err := s.must(r, ManageOfficial, cur.UnitID); err != nil {
+	if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, cur.UnitID); err != nil {
 		return err
 	}
 	var v errs.Validator
@@ -299,7 +272,7 @@ func (s *Store) resetPassword(r *http.Request, id int64, in PasswordInput) error
 	if err := v.Err(); err != nil {
 		return err
 	}
-	hash, err := HashFunc(in.Password)
+	hash, err := s.passwords.Hash(in.Password)
 	if err != nil {
 		return err
 	}
@@ -317,7 +290,7 @@ func (s *Store) resetPassword(r *http.Request, id int64, in PasswordInput) error
 // auditScope limits the audit trail an admin reads to the officials under
 // their scopes; an admin of a top-level unit (the nation) reads it all.
 func (s *Store) auditScope(r *http.Request) (*audit.Accounts, error) {
-	scopes := PrincipalFrom(r.Context()).Scopes(ViewAudit)
+	scopes := s.Scopes(PrincipalFrom(r.Context()), ViewAudit)
 	for _, sc := range scopes {
 		u, err := s.Unit(r.Context(), sc, "")
 		if err == nil && u.ParentID == nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/tinhso/tinhso/internal/audit"
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/web"
 )
 
 // UnitDetail is one unit with where it sits and what happened to it.
@@ -99,184 +100,173 @@ func (s *Store) unitFilter(r *http.Request) (UnitFilter, error) {
 	return f, nil
 }
 
-// APIRoutes registers the org registry's API.
-func (s *Store) APIRoutes(api *httpx.API) {
-	fail := httpx.Error
+// Mount attaches the org registry to a site: its API, pages, menu entries
+// and home items (its policy rules are the base of the store's table).
+func (s *Store) Mount(site *web.Site) {
+	s.apiRoutes(site.API)
+	s.pageRoutes(site)
+}
+
+func (s *Store) apiRoutes(api *httpx.API) {
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/orgunits", Tag: "org", Summary: "List org units as of a date (today by default), in tree order",
 		Response: Unit{}, List: true, Query: []string{"asOf: YYYY-MM-DD", "q: accent-insensitive search in names and codes", "level: nation, province, department, district or commune", "parent: id of the parent"}},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			f, err := s.unitFilter(r)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			p, err := httpx.PageOf(r, 1000, 10000)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			units, err := s.Units(r.Context(), f)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.List(w, r, httpx.Slice(units, p), len(units), p)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/orgunits/{id}", Tag: "org", Summary: "One org unit with its path, children, reorganisations, predecessors and successors",
 		Response: UnitDetail{}, Query: []string{"asOf: YYYY-MM-DD"}},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r)
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			asOf, err := asOfParam(r)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			d, err := s.Detail(r, id, asOf)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 200, d)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/orgunits", Tag: "org", Summary: "Add an org unit (admin of the parent)", Request: UnitInput{}, Response: Unit{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			var in UnitInput
 			if err := httpx.Decode(r, &in); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			u, err := s.createUnit(r, in)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 201, u)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/orgunits/{id}", Tag: "org", Summary: "Correct an org unit's current name, kind or order (admin); real changes are reorganisations",
 		Request: UnitEdit{}, Response: Unit{}},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r)
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			var in UnitEdit
 			if err := httpx.Decode(r, &in); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			u, err := s.editUnit(r, id, in)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 200, u)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/reorganisations", Tag: "org", Summary: "List reorganisations (merge, split, rename, move, dissolve), newest first", Response: Event{}, List: true},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			p, err := httpx.PageOf(r, 200, 5000)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			evs, err := s.Events(r.Context(), 0)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.List(w, r, httpx.Slice(evs, p), len(evs), p)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/reorganisations", Tag: "org", Summary: "Record a reorganisation (admin of every unit it touches)", Request: EventInput{}, Response: Event{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			var in EventInput
 			if err := httpx.Decode(r, &in); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			ev, err := s.recordEvent(r, in)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 201, ev)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/officials", Tag: "officials", Summary: "List the officials the caller may see (their roles' subtrees)",
 		Response: Official{}, List: true, Query: []string{"unit: id of one unit", "q: search in names and usernames"}},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			p, err := httpx.PageOf(r, 200, 5000)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			f := OfficialFilter{Query: r.URL.Query().Get("q")}
 			if u := r.URL.Query().Get("unit"); u != "" {
 				if f.Unit, err = strconv.ParseInt(u, 10, 64); err != nil {
-					fail(w, r, errs.Invalid(errs.Field{Name: "unit", Code: "invalid"}))
-					return
+					return errs.Invalid(errs.Field{Name: "unit", Code: "invalid"})
 				}
 				// As the page does: asking for a unit outside one's scope is refused.
-				if err := s.must(r, ViewOfficials, f.Unit); err != nil {
-					fail(w, r, err)
-					return
+				if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ViewOfficials, f.Unit); err != nil {
+					return err
 				}
 			}
 			list, err := s.officialsVisible(r, f)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.List(w, r, httpx.Slice(list, p), len(list), p)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/officials/{id}", Tag: "officials", Summary: "One official", Response: Official{}},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r)
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			o, err := s.officialVisible(r, id)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 200, o)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/officials", Tag: "officials", Summary: "Add an official (admin of the unit and of every role's scope)", Request: OfficialInput{}, Response: Official{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			var in OfficialInput
 			if err := httpx.Decode(r, &in); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			o, err := s.createOfficial(r, in)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 201, o)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/officials/{id}", Tag: "officials", Summary: "Edit an official's name, unit, title and roles (admin)", Request: OfficialInput{}, Response: Official{}},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r)
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			var in OfficialInput
 			if err := httpx.Decode(r, &in); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			o, err := s.updateOfficial(r, id, in)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 200, o)
+			return nil
 		})
 	for _, op := range []struct {
 		path, summary string
@@ -286,60 +276,54 @@ func (s *Store) APIRoutes(api *httpx.API) {
 		{"/api/v1/officials/{id}/enable", "Enable an account again (admin)", false},
 	} {
 		api.Handle(httpx.Route{Method: "POST", Path: op.path, Tag: "officials", Summary: op.summary, Response: Official{}},
-			func(w http.ResponseWriter, r *http.Request) {
-				id, err := pathID(r)
+			func(w http.ResponseWriter, r *http.Request) error {
+				id, err := httpx.PathID(r, "id")
 				if err != nil {
-					fail(w, r, err)
-					return
+					return err
 				}
 				o, err := s.setDisabled(r, id, op.disabled)
 				if err != nil {
-					fail(w, r, err)
-					return
+					return err
 				}
 				httpx.JSON(w, 200, o)
+				return nil
 			})
 	}
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/officials/{id}/password", Tag: "officials", Summary: "Set a new password for an official (admin); signs them out", Request: PasswordInput{}, Status: 204},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r)
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			var in PasswordInput
 			if err := httpx.Decode(r, &in); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			if err := s.resetPassword(r, id, in); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			w.WriteHeader(204)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/audit", Tag: "audit", Summary: "The audit trail of security events, newest first (admin)",
 		Response: audit.Event{}, List: true, Query: []string{"kind: e.g. login, role.change", "subject: a username or code"}},
-		func(w http.ResponseWriter, r *http.Request) {
-			if err := s.must(r, ViewAudit, 0); err != nil {
-				fail(w, r, err)
-				return
+		func(w http.ResponseWriter, r *http.Request) error {
+			if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ViewAudit, 0); err != nil {
+				return err
 			}
 			p, err := httpx.PageOf(r, 100, 1000)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			within, err := s.auditScope(r)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			evs, total, err := audit.List(r.Context(), s.db, audit.Filter{Kind: r.URL.Query().Get("kind"), Subject: r.URL.Query().Get("subject"), Limit: p.Limit, Offset: p.Offset, Within: within})
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.List(w, r, evs, total, p)
+			return nil
 		})
 }

@@ -241,13 +241,13 @@ func (s *Store) validateOfficial(ctx context.Context, q store.Querier, in *Offic
 }
 
 // CreateOfficial adds an official with a password hashed by hash.
-func (s *Store) CreateOfficial(ctx context.Context, tx *sql.Tx, in OfficialInput, hash func(string) (string, error)) (int64, error) {
+func (s *Store) CreateOfficial(ctx context.Context, tx *sql.Tx, in OfficialInput) (int64, error) {
 	var v errs.Validator
 	s.validateOfficial(ctx, tx, &in, true, &v)
 	if err := v.Err(); err != nil {
 		return 0, err
 	}
-	ph, err := hash(in.Password)
+	ph, err := s.passwords.Hash(in.Password)
 	if err != nil {
 		return 0, err
 	}

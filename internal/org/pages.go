@@ -27,28 +27,27 @@ var (
 	auditPage     = web.NewPage(templates, "templates/audit.html")
 )
 
-// PageRoutes registers the org registry's pages and menu entries.
-func (s *Store) PageRoutes(mux *http.ServeMux) {
-	web.AddMenu("/units", "nav.units", string(ViewUnits))
-	web.AddMenu("/officials", "nav.officials", string(ViewOfficials))
-	web.AddMenu("/audit", "nav.audit", string(ViewAudit))
-	web.AddHome("org", s.homeItems)
-	mux.HandleFunc("GET /units", web.RequirePage(s.unitsShow))
-	mux.HandleFunc("GET /units/new", web.RequirePage(s.unitNewShow))
-	mux.HandleFunc("POST /units", web.RequirePage(s.unitCreateSubmit))
-	mux.HandleFunc("GET /units/{id}", web.RequirePage(s.unitShow))
-	mux.HandleFunc("POST /units/{id}", web.RequirePage(s.unitEditSubmit))
-	mux.HandleFunc("GET /reorganisations", web.RequirePage(s.reorgShow))
-	mux.HandleFunc("POST /reorganisations", web.RequirePage(s.reorgSubmit))
-	mux.HandleFunc("GET /officials", web.RequirePage(s.officialsShow))
-	mux.HandleFunc("GET /officials/new", web.RequirePage(s.officialNewShow))
-	mux.HandleFunc("POST /officials", web.RequirePage(s.officialCreateSubmit))
-	mux.HandleFunc("GET /officials/{id}", web.RequirePage(s.officialShow))
-	mux.HandleFunc("POST /officials/{id}", web.RequirePage(s.officialEditSubmit))
-	mux.HandleFunc("POST /officials/{id}/disable", web.RequirePage(s.officialDisableSubmit(true)))
-	mux.HandleFunc("POST /officials/{id}/enable", web.RequirePage(s.officialDisableSubmit(false)))
-	mux.HandleFunc("POST /officials/{id}/password", web.RequirePage(s.officialPasswordSubmit))
-	mux.HandleFunc("GET /audit", web.RequirePage(s.auditShow))
+func (s *Store) pageRoutes(site *web.Site) {
+	site.AddMenu("/units", "nav.units", string(ViewUnits))
+	site.AddMenu("/officials", "nav.officials", string(ViewOfficials))
+	site.AddMenu("/audit", "nav.audit", string(ViewAudit))
+	site.AddHome("org", s.homeItems)
+	site.Page("GET /units", s.unitsShow)
+	site.Page("GET /units/new", s.unitNewShow)
+	site.Page("POST /units", s.unitCreateSubmit)
+	site.Page("GET /units/{id}", s.unitShow)
+	site.Page("POST /units/{id}", s.unitEditSubmit)
+	site.Page("GET /reorganisations", s.reorgShow)
+	site.Page("POST /reorganisations", s.reorgSubmit)
+	site.Page("GET /officials", s.officialsShow)
+	site.Page("GET /officials/new", s.officialNewShow)
+	site.Page("POST /officials", s.officialCreateSubmit)
+	site.Page("GET /officials/{id}", s.officialShow)
+	site.Page("POST /officials/{id}", s.officialEditSubmit)
+	site.Page("POST /officials/{id}/disable", s.officialDisableSubmit(true))
+	site.Page("POST /officials/{id}/enable", s.officialDisableSubmit(false))
+	site.Page("POST /officials/{id}/password", s.officialPasswordSubmit)
+	site.Page("GET /audit", s.auditShow)
 }
 
 // TreeNode is a unit with its children, for the tree page.
@@ -81,16 +80,14 @@ type unitsData struct {
 	Count       int
 }
 
-func (s *Store) unitsShow(w http.ResponseWriter, r *http.Request) {
+func (s *Store) unitsShow(w http.ResponseWriter, r *http.Request) error {
 	f, err := s.unitFilter(r)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	units, err := s.Units(r.Context(), f)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	d := unitsData{AsOf: f.AsOf, Query: f.Query, Count: len(units)}
 	d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageUnits, 0)
@@ -104,7 +101,7 @@ func (s *Store) unitsShow(w http.ResponseWriter, r *http.Request) {
 	} else {
 		d.Tree = buildTree(units)
 	}
-	unitsPage.Render(w, r, d)
+	return unitsPage.Render(w, r, d)
 }
 
 type unitData struct {
@@ -117,7 +114,7 @@ type unitData struct {
 }
 
 func (s *Store) unitData(r *http.Request) (unitData, error) {
-	id, err := pathID(r)
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return unitData{}, err
 	}
@@ -138,32 +135,29 @@ func (s *Store) unitData(r *http.Request) (unitData, error) {
 	return d, nil
 }
 
-func (s *Store) unitShow(w http.ResponseWriter, r *http.Request) {
+func (s *Store) unitShow(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.unitData(r)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
-	unitPage.Render(w, r, d)
+	return unitPage.Render(w, r, d)
 }
 
-func (s *Store) unitEditSubmit(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
+func (s *Store) unitEditSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	sort, _ := strconv.Atoi(r.PostFormValue("sortOrder"))
 	if _, err := s.editUnit(r, id, UnitEdit{Name: r.PostFormValue("name"), Kind: r.PostFormValue("kind"), SortOrder: sort}); err != nil {
 		d, derr := s.unitData(r)
 		if derr != nil {
-			web.Error(w, r, derr)
-			return
+			return derr
 		}
-		unitPage.FormError(w, r, err, d)
-		return
+		return unitPage.FormError(w, r, err, d)
 	}
 	web.Redirect(w, r, "/units/"+strconv.FormatInt(id, 10)+"?ok=saved")
+	return nil
 }
 
 type unitNewData struct {
@@ -184,23 +178,22 @@ func (s *Store) unitNewData(r *http.Request) (unitNewData, error) {
 	return d, nil
 }
 
-func (s *Store) unitNewShow(w http.ResponseWriter, r *http.Request) {
+func (s *Store) unitNewShow(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.unitNewData(r)
 	if err == nil {
 		var parent int64
 		if d.Parent != nil {
 			parent = d.Parent.ID
 		}
-		err = s.must(r, ManageUnits, parent)
+		err = s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageUnits, parent)
 	}
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
-	unitNewPage.Render(w, r, d)
+	return unitNewPage.Render(w, r, d)
 }
 
-func (s *Store) unitCreateSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Store) unitCreateSubmit(w http.ResponseWriter, r *http.Request) error {
 	in := UnitInput{Code: r.PostFormValue("code"), Name: r.PostFormValue("name"), Kind: r.PostFormValue("kind"), ValidFrom: r.PostFormValue("validFrom")}
 	in.SortOrder, _ = strconv.Atoi(r.PostFormValue("sortOrder"))
 	if p := r.PostFormValue("parentId"); p != "" {
@@ -211,13 +204,12 @@ func (s *Store) unitCreateSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		d, derr := s.unitNewData(r)
 		if derr != nil {
-			web.Error(w, r, derr)
-			return
+			return derr
 		}
-		unitNewPage.FormError(w, r, err, d)
-		return
+		return unitNewPage.FormError(w, r, err, d)
 	}
 	web.Redirect(w, r, "/units/"+strconv.FormatInt(u.ID, 10)+"?ok=created")
+	return nil
 }
 
 type reorgData struct {
@@ -247,13 +239,12 @@ func (s *Store) reorgData(r *http.Request) (reorgData, error) {
 	return d, err
 }
 
-func (s *Store) reorgShow(w http.ResponseWriter, r *http.Request) {
+func (s *Store) reorgShow(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.reorgData(r)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
-	reorgPage.Render(w, r, d)
+	return reorgPage.Render(w, r, d)
 }
 
 // codes splits a list of unit codes typed with commas, semicolons or spaces.
@@ -261,7 +252,7 @@ func codes(s string) []string {
 	return strings.FieldsFunc(strings.ToUpper(s), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
 }
 
-func (s *Store) reorgSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Store) reorgSubmit(w http.ResponseWriter, r *http.Request) error {
 	in := EventInput{
 		Kind: r.PostFormValue("kind"), Date: r.PostFormValue("date"), Basis: r.PostFormValue("basis"), Note: r.PostFormValue("note"),
 		From: codes(r.PostFormValue("from")), To: codes(r.PostFormValue("to")),
@@ -282,13 +273,12 @@ func (s *Store) reorgSubmit(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.recordEvent(r, in); err != nil {
 		d, derr := s.reorgData(r)
 		if derr != nil {
-			web.Error(w, r, derr)
-			return
+			return derr
 		}
-		reorgPage.FormError(w, r, err, d)
-		return
+		return reorgPage.FormError(w, r, err, d)
 	}
 	web.Redirect(w, r, "/reorganisations?ok=recorded")
+	return nil
 }
 
 type officialsData struct {
@@ -298,33 +288,29 @@ type officialsData struct {
 	CanManage bool
 }
 
-func (s *Store) officialsShow(w http.ResponseWriter, r *http.Request) {
+func (s *Store) officialsShow(w http.ResponseWriter, r *http.Request) error {
 	d := officialsData{Query: r.URL.Query().Get("q")}
 	f := OfficialFilter{Query: d.Query}
 	if u := r.URL.Query().Get("unit"); u != "" {
 		id, _ := strconv.ParseInt(u, 10, 64)
 		unit, err := s.Unit(r.Context(), id, "")
 		if err != nil {
-			web.Error(w, r, err)
-			return
+			return err
 		}
-		if err := s.must(r, ViewOfficials, id); err != nil {
-			web.Error(w, r, err)
-			return
+		if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ViewOfficials, id); err != nil {
+			return err
 		}
 		d.Unit, f.Unit = &unit, id
 	}
-	if err := s.must(r, ViewOfficials, 0); err != nil {
-		web.Error(w, r, err)
-		return
+	if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ViewOfficials, 0); err != nil {
+		return err
 	}
 	var err error
 	if d.Officials, err = s.officialsVisible(r, f); err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, 0)
-	officialsPage.Render(w, r, d)
+	return officialsPage.Render(w, r, d)
 }
 
 type officialData struct {
@@ -339,7 +325,7 @@ type officialData struct {
 // manageableUnits lists the units under the principal's admin scopes, for
 // the unit pickers of the official form.
 func (s *Store) manageableUnits(r *http.Request) ([]Unit, error) {
-	scopes := PrincipalFrom(r.Context()).Scopes(ManageOfficial)
+	scopes := s.Scopes(PrincipalFrom(r.Context()), ManageOfficial)
 	all, err := s.Units(r.Context(), UnitFilter{})
 	if err != nil {
 		return nil, err
@@ -391,36 +377,31 @@ func (s *Store) officialForm(r *http.Request, o *Official) (officialData, error)
 	return d, nil
 }
 
-func (s *Store) officialShow(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
+func (s *Store) officialShow(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	o, err := s.officialVisible(r, id)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	d, err := s.officialForm(r, &o)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
-	officialPage.Render(w, r, d)
+	return officialPage.Render(w, r, d)
 }
 
-func (s *Store) officialNewShow(w http.ResponseWriter, r *http.Request) {
-	if err := s.must(r, ManageOfficial, 0); err != nil {
-		web.Error(w, r, err)
-		return
+func (s *Store) officialNewShow(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, 0); err != nil {
+		return err
 	}
 	d, err := s.officialForm(r, nil)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
-	officialPage.Render(w, r, d)
+	return officialPage.Render(w, r, d)
 }
 
 // officialInput reads the official form: roles are checkboxes "role" with
@@ -441,85 +422,77 @@ func officialInput(r *http.Request) OfficialInput {
 	return in
 }
 
-func (s *Store) officialCreateSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Store) officialCreateSubmit(w http.ResponseWriter, r *http.Request) error {
 	o, err := s.createOfficial(r, officialInput(r))
 	if err != nil {
 		d, derr := s.officialForm(r, nil)
 		if derr != nil {
-			web.Error(w, r, derr)
-			return
+			return derr
 		}
 		r.PostForm.Del("password")
-		officialPage.FormError(w, r, err, d)
-		return
+		return officialPage.FormError(w, r, err, d)
 	}
 	web.Redirect(w, r, "/officials/"+strconv.FormatInt(o.ID, 10)+"?ok=created")
+	return nil
 }
 
-func (s *Store) officialEditSubmit(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
+func (s *Store) officialEditSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	if _, err := s.updateOfficial(r, id, officialInput(r)); err != nil {
 		o, oerr := s.officialVisible(r, id)
 		if oerr != nil {
-			web.Error(w, r, oerr)
-			return
+			return oerr
 		}
 		d, derr := s.officialForm(r, &o)
 		if derr != nil {
-			web.Error(w, r, derr)
-			return
+			return derr
 		}
-		officialPage.FormError(w, r, err, d)
-		return
+		return officialPage.FormError(w, r, err, d)
 	}
 	web.Redirect(w, r, "/officials/"+strconv.FormatInt(id, 10)+"?ok=saved")
+	return nil
 }
 
-func (s *Store) officialDisableSubmit(disabled bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r)
+func (s *Store) officialDisableSubmit(disabled bool) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := httpx.PathID(r, "id")
 		if err != nil {
-			web.Error(w, r, err)
-			return
+			return err
 		}
 		if _, err := s.setDisabled(r, id, disabled); err != nil {
-			web.Error(w, r, err)
-			return
+			return err
 		}
 		flash := "enabled"
 		if disabled {
 			flash = "disabled"
 		}
 		web.Redirect(w, r, "/officials/"+strconv.FormatInt(id, 10)+"?ok="+flash)
+		return nil
 	}
 }
 
-func (s *Store) officialPasswordSubmit(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
+func (s *Store) officialPasswordSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	if err := s.resetPassword(r, id, PasswordInput{Password: r.PostFormValue("password")}); err != nil {
 		o, oerr := s.officialVisible(r, id)
 		if oerr != nil {
-			web.Error(w, r, oerr)
-			return
+			return oerr
 		}
 		d, derr := s.officialForm(r, &o)
 		if derr != nil {
-			web.Error(w, r, derr)
-			return
+			return derr
 		}
 		r.PostForm.Del("password")
-		officialPage.FormError(w, r, err, d)
-		return
+		return officialPage.FormError(w, r, err, d)
 	}
 	web.Redirect(w, r, "/officials/"+strconv.FormatInt(id, 10)+"?ok=password_reset")
+	return nil
 }
 
 type auditData struct {
@@ -531,26 +504,22 @@ type auditData struct {
 	Next, Prev    string
 }
 
-func (s *Store) auditShow(w http.ResponseWriter, r *http.Request) {
-	if err := s.must(r, ViewAudit, 0); err != nil {
-		web.Error(w, r, err)
-		return
+func (s *Store) auditShow(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ViewAudit, 0); err != nil {
+		return err
 	}
 	p, err := httpx.PageOf(r, 50, 500)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	d := auditData{Kinds: audit.Kinds, Kind: r.URL.Query().Get("kind"), Subject: r.URL.Query().Get("subject"), Page: p}
 	within, err := s.auditScope(r)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	d.Events, d.Total, err = audit.List(r.Context(), s.db, audit.Filter{Kind: d.Kind, Subject: d.Subject, Limit: p.Limit, Offset: p.Offset, Within: within})
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	link := func(off int) string {
 		q := url.Values{"kind": {d.Kind}, "subject": {d.Subject}, "offset": {strconv.Itoa(off)}}
@@ -562,7 +531,7 @@ func (s *Store) auditShow(w http.ResponseWriter, r *http.Request) {
 	if p.Offset > 0 {
 		d.Prev = link(max(0, p.Offset-p.Limit))
 	}
-	auditPage.Render(w, r, d)
+	return auditPage.Render(w, r, d)
 }
 
 // homeItems are the org registry's lines on the home page.

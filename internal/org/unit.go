@@ -16,6 +16,7 @@ import (
 
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/locale"
+	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/store"
 )
 
@@ -76,10 +77,21 @@ func dayBefore(date string) string {
 }
 
 // Store reads and writes org units, events and officials.
-type Store struct{ db *store.DB }
+type Store struct {
+	db        *store.DB
+	passwords password.Hasher
+	policy    map[Action][]string
+}
 
-// NewStore returns the org store on db.
-func NewStore(db *store.DB) *Store { return &Store{db: db} }
+// NewStore returns the org store on db; new passwords are hashed with
+// passwords. The policy starts with the registry's own rules; domains add
+// theirs with Allow when they mount.
+func NewStore(db *store.DB, passwords password.Hasher) *Store {
+	return &Store{db: db, passwords: passwords, policy: basePolicy()}
+}
+
+// HashPassword hashes a new password with the store's costs.
+func (s *Store) HashPassword(pw string) (string, error) { return s.passwords.Hash(pw) }
 
 // DB is the database the store works on (for domain packages that join
 // their writes to a reorganisation in one transaction).

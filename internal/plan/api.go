@@ -14,6 +14,7 @@ import (
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/web"
 )
 
 // Actions of this domain, added to the one policy table.
@@ -25,39 +26,23 @@ const (
 	ViewReview   org.Action = "plan.review"
 )
 
-func init() {
-	org.Allow(ViewPlans, org.Roles...) // plans are public documents inside government
-	org.Allow(ManagePlans, org.RoleAdmin, org.RoleCoordinator)
-	org.Allow(ReportTask, org.RoleReporter, org.RoleApprover, org.RoleCoordinator)
-	org.Allow(ReportTarget, org.RoleReporter, org.RoleApprover, org.RoleCoordinator)
-	org.Allow(ViewReview, org.RoleAdmin, org.RoleCoordinator, org.RoleLeader)
-}
-
-func (s *Store) must(r *http.Request, a org.Action, unit int64) error {
-	p := org.PrincipalFrom(r.Context())
-	ok, err := s.org.Can(r.Context(), p, a, unit)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		audit.Record(r.Context(), s.db.Write, audit.From(r, audit.AccessDenied, fmt.Sprintf("%s unit=%d", a, unit), r.Method+" "+r.URL.Path, false))
-		return errs.Forbidden
-	}
-	return nil
+// Mount attaches the programme domain to a site: its policy rules, API,
+// pages, Excel downloads and imports, menu entries and home items.
+func (s *Store) Mount(site *web.Site) {
+	s.org.Allow(ViewPlans, org.Roles...) // plans are public documents inside government
+	s.org.Allow(ManagePlans, org.RoleAdmin, org.RoleCoordinator)
+	s.org.Allow(ReportTask, org.RoleReporter, org.RoleApprover, org.RoleCoordinator)
+	s.org.Allow(ReportTarget, org.RoleReporter, org.RoleApprover, org.RoleCoordinator)
+	s.org.Allow(ViewReview, org.RoleAdmin, org.RoleCoordinator, org.RoleLeader)
+	s.apiRoutes(site.API)
+	s.pageRoutes(site)
+	s.xlsxRoutes(site)
 }
 
 // MyUnits are the units whose tasks an official answers for: their own unit
 // and every unit it succeeded.
 func (s *Store) MyUnits(ctx context.Context, p *org.Principal) ([]int64, error) {
 	return s.org.Predecessors(ctx, p.UnitID)
-}
-
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.NotFound
-	}
-	return id, nil
 }
 
 // taskFilter reads the task filters shared by the API and the pages.
@@ -137,7 +122,7 @@ func (s *Store) postUpdate(r *http.Request, task int64, in UpdateInput) (int64, 
 	if err != nil {
 		return 0, errs.Invalid(errs.Field{Name: "assignmentId", Code: "not_found"})
 	}
-	if err := s.must(r, ReportTask, unit); err != nil {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ReportTask, unit); err != nil {
 		return 0, err
 	}
 	var id int64
@@ -163,10 +148,10 @@ func (s *Store) importDoc(r *http.Request, d Doc) (ImportResult, error) {
 	u, err := s.org.UnitByCode(r.Context(), code, "")
 	if err != nil {
 		// Validation names the unknown unit; authorise against nothing.
-		if err := s.must(r, ManagePlans, 0); err != nil {
+		if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ManagePlans, 0); err != nil {
 			return ImportResult{}, err
 		}
-	} else if err := s.must(r, ManagePlans, u.ID); err != nil {
+	} else if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ManagePlans, u.ID); err != nil {
 		return ImportResult{}, err
 	}
 	res, err := s.Import(r.Context(), d)
@@ -189,7 +174,7 @@ func (s *Store) addActual(r *http.Request, target int64, in ActualInput) (int64,
 	if t.ResponsibleUnit != nil {
 		unit = t.ResponsibleUnit.ID
 	}
-	if err := s.must(r, ReportTarget, unit); err != nil {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ReportTarget, unit); err != nil {
 		return 0, err
 	}
 	if in.UnitID == 0 {
@@ -213,7 +198,7 @@ func (s *Store) setOverride(r *http.Request, task int64, status string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.must(r, ManagePlans, p.IssuerUnit.ID); err != nil {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ManagePlans, p.IssuerUnit.ID); err != nil {
 		return err
 	}
 	return s.db.Tx(r.Context(), func(tx *sql.Tx) error {
@@ -225,289 +210,262 @@ func (s *Store) setOverride(r *http.Request, task int64, status string) error {
 }
 
 func (s *Store) review(r *http.Request) (Review, error) {
-	if err := s.must(r, ViewReview, 0); err != nil {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewReview, 0); err != nil {
 		return Review{}, err
 	}
 	month := r.URL.Query().Get("month")
 	if month == "" {
 		month = org.Today()[:7]
 	}
-	return s.ReviewFor(r.Context(), month, org.PrincipalFrom(r.Context()).Scopes(ViewReview), org.Today())
+	return s.ReviewFor(r.Context(), month, s.org.Scopes(org.PrincipalFrom(r.Context()), ViewReview), org.Today())
 }
 
-// APIRoutes registers the plan API.
-func (s *Store) APIRoutes(api *httpx.API) {
-	fail := httpx.Error
+func (s *Store) apiRoutes(api *httpx.API) {
 	taskQuery := []string{"unit: id of a unit (and its predecessors)", "mine: 1 for the caller's own unit", "role: lead or coordinating", "pillar: pillar code", "status: a task status or overdue", "dueFrom: YYYY-MM-DD", "dueTo: YYYY-MM-DD", "q: text search"}
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/pillars", Tag: "plans", Summary: "DTI pillars (main indices) that targets and tasks are filed under", Response: Pillar{}, List: true},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			ps, err := s.Pillars(r.Context())
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.List(w, r, ps, len(ps), httpx.Page{Limit: len(ps) + 1})
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans", Tag: "plans", Summary: "List plans, newest first", Response: Plan{}, List: true, Query: []string{"q: search in number and title"}},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			pg, err := httpx.PageOf(r, 100, 1000)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			ps, err := s.Plans(r.Context(), r.URL.Query().Get("q"))
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.List(w, r, httpx.Slice(ps, pg), len(ps), pg)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/plans", Tag: "plans", Summary: "Import a plan with its targets and tasks (JSON); all or nothing, idempotent", Request: Doc{}, Response: ImportResult{}},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			var d Doc
 			if err := httpx.Decode(r, &d); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			res, err := s.importDoc(r, d)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			status := 200
 			if res.Created {
 				status = 201
 			}
 			httpx.JSON(w, status, res)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans/{id}", Tag: "plans", Summary: "One plan with counts of tasks and targets by status", Response: Plan{}},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r, "id")
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			p, err := s.PlanWithSummary(r.Context(), id)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 200, p)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans/{id}/export", Tag: "plans", Summary: "A plan as the JSON document the import takes", Response: Doc{}},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r, "id")
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			d, err := s.Export(r.Context(), id)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 200, d)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans/{id}/tasks", Tag: "plans", Summary: "Tasks of a plan with lead and coordinating units, time frame, status and progress", Response: Task{}, List: true, Query: taskQuery},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r, "id")
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			if _, err := s.Plan(r.Context(), id); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			f, err := s.taskFilter(r)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			pg, err := httpx.PageOf(r, 1000, 10000)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			f.PlanID = id
 			tasks, err := s.Tasks(r.Context(), f)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.List(w, r, httpx.Slice(tasks, pg), len(tasks), pg)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans/{id}/targets", Tag: "plans", Summary: "Targets of a plan with baseline, milestones, actuals and computed status", Response: Target{}, List: true,
 		Query: []string{"pillar: pillar code", "status: achieved, on_track, at_risk, off_track or no_data", "asOf: YYYY-MM-DD, for the status"}},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r, "id")
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			if _, err := s.Plan(r.Context(), id); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			q := r.URL.Query()
 			if a := q.Get("asOf"); a != "" && !org.ValidDate(a) {
-				fail(w, r, errs.Invalid(errs.Field{Name: "asOf", Code: "date"}))
-				return
+				return errs.Invalid(errs.Field{Name: "asOf", Code: "date"})
 			}
 			ts, err := s.Targets(r.Context(), TargetFilter{PlanID: id, Pillar: q.Get("pillar"), Status: q.Get("status"), AsOf: q.Get("asOf")})
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.List(w, r, ts, len(ts), httpx.Page{Limit: len(ts) + 1})
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/tasks", Tag: "plans", Summary: "Tasks across plans; mine=1 for the caller's unit (as lead or coordinator)", Response: Task{}, List: true, Query: taskQuery},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			f, err := s.taskFilter(r)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			pg, err := httpx.PageOf(r, 500, 10000)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			tasks, err := s.Tasks(r.Context(), f)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.List(w, r, httpx.Slice(tasks, pg), len(tasks), pg)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/tasks/{id}", Tag: "plans", Summary: "One task with its progress history", Response: TaskDetail{}},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r, "id")
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			t, err := s.Task(r.Context(), id)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			ups, err := s.Updates(r.Context(), id)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 200, TaskDetail{Task: t, Updates: ups})
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/tasks/{id}/updates", Tag: "plans", Summary: "Report progress on a unit's part of a task, with evidence files (base64)", Request: UpdateInput{}, Response: TaskDetail{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r, "id")
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			var in UpdateInput
 			if err := httpx.Decode(r, &in); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			if _, err := s.postUpdate(r, id, in); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			t, _ := s.Task(r.Context(), id)
 			ups, _ := s.Updates(r.Context(), id)
 			httpx.JSON(w, 201, TaskDetail{Task: t, Updates: ups})
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/tasks/{id}/override", Tag: "plans", Summary: "Pause or cancel a whole task, or lift that (coordinator)", Request: OverrideInput{}, Response: Task{}},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r, "id")
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			var in OverrideInput
 			if err := httpx.Decode(r, &in); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			if err := s.setOverride(r, id, in.StatusOverride); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			t, err := s.Task(r.Context(), id)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 200, t)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/attachments/{id}", Tag: "plans", Summary: "Download an evidence file"},
-		func(w http.ResponseWriter, r *http.Request) { s.serveAttachment(w, r, httpx.Error) })
+		s.serveAttachment)
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/targets/{id}", Tag: "plans", Summary: "One target with its values and status", Response: Target{}},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r, "id")
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			t, err := s.Target(r.Context(), id)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 200, t)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/targets/{id}/actuals", Tag: "plans", Summary: "Record an actual value of a target with its evidence", Request: ActualInput{}, Response: Target{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) {
-			id, err := pathID(r, "id")
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			var in ActualInput
 			if err := httpx.Decode(r, &in); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			if _, err := s.addActual(r, id, in); err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			t, _ := s.Target(r.Context(), id)
 			httpx.JSON(w, 201, t)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/review", Tag: "plans", Summary: "The Steering Committee's monthly review (coordinator, leader, admin)", Response: Review{}, Query: []string{"month: YYYY-MM, the current month by default"}},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			rv, err := s.review(r)
 			if err != nil {
-				fail(w, r, err)
-				return
+				return err
 			}
 			httpx.JSON(w, 200, rv)
+			return nil
 		})
 }
 
 // serveAttachment sends an evidence file to anyone who may view plans.
-func (s *Store) serveAttachment(w http.ResponseWriter, r *http.Request, fail func(http.ResponseWriter, *http.Request, error)) {
-	id, err := pathID(r, "id")
+func (s *Store) serveAttachment(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
-		fail(w, r, err)
-		return
+		return err
 	}
-	if err := s.must(r, ViewPlans, 0); err != nil {
-		fail(w, r, err)
-		return
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
+		return err
 	}
 	a, _, data, err := s.AttachmentData(r.Context(), id)
 	if err != nil {
-		fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", a.ContentType)
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename*=UTF-8''%s", url.PathEscape(a.Filename)))
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	http.ServeContent(w, r, "", time.Time{}, strings.NewReader(string(data)))
+	return nil
 }
 
 // PlanWithSummary returns a plan with task and target counts by status.

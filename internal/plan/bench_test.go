@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tinhso/tinhso/internal/auth"
 	"github.com/tinhso/tinhso/internal/config"
 	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/plan"
 	"github.com/tinhso/tinhso/internal/server"
 	"github.com/tinhso/tinhso/internal/store"
@@ -41,7 +41,7 @@ func buildProvince(b *testing.B) *province {
 	b.Helper()
 	ctx := context.Background()
 	db := storetest.Open(b, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
-	orgs := org.NewStore(db)
+	orgs := org.NewStore(db, password.Cheap())
 	p := &province{db: db, orgs: orgs, plans: plan.NewStore(db, orgs)}
 	var codes []string
 	err := db.Tx(ctx, func(tx *sql.Tx) error {
@@ -150,7 +150,7 @@ func (p *province) signedIn(b *testing.B) (*http.Client, string) {
 	ctx := context.Background()
 	err := p.db.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := p.orgs.CreateOfficial(ctx, tx, org.OfficialInput{Username: "dieuphoi", FullName: "Điều phối viên", UnitID: p.district, Password: "mat-khau-thu-nghiem",
-			Roles: []org.Grant{{Role: org.RoleCoordinator, ScopeID: p.root}, {Role: org.RoleReporter, ScopeID: p.district}}}, auth.HashPassword)
+			Roles: []org.Grant{{Role: org.RoleCoordinator, ScopeID: p.root}, {Role: org.RoleReporter, ScopeID: p.district}}})
 		return err
 	})
 	if err != nil {

@@ -38,36 +38,32 @@ var (
 	reviewPage = newPlanPage("review.html")
 )
 
-// PageRoutes registers the plan pages, their menu entries and the home-page
-// items. The Excel pages and downloads (/plans/import, /plans/{id}/export.xlsx,
-// /plans/template.xlsx, /review.xlsx) live in xlsx*.go.
-func (s *Store) PageRoutes(mux *http.ServeMux) {
-	web.AddMenu("/plans", "nav.plans", string(ViewPlans))
-	web.AddMenu("/tasks", "nav.tasks", string(ViewPlans))
-	web.AddMenu("/review", "nav.review", string(ViewReview))
-	web.AddHome("plan", s.homeItems)
-	mux.HandleFunc("GET /plans", web.RequirePage(s.plansShow))
-	mux.HandleFunc("GET /plans/{id}", web.RequirePage(s.planShow))
+func (s *Store) pageRoutes(site *web.Site) {
+	site.AddMenu("/plans", "nav.plans", string(ViewPlans))
+	site.AddMenu("/tasks", "nav.tasks", string(ViewPlans))
+	site.AddMenu("/review", "nav.review", string(ViewReview))
+	site.AddHome("plan", s.homeItems)
+	site.Page("GET /plans", s.plansShow)
+	site.Page("GET /plans/{id}", s.planShow)
 	// Evidence files are /plans/attachments/{id}. The pattern is written
 	// /plans/{plan}/{id} because a literal "attachments" segment would
 	// conflict in ServeMux with /plans/{id}/export.xlsx.
-	mux.HandleFunc("GET /plans/{plan}/{id}", web.RequirePage(s.attachmentShow))
-	mux.HandleFunc("GET /tasks", web.RequirePage(s.tasksShow))
-	mux.HandleFunc("GET /tasks/{id}", web.RequirePage(s.taskShow))
-	mux.HandleFunc("POST /tasks/{id}/updates", web.RequirePage(s.taskUpdateSubmit))
-	mux.HandleFunc("POST /tasks/{id}/override", web.RequirePage(s.taskOverrideSubmit))
-	mux.HandleFunc("GET /targets/{id}", web.RequirePage(s.targetShow))
-	mux.HandleFunc("POST /targets/{id}/actuals", web.RequirePage(s.actualSubmit))
-	mux.HandleFunc("GET /review", web.RequirePage(s.reviewShow(false)))
-	mux.HandleFunc("GET /review/print", web.RequirePage(s.reviewShow(true)))
+	site.Page("GET /plans/{plan}/{id}", s.attachmentShow)
+	site.Page("GET /tasks", s.tasksShow)
+	site.Page("GET /tasks/{id}", s.taskShow)
+	site.Page("POST /tasks/{id}/updates", s.taskUpdateSubmit)
+	site.Page("POST /tasks/{id}/override", s.taskOverrideSubmit)
+	site.Page("GET /targets/{id}", s.targetShow)
+	site.Page("POST /targets/{id}/actuals", s.actualSubmit)
+	site.Page("GET /review", s.reviewShow(false))
+	site.Page("GET /review/print", s.reviewShow(true))
 }
 
-func (s *Store) attachmentShow(w http.ResponseWriter, r *http.Request) {
+func (s *Store) attachmentShow(w http.ResponseWriter, r *http.Request) error {
 	if r.PathValue("plan") != "attachments" {
-		web.Error(w, r, errs.NotFound)
-		return
+		return errs.NotFound
 	}
-	s.serveAttachment(w, r, web.Error)
+	return s.serveAttachment(w, r)
 }
 
 // can is the policy check for showing a control; handlers check again.
@@ -104,21 +100,19 @@ func (s *Store) pillarNames(r *http.Request) (map[string]string, []option, error
 
 // renderWith renders a page, showing the field errors of a filter that
 // could not be applied above it.
-func renderWith(p *web.Page, w http.ResponseWriter, r *http.Request, ferr error, data any) {
+func renderWith(p *web.Page, w http.ResponseWriter, r *http.Request, ferr error, data any) error {
 	if ferr == nil {
-		p.Render(w, r, data)
-		return
+		return p.Render(w, r, data)
 	}
 	e, ok := errs.As(ferr)
 	if !ok || len(e.Fields) == 0 {
-		web.Error(w, r, ferr)
-		return
+		return ferr
 	}
 	v := web.NewView(r, data)
 	for _, f := range e.Fields {
 		v.Errors = append(v.Errors, httpx.ProblemField{Field: f.Name, Code: f.Code, Message: httpx.FieldMessage(v.Lang, f)})
 	}
-	p.RenderView(w, r, e.Status, v)
+	return p.RenderView(w, r, e.Status, v)
 }
 
 // statusFilters are the status choices of the task filters: not finished,
@@ -252,27 +246,23 @@ type plansData struct {
 	CanManage bool
 }
 
-func (s *Store) plansShow(w http.ResponseWriter, r *http.Request) {
-	if err := s.must(r, ViewPlans, 0); err != nil {
-		web.Error(w, r, err)
-		return
+func (s *Store) plansShow(w http.ResponseWriter, r *http.Request) error {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	d := plansData{Query: strings.TrimSpace(r.URL.Query().Get("q")), CanManage: s.can(r, ManagePlans, 0)}
 	plans, err := s.Plans(ctx, d.Query)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	tasks, err := s.Tasks(ctx, TaskFilter{})
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	targets, err := s.Targets(ctx, TargetFilter{})
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	index := map[int64]int{}
 	for _, p := range plans {
@@ -301,7 +291,7 @@ func (s *Store) plansShow(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	plansPage.Render(w, r, d)
+	return plansPage.Render(w, r, d)
 }
 
 // ---- /plans/{id} ----
@@ -385,26 +375,22 @@ func unitOptions(tasks []Task) []option {
 	return out
 }
 
-func (s *Store) planShow(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+func (s *Store) planShow(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
-	if err := s.must(r, ViewPlans, 0); err != nil {
-		web.Error(w, r, err)
-		return
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	p, err := s.Plan(ctx, id)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	names, pillars, err := s.pillarNames(r)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	d := planData{Plan: p, PillarNames: names, Pillars: pillars, Statuses: statusFilters, TaskCounts: map[string]int{}, TargetCount: map[string]int{},
 		CanManage: s.can(r, ManagePlans, p.IssuerUnit.ID)}
@@ -415,8 +401,7 @@ func (s *Store) planShow(w http.ResponseWriter, r *http.Request) {
 	}
 	all, err := s.Tasks(ctx, TaskFilter{PlanID: id})
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	d.TaskTotal = len(all)
 	for _, t := range all {
@@ -432,8 +417,7 @@ func (s *Store) planShow(w http.ResponseWriter, r *http.Request) {
 	if ferr == nil && fv.Active() {
 		f.PlanID = id
 		if tasks, err = s.Tasks(ctx, f); err != nil {
-			web.Error(w, r, err)
-			return
+			return err
 		}
 	}
 	d.Focused = ferr == nil && f.Units != nil
@@ -442,8 +426,7 @@ func (s *Store) planShow(w http.ResponseWriter, r *http.Request) {
 	d.Sections = sectionsByGroup(rows, names)
 	targets, err := s.Targets(ctx, TargetFilter{PlanID: id})
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	d.Targets = targetSections(targets, pillars, locale.FromRequest(r))
 	d.TargetTotal, d.TargetStatuses = len(targets), TargetStatuses
@@ -451,6 +434,7 @@ func (s *Store) planShow(w http.ResponseWriter, r *http.Request) {
 		d.TargetCount[t.Status]++
 	}
 	renderWith(planPage, w, r, ferr, d)
+	return nil
 }
 
 // targetSections groups targets under their pillars, in the pillars' order
@@ -567,7 +551,7 @@ func (s *Store) homeItems(r *http.Request) []web.HomeItem {
 	}
 	if s.can(r, ViewReview, 0) {
 		month := org.Today()[:7]
-		n, err := s.overdueInScope(ctx, p.Scopes(ViewReview))
+		n, err := s.overdueInScope(ctx, s.org.Scopes(p, ViewReview))
 		if err == nil {
 			key := "home.plan.review"
 			if n == 0 {

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
-	"github.com/tinhso/tinhso/internal/web"
 )
 
 // ---- /review ----
@@ -46,28 +46,25 @@ const (
 	screenTargets      = 30 // targets off track or at risk shown
 )
 
-func (s *Store) reviewShow(print bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Store) reviewShow(print bool) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		if err := s.must(r, ViewReview, 0); err != nil {
-			web.Error(w, r, err)
-			return
+		if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewReview, 0); err != nil {
+			return err
 		}
 		rv, err := s.review(r)
 		var ferr error
 		if e, ok := errs.As(err); ok && len(e.Fields) > 0 {
 			// A month typed wrong: show this month, and say so.
 			ferr = err
-			rv, err = s.ReviewFor(ctx, org.Today()[:7], org.PrincipalFrom(ctx).Scopes(ViewReview), org.Today())
+			rv, err = s.ReviewFor(ctx, org.Today()[:7], s.org.Scopes(org.PrincipalFrom(ctx), ViewReview), org.Today())
 		}
 		if err != nil {
-			web.Error(w, r, err)
-			return
+			return err
 		}
 		names, _, err := s.pillarNames(r)
 		if err != nil {
-			web.Error(w, r, err)
-			return
+			return err
 		}
 		lang := locale.FromRequest(r)
 		d := reviewData{Review: rv, Print: print, MonthLabel: monthLabel(lang, rv.Month), PillarNames: names, Generated: time.Now(), Counts: map[string]int{}}
@@ -79,8 +76,7 @@ func (s *Store) reviewShow(print bool) http.HandlerFunc {
 		}
 		plans, err := s.Plans(ctx, "")
 		if err != nil {
-			web.Error(w, r, err)
-			return
+			return err
 		}
 		numbers := map[int64]string{}
 		for _, p := range plans {
@@ -121,5 +117,6 @@ func (s *Store) reviewShow(print bool) http.HandlerFunc {
 			}
 		}
 		renderWith(reviewPage, w, r, ferr, d)
+		return nil
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/web"
@@ -194,7 +195,7 @@ func targetUnit(t Target, p Plan) int64 {
 
 func (s *Store) targetData(r *http.Request, id int64) (targetData, error) {
 	ctx := r.Context()
-	if err := s.must(r, ViewPlans, 0); err != nil {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
 		return targetData{}, err
 	}
 	t, err := s.Target(ctx, id)
@@ -227,18 +228,16 @@ func (s *Store) targetData(r *http.Request, id int64) (targetData, error) {
 	return d, nil
 }
 
-func (s *Store) targetShow(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+func (s *Store) targetShow(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	d, err := s.targetData(r, id)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
-	targetPage.Render(w, r, d)
+	return targetPage.Render(w, r, d)
 }
 
 var thousands = map[locale.Lang]*regexp.Regexp{
@@ -272,11 +271,10 @@ func parseNumber(lang locale.Lang, s string) (float64, bool) {
 	return v, true
 }
 
-func (s *Store) actualSubmit(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+func (s *Store) actualSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	in := ActualInput{MeasuredOn: strings.TrimSpace(r.PostFormValue("measuredOn")), Level: r.PostFormValue("level"), Evidence: r.PostFormValue("evidence")}
 	v, ok := parseNumber(locale.FromRequest(r), r.PostFormValue("value"))
@@ -287,11 +285,10 @@ func (s *Store) actualSubmit(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.addActual(r, id, in); err != nil {
 		d, derr := s.targetData(r, id)
 		if derr != nil {
-			web.Error(w, r, derr)
-			return
+			return derr
 		}
-		targetPage.FormError(w, r, err, d)
-		return
+		return targetPage.FormError(w, r, err, d)
 	}
 	web.Redirect(w, r, "/targets/"+strconv.FormatInt(id, 10)+"?ok=actual_saved#actuals")
+	return nil
 }

@@ -39,17 +39,15 @@ type tasksData struct {
 
 const tasksPerPage = 200
 
-func (s *Store) tasksShow(w http.ResponseWriter, r *http.Request) {
-	if err := s.must(r, ViewPlans, 0); err != nil {
-		web.Error(w, r, err)
-		return
+func (s *Store) tasksShow(w http.ResponseWriter, r *http.Request) error {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	p := org.PrincipalFrom(ctx)
 	names, pillars, err := s.pillarNames(r)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	d := tasksData{Pillars: pillars, PillarNames: names, Statuses: statusFilters, Roles: []string{"lead", "coordinating"}}
 	d.CanAll = s.can(r, ManagePlans, 0) || s.can(r, ViewReview, 0)
@@ -63,14 +61,12 @@ func (s *Store) tasksShow(w http.ResponseWriter, r *http.Request) {
 	if d.All {
 		focus = f.Units
 		if d.Units, d.Ended, err = s.unitTree(r); err != nil {
-			web.Error(w, r, err)
-			return
+			return err
 		}
 	} else {
 		mine, err := s.MyUnits(ctx, p)
 		if err != nil {
-			web.Error(w, r, err)
-			return
+			return err
 		}
 		f.Units, focus = mine, mine
 		d.Filter.Unit = ""
@@ -78,8 +74,7 @@ func (s *Store) tasksShow(w http.ResponseWriter, r *http.Request) {
 	d.Focused = focus != nil
 	tasks, err := s.Tasks(ctx, f)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	rows := rowsFor(tasks, focus, fv.Status)
 	d.Total = len(rows)
@@ -105,8 +100,7 @@ func (s *Store) tasksShow(w http.ResponseWriter, r *http.Request) {
 	// One section per plan.
 	plans, err := s.Plans(ctx, "")
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	titles := map[int64]Plan{}
 	for _, p := range plans {
@@ -126,6 +120,7 @@ func (s *Store) tasksShow(w http.ResponseWriter, r *http.Request) {
 		d.Sections[n-1].Rows = append(d.Sections[n-1].Rows, row)
 	}
 	renderWith(tasksPage, w, r, ferr, d)
+	return nil
 }
 
 // unitTree lists today's units in tree order (indented) for the unit
@@ -220,7 +215,7 @@ const accept = ".pdf,.png,.jpg,.jpeg,.doc,.docx,.xls,.xlsx,.txt,.csv,application
 
 func (s *Store) taskData(r *http.Request, id int64) (taskData, error) {
 	ctx := r.Context()
-	if err := s.must(r, ViewPlans, 0); err != nil {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
 		return taskData{}, err
 	}
 	t, err := s.Task(ctx, id)
@@ -264,18 +259,16 @@ func (s *Store) taskData(r *http.Request, id int64) (taskData, error) {
 	return d, nil
 }
 
-func (s *Store) taskShow(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+func (s *Store) taskShow(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	d, err := s.taskData(r, id)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
-	taskPage.Render(w, r, d)
+	return taskPage.Render(w, r, d)
 }
 
 // uploadTypes maps file extensions to the types AllowedTypes knows, for
@@ -365,17 +358,15 @@ func formFields(err error) error {
 	return &c
 }
 
-func (s *Store) taskUpdateSubmit(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+func (s *Store) taskUpdateSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	// The session middleware has parsed the form already (to check the
 	// CSRF token); this only picks up what it found.
 	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		web.Error(w, r, errs.BadRequest)
-		return
+		return errs.BadRequest
 	}
 	in := UpdateInput{Status: r.PostFormValue("status"), Body: r.PostFormValue("report")}
 	in.AssignmentID, _ = strconv.ParseInt(r.PostFormValue("assignmentId"), 10, 64)
@@ -389,35 +380,31 @@ func (s *Store) taskUpdateSubmit(w http.ResponseWriter, r *http.Request) {
 		in.Progress = n
 	}
 	if in.Attachments, err = readUploads(r); err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	if _, err := s.postUpdate(r, id, in); err != nil {
 		d, derr := s.taskData(r, id)
 		if derr != nil {
-			web.Error(w, r, derr)
-			return
+			return derr
 		}
-		taskPage.FormError(w, r, formFields(err), d)
-		return
+		return taskPage.FormError(w, r, formFields(err), d)
 	}
 	web.Redirect(w, r, fmt.Sprintf("/tasks/%d?ok=progress_saved#history", id))
+	return nil
 }
 
-func (s *Store) taskOverrideSubmit(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+func (s *Store) taskOverrideSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	if err := s.setOverride(r, id, r.PostFormValue("statusOverride")); err != nil {
 		d, derr := s.taskData(r, id)
 		if derr != nil {
-			web.Error(w, r, derr)
-			return
+			return derr
 		}
-		taskPage.FormError(w, r, err, d)
-		return
+		return taskPage.FormError(w, r, err, d)
 	}
 	web.Redirect(w, r, "/tasks/"+strconv.FormatInt(id, 10)+"?ok=saved")
+	return nil
 }

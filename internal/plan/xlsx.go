@@ -1508,6 +1508,9 @@ type xlsxError struct {
 func (e *xlsxError) Error() string { return e.err.Error() }
 func (e *xlsxError) Unwrap() error { return e.err }
 
+// FieldLabels names each cell's column in problem+json messages.
+func (e *xlsxError) FieldLabels() []string { return e.labels }
+
 // xlErrorOf turns parse issues and a validation error into one error whose
 // fields are cells, ordered by sheet, row and column. Validation errors on
 // a cell that could not be read are left out (the read error says more).

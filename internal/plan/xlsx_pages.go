@@ -5,13 +5,11 @@ package plan
 
 import (
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -31,66 +29,54 @@ var xlsxTemplates embed.FS
 
 var xlsxImportPage = web.NewPage(xlsxTemplates, "templates/plans_import.html")
 
-// XLSXRoutes registers the Excel downloads and imports: the API routes
-// through api (so they are in the OpenAPI document) and the pages on mux.
-func (s *Store) XLSXRoutes(mux *http.ServeMux, api *httpx.API) {
+// xlsxRoutes registers the Excel downloads and imports, as API routes (so
+// they are in the OpenAPI document) and as pages.
+func (s *Store) xlsxRoutes(site *web.Site) {
+	api := site.API
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans/template.xlsx", Tag: "plans",
 		Summary: "The empty Excel template of a plan (sheets Kế hoạch, Chỉ tiêu, Nhiệm vụ, Hướng dẫn, Mã đơn vị); see docs/plan-template.md"},
-		func(w http.ResponseWriter, r *http.Request) { s.xlsxTemplate(w, r, httpx.Error) })
+		s.xlsxTemplate)
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans/{id}/export.xlsx", Tag: "plans",
 		Summary: "A plan in the Excel template; importing it unchanged changes nothing"},
-		func(w http.ResponseWriter, r *http.Request) { s.xlsxExport(w, r, httpx.Error) })
+		s.xlsxExport)
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/plans/import.xlsx", Tag: "plans", Response: ImportResult{},
 		Summary: "Import a plan from the Excel template. Body: the .xlsx file (Content-Type " + xlsxContentType +
 			") or multipart/form-data with the file in field \"file\"; at most 10 MiB. All or nothing and idempotent; each error's field names the cell, e.g. \"Nhiệm vụ!F6\""},
-		func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) error {
 			res, _, err := s.xlsxImportRequest(w, r)
 			if err != nil {
-				xlsxFail(w, r, err)
-				return
+				return err
 			}
 			status := 200
 			if res.Created {
 				status = 201
 			}
 			httpx.JSON(w, status, res)
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/review.xlsx", Tag: "plans", Query: []string{"month: YYYY-MM, the current month by default"},
 		Summary: "The Steering Committee's monthly review as an Excel workbook (coordinator, leader, admin)"},
-		func(w http.ResponseWriter, r *http.Request) { s.xlsxReview(w, r, httpx.Error) })
+		s.xlsxReview)
 
-	mux.HandleFunc("GET /plans/template.xlsx", xlsxPage(func(w http.ResponseWriter, r *http.Request) { s.xlsxTemplate(w, r, web.Error) }))
-	mux.HandleFunc("GET /plans/{id}/export.xlsx", xlsxPage(func(w http.ResponseWriter, r *http.Request) { s.xlsxExport(w, r, web.Error) }))
-	mux.HandleFunc("GET /review.xlsx", xlsxPage(func(w http.ResponseWriter, r *http.Request) { s.xlsxReview(w, r, web.Error) }))
-	mux.HandleFunc("GET /plans/import", xlsxPage(s.xlsxImportShow))
-	mux.HandleFunc("POST /plans/import", xlsxPage(s.xlsxImportSubmit))
+	site.Page("GET /plans/template.xlsx", s.xlsxTemplate)
+	site.Page("GET /plans/{id}/export.xlsx", s.xlsxExport)
+	site.Page("GET /review.xlsx", s.xlsxReview)
+	site.Page("GET /plans/import", s.xlsxImportShow)
+	site.Page("POST /plans/import", s.xlsxImportSubmit)
 }
-
-// xlsxPage sends anonymous visitors to the login page.
-func xlsxPage(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if org.PrincipalFrom(r.Context()) == nil {
-			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-			return
-		}
-		h(w, r)
-	}
-}
-
-type failFunc func(http.ResponseWriter, *http.Request, error)
 
 // xlsxSendFile serialises a workbook just built (or the error building it)
 // and sends it as a download named name.
-func xlsxSendFile(w http.ResponseWriter, r *http.Request, fail failFunc, name string, f *excelize.File, err error) {
+func xlsxSendFile(w http.ResponseWriter, name string, f *excelize.File, err error) error {
 	var data []byte
 	if err == nil {
 		data, err = xlBytes(f)
 	}
 	if err != nil {
-		fail(w, r, err)
-		return
+		return err
 	}
 	xlsxSend(w, name, data)
+	return nil
 }
 
 // xlsxSend writes a workbook as a download named name (UTF-8, with an ASCII
@@ -139,42 +125,37 @@ func xlsxFileName(prefix, id string) string {
 	return strings.TrimSpace(prefix+" "+id) + ".xlsx"
 }
 
-func (s *Store) xlsxTemplate(w http.ResponseWriter, r *http.Request, fail failFunc) {
-	if err := s.must(r, ViewPlans, 0); err != nil {
-		fail(w, r, err)
-		return
+func (s *Store) xlsxTemplate(w http.ResponseWriter, r *http.Request) error {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
+		return err
 	}
 	f, err := s.xlWorkbook(r.Context(), nil)
-	xlsxSendFile(w, r, fail, "Biểu mẫu kế hoạch.xlsx", f, err)
+	return xlsxSendFile(w, "Biểu mẫu kế hoạch.xlsx", f, err)
 }
 
-func (s *Store) xlsxExport(w http.ResponseWriter, r *http.Request, fail failFunc) {
-	id, err := pathID(r, "id")
+func (s *Store) xlsxExport(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
 	if err != nil {
-		fail(w, r, err)
-		return
+		return err
 	}
-	if err := s.must(r, ViewPlans, 0); err != nil {
-		fail(w, r, err)
-		return
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
+		return err
 	}
 	d, err := s.Export(r.Context(), id)
 	if err != nil {
-		fail(w, r, err)
-		return
+		return err
 	}
 	f, err := s.xlWorkbook(r.Context(), &d)
-	xlsxSendFile(w, r, fail, xlsxFileName("Kế hoạch", xlPlanName(d)), f, err)
+	return xlsxSendFile(w, xlsxFileName("Kế hoạch", xlPlanName(d)), f, err)
 }
 
-func (s *Store) xlsxReview(w http.ResponseWriter, r *http.Request, fail failFunc) {
+func (s *Store) xlsxReview(w http.ResponseWriter, r *http.Request) error {
 	rv, err := s.review(r)
 	if err != nil {
-		fail(w, r, err)
-		return
+		return err
 	}
 	f, err := s.xlReview(r.Context(), rv)
-	xlsxSendFile(w, r, fail, xlsxFileName("Giao ban chuyển đổi số", "tháng "+rv.Month), f, err)
+	return xlsxSendFile(w, xlsxFileName("Giao ban chuyển đổi số", "tháng "+rv.Month), f, err)
 }
 
 var (
@@ -240,7 +221,7 @@ func xlsxFormFile(r *http.Request) ([]byte, error) {
 // xlsxImportRequest authorises, reads and imports an uploaded workbook.
 func (s *Store) xlsxImportRequest(w http.ResponseWriter, r *http.Request) (ImportResult, Doc, error) {
 	// Refuse people who may not import anywhere before reading the file.
-	if err := s.must(r, ManagePlans, 0); err != nil {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ManagePlans, 0); err != nil {
 		return ImportResult{}, Doc{}, err
 	}
 	data, err := xlsxUpload(w, r)
@@ -285,9 +266,9 @@ func (s *Store) authoriseImport(r *http.Request, d Doc) error {
 	code := strings.ToUpper(strings.TrimSpace(d.IssuerUnit))
 	u, err := s.org.UnitByCode(r.Context(), code, "")
 	if err != nil {
-		return s.must(r, ManagePlans, 0)
+		return s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ManagePlans, 0)
 	}
-	return s.must(r, ManagePlans, u.ID)
+	return s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ManagePlans, u.ID)
 }
 
 // xlsxIssue is one error of an upload as the page lists it.
@@ -320,36 +301,6 @@ func xlsxIssues(lang locale.Lang, err error) []xlsxIssue {
 	return out
 }
 
-// xlsxFail writes an import error as problem+json; a workbook's field
-// messages name the cell and its column: "Nhiệm vụ!F6 (Đơn vị chủ trì): …".
-func xlsxFail(w http.ResponseWriter, r *http.Request, err error) {
-	var xe *xlsxError
-	if !errors.As(err, &xe) {
-		httpx.Error(w, r, err)
-		return
-	}
-	p := httpx.ProblemFor(r, err)
-	lang := locale.FromRequest(r)
-	msgs := make([]string, len(p.Errors))
-	for i, is := range xlsxIssues(lang, err) {
-		if i >= len(p.Errors) {
-			break
-		}
-		m := is.Cell
-		if is.Column != "" {
-			m += " (" + is.Column + ")"
-		}
-		p.Errors[i].Message = m + ": " + is.Message
-		msgs[i] = p.Errors[i].Message
-	}
-	p.Detail = strings.Join(msgs, "; ")
-	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
-	w.WriteHeader(p.Status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(p)
-}
-
 type xlsxImportData struct {
 	MaxMB    int
 	Result   *ImportResult
@@ -358,18 +309,16 @@ type xlsxImportData struct {
 	Filename string
 }
 
-func (s *Store) xlsxImportShow(w http.ResponseWriter, r *http.Request) {
-	if err := s.must(r, ManagePlans, 0); err != nil {
-		web.Error(w, r, err)
-		return
+func (s *Store) xlsxImportShow(w http.ResponseWriter, r *http.Request) error {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ManagePlans, 0); err != nil {
+		return err
 	}
-	xlsxImportPage.Render(w, r, xlsxImportData{MaxMB: xlsxMaxUpload >> 20})
+	return xlsxImportPage.Render(w, r, xlsxImportData{MaxMB: xlsxMaxUpload >> 20})
 }
 
-func (s *Store) xlsxImportSubmit(w http.ResponseWriter, r *http.Request) {
-	if err := s.must(r, ManagePlans, 0); err != nil {
-		web.Error(w, r, err)
-		return
+func (s *Store) xlsxImportSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ManagePlans, 0); err != nil {
+		return err
 	}
 	d := xlsxImportData{MaxMB: xlsxMaxUpload >> 20}
 	if r.MultipartForm == nil {
@@ -385,17 +334,15 @@ func (s *Store) xlsxImportSubmit(w http.ResponseWriter, r *http.Request) {
 		res, doc, err = s.xlsxImport(r, data)
 		if err == nil {
 			d.Result, d.Plan = &res, xlPlanName(doc)
-			xlsxImportPage.Render(w, r, d)
-			return
+			return xlsxImportPage.Render(w, r, d)
 		}
 	}
 	e, ok := errs.As(err)
 	if !ok || len(e.Fields) == 0 {
-		web.Error(w, r, err)
-		return
+		return err
 	}
 	v := web.NewView(r, nil)
 	d.Issues = xlsxIssues(v.Lang, err)
 	v.Data = d
-	xlsxImportPage.RenderView(w, r, e.Status, v)
+	return xlsxImportPage.RenderView(w, r, e.Status, v)
 }

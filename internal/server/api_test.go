@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tinhso/tinhso/internal/auth"
+	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
@@ -491,10 +492,10 @@ func apiScenarios() []apiScenario {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if ok, _ := auth.CheckPassword(hash, "mat-khau-moi-456"); !ok {
+				if ok, _ := password.Check(hash, "mat-khau-moi-456"); !ok {
 					t.Error("the new password does not match the stored hash")
 				}
-				if ok, _ := auth.CheckPassword(hash, "mat-khau-dai-123"); ok {
+				if ok, _ := password.Check(hash, "mat-khau-dai-123"); ok {
 					t.Error("the old password still matches")
 				}
 				auditRow("password.reset", "canbo.thu")(t, app, nil, nil)

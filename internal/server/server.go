@@ -40,7 +40,9 @@ var templates embed.FS
 
 var homePage = web.NewPage(templates, "templates/home.html")
 
-// Server is one tinhso node.
+// Server is one tinhso node. Everything a request needs is owned here
+// (reached through the site in the request context), so several servers
+// can run in one process on different databases.
 type Server struct {
 	cfg     config.Config
 	db      *store.DB
@@ -48,30 +50,37 @@ type Server struct {
 	Auth    *auth.Service
 	Plan    *plan.Store
 	API     *httpx.API
+	site    *web.Site
 	mux     *http.ServeMux
 	handler http.Handler
 	metrics *metrics
 }
 
-// New wires every domain onto one mux.
+// New wires every domain onto one site. cfg must have been validated
+// (config.Validate), as the commands do.
 func New(cfg config.Config, db *store.DB) *Server {
 	s := &Server{cfg: cfg, db: db, mux: http.NewServeMux()}
-	s.Org = org.NewStore(db)
+	s.Org = org.NewStore(db, cfg.Passwords)
 	s.Auth = auth.NewService(db, s.Org, cfg.SecureCookies())
-	org.HashFunc = auth.HashPassword
-	httpx.TrustedProxies, _ = cfg.Proxies() // validated at start-up
-	web.CSRFFunc = auth.CSRF
-	web.Can = func(r *http.Request, a string) bool {
-		ok, err := s.Org.Can(r.Context(), org.PrincipalFrom(r.Context()), org.Action(a), 0)
-		return err == nil && ok
-	}
-	web.ViewerFunc = func(r *http.Request) *web.Viewer {
-		if p := org.PrincipalFrom(r.Context()); p != nil {
-			return &web.Viewer{UserID: p.UserID, Username: p.Username, FullName: p.FullName}
-		}
-		return nil
-	}
+	s.Plan = plan.NewStore(db, s.Org)
 	s.API = httpx.NewAPI(s.mux, requireAuth)
+	s.site = web.NewSite(s.mux, s.API, web.Hooks{
+		Viewer: func(r *http.Request) *web.Viewer {
+			if p := org.PrincipalFrom(r.Context()); p != nil {
+				return &web.Viewer{UserID: p.UserID, Username: p.Username, FullName: p.FullName}
+			}
+			return nil
+		},
+		CSRF: auth.CSRF,
+		Can: func(r *http.Request, a string) bool {
+			ok, err := s.Org.Can(r.Context(), org.PrincipalFrom(r.Context()), org.Action(a), 0)
+			return err == nil && ok
+		},
+	})
+	// The domains, each attached in one place.
+	for _, d := range []web.Domain{s.Auth, s.Org, s.Plan} {
+		d.Mount(s.site)
+	}
 
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -85,7 +94,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 	})
 	s.mux.Handle("GET /static/", web.Static())
 	s.mux.HandleFunc("GET /lang/{lang}", s.switchLang)
-	s.mux.HandleFunc("GET /{$}", web.RequirePage(s.home))
+	s.site.Page("GET /{$}", s.home)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		// A known path asked with another method is 405 with Allow, not 404.
 		var allow []string
@@ -107,14 +116,6 @@ func New(cfg config.Config, db *store.DB) *Server {
 		web.Error(w, r, errs.NotFound)
 	})
 
-	s.Auth.Routes(s.mux, s.API)
-	s.Org.APIRoutes(s.API)
-	s.Org.PageRoutes(s.mux)
-	s.Plan = plan.NewStore(db, s.Org)
-	s.Plan.APIRoutes(s.API)
-	s.Plan.PageRoutes(s.mux)
-	s.Plan.XLSXRoutes(s.mux, s.API)
-
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Before authentication: the refused request names no actor.
@@ -125,6 +126,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 		}
 		web.Error(w, r, &errs.Error{Status: 403, Code: "cross_origin", Key: "error.csrf"})
 	}))
+	proxies, _ := cfg.Proxies() // validated with the configuration
 	var h http.Handler = recordRoute(s.mux)
 	h = s.Auth.Middleware(h)
 	h = cop.Handler(h)
@@ -132,6 +134,8 @@ func New(cfg config.Config, db *store.DB) *Server {
 	h = limitBody(h)
 	h = s.metrics.middleware(h)
 	h = recoverer(h)
+	h = s.site.Attach(h)
+	h = httpx.WithRequest(proxies, h)
 	s.handler = h
 	return s
 }
@@ -145,13 +149,12 @@ type homeData struct {
 	Items    []web.HomeItem
 }
 
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	o, err := s.Org.Official(r.Context(), org.PrincipalFrom(r.Context()).UserID)
 	if err != nil {
-		web.Error(w, r, err)
-		return
+		return err
 	}
-	homePage.Render(w, r, homeData{UnitName: o.UnitName, Roles: o.Roles, Items: web.HomeItems(r)})
+	return homePage.Render(w, r, homeData{UnitName: o.UnitName, Roles: o.Roles, Items: s.site.HomeItems(r)})
 }
 
 // requireAuth answers 401 to API calls without credentials, except on
@@ -254,12 +257,50 @@ func recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// Serve listens on the configured address until ctx ends, then drains
-// requests for up to 20 seconds. ready, when set, receives the bound address.
+// Serve runs the server's components until ctx ends: the web listener on
+// the configured address, then whatever the domains added (AddComponent).
+// When ctx ends or one component fails, all are stopped and awaited; the
+// web listener drains requests for up to 20 seconds. ready, when set,
+// receives the bound address.
 func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
+	listener, err := s.webListener(ready)
+	if err != nil {
+		return err
+	}
+	return runComponents(ctx, append([]web.Component{listener}, s.site.Components()...))
+}
+
+// runComponents runs every component until ctx ends or one of them stops,
+// then cancels the others and waits for all; the first failure is returned.
+func runComponents(ctx context.Context, cs []web.Component) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(cs))
+	for _, c := range cs {
+		go func() {
+			err := c.Run(ctx)
+			if err != nil {
+				err = fmt.Errorf("%s: %w", c.Name, err)
+			}
+			errc <- err
+		}()
+	}
+	var first error
+	for range cs {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+		}
+		cancel()
+	}
+	return first
+}
+
+// webListener binds the configured address now (so a taken port fails at
+// once) and returns the component that serves it.
+func (s *Server) webListener(ready func(addr string)) (web.Component, error) {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+		return web.Component{}, fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -269,37 +310,38 @@ func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
+	scheme := "http"
 	if s.cfg.TLS() {
 		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
 		if err != nil {
 			ln.Close()
-			return fmt.Errorf("TLS certificate: %w", err)
+			return web.Component{}, fmt.Errorf("TLS certificate: %w", err)
 		}
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 		ln = tls.NewListener(ln, srv.TLSConfig)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	scheme := "http"
-	if s.cfg.TLS() {
 		scheme = "https"
 	}
-	slog.Info("tinhso listening", "url", scheme+"://"+ln.Addr().String(), "engine", s.db.Engine, "version", Version)
-	if ready != nil {
-		ready(ln.Addr().String())
+	run := func(ctx context.Context) error {
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		slog.Info("tinhso listening", "url", scheme+"://"+ln.Addr().String(), "engine", s.db.Engine, "version", Version)
+		if ready != nil {
+			ready(ln.Addr().String())
+		}
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+		}
+		slog.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return nil
 	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	slog.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
+	return web.Component{Name: "web", Run: run}, nil
 }
 
 // metrics are the Prometheus series of the HTTP server.

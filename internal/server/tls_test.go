@@ -23,6 +23,7 @@ import (
 	"github.com/tinhso/tinhso/internal/demo"
 	"github.com/tinhso/tinhso/internal/server"
 	"github.com/tinhso/tinhso/internal/store/storetest"
+	"github.com/tinhso/tinhso/internal/testapp"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and returns the files and a
@@ -59,7 +60,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 func TestServeTLSAndShutdown(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t)
 	db := storetest.Open(t, storetest.URLs(t)["sqlite"])
-	if err := demo.Load(context.Background(), db); err != nil {
+	if err := testapp.LoadDemo(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
 	cfg := config.Default()

@@ -22,14 +22,13 @@ import (
 	"github.com/tinhso/tinhso/internal/config"
 	"github.com/tinhso/tinhso/internal/demo"
 	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/server"
 	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/store/storetest"
 )
 
 func init() {
-	// Cheap hashes keep tests fast; stored hashes carry their parameters.
-	auth.HashParams = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
 	// Request logs would drown test output; warnings and errors still show.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
@@ -54,10 +53,16 @@ func Each(t *testing.T, fn func(t *testing.T, app *App)) {
 	}
 }
 
+// LoadDemo loads the demo province with cheap password hashes (stored
+// hashes carry their parameters, so logins stay fast too).
+func LoadDemo(ctx context.Context, db *store.DB) error {
+	return demo.Load(ctx, db, password.Cheap())
+}
+
 // DemoURLs returns, per engine under test, a fresh database holding the
 // demo province (copied from one built once per test process).
 func DemoURLs(t testing.TB) map[store.Engine]string {
-	return storetest.Cloned(t, "demo", demo.Load)
+	return storetest.Cloned(t, "demo", LoadDemo)
 }
 
 // New starts an App on the database at dbURL, loading the demo province
@@ -65,11 +70,12 @@ func DemoURLs(t testing.TB) map[store.Engine]string {
 func New(t testing.TB, dbURL string) *App {
 	t.Helper()
 	db := storetest.Open(t, dbURL)
-	if err := demo.Load(context.Background(), db); err != nil {
+	if err := LoadDemo(context.Background(), db); err != nil {
 		t.Fatalf("load demo: %v", err)
 	}
 	cfg := config.Default()
 	cfg.Database = dbURL
+	cfg.Passwords = password.Cheap()
 	srv := server.New(cfg, db)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

@@ -6,7 +6,9 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -146,20 +148,6 @@ type Viewer struct {
 
 type menuItem struct{ href, key, action string }
 
-// menu is the main navigation; each entry shows when the principal may
-// take its action (an org.Action) somewhere.
-var menu = []menuItem{{"/", "nav.home", ""}}
-
-// AddMenu puts a page in the main menu, shown to whoever may take action.
-func AddMenu(href, key, action string) {
-	for _, m := range menu {
-		if m.href == href {
-			return
-		}
-	}
-	menu = append(menu, menuItem{href, key, action})
-}
-
 // HomeItem is one line of "what you have to do" on the home page.
 type HomeItem struct {
 	Key   string // catalogue key of the text, formatted with Args
@@ -169,42 +157,142 @@ type HomeItem struct {
 	Alert bool // needs attention
 }
 
-var homeSources = map[string]func(r *http.Request) []HomeItem{}
+// Hooks connect the site to auth and org, which import web.
+type Hooks struct {
+	// Viewer returns the signed-in official, nil when anonymous.
+	Viewer func(r *http.Request) *Viewer
+	// CSRF returns the CSRF token of the request's session.
+	CSRF func(r *http.Request) string
+	// Can is the policy check with unit 0: "anywhere" (menus use it).
+	Can func(r *http.Request, action string) bool
+}
+
+// Component is a long-running part of a server besides its web listener
+// (the hub gateway, the message-log sealer): Run blocks until ctx ends,
+// then stops gracefully and returns.
+type Component struct {
+	Name string
+	Run  func(ctx context.Context) error
+}
+
+// Site is everything one server shows and runs: its mux and API registry,
+// the main menu, the sources of home-page items, the hooks to auth and org,
+// and its components. Each server owns one; the domains attach themselves
+// to it through their Mount, and handlers reach it through the request
+// context (SiteFrom), so two servers in one process never share state.
+type Site struct {
+	Mux        *http.ServeMux
+	API        *httpx.API
+	hooks      Hooks
+	menu       []menuItem
+	home       map[string]func(r *http.Request) []HomeItem
+	components []Component
+}
+
+// Domain is a part of tinhso that attaches itself to a site: its pages,
+// API routes, menu entries, home items, policy rules and components.
+type Domain interface {
+	Mount(site *Site)
+}
+
+// NewSite returns an empty site on mux and api.
+func NewSite(mux *http.ServeMux, api *httpx.API, hooks Hooks) *Site {
+	if hooks.Viewer == nil {
+		hooks.Viewer = func(*http.Request) *Viewer { return nil }
+	}
+	if hooks.CSRF == nil {
+		hooks.CSRF = func(*http.Request) string { return "" }
+	}
+	if hooks.Can == nil {
+		hooks.Can = func(*http.Request, string) bool { return false }
+	}
+	return &Site{Mux: mux, API: api, hooks: hooks, menu: []menuItem{{"/", "nav.home", ""}},
+		home: map[string]func(r *http.Request) []HomeItem{}}
+}
+
+// AddMenu puts a page in the main menu, shown to whoever may take action.
+func (s *Site) AddMenu(href, key, action string) {
+	for _, m := range s.menu {
+		if m.href == href {
+			return
+		}
+	}
+	s.menu = append(s.menu, menuItem{href, key, action})
+}
 
 // AddHome registers a source of home-page items under a name (one per
 // domain; registering again replaces it).
-func AddHome(name string, f func(r *http.Request) []HomeItem) { homeSources[name] = f }
+func (s *Site) AddHome(name string, f func(r *http.Request) []HomeItem) { s.home[name] = f }
+
+// AddComponent adds a long-running part that the server runs and stops.
+func (s *Site) AddComponent(c Component) { s.components = append(s.components, c) }
+
+// Components lists what AddComponent added.
+func (s *Site) Components() []Component { return s.components }
 
 // HomeItems gathers the home-page items of every domain, in name order.
-func HomeItems(r *http.Request) []HomeItem {
-	names := make([]string, 0, len(homeSources))
-	for n := range homeSources {
+func (s *Site) HomeItems(r *http.Request) []HomeItem {
+	names := make([]string, 0, len(s.home))
+	for n := range s.home {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	var out []HomeItem
 	for _, n := range names {
-		out = append(out, homeSources[n](r)...)
+		out = append(out, s.home[n](r)...)
 	}
 	return out
 }
 
-// The server connects these to auth and org, which import web.
-var (
-	// CSRFFunc returns the CSRF token of the request's session.
-	CSRFFunc = func(r *http.Request) string { return "" }
-	// ViewerFunc returns the signed-in official, nil when anonymous.
-	ViewerFunc = func(r *http.Request) *Viewer { return nil }
-	// Can is the policy check (org.Store.Can) with unit 0: "anywhere".
-	Can = func(r *http.Request, action string) bool { return false }
-)
+// Page registers a page that needs a signed-in official: anonymous visitors
+// go to the login form (and back afterwards); an error renders the error
+// page.
+func (s *Site) Page(pattern string, h httpx.HandlerFunc) {
+	s.Mux.HandleFunc(pattern, RequirePage(Adapt(h)))
+}
+
+// PublicPage registers a page anyone may open (the login form).
+func (s *Site) PublicPage(pattern string, h httpx.HandlerFunc) {
+	s.Mux.HandleFunc(pattern, Adapt(h))
+}
+
+// Adapt renders the error a page handler returns.
+func Adapt(h httpx.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			Error(w, r, err)
+		}
+	}
+}
+
+type siteKey struct{}
+
+// Attach is middleware that makes the site reachable from each request.
+func (s *Site) Attach(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), siteKey{}, s)))
+	})
+}
+
+// SiteFrom returns the site serving a request; outside one (a page rendered
+// in a unit test), an empty site that shows nobody signed in.
+func SiteFrom(ctx context.Context) *Site {
+	if s, ok := ctx.Value(siteKey{}).(*Site); ok {
+		return s
+	}
+	return NewSite(nil, nil, Hooks{})
+}
+
+// ViewerOf returns who is signed in on r, nil when anonymous.
+func ViewerOf(r *http.Request) *Viewer { return SiteFrom(r.Context()).hooks.Viewer(r) }
 
 // NewView builds the view of a request.
 func NewView(r *http.Request, data any) *View {
+	site := SiteFrom(r.Context())
 	v := &View{
 		Lang:      locale.FromRequest(r),
-		Principal: ViewerFunc(r),
-		CSRF:      CSRFFunc(r),
+		Principal: site.hooks.Viewer(r),
+		CSRF:      site.hooks.CSRF(r),
 		Path:      r.URL.Path,
 		Data:      data,
 	}
@@ -212,8 +300,8 @@ func NewView(r *http.Request, data any) *View {
 		v.Flash = v.T("flash." + f)
 	}
 	if v.Principal != nil {
-		for _, m := range menu {
-			if m.action == "" || Can(r, m.action) {
+		for _, m := range site.menu {
+			if m.action == "" || site.hooks.Can(r, m.action) {
 				active := m.href == r.URL.Path || (m.href != "/" && strings.HasPrefix(r.URL.Path, m.href))
 				v.Nav = append(v.Nav, NavItem{Href: m.href, Key: m.key, Active: active})
 			}
@@ -223,37 +311,36 @@ func NewView(r *http.Request, data any) *View {
 }
 
 // Render writes the page with status 200.
-func (p *Page) Render(w http.ResponseWriter, r *http.Request, data any) {
-	p.RenderView(w, r, http.StatusOK, NewView(r, data))
+func (p *Page) Render(w http.ResponseWriter, r *http.Request, data any) error {
+	return p.RenderView(w, r, http.StatusOK, NewView(r, data))
 }
 
-// RenderView writes a prepared view with a status.
-func (p *Page) RenderView(w http.ResponseWriter, r *http.Request, status int, v *View) {
+// RenderView writes a prepared view with a status. The page is executed
+// into a buffer first, so a template error writes nothing and is returned.
+func (p *Page) RenderView(w http.ResponseWriter, r *http.Request, status int, v *View) error {
 	var buf bytes.Buffer
 	if err := p.tmpl.ExecuteTemplate(&buf, "layout.html", v); err != nil {
-		slog.ErrorContext(r.Context(), "render", "err", err, "path", r.URL.Path)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("render %s: %w", p.tmpl.Name(), err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	buf.WriteTo(w)
+	return nil
 }
 
 // FormError renders the page again with what was typed and the message of
-// each invalid field; other errors go to the error page.
-func (p *Page) FormError(w http.ResponseWriter, r *http.Request, err error, data any) {
+// each invalid field; other errors are returned, for the error page.
+func (p *Page) FormError(w http.ResponseWriter, r *http.Request, err error, data any) error {
 	e, ok := errs.As(err)
 	if !ok || len(e.Fields) == 0 {
-		Error(w, r, err)
-		return
+		return err
 	}
 	v := NewView(r, data)
 	v.Form = r.PostForm
 	for _, f := range e.Fields {
 		v.Errors = append(v.Errors, httpx.ProblemField{Field: f.Name, Code: f.Code, Message: httpx.FieldMessage(v.Lang, f)})
 	}
-	p.RenderView(w, r, e.Status, v)
+	return p.RenderView(w, r, e.Status, v)
 }
 
 var errorPage = NewPage(layoutFiles, "templates/error.html")
@@ -261,14 +348,17 @@ var errorPage = NewPage(layoutFiles, "templates/error.html")
 // Error renders an error page for err: forbidden, not found, or internal.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
 	p := httpx.ProblemFor(r, err)
-	errorPage.RenderView(w, r, p.Status, NewView(r, p))
+	if rerr := errorPage.RenderView(w, r, p.Status, NewView(r, p)); rerr != nil {
+		slog.ErrorContext(r.Context(), "render error page", "err", rerr)
+		http.Error(w, http.StatusText(p.Status), p.Status)
+	}
 }
 
 // RequirePage sends anonymous visitors of a page to the login form, back
 // here afterwards.
 func RequirePage(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if ViewerFunc(r) == nil {
+		if ViewerOf(r) == nil {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
