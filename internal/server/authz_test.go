@@ -15,80 +15,80 @@ import (
 // a unit code or a username.
 type action struct {
 	name string
-	call func(t *testing.T, app *testapp.App, who, target string, n int) call
+	call func(t *testing.T, app *testapp.App, who, target string, n int) testapp.Call
 }
 
 var (
-	listOfficials = action{"list officials of", func(t *testing.T, app *testapp.App, who, unit string, _ int) call {
+	listOfficials = action{"list officials of", func(t *testing.T, app *testapp.App, who, unit string, _ int) testapp.Call {
 		if unit == "" {
-			return call{user: who, method: "GET", path: "/api/v1/officials"}
+			return testapp.Call{User: who, Method: "GET", Path: "/api/v1/officials"}
 		}
-		return call{user: who, method: "GET", path: "/api/v1/officials?unit={unit:" + unit + "}"}
+		return testapp.Call{User: who, Method: "GET", Path: "/api/v1/officials?unit={unit:" + unit + "}"}
 	}}
-	viewOfficial = action{"view official", func(t *testing.T, app *testapp.App, who, username string, _ int) call {
-		return call{user: who, method: "GET", path: "/api/v1/officials/{official:" + username + "}"}
+	viewOfficial = action{"view official", func(t *testing.T, app *testapp.App, who, username string, _ int) testapp.Call {
+		return testapp.Call{User: who, Method: "GET", Path: "/api/v1/officials/{official:" + username + "}"}
 	}}
-	editOfficial = action{"edit official", func(t *testing.T, app *testapp.App, who, username string, _ int) call {
+	editOfficial = action{"edit official", func(t *testing.T, app *testapp.App, who, username string, _ int) testapp.Call {
 		// Send the official back unchanged: the matrix is about the right
 		// to write, not about what is written.
-		o, err := app.Org.Official(t.Context(), officialID(t, app, username))
+		o, err := app.Org.Official(t.Context(), app.OfficialID(t, username))
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, _ := json.Marshal(org.OfficialInput{FullName: o.FullName, Email: o.Email, Title: o.Title, UnitID: o.UnitID, Roles: o.Roles})
-		return call{user: who, method: "PUT", path: "/api/v1/officials/{official:" + username + "}", body: string(b)}
+		return testapp.Call{User: who, Method: "PUT", Path: "/api/v1/officials/{official:" + username + "}", Body: string(b)}
 	}}
-	disableOfficial = action{"disable official", func(t *testing.T, app *testapp.App, who, username string, _ int) call {
-		return call{user: who, method: "POST", path: "/api/v1/officials/{official:" + username + "}/disable"}
+	disableOfficial = action{"disable official", func(t *testing.T, app *testapp.App, who, username string, _ int) testapp.Call {
+		return testapp.Call{User: who, Method: "POST", Path: "/api/v1/officials/{official:" + username + "}/disable"}
 	}}
-	resetPassword = action{"reset the password of", func(t *testing.T, app *testapp.App, who, username string, _ int) call {
-		return call{user: who, method: "POST", path: "/api/v1/officials/{official:" + username + "}/password", body: `{"password":"mat-khau-ma-tran"}`}
+	resetPassword = action{"reset the password of", func(t *testing.T, app *testapp.App, who, username string, _ int) testapp.Call {
+		return testapp.Call{User: who, Method: "POST", Path: "/api/v1/officials/{official:" + username + "}/password", Body: `{"password":"mat-khau-ma-tran"}`}
 	}}
-	addOfficialIn = action{"add an official in", func(t *testing.T, app *testapp.App, who, unit string, n int) call {
-		return call{user: who, method: "POST", path: "/api/v1/officials",
-			body: fmt.Sprintf(`{"username":"matran.%d","fullName":"Cán Bộ Ma Trận %d","unitId":{unit:%s},"password":"mat-khau-ma-tran"}`, n, n, unit)}
+	addOfficialIn = action{"add an official in", func(t *testing.T, app *testapp.App, who, unit string, n int) testapp.Call {
+		return testapp.Call{User: who, Method: "POST", Path: "/api/v1/officials",
+			Body: fmt.Sprintf(`{"username":"matran.%d","fullName":"Cán Bộ Ma Trận %d","unitId":{unit:%s},"password":"mat-khau-ma-tran"}`, n, n, unit)}
 	}}
-	grantRoleOver = action{"add an official of their own unit, reporter over", func(t *testing.T, app *testapp.App, who, scope string, n int) call {
+	grantRoleOver = action{"add an official of their own unit, reporter over", func(t *testing.T, app *testapp.App, who, scope string, n int) testapp.Call {
 		me, err := app.Org.OfficialByUsername(t.Context(), who)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return call{user: who, method: "POST", path: "/api/v1/officials",
-			body: fmt.Sprintf(`{"username":"matran.%d","fullName":"Cán Bộ Ma Trận %d","unitId":%d,"roles":[{"role":"reporter","scopeId":{unit:%s}}],"password":"mat-khau-ma-tran"}`, n, n, me.UnitID, scope)}
+		return testapp.Call{User: who, Method: "POST", Path: "/api/v1/officials",
+			Body: fmt.Sprintf(`{"username":"matran.%d","fullName":"Cán Bộ Ma Trận %d","unitId":%d,"roles":[{"role":"reporter","scopeId":{unit:%s}}],"password":"mat-khau-ma-tran"}`, n, n, me.UnitID, scope)}
 	}}
-	addUnitUnder = action{"add a commune under", func(t *testing.T, app *testapp.App, who, unit string, n int) call {
-		return call{user: who, method: "POST", path: "/api/v1/orgunits",
-			body: fmt.Sprintf(`{"code":"MT.%d","name":"Xã Ma Trận %d","kind":"commune","parentId":{unit:%s}}`, n, n, unit)}
+	addUnitUnder = action{"add a commune under", func(t *testing.T, app *testapp.App, who, unit string, n int) testapp.Call {
+		return testapp.Call{User: who, Method: "POST", Path: "/api/v1/orgunits",
+			Body: fmt.Sprintf(`{"code":"MT.%d","name":"Xã Ma Trận %d","kind":"commune","parentId":{unit:%s}}`, n, n, unit)}
 	}}
-	correctUnit = action{"correct unit", func(t *testing.T, app *testapp.App, who, code string, _ int) call {
+	correctUnit = action{"correct unit", func(t *testing.T, app *testapp.App, who, code string, _ int) testapp.Call {
 		u, err := app.Org.UnitByCode(t.Context(), code, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		return call{user: who, method: "PUT", path: "/api/v1/orgunits/{unit:" + code + "}",
-			body: fmt.Sprintf(`{"name":%q,"kind":%q,"sortOrder":%d}`, u.Name, u.Kind, u.SortOrder)}
+		return testapp.Call{User: who, Method: "PUT", Path: "/api/v1/orgunits/{unit:" + code + "}",
+			Body: fmt.Sprintf(`{"name":%q,"kind":%q,"sortOrder":%d}`, u.Name, u.Kind, u.SortOrder)}
 	}}
-	renameUnit = action{"rename unit", func(t *testing.T, app *testapp.App, who, code string, n int) call {
-		return call{user: who, method: "POST", path: "/api/v1/reorganisations",
-			body: fmt.Sprintf(`{"kind":"rename","date":"2025-12-01","subject":%q,"name":"Tên Ma Trận %d"}`, code, n)}
+	renameUnit = action{"rename unit", func(t *testing.T, app *testapp.App, who, code string, n int) testapp.Call {
+		return testapp.Call{User: who, Method: "POST", Path: "/api/v1/reorganisations",
+			Body: fmt.Sprintf(`{"kind":"rename","date":"2025-12-01","subject":%q,"name":"Tên Ma Trận %d"}`, code, n)}
 	}}
-	addTwoHats = action{"add hai.vai, reporter in their unit and coordinator of GL25, in", func(t *testing.T, app *testapp.App, who, unit string, _ int) call {
-		return call{user: who, method: "POST", path: "/api/v1/officials",
-			body: `{"username":"hai.vai","fullName":"Hà Thị Hai Vai","unitId":{unit:` + unit + `},"roles":[{"role":"reporter"},{"role":"coordinator","scopeId":{unit:GL25}}],"password":"mat-khau-ma-tran"}`}
+	addTwoHats = action{"add hai.vai, reporter in their unit and coordinator of GL25, in", func(t *testing.T, app *testapp.App, who, unit string, _ int) testapp.Call {
+		return testapp.Call{User: who, Method: "POST", Path: "/api/v1/officials",
+			Body: `{"username":"hai.vai","fullName":"Hà Thị Hai Vai","unitId":{unit:` + unit + `},"roles":[{"role":"reporter"},{"role":"coordinator","scopeId":{unit:GL25}}],"password":"mat-khau-ma-tran"}`}
 	}}
-	stripRoles = action{"take every role from", func(t *testing.T, app *testapp.App, who, username string, _ int) call {
-		o, err := app.Org.Official(t.Context(), officialID(t, app, username))
+	stripRoles = action{"take every role from", func(t *testing.T, app *testapp.App, who, username string, _ int) testapp.Call {
+		o, err := app.Org.Official(t.Context(), app.OfficialID(t, username))
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, _ := json.Marshal(org.OfficialInput{FullName: o.FullName, UnitID: o.UnitID, Roles: []org.Grant{}})
-		return call{user: who, method: "PUT", path: "/api/v1/officials/{official:" + username + "}", body: string(b)}
+		return testapp.Call{User: who, Method: "PUT", Path: "/api/v1/officials/{official:" + username + "}", Body: string(b)}
 	}}
-	readAudit = action{"read the audit trail", func(t *testing.T, app *testapp.App, who, _ string, _ int) call {
-		return call{user: who, method: "GET", path: "/api/v1/audit"}
+	readAudit = action{"read the audit trail", func(t *testing.T, app *testapp.App, who, _ string, _ int) testapp.Call {
+		return testapp.Call{User: who, Method: "GET", Path: "/api/v1/audit"}
 	}}
-	listUnits = action{"list org units", func(t *testing.T, app *testapp.App, who, _ string, _ int) call {
-		return call{user: who, method: "GET", path: "/api/v1/orgunits?level=province"}
+	listUnits = action{"list org units", func(t *testing.T, app *testapp.App, who, _ string, _ int) testapp.Call {
+		return testapp.Call{User: who, Method: "GET", Path: "/api/v1/orgunits?level=province"}
 	}}
 )
 
@@ -221,22 +221,22 @@ func authorizationMatrix(t *testing.T, app *testapp.App, matrix []authzRow) {
 			c := row.do.call(t, app, row.who, row.on, i)
 			app.Token(t, row.who) // issued before counting rows
 			before := rowCounts(t, app)
-			deniedBefore := denials(t, app, row.who)
-			status, body, h := do(t, app, nil, c)
+			deniedBefore := app.Denials(t, row.who)
+			status, body, h := app.Send(t, nil, c)
 			if status != row.want {
-				t.Fatalf("%s %s: status %d, want %d\n%s", c.method, c.path, status, row.want, body)
+				t.Fatalf("%s %s: status %d, want %d\n%s", c.Method, c.Path, status, row.want, body)
 			}
 			after := rowCounts(t, app)
-			denied := denials(t, app, row.who) - deniedBefore
+			denied := app.Denials(t, row.who) - deniedBefore
 			if row.want == 403 {
-				checkProblem(t, 403, body, h)
+				testapp.CheckProblem(t, 403, body, h)
 				if denied != 1 {
 					t.Errorf("a refusal wrote %d access.denied rows, want 1", denied)
 				}
 				var detail string
 				app.DB.Read.QueryRow(`SELECT detail FROM audit_events WHERE kind = 'access.denied' AND actor = $1 ORDER BY id DESC LIMIT 1`, row.who).Scan(&detail)
-				if path, _, _ := strings.Cut(expand(t, app, nil, c.path), "?"); detail != c.method+" "+path {
-					t.Errorf("access.denied detail %q, want %q", detail, c.method+" "+path)
+				if path, _, _ := strings.Cut(app.Expand(t, nil, c.Path), "?"); detail != c.Method+" "+path {
+					t.Errorf("access.denied detail %q, want %q", detail, c.Method+" "+path)
 				}
 				for table, n := range before {
 					if want := n + map[bool]int{true: 1}[table == "audit_events"]; after[table] != want {

@@ -42,7 +42,7 @@ func TestOpenAPI(t *testing.T) { testapp.Each(t, openAPI) }
 
 func openAPI(t *testing.T, app *testapp.App) {
 	// The document is public: clients read it before they have a token.
-	status, body, h := do(t, app, nil, call{method: "GET", path: "/api/v1/openapi.json"})
+	status, body, h := app.Send(t, nil, testapp.Call{Method: "GET", Path: "/api/v1/openapi.json"})
 	if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
 		t.Fatalf("openapi.json: %d %s", status, h.Get("Content-Type"))
 	}
@@ -155,21 +155,21 @@ func openAPI(t *testing.T, app *testapp.App) {
 
 	t.Run("every documented operation is served", func(t *testing.T) {
 		// Real ids for the path parameters, by the collection they name.
-		status, tok, _ := do(t, app, nil, call{user: "admin", method: "POST", path: "/api/v1/me/tokens", body: `{"name":"openapi"}`})
+		status, tok, _ := app.Send(t, nil, testapp.Call{User: "admin", Method: "POST", Path: "/api/v1/me/tokens", Body: `{"name":"openapi"}`})
 		if status != 201 {
 			t.Fatalf("create a token: %d %s", status, tok)
 		}
 		var newTok struct{ ID int64 }
 		testapp.JSON(t, tok, &newTok)
 		// An official of its own, as the calls disable them.
-		status, off, _ := do(t, app, nil, call{user: "admin", method: "POST", path: "/api/v1/officials",
-			body: `{"username":"openapi.test","fullName":"Kiểm Thử Tài Liệu","unitId":{unit:LC},"password":"mat-khau-tai-lieu"}`})
+		status, off, _ := app.Send(t, nil, testapp.Call{User: "admin", Method: "POST", Path: "/api/v1/officials",
+			Body: `{"username":"openapi.test","fullName":"Kiểm Thử Tài Liệu","unitId":{unit:LC},"password":"mat-khau-tai-lieu"}`})
 		if status != 201 {
 			t.Fatalf("create an official: %d %s", status, off)
 		}
 		ids := map[string]string{
 			"/api/v1/orgunits/":  strconv.FormatInt(app.UnitID(t, "GL25"), 10),
-			"/api/v1/officials/": strconv.FormatInt(officialID(t, app, "openapi.test"), 10),
+			"/api/v1/officials/": strconv.FormatInt(app.OfficialID(t, "openapi.test"), 10),
 			"/api/v1/me/tokens/": strconv.FormatInt(newTok.ID, 10),
 		}
 		type served struct{ method, pattern string }
@@ -185,27 +185,27 @@ func openAPI(t *testing.T, app *testapp.App) {
 						real = path[:loc[0]] + id + pathParamRe.ReplaceAllString(path[loc[1]:], "1")
 					}
 				}
-				c := call{user: "admin", method: strings.ToUpper(method), path: real}
+				c := testapp.Call{User: "admin", Method: strings.ToUpper(method), Path: real}
 				if op.RequestBody != nil {
-					c.body = `{}`
+					c.Body = `{}`
 				}
-				status, body, _ := do(t, app, nil, c)
+				status, body, _ := app.Send(t, nil, c)
 				if status == 405 || (known && status == 404) {
-					t.Errorf("%s %s (as %s): %d %s", c.method, path, real, status, body)
+					t.Errorf("%s %s (as %s): %d %s", c.Method, path, real, status, body)
 				}
 				if status >= 500 && slices.Contains(foundationTags, op.Tags[0]) {
-					t.Errorf("%s %s: %d %s", c.method, real, status, body)
+					t.Errorf("%s %s: %d %s", c.Method, real, status, body)
 				}
 				if status == 200 {
-					checkDocumentedMembers(t, doc, op, c.method+" "+path, body)
+					checkDocumentedMembers(t, doc, op, c.Method+" "+path, body)
 				}
-				calls = append(calls, served{c.method, path})
+				calls = append(calls, served{c.Method, path})
 			}
 		}
 		// The metrics name the ServeMux pattern that answered each call:
 		// a documented route must have been matched by its own pattern,
 		// not by the catch-all that answers unknown API paths.
-		_, metrics, _ := do(t, app, nil, call{method: "GET", path: "/metrics"})
+		_, metrics, _ := app.Send(t, nil, testapp.Call{Method: "GET", Path: "/metrics"})
 		for _, c := range calls {
 			if !strings.Contains(string(metrics), `route="`+c.method+" "+c.pattern+`"`) {
 				t.Errorf("%s %s was not served by its own route", c.method, c.pattern)

@@ -250,10 +250,10 @@ func pages(t *testing.T, app *testapp.App) {
 				t.Errorf("the Pleiku reporter sees %s", s)
 			}
 		}
-		denied := denials(t, app, "baocao.pleiku")
+		denied := app.Denials(t, "baocao.pleiku")
 		for _, path := range []string{
 			"/officials?unit=" + strconv.FormatInt(app.UnitID(t, "GL.ANKHE"), 10),
-			"/officials/" + strconv.FormatInt(officialID(t, app, "baocao.ankhe"), 10),
+			"/officials/" + strconv.FormatInt(app.OfficialID(t, "baocao.ankhe"), 10),
 			"/units/new",
 			"/audit",
 		} {
@@ -263,7 +263,7 @@ func pages(t *testing.T, app *testapp.App) {
 			}
 			checkPage(t, path, body, "vi")
 		}
-		if got := denials(t, app, "baocao.pleiku") - denied; got != 4 {
+		if got := app.Denials(t, "baocao.pleiku") - denied; got != 4 {
 			t.Errorf("%d access.denied rows for 4 refused pages", got)
 		}
 		// Through succession, the leader of the new Gia Lai sees the
