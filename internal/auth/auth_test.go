@@ -176,6 +176,7 @@ func setCookie(a answer, name string) *http.Cookie {
 }
 
 func TestPasswordHashes(t *testing.T) {
+	t.Parallel()
 	h1, err := pwhash.Cheap().Hash("mật khẩu tiếng Việt")
 	if err != nil {
 		t.Fatal(err)
@@ -202,6 +203,7 @@ func TestPasswordHashes(t *testing.T) {
 }
 
 func TestLogin(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := newSite(t, db, config.Default())
 		b := s.browser()
@@ -239,6 +241,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestSecureCookiesBehindHTTPS(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		cfg := config.Default()
 		cfg.BaseURL = "https://tinhso.laichau.gov.vn"
@@ -258,6 +261,7 @@ func TestSecureCookiesBehindHTTPS(t *testing.T) {
 }
 
 func TestBadLoginsLookAlike(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := newSite(t, db, config.Default())
 		wrong := s.browser().login("can.bo", "mat-khau-sai-1")
@@ -299,6 +303,7 @@ func TestBadLoginsLookAlike(t *testing.T) {
 }
 
 func TestLoginThrottling(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := newSite(t, db, config.Default())
 		for i := range auth.MaxAccountFailures {
@@ -362,6 +367,7 @@ func TestLoginThrottling(t *testing.T) {
 }
 
 func TestLogout(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := newSite(t, db, config.Default())
 		b := s.signedIn("can.bo")
@@ -402,6 +408,7 @@ func TestLogout(t *testing.T) {
 }
 
 func TestCSRFAndCrossOrigin(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := newSite(t, db, config.Default())
 		b := s.signedIn("can.bo")
@@ -458,6 +465,7 @@ func TestCSRFAndCrossOrigin(t *testing.T) {
 }
 
 func TestPasswordChange(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := newSite(t, db, config.Default())
 		here, there := s.signedIn("can.bo"), s.signedIn("can.bo")
@@ -515,6 +523,7 @@ func TestPasswordChange(t *testing.T) {
 var newTokenRe = regexp.MustCompile(`id="new-token">(tsk_[A-Za-z0-9_-]+)<`)
 
 func TestTokensAndRoleChangesAreAudited(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := newSite(t, db, config.Default())
 		b := s.signedIn("can.bo")

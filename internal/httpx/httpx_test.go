@@ -15,6 +15,7 @@ import (
 )
 
 func TestOpenAPISchemasOfOneName(t *testing.T) {
+	t.Parallel()
 	api := httpx.NewAPI(http.NewServeMux(), nil)
 	ok := func(http.ResponseWriter, *http.Request) error { return nil }
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/reorganisations", Summary: "org events", Response: org.Event{}, List: true}, ok)
@@ -58,6 +59,7 @@ func TestOpenAPISchemasOfOneName(t *testing.T) {
 }
 
 func TestDecode(t *testing.T) {
+	t.Parallel()
 	type in struct {
 		Name  string `json:"name"`
 		Count int    `json:"count"`
@@ -92,6 +94,7 @@ func TestDecode(t *testing.T) {
 }
 
 func TestPagination(t *testing.T) {
+	t.Parallel()
 	all := []int{1, 2, 3, 4, 5}
 	for _, c := range []struct {
 		query string
@@ -129,6 +132,7 @@ func TestPagination(t *testing.T) {
 }
 
 func TestProblems(t *testing.T) {
+	t.Parallel()
 	r := httptest.NewRequest("GET", "/api/v1/x", nil)
 	r.Header.Set("Accept-Language", "en")
 	w := httptest.NewRecorder()

@@ -11,6 +11,7 @@ import (
 )
 
 func TestCataloguesAgree(t *testing.T) {
+	t.Parallel()
 	vi, en := locale.Keys(locale.VI), locale.Keys(locale.EN)
 	for _, k := range vi {
 		if !locale.Has(locale.EN, k) {
@@ -28,6 +29,7 @@ func TestCataloguesAgree(t *testing.T) {
 }
 
 func TestFold(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"Lai Châu": "lai chau",
 		"Đak Đoa":  "dak doa",
@@ -42,6 +44,7 @@ func TestFold(t *testing.T) {
 }
 
 func TestNumberAndDate(t *testing.T) {
+	t.Parallel()
 	if got := locale.Number(locale.VI, 1234567.5, 2); got != "1.234.567,5" {
 		t.Errorf("vi number = %q", got)
 	}
@@ -58,6 +61,7 @@ func TestNumberAndDate(t *testing.T) {
 }
 
 func TestVietnameseSort(t *testing.T) {
+	t.Parallel()
 	names := []string{"Đức Cơ", "Ia Pa", "Chư Sê", "Đak Đoa", "An Khê", "Ayun Pa", "Đak Pơ", "Chư Păh", "Dak Lak"}
 	c := locale.Collator()
 	c.SortStrings(names)
@@ -68,6 +72,7 @@ func TestVietnameseSort(t *testing.T) {
 }
 
 func TestFromRequest(t *testing.T) {
+	t.Parallel()
 	r := httptest.NewRequest("GET", "/", nil)
 	if locale.FromRequest(r) != locale.VI {
 		t.Error("default is not Vietnamese")

@@ -85,6 +85,7 @@ func fieldsOf(t *testing.T, err error) []string {
 // TestDemoRegistryOverTime asks the demo registry "as of" the dates the
 // seed plans and the 2025 reorganisations give.
 func TestDemoRegistryOverTime(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		r := registry{org.NewStore(db, password.Cheap()), t, db}
@@ -345,6 +346,7 @@ func tree(t *testing.T, db *store.DB) registry {
 }
 
 func TestRenameAndMoveCreateVersions(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		r := tree(t, db)
@@ -461,6 +463,7 @@ func TestRenameAndMoveCreateVersions(t *testing.T) {
 }
 
 func TestCheckTreeRefusesOrphans(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		r := tree(t, db)
@@ -552,6 +555,7 @@ func TestCheckTreeRefusesOrphans(t *testing.T) {
 }
 
 func TestUnitValidation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		r := tree(t, db)
@@ -605,6 +609,7 @@ func TestUnitValidation(t *testing.T) {
 }
 
 func TestTreeOrderIsVietnamese(t *testing.T) {
+	t.Parallel()
 	id := func(i int64) *int64 { return &i }
 	units := []org.Unit{
 		{ID: 10, Name: "Xã Đak Pơ", ParentID: id(1)},
@@ -631,6 +636,7 @@ func TestTreeOrderIsVietnamese(t *testing.T) {
 }
 
 func TestOfficialsAndAccess(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		r := tree(t, db)

@@ -34,6 +34,7 @@ func count(t *testing.T, app *testapp.App, table string) int {
 }
 
 func TestPlanContract(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		status, body, _ := app.Do(t, "baocao.pleiku", "GET", "/api/v1/plans", "")
 		if status != 200 {
@@ -106,6 +107,7 @@ func TestPlanContract(t *testing.T) {
 }
 
 func TestImportValidatesEverythingAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		doc := `{"number":"99/KH-UBND","title":"Kế hoạch thử","issuer":"UBND tỉnh Gia Lai","issuerUnit":"GL","date":"2022-08-01","spanFrom":2022,"spanTo":2025,"status":"in_force",
 			"targets":[{"code":"A","pillar":"kinh_te_so","statement":"Chỉ tiêu","measure":"%","direction":"at_least","milestones":[{"year":2031,"value":10}]}],
@@ -132,6 +134,7 @@ func TestImportValidatesEverythingAndWritesNothing(t *testing.T) {
 }
 
 func TestImportIsIdempotentAndAuthorised(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		doc := `{"number":"98/KH-UBND","title":"Kế hoạch thử nghiệm","issuer":"UBND tỉnh Gia Lai","issuerUnit":"GL25","date":"2025-08-01","spanFrom":2025,"spanTo":2027,
 			"legalBases":["1331/KH-UBND"],
@@ -182,6 +185,7 @@ func TestImportIsIdempotentAndAuthorised(t *testing.T) {
 }
 
 func TestProgressReportingAndReview(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		id := planID(t, app, "1331/KH-UBND")
 		pleiku := app.UnitID(t, "GL.PLEIKU")
@@ -269,6 +273,7 @@ func TestProgressReportingAndReview(t *testing.T) {
 }
 
 func TestSuccessorSeesPredecessorsTasksAndActuals(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		_, body, _ := app.Do(t, "dieuphoi", "GET", "/api/v1/tasks?mine=1&role=lead", "")
 		var mine []plan.Task
@@ -312,6 +317,7 @@ func TestSuccessorSeesPredecessorsTasksAndActuals(t *testing.T) {
 // A task dropped from a re-imported plan is kept when it holds progress,
 // with a warning naming it; one without progress is deleted.
 func TestReimportKeepsTasksWithProgress(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		doc := func(tasks string) string {
 			return `{"number":"97/KH-UBND","title":"Kế hoạch thử","issuerUnit":"GL25","date":"2025-08-01","spanFrom":2025,"spanTo":2026,"tasks":[` + tasks + `]}`

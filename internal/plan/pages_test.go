@@ -104,6 +104,7 @@ func section(body, from, to string) string {
 }
 
 func TestPlanPages(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		// The Pleiku reporter's tasks, as the API knows them.
 		_, raw, _ := app.Do(t, "baocao.pleiku", "GET", "/api/v1/tasks?mine=1", "")

@@ -3,6 +3,7 @@ package plan
 import "testing"
 
 func TestTargetStatus(t *testing.T) {
+	t.Parallel()
 	base := &Value{Year: 2022, Value: 10}
 	ms := []Value{{Year: 2025, Value: 40}, {Year: 2030, Value: 60}}
 	act := func(date string, v float64) Actual { return Actual{MeasuredOn: date, Value: v} }
@@ -41,6 +42,7 @@ func TestTargetStatus(t *testing.T) {
 }
 
 func TestOverallTaskStatus(t *testing.T) {
+	t.Parallel()
 	lead := func(st string, p int) Assignment { return Assignment{Status: st, Progress: p} }
 	cases := []struct {
 		leads    []Assignment
@@ -67,6 +69,7 @@ func TestOverallTaskStatus(t *testing.T) {
 }
 
 func TestSortKey(t *testing.T) {
+	t.Parallel()
 	order := []string{"I.1.1", "I.1.2", "I.2.9", "I.2.10", "II.1", "III.1", "10"}
 	for i := 1; i < len(order); i++ {
 		if sortKey(order[i-1]) >= sortKey(order[i]) && order[i] != "10" {

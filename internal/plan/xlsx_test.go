@@ -150,6 +150,7 @@ func xlsxExport(t *testing.T, app *testapp.App, id int64) []byte {
 }
 
 func TestXLSXRoundTrip(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		id := xlsxPlanID(t, app, "1331/KH-UBND")
 		data := xlsxExport(t, app, id)
@@ -220,6 +221,7 @@ func TestXLSXRoundTrip(t *testing.T) {
 }
 
 func TestXLSXImportReportsEveryErrorByCell(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		id := xlsxPlanID(t, app, "1331/KH-UBND")
 		f := xlsxOpen(t, xlsxExport(t, app, id))
@@ -307,6 +309,7 @@ func TestXLSXImportReportsEveryErrorByCell(t *testing.T) {
 }
 
 func TestXLSXRefusesForeignFilesAndOutsiders(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		before := xlsxCounts(t, app)
 		png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
@@ -370,6 +373,7 @@ func TestXLSXRefusesForeignFilesAndOutsiders(t *testing.T) {
 }
 
 func TestXLSXTemplateCreatesAPlan(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		status, data, h := app.Do(t, "baocao.pleiku", "GET", "/api/v1/plans/template.xlsx", "")
 		if status != 200 || !strings.Contains(h.Get("Content-Disposition"), `filename="Bieu-mau-ke-hoach.xlsx"`) {
@@ -471,6 +475,7 @@ func TestXLSXTemplateCreatesAPlan(t *testing.T) {
 // A workbook made by hand, not from the template: the plan as a header row
 // over a row of values, headers in any order and case, no guide.
 func TestXLSXHandMadeWorkbook(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		book := func(title, number string) []byte {
 			f := excelize.NewFile()
@@ -504,6 +509,7 @@ func TestXLSXHandMadeWorkbook(t *testing.T) {
 }
 
 func TestXLSXReviewWorkbook(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		_, body, _ := app.Do(t, "lanhdao", "GET", "/api/v1/review", "")
 		var rv plan.Review
@@ -569,6 +575,7 @@ func TestXLSXReviewWorkbook(t *testing.T) {
 }
 
 func TestXLSXImportPage(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		id := xlsxPlanID(t, app, "1331/KH-UBND")
 		good := xlsxExport(t, app, id)
@@ -644,6 +651,7 @@ func TestXLSXImportPage(t *testing.T) {
 }
 
 func TestXLSXRoutesInOpenAPI(t *testing.T) {
+	t.Parallel()
 	app := testapp.New(t, "sqlite:"+t.TempDir()+"/t.db")
 	_, body, _ := app.Do(t, "", "GET", "/api/v1/openapi.json", "")
 	for _, p := range []string{"/api/v1/plans/template.xlsx", "/api/v1/plans/{id}/export.xlsx", "/api/v1/plans/import.xlsx", "/api/v1/review.xlsx"} {

@@ -10,6 +10,7 @@ import (
 // A provincial admin reads the security events of their province's
 // officials only; the national admin reads them all.
 func TestAuditTrailIsScoped(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		app.Login(t, "baocao.pleiku")
 		app.Login(t, "baocao.laichau")

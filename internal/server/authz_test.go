@@ -101,6 +101,7 @@ var (
 // Lai Châu's Sở KH&CN). Every refusal must leave one access.denied row in
 // the audit trail and nothing else behind.
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	pleiku := []string{"pheduyet.pleiku", "baocao.pleiku"}
 	laichau := []string{"quantri.laichau", "baocao.laichau"}
 	matrix := []authzRow{

@@ -11,6 +11,7 @@ import (
 // A known API path asked with a method it does not take answers 405 with
 // Allow; an unknown path answers 404; both as problem+json.
 func TestMethodNotAllowed(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		status, body, hdr := app.Do(t, "admin", "DELETE", "/api/v1/orgunits", "")
 		if status != 405 || !strings.Contains(hdr.Get("Allow"), "GET") || !strings.Contains(hdr.Get("Allow"), "POST") ||
@@ -25,6 +26,7 @@ func TestMethodNotAllowed(t *testing.T) {
 
 // LIKE's wildcards typed into a search are searched for, not expanded.
 func TestSearchWildcardsAreLiteral(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		for _, q := range []string{"%25", "_", "%5C"} {
 			status, _, hdr := app.Do(t, "admin", "GET", "/api/v1/orgunits?q="+q, "")
@@ -40,6 +42,7 @@ func TestSearchWildcardsAreLiteral(t *testing.T) {
 
 // A form posted without its CSRF token is refused and lands in the trail.
 func TestCSRFRefusalIsAudited(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		b := app.Login(t, "baocao.pleiku")
 		res, err := b.Client.PostForm(app.URL+"/account/tokens", url.Values{"name": {"x"}})

@@ -38,7 +38,10 @@ type openAPIOperation struct {
 var pathParamRe = regexp.MustCompile(`\{([a-zA-Z]+)\}`)
 
 // TestOpenAPI checks the OpenAPI document against the routes, both ways.
-func TestOpenAPI(t *testing.T) { testapp.Each(t, openAPI) }
+func TestOpenAPI(t *testing.T) {
+	t.Parallel()
+	testapp.Each(t, openAPI)
+}
 
 func openAPI(t *testing.T, app *testapp.App) {
 	// The document is public: clients read it before they have a token.

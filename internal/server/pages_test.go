@@ -178,7 +178,10 @@ func (b *browser) post(t *testing.T, path string, form url.Values) (int, string)
 }
 
 // TestPages renders every page as every demo role.
-func TestPages(t *testing.T) { testapp.Each(t, pages) }
+func TestPages(t *testing.T) {
+	t.Parallel()
+	testapp.Each(t, pages)
+}
 
 func pages(t *testing.T, app *testapp.App) {
 	gl25, gl := app.UnitID(t, "GL25"), app.UnitID(t, "GL")

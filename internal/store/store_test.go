@@ -13,6 +13,7 @@ import (
 )
 
 func TestMigrateIsIdempotentAndConcurrent(t *testing.T) {
+	t.Parallel()
 	for engine, u := range storetest.URLs(t) {
 		t.Run(string(engine), func(t *testing.T) {
 			ctx := context.Background()
@@ -50,6 +51,7 @@ func TestMigrateIsIdempotentAndConcurrent(t *testing.T) {
 }
 
 func TestNewerSchemaIsRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		if _, err := db.Write.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'future', $2)`, store.LatestVersion()+5, store.Now()); err != nil {
@@ -67,6 +69,7 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 }
 
 func TestTxRollsBackOnError(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		boom := errors.New("boom")
@@ -88,6 +91,7 @@ func TestTxRollsBackOnError(t *testing.T) {
 }
 
 func TestBadURLs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, u := range []string{"mysql://x", "sqlite:", "postgres://nobody:secret@127.0.0.1:1/none?connect_timeout=2"} {
 		db, err := store.Open(ctx, u)
