@@ -57,10 +57,16 @@ func trail(ctx context.Context, tx *sql.Tx, plans *plan.Store, today string) err
 	}
 	for rows.Next() {
 		var code, name string
-		rows.Scan(&code, &name)
+		if err := rows.Scan(&code, &name); err != nil {
+			rows.Close()
+			return err
+		}
 		reporters[code] = name
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	type assignment struct {
 		id, task                                int64
 		unit, number, plan, start, due, validTo string
@@ -87,6 +93,9 @@ func trail(ctx context.Context, tx *sql.Tx, plans *plan.Store, today string) err
 		list = append(list, a)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	for _, a := range list {
 		r := pick(a.plan, a.number, a.unit)
 		start, err := time.ParseInLocation(time.DateOnly, a.start, vn)

@@ -64,10 +64,16 @@ func (s *Store) Detail(r *http.Request, id int64, asOf string) (UnitDetail, erro
 	var preds []int64
 	for rows.Next() {
 		var p int64
-		rows.Scan(&p)
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return d, err
+		}
 		preds = append(preds, p)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return d, err
+	}
 	for _, p := range preds {
 		if pu, err := s.Unit(ctx, p, ""); err == nil {
 			d.Predecessors = append(d.Predecessors, pu)

@@ -384,6 +384,9 @@ func (s *Store) Successors(ctx context.Context, q store.Querier, unit int64, dat
 			frontier = append(frontier, next)
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -415,6 +418,9 @@ func (s *Store) Predecessors(ctx context.Context, unit int64) ([]int64, error) {
 			}
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -158,6 +158,9 @@ func (s *Store) grants(ctx context.Context, q store.Querier, user int64) ([]Gran
 		out = append(out, g)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
 	for i := range out {
 		if u, err := s.Unit(ctx, out[i].ScopeID, ""); err == nil {
 			out[i].ScopeName = u.Name

@@ -247,6 +247,9 @@ func (s *Store) Within(ctx context.Context, unit, scope int64) (bool, error) {
 		ancestors = append(ancestors, id)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
 	if slices.Contains(ancestors, scope) {
 		return true, nil
 	}

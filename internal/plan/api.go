@@ -380,8 +380,16 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			if _, err := s.postUpdate(r, id, in); err != nil {
 				return err
 			}
-			t, _ := s.Task(r.Context(), id)
-			ups, _ := s.Updates(r.Context(), id)
+			// The report is committed; a failure to read it back is a 500
+			// that says so, never a 201 with an empty task.
+			t, err := s.Task(r.Context(), id)
+			if err != nil {
+				return fmt.Errorf("read back task %d after a progress report: %w", id, err)
+			}
+			ups, err := s.Updates(r.Context(), id)
+			if err != nil {
+				return fmt.Errorf("read back updates of task %d: %w", id, err)
+			}
 			httpx.JSON(w, 201, TaskDetail{Task: t, Updates: ups})
 			return nil
 		})
@@ -433,7 +441,10 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			if _, err := s.addActual(r, id, in); err != nil {
 				return err
 			}
-			t, _ := s.Target(r.Context(), id)
+			t, err := s.Target(r.Context(), id)
+			if err != nil {
+				return fmt.Errorf("read back target %d after an actual: %w", id, err)
+			}
 			httpx.JSON(w, 201, t)
 			return nil
 		})

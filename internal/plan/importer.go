@@ -419,10 +419,16 @@ func (s *Store) write(ctx context.Context, tx *sql.Tx, r *resolved) (ImportResul
 	}
 	for rows.Next() {
 		var n string
-		rows.Scan(&n)
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return ImportResult{}, err
+		}
 		bases = append(bases, n)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return ImportResult{}, err
+	}
 	want := make([]string, 0, len(d.LegalBases))
 	for _, b := range d.LegalBases {
 		if b = strings.TrimSpace(b); b != "" {
@@ -477,6 +483,9 @@ func (s *Store) writeTargets(ctx context.Context, tx *sql.Tx, r *resolved, res *
 		existing[code] = x
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for i, t := range r.targets {
 		seen[t.Code] = true
@@ -508,10 +517,16 @@ func (s *Store) writeTargets(ctx context.Context, tx *sql.Tx, r *resolved, res *
 		}
 		for vr.Next() {
 			var v value
-			vr.Scan(&v.kind, &v.level, &v.year, &v.value)
+			if err := vr.Scan(&v.kind, &v.level, &v.year, &v.value); err != nil {
+				vr.Close()
+				return err
+			}
 			have = append(have, v)
 		}
 		vr.Close()
+		if err := vr.Err(); err != nil {
+			return err
+		}
 		want := slices.Clone(t.values)
 		slices.SortFunc(want, func(a, b value) int {
 			return strings.Compare(fmt.Sprintf("%s|%06d|%s", a.kind, a.year, a.level), fmt.Sprintf("%s|%06d|%s", b.kind, b.year, b.level))
@@ -568,6 +583,9 @@ func (s *Store) writeTasks(ctx context.Context, tx *sql.Tx, r *resolved, res *Im
 		existing[number] = x
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for _, t := range r.tasks {
 		seen[t.Number] = true
@@ -628,10 +646,16 @@ func (s *Store) syncAssignments(ctx context.Context, tx *sql.Tx, task int64, t r
 	for rows.Next() {
 		var id int64
 		var k key
-		rows.Scan(&id, &k.unit, &k.role)
+		if err := rows.Scan(&id, &k.unit, &k.role); err != nil {
+			rows.Close()
+			return err
+		}
 		have[k] = id
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	want := map[key]bool{}
 	for _, u := range t.lead {
 		want[key{u, "lead"}] = true

@@ -278,6 +278,9 @@ func (s *Store) Targets(ctx context.Context, f TargetFilter) ([]Target, error) {
 		}
 	}
 	vr.Close()
+	if err := vr.Err(); err != nil {
+		return nil, err
+	}
 	ar, err := s.db.Read.QueryContext(ctx, `SELECT a.target_id, a.id, a.measured_on, a.level, a.value, a.evidence, a.unit_id, COALESCE(u.full_name, ''), a.created_at
 		FROM target_actuals a LEFT JOIN users u ON u.id = a.created_by WHERE a.target_id IN (`+sub+`) ORDER BY a.measured_on, a.id`, args...)
 	if err != nil {
@@ -297,6 +300,9 @@ func (s *Store) Targets(ctx context.Context, f TargetFilter) ([]Target, error) {
 		out[index[id]].Actuals = append(out[index[id]].Actuals, a)
 	}
 	ar.Close()
+	if err := ar.Err(); err != nil {
+		return nil, err
+	}
 	refs := s.refs(ctx)
 	filtered := out[:0]
 	for _, t := range out {
@@ -421,6 +427,9 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		plans[id] = pi
 	}
 	pr.Close()
+	if err := pr.Err(); err != nil {
+		return nil, err
+	}
 	// Sorted in Go rather than by SQL: cheaper than SQLite's temporary
 	// B-tree for a few thousand rows.
 	columns := `t.group_name, t.pillar, t.lead_text, t.coordinating_text, t.time_text, t.start_on, t.output, t.budget_source, t.budget`
@@ -527,6 +536,9 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		holders[a.Unit.ID] = nil
 	}
 	ar.Close()
+	if err := ar.Err(); err != nil {
+		return nil, err
+	}
 	// Who answers today for each assigned unit that has ended.
 	ids := make([]int64, 0, len(holders))
 	for id := range holders {
@@ -611,6 +623,9 @@ func (s *Store) Updates(ctx context.Context, task int64) ([]Update, error) {
 		out = append(out, u)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
 	ar, err := s.db.Read.QueryContext(ctx, `SELECT a.id, a.update_id, a.filename, a.content_type, a.size, a.sha256 FROM task_attachments a
 		JOIN task_updates u ON u.id = a.update_id WHERE u.task_id = $1 ORDER BY a.id`, task)
 	if err != nil {
@@ -626,6 +641,9 @@ func (s *Store) Updates(ctx context.Context, task int64) ([]Update, error) {
 		out[index[upd]].Attachments = append(out[index[upd]].Attachments, a)
 	}
 	ar.Close()
+	if err := ar.Err(); err != nil {
+		return nil, err
+	}
 	refs := s.refs(ctx)
 	for i := range out {
 		if out[i].Unit != nil {
