@@ -140,6 +140,10 @@ func New(cfg config.Config, db *store.DB) *Server {
 	return s
 }
 
+// Site is what the domains attached themselves to (tests and the CLI add
+// components through it).
+func (s *Server) Site() *web.Site { return s.site }
+
 // Handler is the whole server as an http.Handler (tests use it directly).
 func (s *Server) Handler() http.Handler { return s.handler }
 
