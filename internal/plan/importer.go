@@ -59,6 +59,10 @@ type resolved struct {
 	parentID *int64
 	targets  []resolvedTarget
 	tasks    []resolvedTask
+	// owner is the issuer of the plan holding the key when the import was
+	// authorised (0: no such plan); checked again inside the transaction.
+	owner   int64
+	checked bool
 }
 
 // planDate is the date a plan's units are resolved at: its issue date, or
@@ -360,14 +364,70 @@ func (s *Store) unitsUnder(ctx context.Context, root int64, level, date string) 
 // plan with the same key brought in line with the document. Targets and
 // tasks are matched by code and number; those missing from the document
 // are deleted unless they hold actuals or progress (then kept, with a
-// warning).
+// warning). Import trusts its caller (the demo loader); a person's import
+// goes through ImportAs.
 func (s *Store) Import(ctx context.Context, d Doc) (ImportResult, error) {
 	r, err := s.Validate(ctx, d)
 	if err != nil {
 		return ImportResult{}, err
 	}
+	return s.writeResolved(ctx, r)
+}
+
+// ImportAs is Import on behalf of an official, who must be allowed to
+// manage the plans of the document's issuer and, when a plan with the
+// document's key exists, of that plan's issuer too. A key names one plan,
+// and the import overwrites it: without the second check, whoever manages
+// plans in one province could take over and empty another province's
+// plan by sending its key with their own issuer.
+func (s *Store) ImportAs(ctx context.Context, p *org.Principal, d Doc) (ImportResult, error) {
+	owner, err := s.AuthorizeImport(ctx, p, d)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	r, err := s.Validate(ctx, d)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	r.owner, r.checked = owner, true
+	return s.writeResolved(ctx, r)
+}
+
+// AuthorizeImport runs ImportAs's checks without importing (the Excel
+// import runs it before reporting a workbook's errors, so that someone
+// who may not import the plan learns nothing from them). It returns the
+// issuer of the plan that holds the key, 0 when there is none. Each
+// refusal is audited by Authorize.
+func (s *Store) AuthorizeImport(ctx context.Context, p *org.Principal, d Doc) (int64, error) {
+	trimDoc(&d)
+	// An unknown issuer is named by validation; the caller need only
+	// manage plans somewhere to read that.
+	var issuer int64
+	if u, err := s.org.UnitByCode(ctx, d.IssuerUnit, ""); err == nil {
+		issuer = u.ID
+	}
+	if err := s.org.Authorize(ctx, p, ManagePlans, issuer); err != nil {
+		return 0, err
+	}
+	var owner int64
+	err := s.db.Read.QueryRowContext(ctx, `SELECT issuer_unit_id FROM plans WHERE plan_key = $1`, d.Key).Scan(&owner)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("import: owner of plan %q: %w", d.Key, err)
+	}
+	if owner != issuer {
+		if err := s.org.Authorize(ctx, p, ManagePlans, owner); err != nil {
+			return 0, err
+		}
+	}
+	return owner, nil
+}
+
+func (s *Store) writeResolved(ctx context.Context, r *resolved) (ImportResult, error) {
 	var res ImportResult
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		res, err = s.write(ctx, tx, r)
 		return err
@@ -400,6 +460,10 @@ func (s *Store) write(ctx context.Context, tx *sql.Tx, r *resolved) (ImportResul
 		res.Changes++
 	case err != nil:
 		return res, err
+	case r.checked && cur.issuerUnit != r.owner:
+		// Someone created the plan, or moved it to another issuer, between
+		// the authorisation and this transaction: authorise again.
+		return res, errs.Conflict
 	default:
 		parentSame := (r.parentID == nil && !cur.parent.Valid) || (r.parentID != nil && cur.parent.Valid && *r.parentID == cur.parent.Int64)
 		if cur.number != d.Number || cur.title != d.Title || cur.issuer != d.Issuer || cur.issuerUnit != r.issuer.ID || cur.issuedOn != d.Date ||

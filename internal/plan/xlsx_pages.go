@@ -241,7 +241,7 @@ func (s *Store) xlsxImport(r *http.Request, data []byte) (ImportResult, Doc, err
 	if len(p.issues) > 0 {
 		// Cells that could not be read: report them with everything
 		// validation finds in the rest, and import nothing.
-		if err := s.authoriseImport(r, p.doc); err != nil {
+		if _, err := s.AuthorizeImport(r.Context(), org.PrincipalFrom(r.Context()), p.doc); err != nil {
 			return ImportResult{}, p.doc, err
 		}
 		_, verr := s.Validate(r.Context(), p.doc)
@@ -258,17 +258,6 @@ func (s *Store) xlsxImport(r *http.Request, data []byte) (ImportResult, Doc, err
 		return res, p.doc, err
 	}
 	return res, p.doc, nil
-}
-
-// authoriseImport is importDoc's check: the caller manages plans of the
-// issuing unit.
-func (s *Store) authoriseImport(r *http.Request, d Doc) error {
-	code := strings.ToUpper(strings.TrimSpace(d.IssuerUnit))
-	u, err := s.org.UnitByCode(r.Context(), code, "")
-	if err != nil {
-		return s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ManagePlans, 0)
-	}
-	return s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ManagePlans, u.ID)
 }
 
 // xlsxIssue is one error of an upload as the page lists it.
