@@ -24,14 +24,6 @@ var (
 	accountPage = web.NewPage(templates, "templates/account.html")
 )
 
-// safeNext keeps post-login redirects on this site.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
-	}
-	return next
-}
-
 // Me is the signed-in official as the API shows them.
 type Me struct {
 	org.Official
@@ -43,10 +35,10 @@ func (s *Service) Mount(site *web.Site) {
 	api := site.API
 	site.PublicPage("GET /login", func(w http.ResponseWriter, r *http.Request) error {
 		if org.PrincipalFrom(r.Context()) != nil {
-			http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+			http.Redirect(w, r, httpx.LocalPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 			return nil
 		}
-		return loginPage.Render(w, r, map[string]string{"Next": safeNext(r.URL.Query().Get("next"))})
+		return loginPage.Render(w, r, map[string]string{"Next": httpx.LocalPath(r.URL.Query().Get("next"))})
 	})
 	site.PublicPage("POST /login", s.loginSubmit)
 	site.Page("POST /logout", func(w http.ResponseWriter, r *http.Request) error {
@@ -105,7 +97,7 @@ func (s *Service) Mount(site *web.Site) {
 
 func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	r.ParseForm()
-	next := safeNext(r.PostFormValue("next"))
+	next := httpx.LocalPath(r.PostFormValue("next"))
 	var v errs.Validator
 	v.Check(strings.TrimSpace(r.PostFormValue("username")) != "", "username", "required")
 	v.Check(r.PostFormValue("password") != "", "password", "required")

@@ -198,11 +198,7 @@ func (s *Server) switchLang(w http.ResponseWriter, r *http.Request) {
 	if p := org.PrincipalFrom(r.Context()); p != nil {
 		s.Org.SetLocale(r.Context(), p.UserID, string(lang))
 	}
-	next := r.URL.Query().Get("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/"
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, httpx.LocalPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 }
 
 // securityHeaders sets a strict content security policy (no inline script
