@@ -18,8 +18,7 @@ import (
 
 func (s *Store) createUnit(r *http.Request, in UnitInput) (Unit, error) {
 	if in.ParentID == nil {
-		// Only a nation-wide admin adds a top-level unit.
-		if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageUnits, s.rootID(r)); err != nil {
+		if err := s.mustManageTop(r); err != nil {
 			return Unit{}, err
 		}
 	} else if err := s.mustManageUnder(r, *in.ParentID); err != nil {
@@ -40,6 +39,14 @@ func (s *Store) mustManageUnder(r *http.Request, parent int64) error {
 		parent = 0
 	}
 	return s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageUnits, parent)
+}
+
+// mustManageTop checks that the caller may add a unit without a parent:
+// only an admin whose scope is the root of the tree (the nation) may, since
+// a top-level unit lies in no provincial admin's scope and would escape
+// every check after its creation.
+func (s *Store) mustManageTop(r *http.Request) error {
+	return s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageUnits, s.rootID(r))
 }
 
 // rootID is a unit with no parent today (the nation, or the province of a
@@ -84,10 +91,12 @@ func (s *Store) recordEvent(r *http.Request, in EventInput) (Event, error) {
 		}
 	}
 	for _, nu := range in.NewUnits {
-		if nu.ParentID != nil {
-			if err := s.mustManageUnder(r, *nu.ParentID); err != nil {
+		if nu.ParentID == nil {
+			if err := s.mustManageTop(r); err != nil {
 				return Event{}, err
 			}
+		} else if err := s.mustManageUnder(r, *nu.ParentID); err != nil {
+			return Event{}, err
 		}
 	}
 	if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageUnits, 0); err != nil {

@@ -87,6 +87,15 @@ var (
 	readAudit = action{"read the audit trail", func(t *testing.T, app *testapp.App, who, _ string, _ int) testapp.Call {
 		return testapp.Call{User: who, Method: "GET", Path: "/api/v1/audit"}
 	}}
+	splitOffTopLevel = action{"split two communes and a parentless province off", func(t *testing.T, app *testapp.App, who, code string, n int) testapp.Call {
+		return testapp.Call{User: who, Method: "POST", Path: "/api/v1/reorganisations",
+			Body: fmt.Sprintf(`{"kind":"split","date":"2025-12-01","from":[%q],"newUnits":[{"code":"MT.%d","name":"Xã Ma Trận %d","kind":"commune","parentId":{unit:LC}},{"code":"MTP.%d","name":"Tỉnh Ma Trận %d","kind":"province"}]}`, code, n, n, n, n)}
+	}}
+	mergeIntoTopLevel = action{"merge into a new parentless province", func(t *testing.T, app *testapp.App, who, codes string, n int) testapp.Call {
+		a, b, _ := strings.Cut(codes, "+")
+		return testapp.Call{User: who, Method: "POST", Path: "/api/v1/reorganisations",
+			Body: fmt.Sprintf(`{"kind":"merge","date":"2025-12-01","from":[%q,%q],"newUnits":[{"code":"MTP.%d","name":"Tỉnh Ma Trận %d","kind":"province"}]}`, a, b, n, n)}
+	}}
 	listUnits = action{"list org units", func(t *testing.T, app *testapp.App, who, _ string, _ int) testapp.Call {
 		return testapp.Call{User: who, Method: "GET", Path: "/api/v1/orgunits?level=province"}
 	}}
@@ -174,6 +183,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"quantri.laichau", correctUnit, "GL25.X.GAO", 403, nil, nil},
 		{"quantri.laichau", renameUnit, "LC.X.NAMSO", 201, nil, nil},
 		{"quantri.laichau", renameUnit, "GL25.X.IALY", 403, nil, nil},
+		// A unit without a parent lies in no province: only an admin of the
+		// whole tree may create one, by a reorganisation as directly.
+		{"quantri.laichau", mergeIntoTopLevel, "LC.X.SINHO+LC.X.SILOLAU", 403, nil, nil},
+		{"quantri.laichau", splitOffTopLevel, "LC.X.SINHO", 403, nil, nil},
+		{"admin", mergeIntoTopLevel, "LC.X.SINHO+LC.X.SILOLAU", 201, nil, nil},
 
 		// The leader of the new Gia Lai reads everything in it, including
 		// the old Gia Lai's districts through the 2025 merge, and nothing of
