@@ -168,7 +168,16 @@ func (s *Store) addActual(r *http.Request, target int64, in ActualInput) (int64,
 		return 0, err
 	}
 	if in.UnitID == 0 {
-		in.UnitID = org.PrincipalFrom(r.Context()).UnitID
+		// The caller's own unit when the figure can be theirs (a district
+		// reporting its part), else the unit that answers for the target
+		// (the coordinating department entering the province's figure).
+		in.UnitID = unit
+		own := org.PrincipalFrom(r.Context()).UnitID
+		if ok, err := s.inTargetScope(r.Context(), s.db.Read, target, own); err != nil {
+			return 0, err
+		} else if ok {
+			in.UnitID = own
+		}
 	}
 	var id int64
 	err = s.db.Tx(r.Context(), func(tx *sql.Tx) error {

@@ -781,7 +781,7 @@ type ActualInput struct {
 	Level      string  `json:"level,omitempty"`
 	Value      float64 `json:"value"`
 	Evidence   string  `json:"evidence" doc:"where the figure comes from: a report number, a system, a link"`
-	UnitID     int64   `json:"unitId,omitempty"`
+	UnitID     int64   `json:"unitId,omitempty" doc:"the unit the figure is for: the target's responsible unit (the plan's issuer when it has none), a unit under it, or what succeeded them; by default the caller's unit when it is one of those, else the target's"`
 }
 
 // AddActual records an actual value of a target.
@@ -799,6 +799,9 @@ func (s *Store) AddActual(ctx context.Context, tx *sql.Tx, target int64, in Actu
 	}
 	var unit any
 	if in.UnitID != 0 {
+		if err := s.checkActualUnit(ctx, tx, target, in.UnitID); err != nil {
+			return 0, err
+		}
 		unit = in.UnitID
 	}
 	var actorArg any
@@ -809,6 +812,59 @@ func (s *Store) AddActual(ctx context.Context, tx *sql.Tx, target int64, in Actu
 	err := tx.QueryRowContext(ctx, `INSERT INTO target_actuals (target_id, measured_on, level, value, evidence, unit_id, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		target, in.MeasuredOn, in.Level, in.Value, in.Evidence, unit, actorArg, store.Now()).Scan(&id)
 	return id, err
+}
+
+// targetScope is the unit that answers for a target: its responsible
+// unit, else the issuer of its plan.
+func (s *Store) targetScope(ctx context.Context, q store.Querier, target int64) (int64, error) {
+	var unit int64
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(t.responsible_unit_id, p.issuer_unit_id) FROM targets t JOIN plans p ON p.id = t.plan_id WHERE t.id = $1`, target).Scan(&unit)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errs.NotFound
+	}
+	return unit, err
+}
+
+// inTargetScope reports whether unit lies under the unit that answers for
+// a target, or under a unit that succeeded it (the new Gia Lai answers
+// for the old Gia Lai's targets, and its communes' figures count).
+func (s *Store) inTargetScope(ctx context.Context, q store.Querier, target, unit int64) (bool, error) {
+	scope, err := s.targetScope(ctx, q, target)
+	if err != nil {
+		return false, err
+	}
+	succ, err := s.org.Successors(ctx, q, scope, org.Today())
+	if err != nil {
+		return false, err
+	}
+	for _, sc := range append([]int64{scope}, succ...) {
+		ok, err := s.org.Within(ctx, unit, sc)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// checkActualUnit refuses, naming unitId, a unit that does not exist or
+// lies outside the target's scope: a figure for Lai Châu's commune does
+// not belong to a Gia Lai target.
+func (s *Store) checkActualUnit(ctx context.Context, q store.Querier, target, unit int64) error {
+	var code string
+	err := q.QueryRowContext(ctx, `SELECT code FROM org_units WHERE id = $1`, unit).Scan(&code)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.Invalid(errs.Field{Name: "unitId", Code: "not_found"})
+	} else if err != nil {
+		return err
+	}
+	ok, err := s.inTargetScope(ctx, q, target, unit)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errs.Invalid(errs.Field{Name: "unitId", Code: "outside_target", Args: []any{code}})
+	}
+	return nil
 }
 
 // Export returns a plan as a Doc, the same shape Import takes.
