@@ -111,6 +111,8 @@ func RequestLine(ctx context.Context) string {
 type Filter struct {
 	Kind    string
 	Subject string
+	Failed  bool      // failures only
+	Since   time.Time // events after this time only
 	Limit   int
 	Offset  int
 	// Within, when not nil, limits the trail to events done by or about
@@ -124,8 +126,8 @@ type Accounts struct {
 	Usernames []string
 }
 
-// List reads the trail, newest first, with the total count.
-func List(ctx context.Context, db *store.DB, f Filter) ([]Event, int, error) {
+// where builds the WHERE clause of a filter, its arguments numbered from 1.
+func (f Filter) where() (string, []any) {
 	where, args := " WHERE 1=1", []any{}
 	if f.Kind != "" {
 		args = append(args, f.Kind)
@@ -134,6 +136,14 @@ func List(ctx context.Context, db *store.DB, f Filter) ([]Event, int, error) {
 	if f.Subject != "" {
 		args = append(args, f.Subject)
 		where += fmt.Sprintf(" AND (subject = $%d OR actor = $%d)", len(args), len(args))
+	}
+	if f.Failed {
+		args = append(args, false)
+		where += fmt.Sprintf(" AND success = $%d", len(args))
+	}
+	if !f.Since.IsZero() {
+		args = append(args, f.Since)
+		where += fmt.Sprintf(" AND at > $%d", len(args))
 	}
 	if f.Within != nil {
 		var ids, names []string
@@ -151,6 +161,20 @@ func List(ctx context.Context, db *store.DB, f Filter) ([]Event, int, error) {
 			where += " AND (actor_id IN (" + strings.Join(ids, ",") + ") OR subject IN (" + strings.Join(names, ",") + "))"
 		}
 	}
+	return where, args
+}
+
+// Count counts the events of a filter (Limit and Offset aside).
+func Count(ctx context.Context, db *store.DB, f Filter) (int, error) {
+	where, args := f.where()
+	var n int
+	err := db.Read.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_events"+where, args...).Scan(&n)
+	return n, err
+}
+
+// List reads the trail, newest first, with the total count.
+func List(ctx context.Context, db *store.DB, f Filter) ([]Event, int, error) {
+	where, args := f.where()
 	var total int
 	if err := db.Read.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_events"+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
