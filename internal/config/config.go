@@ -11,7 +11,9 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tinhso/tinhso/internal/password"
 )
@@ -32,16 +34,33 @@ type Config struct {
 	// Passwords are the argon2id costs of new password hashes (not a flag:
 	// the default is OWASP's; tests choose cheap ones).
 	Passwords password.Hasher
+	// MetricsAddr, when set, serves /metrics to anyone on a listener of
+	// its own (bind it to an address only the monitoring network reaches).
+	MetricsAddr string
+	// MetricsToken, when set, serves /metrics on the main listener to
+	// requests bearing it. With neither, /metrics is off.
+	MetricsToken string
+	// TokenTTL is the lifetime of an API token created without one, and
+	// TokenMaxTTL the longest a token may be given: "90d" or a Go
+	// duration such as "720h".
+	TokenTTL    string
+	TokenMaxTTL string
 }
+
+// MinMetricsToken is the shortest metrics token accepted: it guards the
+// node's internals, so it must not be guessable.
+const MinMetricsToken = 24
 
 // Default is the configuration of a node started with no settings.
 func Default() Config {
 	return Config{
-		Addr:      "127.0.0.1:8080",
-		Database:  "sqlite:./data/tinhso.db",
-		LogLevel:  "info",
-		LogFormat: "text",
-		Passwords: password.Default(),
+		Addr:        "127.0.0.1:8080",
+		Database:    "sqlite:./data/tinhso.db",
+		LogLevel:    "info",
+		LogFormat:   "text",
+		Passwords:   password.Default(),
+		TokenTTL:    "90d",
+		TokenMaxTTL: "365d",
 	}
 }
 
@@ -61,6 +80,10 @@ func (c *Config) settings(which ...string) []setting {
 		{"tls-cert", "TINHSO_TLS_CERT", "TLS certificate file (PEM); serves HTTPS with -tls-key", &c.TLSCert},
 		{"tls-key", "TINHSO_TLS_KEY", "TLS private key file (PEM)", &c.TLSKey},
 		{"trusted-proxies", "TINHSO_TRUSTED_PROXIES", "reverse proxies whose X-Forwarded-For is believed, as CIDRs, e.g. 10.0.0.5/32,10.0.1.0/24", &c.TrustedProxies},
+		{"metrics-addr", "TINHSO_METRICS_ADDR", "serve /metrics without credentials on this separate address (host:port); off when empty", &c.MetricsAddr},
+		{"metrics-token", "TINHSO_METRICS_TOKEN", fmt.Sprintf("serve /metrics on the main address to requests with Authorization: Bearer TOKEN (at least %d characters); off when empty", MinMetricsToken), &c.MetricsToken},
+		{"token-ttl", "TINHSO_TOKEN_TTL", "lifetime of a new API token when none is asked for, e.g. 90d or 720h", &c.TokenTTL},
+		{"token-max-ttl", "TINHSO_TOKEN_MAX_TTL", "longest lifetime an API token may have, e.g. 365d; older tokens expire at it", &c.TokenMaxTTL},
 	}
 	if len(which) == 0 {
 		return all
@@ -112,6 +135,19 @@ func (c Config) Validate() error {
 	if _, err := c.Proxies(); err != nil {
 		errs = append(errs, err)
 	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("metrics-addr %q: want host:port", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr {
+			errs = append(errs, fmt.Errorf("metrics-addr %q: must differ from addr", c.MetricsAddr))
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < MinMetricsToken {
+		errs = append(errs, fmt.Errorf("metrics-token: at least %d characters", MinMetricsToken))
+	}
+	if _, _, err := c.TokenLifetimes(); err != nil {
+		errs = append(errs, err)
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls-cert and tls-key go together"))
 	}
@@ -143,6 +179,46 @@ func (c Config) Proxies() ([]netip.Prefix, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// TokenLifetimes parses TokenTTL and TokenMaxTTL: both positive, the
+// default no longer than the maximum.
+func (c Config) TokenLifetimes() (def, max time.Duration, err error) {
+	def, err = ParseLifetime(c.TokenTTL)
+	if err != nil {
+		return 0, 0, fmt.Errorf("token-ttl %q: %v", c.TokenTTL, err)
+	}
+	max, err = ParseLifetime(c.TokenMaxTTL)
+	if err != nil {
+		return 0, 0, fmt.Errorf("token-max-ttl %q: %v", c.TokenMaxTTL, err)
+	}
+	if def > max {
+		return 0, 0, fmt.Errorf("token-ttl %q is longer than token-max-ttl %q", c.TokenTTL, c.TokenMaxTTL)
+	}
+	return def, max, nil
+}
+
+// ParseLifetime reads a lifetime written in days ("90d") or as a Go
+// duration ("720h", "30m"); it must be positive.
+func ParseLifetime(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	var d time.Duration
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days > 100*365 {
+			return 0, errors.New("want a number of days such as 90d, or a duration such as 720h")
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, errors.New("want a number of days such as 90d, or a duration such as 720h")
+		}
+	}
+	if d <= 0 {
+		return 0, errors.New("must be positive")
+	}
+	return d, nil
 }
 
 // TLS reports whether the node serves HTTPS itself.

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tinhso/tinhso/internal/config"
 )
@@ -41,5 +42,48 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 	ps, err := c.Proxies()
 	if err != nil || len(ps) != 2 || ps[0].Bits() != 32 {
 		t.Fatalf("proxies %v, %v", ps, err)
+	}
+}
+
+func TestMetricsAndTokenSettings(t *testing.T) {
+	c := config.Default()
+	c.MetricsAddr, c.MetricsToken, c.TokenTTL, c.TokenMaxTTL = "metrics", "short", "400d", "365d"
+	err := c.Validate()
+	for _, want := range []string{"metrics-addr", "metrics-token", "token-ttl \"400d\" is longer than token-max-ttl"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not name %s: %v", want, err)
+		}
+	}
+	c = config.Default()
+	c.MetricsAddr = c.Addr
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "must differ from addr") {
+		t.Errorf("metrics on the main address: %v", err)
+	}
+	for _, bad := range []string{"", "0d", "-3d", "tomorrow", "1.5d", "0s", "-1h"} {
+		c = config.Default()
+		c.TokenTTL = bad
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "token-ttl") {
+			t.Errorf("token-ttl %q validated: %v", bad, err)
+		}
+	}
+	c = config.Default()
+	c.TokenTTL, c.TokenMaxTTL = "12h", "30d"
+	def, max, err := c.TokenLifetimes()
+	if err != nil || def != 12*time.Hour || max != 30*24*time.Hour {
+		t.Errorf("lifetimes %v %v %v", def, max, err)
+	}
+	t.Setenv("TINHSO_TOKEN_MAX_TTL", "60d")
+	t.Setenv("TINHSO_METRICS_TOKEN", "kiem-tra-so-lieu-giam-sat-2026")
+	c = config.Default()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	c.Bind(fs)
+	if err := fs.Parse([]string{"-token-ttl", "7d", "-metrics-addr", "127.0.0.1:9100"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.TokenTTL != "7d" || c.TokenMaxTTL != "60d" || c.MetricsAddr != "127.0.0.1:9100" || c.MetricsToken == "" {
+		t.Errorf("bound %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("a good configuration: %v", err)
 	}
 }

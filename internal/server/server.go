@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"crypto/tls"
 	"embed"
 	"errors"
@@ -88,7 +89,6 @@ func New(cfg config.Config, db *store.DB) *Server {
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.metrics = newMetrics()
-	s.mux.Handle("GET /metrics", s.metrics.handler())
 	s.mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		httpx.JSON(w, 200, s.API.OpenAPI(Version))
 	})
@@ -129,6 +129,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 	proxies, _ := cfg.Proxies() // validated with the configuration
 	var h http.Handler = recordRoute(s.mux)
 	h = s.Auth.Middleware(h)
+	h = s.metricsGate(h)
 	h = cop.Handler(h)
 	h = s.securityHeaders(h)
 	h = limitBody(h)
@@ -143,6 +144,40 @@ func New(cfg config.Config, db *store.DB) *Server {
 // Site is what the domains attached themselves to (tests and the CLI add
 // components through it).
 func (s *Server) Site() *web.Site { return s.site }
+
+// Metrics serves the Prometheus series, unguarded: Serve puts it on the
+// metrics listener, metricsGate behind the metrics token.
+func (s *Server) Metrics() http.Handler { return s.metrics.handler() }
+
+// metricsGate answers /metrics on the main listener when a metrics token
+// is configured, to requests bearing it; without one, /metrics is left to
+// the mux, which does not know it (404). It runs before authentication,
+// which would take the token for an API token and refuse it.
+func (s *Server) metricsGate(next http.Handler) http.Handler {
+	token := s.cfg.MetricsToken
+	if token == "" {
+		return next
+	}
+	metrics := s.Metrics()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tinhso metrics"`)
+			httpx.Error(w, r, errs.Unauthorized)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			httpx.Error(w, r, &errs.Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Key: "error.method_not_allowed"})
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
+}
 
 // Handler is the whole server as an http.Handler (tests use it directly).
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -263,11 +298,51 @@ func recoverer(next http.Handler) http.Handler {
 // web listener drains requests for up to 20 seconds. ready, when set,
 // receives the bound address.
 func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
+	var cs []web.Component
+	if s.cfg.MetricsAddr != "" {
+		// Bound first: the web listener's ready callback means serving.
+		m, closeMetrics, err := s.metricsListener()
+		if err != nil {
+			return err
+		}
+		defer closeMetrics()
+		cs = append(cs, m)
+	}
 	listener, err := s.webListener(ready)
 	if err != nil {
 		return err
 	}
-	return runComponents(ctx, append([]web.Component{listener}, s.site.Components()...))
+	return runComponents(ctx, append(append(cs, listener), s.site.Components()...))
+}
+
+// metricsListener binds --metrics-addr and returns the component that
+// serves /metrics there, and nothing else, without credentials: the
+// address is one only the monitoring network reaches.
+func (s *Server) metricsListener() (web.Component, func(), error) {
+	ln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+	if err != nil {
+		return web.Component{}, nil, fmt.Errorf("listen on metrics-addr %s: %w", s.cfg.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.Metrics())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn)}
+	run := func(ctx context.Context) error {
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		slog.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+	// Closing the listener is harmless after Shutdown and frees the port
+	// when the web listener fails to start.
+	return web.Component{Name: "metrics", Run: run}, func() { ln.Close() }, nil
 }
 
 // runComponents runs every component until ctx ends or one of them stops,
