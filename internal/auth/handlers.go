@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tinhso/tinhso/internal/audit"
 	"github.com/tinhso/tinhso/internal/errs"
@@ -13,6 +14,7 @@ import (
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/password"
+	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/web"
 )
 
@@ -65,7 +67,7 @@ func (s *Service) Mount(site *web.Site) {
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/me/tokens", Tag: "account", Summary: "List my API tokens", Response: Token{}, List: true},
 		func(w http.ResponseWriter, r *http.Request) error {
-			list, err := Tokens(r.Context(), s.DB, org.PrincipalFrom(r.Context()).UserID)
+			list, err := s.Org.Tokens(r.Context(), org.PrincipalFrom(r.Context()).UserID)
 			if err != nil {
 				return err
 			}
@@ -130,9 +132,11 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 }
 
 type accountData struct {
-	Official org.Official
-	Tokens   []Token
-	NewToken *NewToken
+	Official  org.Official
+	Tokens    []Token
+	NewToken  *NewToken
+	Lifetimes Lifetimes
+	Now       time.Time // tokens past their expiry show as expired
 }
 
 func (s *Service) account(r *http.Request) (accountData, error) {
@@ -141,8 +145,8 @@ func (s *Service) account(r *http.Request) (accountData, error) {
 	if err != nil {
 		return accountData{}, err
 	}
-	toks, err := Tokens(r.Context(), s.DB, p.UserID)
-	return accountData{Official: o, Tokens: toks}, err
+	toks, err := s.Org.Tokens(r.Context(), p.UserID)
+	return accountData{Official: o, Tokens: toks, Lifetimes: s.Tokens, Now: store.Now()}, err
 }
 
 func (s *Service) accountShow(w http.ResponseWriter, r *http.Request) error {
@@ -199,7 +203,7 @@ func (s *Service) createToken(r *http.Request, in TokenInput) (NewToken, error) 
 	var t NewToken
 	err := s.DB.Tx(r.Context(), func(tx *sql.Tx) error {
 		var err error
-		if t, err = CreateToken(r.Context(), tx, p.UserID, in); err != nil {
+		if t, err = CreateToken(r.Context(), tx, p.UserID, in, s.Tokens); err != nil {
 			return err
 		}
 		return audit.Record(r.Context(), tx, audit.From(r, audit.TokenCreate, p.Username, t.Name+" ("+t.Prefix+"…)", true))
@@ -214,7 +218,7 @@ func (s *Service) revokeToken(r *http.Request) error {
 		return errs.NotFound
 	}
 	return s.DB.Tx(r.Context(), func(tx *sql.Tx) error {
-		name, err := RevokeToken(r.Context(), tx, p.UserID, id)
+		name, err := s.Org.RevokeToken(r.Context(), tx, p.UserID, id)
 		if err != nil {
 			return err
 		}
@@ -223,7 +227,10 @@ func (s *Service) revokeToken(r *http.Request) error {
 }
 
 func (s *Service) tokenCreateSubmit(w http.ResponseWriter, r *http.Request) error {
-	days, _ := strconv.Atoi(r.PostFormValue("expiresInDays"))
+	days, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("expiresInDays")))
+	if err != nil && strings.TrimSpace(r.PostFormValue("expiresInDays")) != "" {
+		days = -1 // reported as out of range
+	}
 	t, err := s.createToken(r, TokenInput{Name: r.PostFormValue("name"), ExpiresInDays: days})
 	d, derr := s.account(r)
 	if derr != nil {

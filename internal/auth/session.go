@@ -37,11 +37,12 @@ type Service struct {
 	Org           *org.Store
 	SecureCookies bool
 	SessionTTL    time.Duration
+	Tokens        Lifetimes
 }
 
 // NewService returns the auth service with a working-day session lifetime.
 func NewService(db *store.DB, orgs *org.Store, secure bool) *Service {
-	return &Service{DB: db, Org: orgs, SecureCookies: secure, SessionTTL: 12 * time.Hour}
+	return &Service{DB: db, Org: orgs, SecureCookies: secure, SessionTTL: 12 * time.Hour, Tokens: Lifetimes{Default: DefaultTokenTTL, Max: MaxTokenTTL}}
 }
 
 type sessionKey struct{}
@@ -188,7 +189,7 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 			secret, ok := strings.CutPrefix(h, "Bearer ")
 			user, err := int64(0), error(nil)
 			if ok {
-				user, err = tokenUser(ctx, s.DB, strings.TrimSpace(secret))
+				user, err = s.tokenUser(ctx, strings.TrimSpace(secret))
 			}
 			if err != nil {
 				httpx.Error(w, r, err)

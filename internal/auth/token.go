@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/store"
 )
@@ -18,17 +19,25 @@ import (
 // (secret scanners, logs).
 const TokenPrefix = "tsk_"
 
-// Token is an API token as listed to its owner; the secret itself is shown
-// once, at creation.
-type Token struct {
-	ID         int64      `json:"id"`
-	Name       string     `json:"name"`
-	Prefix     string     `json:"prefix" doc:"the first characters, to recognise the token"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	ExpiresAt  *time.Time `json:"expiresAt,omitempty"`
-	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
-	RevokedAt  *time.Time `json:"revokedAt,omitempty"`
-}
+// Token is an API token as listed to its owner and their administrators.
+type Token = org.Token
+
+// Lifetimes bound API tokens: Default for a token asked for without a
+// lifetime, Max for any token. Every token expires: a leaked one stops by
+// itself, and one made before a maximum was set ends at it (tokenUser).
+type Lifetimes struct{ Default, Max time.Duration }
+
+// The configuration's default lifetimes (--token-ttl, --token-max-ttl).
+const (
+	DefaultTokenTTL = 90 * 24 * time.Hour
+	MaxTokenTTL     = 365 * 24 * time.Hour
+)
+
+// MaxDays is the longest lifetime in whole days a person may ask for.
+func (l Lifetimes) MaxDays() int { return int(l.Max / (24 * time.Hour)) }
+
+// DefaultDays is the default lifetime in days, rounded up, for forms.
+func (l Lifetimes) DefaultDays() int { return int((l.Default + 24*time.Hour - 1) / (24 * time.Hour)) }
 
 // NewToken is the answer to a token creation: the secret, once.
 type NewToken struct {
@@ -36,10 +45,10 @@ type NewToken struct {
 	Secret string `json:"token" doc:"send as Authorization: Bearer <token>; shown only now"`
 }
 
-// TokenInput names a new token.
+// TokenInput names a new token and, optionally, its lifetime.
 type TokenInput struct {
 	Name          string `json:"name"`
-	ExpiresInDays int    `json:"expiresInDays,omitempty" doc:"0 for no expiry"`
+	ExpiresInDays int    `json:"expiresInDays,omitempty" doc:"lifetime in days, at most the server's maximum (--token-max-ttl); the server's default (--token-ttl) when absent or 0"`
 }
 
 func hashSecret(s string) string {
@@ -47,89 +56,53 @@ func hashSecret(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// CreateToken issues a token for user inside tx.
-func CreateToken(ctx context.Context, tx *sql.Tx, user int64, in TokenInput) (NewToken, error) {
+// CreateToken issues a token for user inside tx, with the lifetime asked
+// for within life.Max, or life.Default.
+func CreateToken(ctx context.Context, tx *sql.Tx, user int64, in TokenInput, life Lifetimes) (NewToken, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	var v errs.Validator
 	v.Check(in.Name != "", "name", "required")
 	v.Check(len(in.Name) <= 100, "name", "too_long", 100)
-	v.Check(in.ExpiresInDays >= 0 && in.ExpiresInDays <= 3650, "expiresInDays", "range", 0, 3650)
+	v.Check(in.ExpiresInDays >= 0 && in.ExpiresInDays <= life.MaxDays(), "expiresInDays", "range", 1, life.MaxDays())
 	if err := v.Err(); err != nil {
 		return NewToken{}, err
 	}
 	secret := TokenPrefix + password.Random(32)
 	t := NewToken{Secret: secret, Token: Token{Name: in.Name, Prefix: secret[:len(TokenPrefix)+6], CreatedAt: store.Now()}}
+	exp := t.CreatedAt.Add(life.Default)
 	if in.ExpiresInDays > 0 {
-		exp := t.CreatedAt.AddDate(0, 0, in.ExpiresInDays)
-		t.ExpiresAt = &exp
+		exp = t.CreatedAt.AddDate(0, 0, in.ExpiresInDays)
 	}
+	t.ExpiresAt = &exp
 	err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 		user, t.Name, hashSecret(secret), t.Prefix, t.CreatedAt, t.ExpiresAt).Scan(&t.ID)
 	return t, err
 }
 
-// Tokens lists the tokens of a user, newest first.
-func Tokens(ctx context.Context, db *store.DB, user int64) ([]Token, error) {
-	rows, err := db.Read.QueryContext(ctx, `SELECT id, name, prefix, created_at, expires_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, user)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Token{}
-	for rows.Next() {
-		var t Token
-		var exp, used, rev sql.NullTime
-		if err := rows.Scan(&t.ID, &t.Name, &t.Prefix, &t.CreatedAt, &exp, &used, &rev); err != nil {
-			return nil, err
-		}
-		t.ExpiresAt, t.LastUsedAt, t.RevokedAt = nullTime(exp), nullTime(used), nullTime(rev)
-		out = append(out, t)
-	}
-	return out, rows.Err()
-}
-
-func nullTime(n sql.NullTime) *time.Time {
-	if !n.Valid {
-		return nil
-	}
-	t := n.Time
-	return &t
-}
-
-// RevokeToken revokes one of user's tokens and returns its name.
-func RevokeToken(ctx context.Context, tx *sql.Tx, user, id int64) (string, error) {
-	var name string
-	err := tx.QueryRowContext(ctx, `SELECT name FROM api_tokens WHERE id = $1 AND user_id = $2`, id, user).Scan(&name)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", errs.NotFound
-	} else if err != nil {
-		return "", err
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, store.Now(), id)
-	return name, err
-}
-
 // tokenUser resolves a bearer token to its user, or 0 when the token is
-// unknown, revoked or expired. It records the use at most once a minute.
-func tokenUser(ctx context.Context, db *store.DB, secret string) (int64, error) {
+// unknown, revoked or expired, or older than the maximum lifetime (a token
+// made before there was one, or before it was lowered). It records the use
+// at most once a minute.
+func (s *Service) tokenUser(ctx context.Context, secret string) (int64, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) {
 		return 0, nil
 	}
 	var id, user int64
+	var created time.Time
 	var exp, rev, used sql.NullTime
-	err := db.Read.QueryRowContext(ctx, `SELECT id, user_id, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1`, hashSecret(secret)).
-		Scan(&id, &user, &exp, &rev, &used)
+	err := s.DB.Read.QueryRowContext(ctx, `SELECT id, user_id, created_at, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1`, hashSecret(secret)).
+		Scan(&id, &user, &created, &exp, &rev, &used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	} else if err != nil {
 		return 0, err
 	}
 	now := store.Now()
-	if rev.Valid || (exp.Valid && exp.Time.Before(now)) {
+	if rev.Valid || (exp.Valid && !exp.Time.After(now)) || !created.Add(s.Tokens.Max).After(now) {
 		return 0, nil
 	}
 	if !used.Valid || now.Sub(used.Time) > time.Minute {
-		db.Write.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now, id)
+		s.DB.Write.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now, id)
 	}
 	return user, nil
 }

@@ -225,8 +225,9 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case "passwd":
 		fs.BoolVar(&passwordStdin, "password-stdin", false, "read the password from standard input (else one is generated and printed)")
 	case "token":
+		cfg.Bind(fs, "token-ttl", "token-max-ttl")
 		fs.StringVar(&tokenName, "name", "cli", "a name to recognise the token by")
-		fs.IntVar(&days, "days", 0, "expire after this many days (0: never)")
+		fs.IntVar(&days, "days", 0, "expire after this many days, at most the token-max-ttl (0: the token-ttl)")
 	case "disable":
 	default:
 		return fmt.Errorf("user: unknown subcommand %q (want add, passwd, token or disable)", sub)
@@ -320,6 +321,7 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		var revoked int
 		err = db.Tx(ctx, func(tx *sql.Tx) error {
 			if err := orgs.SetPasswordHash(ctx, tx, o.ID, hash); err != nil {
 				return err
@@ -327,7 +329,12 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if err := auth.EndOtherSessions(ctx, tx, o.ID, ""); err != nil {
 				return err
 			}
-			return audit.Record(ctx, tx, cliEvent(audit.PasswordReset, ""))
+			// As an administrator's reset on the official's page does.
+			var err error
+			if revoked, err = orgs.RevokeAllTokens(ctx, tx, o.ID); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, cliEvent(audit.PasswordReset, fmt.Sprintf("%d API token(s) revoked", revoked)))
 		})
 		if err != nil {
 			return err
@@ -337,6 +344,9 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		} else {
 			fmt.Fprintln(stdout, "password changed")
 		}
+		if revoked > 0 {
+			fmt.Fprintf(stdout, "revoked %d API token(s)\n", revoked)
+		}
 	case "token":
 		o, err := orgs.OfficialByUsername(ctx, username)
 		if err != nil {
@@ -345,10 +355,18 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if o.Disabled {
 			return fmt.Errorf("user %q is disabled", username)
 		}
+		def, max, err := cfg.TokenLifetimes()
+		if err != nil {
+			return err
+		}
+		life := auth.Lifetimes{Default: def, Max: max}
+		if days < 0 || days > life.MaxDays() {
+			return fmt.Errorf("--days %d: want 1 to %d (token-max-ttl %s), or 0 for the token-ttl %s", days, life.MaxDays(), cfg.TokenMaxTTL, cfg.TokenTTL)
+		}
 		var t auth.NewToken
 		err = db.Tx(ctx, func(tx *sql.Tx) error {
 			var err error
-			if t, err = auth.CreateToken(ctx, tx, o.ID, auth.TokenInput{Name: tokenName, ExpiresInDays: days}); err != nil {
+			if t, err = auth.CreateToken(ctx, tx, o.ID, auth.TokenInput{Name: tokenName, ExpiresInDays: days}, life); err != nil {
 				return err
 			}
 			return audit.Record(ctx, tx, cliEvent(audit.TokenCreate, t.Name+" ("+t.Prefix+"…)"))

@@ -240,6 +240,23 @@ func TestUserCommands(t *testing.T) {
 					t.Errorf("a 7-day token expires in %v", d)
 				}
 				failsWithOneLine(t, `no such user "khong.co"`, "user", "token", "khong.co", "--db", u)
+				// Every token expires: by default after the token-ttl, and
+				// never later than the token-max-ttl.
+				out = mustRun(t, "", "user", "token", "--db", u, "--name", "mặc định", "baocao.laichau")
+				db.Read.QueryRow(`SELECT expires_at FROM api_tokens WHERE name = 'mặc định'`).Scan(&exp)
+				if d := time.Until(exp.Time); !exp.Valid || d < 89*24*time.Hour || d > 91*24*time.Hour || me(out) != 200 {
+					t.Errorf("a token without --days expires in %v", d)
+				}
+				failsWithOneLine(t, "--days 400: want 1 to 365", "user", "token", "baocao.laichau", "--db", u, "--days", "400")
+				failsWithOneLine(t, "--days 31: want 1 to 30", "user", "token", "baocao.laichau", "--db", u, "--days", "31", "--token-ttl", "7d", "--token-max-ttl", "30d")
+				failsWithOneLine(t, "--days -1", "user", "token", "baocao.laichau", "--db", u, "--days", "-1")
+				failsWithOneLine(t, "token-ttl", "user", "token", "baocao.laichau", "--db", u, "--token-ttl", "soon")
+				t.Setenv("TINHSO_TOKEN_TTL", "2d")
+				mustRun(t, "", "user", "token", "--db", u, "--name", "hai ngày", "baocao.laichau")
+				db.Read.QueryRow(`SELECT expires_at FROM api_tokens WHERE name = 'hai ngày'`).Scan(&exp)
+				if d := time.Until(exp.Time); !exp.Valid || d < 47*time.Hour || d > 49*time.Hour {
+					t.Errorf("TINHSO_TOKEN_TTL=2d: the token expires in %v", d)
+				}
 			})
 
 			t.Run("passwd", func(t *testing.T) {
@@ -257,8 +274,15 @@ func TestUserCommands(t *testing.T) {
 				if sessions() != 1 {
 					t.Fatalf("admin has %d sessions", sessions())
 				}
-				if out := mustRun(t, "mat-khau-moi-2026\r\n", "user", "passwd", "admin", "--db", u, "--password-stdin"); out != "password changed\n" {
+				adminToken := mustRun(t, "", "user", "token", "admin", "--db", u)
+				if me(adminToken) != 200 {
+					t.Fatal("admin's token does not work before the reset")
+				}
+				if out := mustRun(t, "mat-khau-moi-2026\r\n", "user", "passwd", "admin", "--db", u, "--password-stdin"); out != "password changed\nrevoked 2 API token(s)\n" {
 					t.Errorf("passwd: %q", out)
+				}
+				if me(adminToken) != 401 {
+					t.Error("admin's token still works after the password reset")
 				}
 				if !checkPassword("admin", "mat-khau-moi-2026") || checkPassword("admin", demo.Password) {
 					t.Error("the password from stdin is not the one stored")
@@ -268,7 +292,7 @@ func TestUserCommands(t *testing.T) {
 				}
 				failsWithOneLine(t, "password: too_short", "user", "passwd", "admin", "--db", u, "--password-stdin")
 				out := mustRun(t, "", "user", "passwd", "baocao.laichau", "--db", u)
-				m := regexp.MustCompile(`^password: (\S+)\n$`).FindStringSubmatch(out)
+				m := regexp.MustCompile(`^password: (\S+)\n(revoked \d+ API token\(s\)\n)?$`).FindStringSubmatch(out)
 				if m == nil || !checkPassword("baocao.laichau", m[1]) {
 					t.Errorf("passwd with a generated password: %q", out)
 				}

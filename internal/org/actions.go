@@ -292,7 +292,19 @@ func (s *Store) resetPassword(r *http.Request, id int64, in PasswordInput) error
 		if _, err := tx.ExecContext(r.Context(), `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
 			return err
 		}
-		return audit.Record(r.Context(), tx, audit.From(r, audit.PasswordReset, cur.Username, "", true))
+		// A reset means the old password may be known to someone else, who
+		// may also have made tokens with it: they stop too.
+		n, err := s.RevokeAllTokens(r.Context(), tx, id)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(r.Context(), tx, audit.From(r, audit.PasswordReset, cur.Username, fmt.Sprintf("%d API token(s) revoked", n), true)); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		return audit.Record(r.Context(), tx, audit.From(r, audit.TokenRevoke, cur.Username, fmt.Sprintf("all %d, by the password reset", n), true))
 	})
 }
 

@@ -295,7 +295,32 @@ func (s *Store) apiRoutes(api *httpx.API) {
 				return nil
 			})
 	}
-	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/officials/{id}/password", Tag: "officials", Summary: "Set a new password for an official (admin); signs them out", Request: PasswordInput{}, Status: 204},
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/officials/{id}/tokens", Tag: "officials", Summary: "List an official's API tokens, without their secrets (admin)", Response: Token{}, List: true},
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
+			if err != nil {
+				return err
+			}
+			list, err := s.officialTokens(r, id)
+			if err != nil {
+				return err
+			}
+			httpx.List(w, r, list, len(list), httpx.Page{Limit: len(list) + 1})
+			return nil
+		})
+	api.Handle(httpx.Route{Method: "DELETE", Path: "/api/v1/officials/{id}/tokens/{token}", Tag: "officials", Summary: "Revoke one of an official's API tokens (admin)", Status: 204},
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
+			if err != nil {
+				return err
+			}
+			if err := s.revokeOfficialToken(r, id, r.PathValue("token")); err != nil {
+				return err
+			}
+			w.WriteHeader(204)
+			return nil
+		})
+	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/officials/{id}/password", Tag: "officials", Summary: "Set a new password for an official (admin); signs them out and revokes their API tokens", Request: PasswordInput{}, Status: 204},
 		func(w http.ResponseWriter, r *http.Request) error {
 			id, err := httpx.PathID(r, "id")
 			if err != nil {

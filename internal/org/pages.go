@@ -12,6 +12,7 @@ import (
 
 	"github.com/tinhso/tinhso/internal/audit"
 	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/web"
 )
 
@@ -48,6 +49,7 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.Page("POST /officials/{id}/disable", s.officialDisableSubmit(true))
 	site.Page("POST /officials/{id}/enable", s.officialDisableSubmit(false))
 	site.Page("POST /officials/{id}/password", s.officialPasswordSubmit)
+	site.Page("POST /officials/{id}/tokens/{token}/revoke", s.officialTokenRevokeSubmit)
 	site.Page("GET /audit", s.auditShow)
 }
 
@@ -321,6 +323,8 @@ type officialData struct {
 	Roles     []string
 	CanManage bool
 	UnitID    int64
+	Tokens    []Token // the official's API tokens, for an admin who manages them
+	Now       time.Time
 }
 
 // manageableUnits lists the units under the principal's admin scopes, for
@@ -351,6 +355,13 @@ func (s *Store) officialForm(r *http.Request, o *Official) (officialData, error)
 	} else {
 		d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, 0)
 		d.UnitID, _ = strconv.ParseInt(r.FormValue("unit"), 10, 64)
+	}
+	if d.CanManage && o != nil {
+		toks, err := s.Tokens(r.Context(), o.ID)
+		if err != nil {
+			return d, err
+		}
+		d.Tokens, d.Now = toks, store.Now()
 	}
 	if d.CanManage {
 		units, err := s.manageableUnits(r)
@@ -493,6 +504,18 @@ func (s *Store) officialPasswordSubmit(w http.ResponseWriter, r *http.Request) e
 		return officialPage.FormError(w, r, err, d)
 	}
 	web.Redirect(w, r, "/officials/"+strconv.FormatInt(id, 10)+"?ok=password_reset")
+	return nil
+}
+
+func (s *Store) officialTokenRevokeSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.revokeOfficialToken(r, id, r.PathValue("token")); err != nil {
+		return err
+	}
+	web.Redirect(w, r, "/officials/"+strconv.FormatInt(id, 10)+"?ok=official_token_revoked#tokens")
 	return nil
 }
 

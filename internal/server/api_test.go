@@ -427,6 +427,16 @@ func apiScenarios() []testapp.Scenario {
 					t.Errorf("%d tokens listed, X-Total-Count %q", len(list), h.Get("X-Total-Count"))
 				}
 			}},
+		{Name: "admin lists an official's tokens", Call: testapp.Call{User: "admin", Method: "GET", Path: "/api/v1/officials/{official:baocao.ankhe}/tokens"}, Status: 200,
+			Contains: []string{`"name":"Báo cáo tự động"`, `"expiresAt":`}, Absent: []string{`"token":`}},
+		{Name: "Lai Châu's admin may not list a Gia Lai official's tokens", Call: testapp.Call{User: "quantri.laichau", Method: "GET", Path: "/api/v1/officials/{official:baocao.ankhe}/tokens"}, Status: 403,
+			Absent: []string{"Báo cáo tự động"}, Before: snapDenied("quantri.laichau"), Check: deniedOnce("quantri.laichau")},
+		{Name: "Lai Châu's admin may not revoke a Gia Lai official's token", Call: testapp.Call{User: "quantri.laichau", Method: "DELETE", Path: "/api/v1/officials/{official:baocao.ankhe}/tokens/{var:tokID}"}, Status: 403,
+			Before: snapDenied("quantri.laichau"), Check: deniedOnce("quantri.laichau")},
+		{Name: "a reporter may not list a colleague's tokens", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/officials/{official:pheduyet.pleiku}/tokens"}, Status: 403},
+		{Name: "the token survives the refusals", Call: testapp.Call{Method: "GET", Path: "/api/v1/me", Headers: map[string]string{"Authorization": "Bearer {var:tok}"}}, Status: 200},
+		{Name: "a token too long-lived", Call: testapp.Call{User: "baocao.ankhe", Method: "POST", Path: "/api/v1/me/tokens", Body: `{"name":"mãi mãi","expiresInDays":3650}`}, Status: 422,
+			Fields: []string{"expiresInDays"}, Contains: []string{"phải trong khoảng 1–365"}},
 		{Name: "a token with no name", Call: testapp.Call{User: "baocao.ankhe", Method: "POST", Path: "/api/v1/me/tokens", Body: `{"name":"  ","expiresInDays":-1}`}, Status: 422,
 			Fields: []string{"name", "expiresInDays"}},
 		{Name: "someone else's token cannot be revoked", Call: testapp.Call{User: "baocao.pleiku", Method: "DELETE", Path: "/api/v1/me/tokens/{var:tokID}"}, Status: 404},
@@ -435,6 +445,9 @@ func apiScenarios() []testapp.Scenario {
 		{Name: "a revoked token is refused", Call: testapp.Call{Method: "GET", Path: "/api/v1/me", Headers: map[string]string{"Authorization": "Bearer {var:tok}"}}, Status: 401},
 		{Name: "revoking twice", Call: testapp.Call{User: "baocao.ankhe", Method: "DELETE", Path: "/api/v1/me/tokens/{var:tokID}"}, Status: 204},
 		{Name: "revoking a token that does not exist", Call: testapp.Call{User: "baocao.ankhe", Method: "DELETE", Path: "/api/v1/me/tokens/999999"}, Status: 404},
+		{Name: "admin revokes an official's token (already revoked: no change)", Call: testapp.Call{User: "admin", Method: "DELETE", Path: "/api/v1/officials/{official:baocao.ankhe}/tokens/{var:tokID}"}, Status: 204,
+			Check: auditRow("token.revoke", "baocao.ankhe")},
+		{Name: "admin revokes a token through the wrong official", Call: testapp.Call{User: "admin", Method: "DELETE", Path: "/api/v1/officials/{official:baocao.pleiku}/tokens/{var:tokID}"}, Status: 404},
 		{Name: "the list shows the revocation", Call: testapp.Call{User: "baocao.ankhe", Method: "GET", Path: "/api/v1/me/tokens"}, Status: 200,
 			Contains: []string{`"revokedAt":`}},
 

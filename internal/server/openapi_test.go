@@ -171,10 +171,15 @@ func openAPI(t *testing.T, app *testapp.App) {
 		if status != 201 {
 			t.Fatalf("create an official: %d %s", status, off)
 		}
+		// And a token of that official, for the administrator's revocation.
+		var offTok int64
+		app.Token(t, "openapi.test")
+		app.DB.Read.QueryRow(`SELECT t.id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = 'openapi.test'`).Scan(&offTok)
 		ids := map[string]string{
-			"/api/v1/orgunits/":  strconv.FormatInt(app.UnitID(t, "GL25"), 10),
-			"/api/v1/officials/": strconv.FormatInt(app.OfficialID(t, "openapi.test"), 10),
-			"/api/v1/me/tokens/": strconv.FormatInt(newTok.ID, 10),
+			"/api/v1/orgunits/":              strconv.FormatInt(app.UnitID(t, "GL25"), 10),
+			"/api/v1/officials/":             strconv.FormatInt(app.OfficialID(t, "openapi.test"), 10),
+			"/api/v1/officials/{id}/tokens/": strconv.FormatInt(offTok, 10),
+			"/api/v1/me/tokens/":             strconv.FormatInt(newTok.ID, 10),
 		}
 		type served struct{ method, pattern string }
 		var calls []served
@@ -182,12 +187,24 @@ func openAPI(t *testing.T, app *testapp.App) {
 			for _, method := range slices.Sorted(maps.Keys(doc.Paths[path])) {
 				op := doc.Paths[path][method]
 				known := true
-				real := pathParamRe.ReplaceAllStringFunc(path, func(string) string { return "1" })
-				if loc := pathParamRe.FindStringIndex(path); loc != nil {
-					id, ok := ids[path[:loc[0]]]
-					if known = ok; ok {
-						real = path[:loc[0]] + id + pathParamRe.ReplaceAllString(path[loc[1]:], "1")
+				// Each parameter takes the id known for the path before it
+				// ("1" otherwise); the call is "known" when the first one is.
+				real, rest := "", path
+				for i := 0; ; i++ {
+					loc := pathParamRe.FindStringIndex(rest)
+					if loc == nil {
+						real += rest
+						break
 					}
+					id, ok := ids[path[:len(path)-len(rest)+loc[0]]]
+					if i == 0 {
+						known = ok
+					}
+					if !ok {
+						id = "1"
+					}
+					real += rest[:loc[0]] + id
+					rest = rest[loc[1]:]
 				}
 				c := testapp.Call{User: "admin", Method: strings.ToUpper(method), Path: real}
 				if op.RequestBody != nil {

@@ -63,6 +63,9 @@ func New(cfg config.Config, db *store.DB) *Server {
 	s := &Server{cfg: cfg, db: db, mux: http.NewServeMux()}
 	s.Org = org.NewStore(db, cfg.Passwords)
 	s.Auth = auth.NewService(db, s.Org, cfg.SecureCookies())
+	if def, max, err := cfg.TokenLifetimes(); err == nil { // validated at start-up
+		s.Auth.Tokens = auth.Lifetimes{Default: def, Max: max}
+	}
 	s.Plan = plan.NewStore(db, s.Org)
 	s.API = httpx.NewAPI(s.mux, requireAuth)
 	s.site = web.NewSite(s.mux, s.API, web.Hooks{

@@ -95,7 +95,7 @@ func (a *App) Token(t testing.TB, username string) string {
 	var nt auth.NewToken
 	err = a.DB.Tx(context.Background(), func(tx *sql.Tx) error {
 		var err error
-		nt, err = auth.CreateToken(context.Background(), tx, o.ID, auth.TokenInput{Name: "test"})
+		nt, err = auth.CreateToken(context.Background(), tx, o.ID, auth.TokenInput{Name: "test"}, a.Server.Auth.Tokens)
 		return err
 	})
 	if err != nil {
