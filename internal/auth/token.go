@@ -60,9 +60,9 @@ func hashSecret(s string) string {
 // for within life.Max, or life.Default.
 func CreateToken(ctx context.Context, tx *sql.Tx, user int64, in TokenInput, life Lifetimes) (NewToken, error) {
 	in.Name = strings.TrimSpace(in.Name)
-	var v errs.Validator
+	v := errs.Validator{Context: "token"}
 	v.Check(in.Name != "", "name", "required")
-	v.Check(len(in.Name) <= 100, "name", "too_long", 100)
+	v.Text("name", in.Name, errs.Short)
 	v.Check(in.ExpiresInDays >= 0 && in.ExpiresInDays <= life.MaxDays(), "expiresInDays", "range", 1, life.MaxDays())
 	if err := v.Err(); err != nil {
 		return NewToken{}, err

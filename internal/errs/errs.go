@@ -23,6 +23,10 @@ type Field struct {
 	Name string // JSON name of the field, or "Sheet!C12" for imports
 	Code string // machine code: required, invalid, too_long, not_found, duplicate, …
 	Args []any  // arguments of the message "field.<Code>"
+	// Context is what the field belongs to ("plan", "official", …): a
+	// plan's title and an official's title share a name, not a label, so
+	// labels are looked up as field.<Context>.<Name> before field.<Name>.
+	Context string
 }
 
 func (e *Error) Error() string {
@@ -57,11 +61,15 @@ func Invalid(fields ...Field) *Error {
 }
 
 // Validator collects field errors while a handler checks its input.
-type Validator struct{ fields []Field }
+// Context, when set, is given to every field it records.
+type Validator struct {
+	Context string
+	fields  []Field
+}
 
 // Add records that field failed with code.
 func (v *Validator) Add(field, code string, args ...any) {
-	v.fields = append(v.fields, Field{Name: field, Code: code, Args: args})
+	v.fields = append(v.fields, Field{Name: field, Code: code, Args: args, Context: v.Context})
 }
 
 // Check adds the failure when ok is false.

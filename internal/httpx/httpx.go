@@ -99,11 +99,22 @@ func ProblemFor(r *http.Request, err error) Problem {
 // FieldMessage is the localised message of one invalid field, naming it by
 // its label when the catalogue has one ("Mã đơn vị: bắt buộc nhập").
 func FieldMessage(lang locale.Lang, f errs.Field) string {
-	label := f.Name
-	if k := "field." + f.Name; locale.Has(lang, k) {
-		label = locale.T(lang, k)
+	return FieldLabel(lang, f) + ": " + locale.T(lang, "invalid."+f.Code, f.Args...)
+}
+
+// FieldLabel names a field as a person reads it: the label of its context
+// first (field.plan.title, "Tên kế hoạch"), then the plain one
+// (field.title), else its name as sent.
+func FieldLabel(lang locale.Lang, f errs.Field) string {
+	if f.Context != "" {
+		if k := "field." + f.Context + "." + f.Name; locale.Has(lang, k) {
+			return locale.T(lang, k)
+		}
 	}
-	return label + ": " + locale.T(lang, "invalid."+f.Code, f.Args...)
+	if k := "field." + f.Name; locale.Has(lang, k) {
+		return locale.T(lang, k)
+	}
+	return f.Name
 }
 
 // Error writes err as application/problem+json.

@@ -11,6 +11,7 @@ import (
 	"github.com/tinhso/tinhso/internal/audit"
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 )
 
@@ -154,3 +155,30 @@ func TestProblems(t *testing.T) {
 type errBoom struct{}
 
 func (errBoom) Error() string { return "secret detail" }
+
+// A field's label comes from its context first: a plan's title is not an
+// official's job title, though both are "title".
+func TestFieldLabelsByContext(t *testing.T) {
+	for _, c := range []struct {
+		f    errs.Field
+		lang locale.Lang
+		want string
+	}{
+		{errs.Field{Name: "title", Context: "plan"}, locale.VI, "Tên kế hoạch (trích yếu)"},
+		{errs.Field{Name: "title", Context: "official"}, locale.VI, "Chức vụ"},
+		{errs.Field{Name: "title", Context: "official"}, locale.EN, "Job title"},
+		{errs.Field{Name: "title"}, locale.VI, "Tiêu đề"},
+		{errs.Field{Name: "title", Context: "nothing-here"}, locale.VI, "Tiêu đề"},
+		{errs.Field{Name: "body", Context: "task"}, locale.VI, "Nội dung báo cáo"},
+		{errs.Field{Name: "body"}, locale.VI, "Nội dung yêu cầu"},
+		{errs.Field{Name: "unitId", Context: "target"}, locale.VI, "Đơn vị của số liệu"},
+		{errs.Field{Name: "unitId", Context: "official"}, locale.VI, "Đơn vị công tác"},
+		{errs.Field{Name: "file", Context: "plan"}, locale.VI, "Tệp Excel kế hoạch"},
+		{errs.Field{Name: "file", Context: "task"}, locale.VI, "Tệp kiểm chứng"},
+		{errs.Field{Name: "targets[3].code", Context: "plan"}, locale.VI, "targets[3].code"},
+	} {
+		if got := httpx.FieldLabel(c.lang, c.f); got != c.want {
+			t.Errorf("%+v in %s: %q, want %q", c.f, c.lang, got, c.want)
+		}
+	}
+}

@@ -76,9 +76,11 @@ func (s *Store) RecordEvent(ctx context.Context, in EventInput, actor int64) (Ev
 // check once at the end.
 func (s *Store) ApplyEvent(ctx context.Context, tx *sql.Tx, in EventInput, actor int64) (int64, error) {
 	in.Kind = strings.TrimSpace(in.Kind)
-	var v errs.Validator
+	v := errs.Validator{Context: "reorganisation"}
 	v.Check(slices.Contains(EventKinds, in.Kind), "kind", "one_of", strings.Join(EventKinds, ", "))
 	v.Check(ValidDate(in.Date), "date", "date")
+	v.Text("basis", strings.TrimSpace(in.Basis), errs.Line)
+	v.Text("note", strings.TrimSpace(in.Note), errs.Paragraph)
 	if err := v.Err(); err != nil {
 		return 0, err
 	}
@@ -153,6 +155,7 @@ func (s *Store) ApplyEvent(ctx context.Context, tx *sql.Tx, in EventInput, actor
 		if in.Kind == "rename" {
 			in.Name = strings.Join(strings.Fields(in.Name), " ")
 			v.Check(in.Name != "", "name", "required")
+			v.Text("name", in.Name, errs.Name)
 			v.Check(in.Name != u.Name, "name", "unchanged")
 		} else if p, pok := lookup("parent", in.Parent); pok {
 			parent = p

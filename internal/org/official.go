@@ -219,7 +219,9 @@ func (s *Store) validateOfficial(ctx context.Context, q store.Querier, in *Offic
 		ValidatePassword(v, "password", in.Password, in.Username)
 	}
 	v.Check(in.FullName != "", "fullName", "required")
-	v.Check(len(in.FullName) <= 120, "fullName", "too_long", 120)
+	v.Text("fullName", in.FullName, errs.Name)
+	v.Text("title", in.Title, errs.Name)
+	v.Text("email", in.Email, errs.Name)
 	if in.Email != "" {
 		_, err := mail.ParseAddress(in.Email)
 		v.Check(err == nil, "email", "email")
@@ -245,7 +247,7 @@ func (s *Store) validateOfficial(ctx context.Context, q store.Querier, in *Offic
 
 // CreateOfficial adds an official with a password hashed by hash.
 func (s *Store) CreateOfficial(ctx context.Context, tx *sql.Tx, in OfficialInput) (int64, error) {
-	var v errs.Validator
+	v := errs.Validator{Context: "official"}
 	s.validateOfficial(ctx, tx, &in, true, &v)
 	if err := v.Err(); err != nil {
 		return 0, err
@@ -270,7 +272,7 @@ func (s *Store) CreateOfficial(ctx context.Context, tx *sql.Tx, in OfficialInput
 // UpdateOfficial edits name, unit, title and roles, returning the roles
 // before and after for the audit trail.
 func (s *Store) UpdateOfficial(ctx context.Context, tx *sql.Tx, id int64, in OfficialInput) (before, after []Grant, err error) {
-	var v errs.Validator
+	v := errs.Validator{Context: "official"}
 	s.validateOfficial(ctx, tx, &in, false, &v)
 	if err := v.Err(); err != nil {
 		return nil, nil, err

@@ -308,7 +308,7 @@ func (in *UnitInput) normalise() {
 func (s *Store) validate(ctx context.Context, q store.Querier, in UnitInput, prefix string, v *errs.Validator) {
 	v.Check(codePattern.MatchString(in.Code), prefix+"code", "code_format")
 	v.Check(in.Name != "", prefix+"name", "required")
-	v.Check(len(in.Name) <= 200, prefix+"name", "too_long", 200)
+	v.Text(prefix+"name", in.Name, errs.Name)
 	v.Check(LevelOf(in.Kind) != "", prefix+"kind", "one_of", strings.Join(Kinds, ", "))
 	v.Check(ValidDate(in.ValidFrom), prefix+"validFrom", "date")
 	if in.ParentID == nil {
@@ -365,7 +365,7 @@ func (s *Store) CreateUnit(ctx context.Context, in UnitInput, actor int64) (Unit
 	in.normalise()
 	var id int64
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var v errs.Validator
+		v := errs.Validator{Context: "unit"}
 		s.validate(ctx, tx, in, "", &v)
 		if err := v.Err(); err != nil {
 			return err
@@ -399,9 +399,9 @@ func (s *Store) EditUnit(ctx context.Context, id int64, in UnitEdit) (Unit, erro
 		if err != nil {
 			return err
 		}
-		var v errs.Validator
+		v := errs.Validator{Context: "unit"}
 		v.Check(in.Name != "", "name", "required")
-		v.Check(len(in.Name) <= 200, "name", "too_long", 200)
+		v.Text("name", in.Name, errs.Name)
 		v.Check(LevelOf(in.Kind) == u.Level, "kind", "same_level", u.Level)
 		if err := v.Err(); err != nil {
 			return err
@@ -461,7 +461,7 @@ func TreeOrder(units []Unit) []Unit {
 // whose history is replayed by its events.
 func (s *Store) ImportUnit(ctx context.Context, tx *sql.Tx, in UnitInput) (int64, error) {
 	in.normalise()
-	var v errs.Validator
+	v := errs.Validator{Context: "unit"}
 	s.validate(ctx, tx, in, "", &v)
 	if err := v.Err(); err != nil {
 		return 0, err

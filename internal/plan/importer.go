@@ -109,11 +109,23 @@ func trimDoc(d *Doc) {
 // problem at once, each naming its item (targets[3].milestones[1].year).
 func (s *Store) Validate(ctx context.Context, d Doc) (*resolved, error) {
 	trimDoc(&d)
-	var v errs.Validator
+	v := errs.Validator{Context: "plan"}
 	r := &resolved{doc: d, date: planDate(d)}
 	v.Check(d.Key != "", "number", "required")
-	v.Check(len(d.Key) <= 100, "number", "too_long", 100)
+	if d.Key != d.Number {
+		v.Text("key", d.Key, errs.Short)
+	}
+	v.Text("number", d.Number, errs.Short)
 	v.Check(d.Title != "", "title", "required")
+	v.Text("title", d.Title, errs.Line)
+	v.Text("issuer", d.Issuer, errs.Name)
+	v.Text("issuerUnit", d.IssuerUnit, errs.Short)
+	v.Text("signer", d.Signer, errs.Name)
+	v.Text("parent", d.Parent, errs.Short)
+	v.Text("note", d.Note, errs.Paragraph)
+	for i, b := range d.LegalBases {
+		v.Text(fmt.Sprintf("legalBases[%d]", i), b, errs.Line)
+	}
 	v.Check(d.Date == "" || org.ValidDate(d.Date), "date", "date")
 	v.Check(d.SpanFrom >= 1990 && d.SpanFrom <= 2100, "spanFrom", "range", 1990, 2100)
 	v.Check(d.SpanTo >= d.SpanFrom && d.SpanTo <= 2100, "spanTo", "range", d.SpanFrom, 2100)
@@ -140,10 +152,13 @@ func (s *Store) Validate(ctx context.Context, d Doc) (*resolved, error) {
 		r.issuer = *u
 	}
 	if d.Parent != "" {
-		var id int64
-		if err := s.db.Read.QueryRowContext(ctx, `SELECT id FROM plans WHERE plan_key = $1`, d.Parent).Scan(&id); err != nil {
-			v.Add("parent", "unknown_plan", d.Parent)
-		} else {
+		id, code, err := s.parentPlan(ctx, d.Key, d.Parent)
+		switch {
+		case err != nil:
+			return nil, err
+		case code != "":
+			v.Add("parent", code, d.Parent)
+		default:
 			r.parentID = &id
 		}
 	}
@@ -163,6 +178,13 @@ func (s *Store) Validate(ctx context.Context, d Doc) (*resolved, error) {
 		codes[t.Code] = i
 		v.Check(slices.Contains(pillars, t.Pillar), f+"pillar", "one_of", strings.Join(pillars, ", "))
 		v.Check(t.Statement != "", f+"statement", "required")
+		v.Text(f+"code", t.Code, errs.Short)
+		v.Text(f+"group", t.Group, errs.Name)
+		v.Text(f+"statement", t.Statement, errs.Paragraph)
+		v.Text(f+"statementLater", t.StatementLater, errs.Paragraph)
+		v.Text(f+"measure", t.Measure, errs.Short)
+		v.Text(f+"responsibleUnit", t.ResponsibleUnit, errs.Short)
+		v.Text(f+"indicatorCode", t.IndicatorCode, errs.Short)
 		v.Check(slices.Contains(Directions, t.Direction), f+"direction", "one_of", strings.Join(Directions, ", "))
 		v.Check(t.Source == "manual" || t.Source == "indicator", f+"source", "one_of", "manual, indicator")
 		v.Check(t.Source != "indicator" || t.IndicatorCode != "", f+"indicatorCode", "required")
@@ -239,6 +261,21 @@ func (s *Store) Validate(ctx context.Context, d Doc) (*resolved, error) {
 		}
 		numbers[t.Number] = i
 		v.Check(t.Description != "", f+"description", "required")
+		v.Text(f+"number", t.Number, errs.Short)
+		v.Text(f+"group", t.Group, errs.Line)
+		v.Text(f+"description", t.Description, errs.Paragraph)
+		v.Text(f+"leadText", t.LeadText, errs.Line)
+		v.Text(f+"coordinatingText", t.CoordinatingText, errs.Line)
+		v.Text(f+"timeText", t.TimeText, errs.Name)
+		v.Text(f+"output", t.Output, errs.Paragraph)
+		v.Text(f+"budgetSource", t.BudgetSource, errs.Line)
+		for j, c := range append(slices.Clone(t.LeadUnits), t.CoordinatingUnits...) {
+			field := fmt.Sprintf("%sleadUnits[%d]", f, j)
+			if j >= len(t.LeadUnits) {
+				field = fmt.Sprintf("%scoordinatingUnits[%d]", f, j-len(t.LeadUnits))
+			}
+			v.Text(field, c, errs.Short)
+		}
 		v.Check(t.Pillar == "" || slices.Contains(pillars, t.Pillar), f+"pillar", "one_of", strings.Join(pillars, ", "))
 		if t.From != nil {
 			v.Check(*t.From >= 1990 && *t.From <= 2100, f+"from", "range", 1990, 2100)
@@ -279,6 +316,40 @@ func (s *Store) Validate(ctx context.Context, d Doc) (*resolved, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// parentPlan resolves the plan a document names as its parent, or says
+// why it cannot be (unknown_plan, plan_cycle): a plan cannot be its own
+// parent or lie above its parent, or the tree of plans would loop.
+func (s *Store) parentPlan(ctx context.Context, key, parent string) (int64, string, error) {
+	if parent == key {
+		return 0, "plan_cycle", nil
+	}
+	var id int64
+	err := s.db.Read.QueryRowContext(ctx, `SELECT id FROM plans WHERE plan_key = $1`, parent).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "unknown_plan", nil
+	} else if err != nil {
+		return 0, "", fmt.Errorf("parent plan %q: %w", parent, err)
+	}
+	// Walk up from the parent; meeting the document's own plan is a loop.
+	seen := map[int64]bool{}
+	for cur := id; !seen[cur]; {
+		seen[cur] = true
+		var k string
+		var up sql.NullInt64
+		if err := s.db.Read.QueryRowContext(ctx, `SELECT plan_key, parent_id FROM plans WHERE id = $1`, cur).Scan(&k, &up); err != nil {
+			return 0, "", fmt.Errorf("ancestors of plan %q: %w", parent, err)
+		}
+		if k == key {
+			return 0, "plan_cycle", nil
+		}
+		if !up.Valid {
+			return id, "", nil
+		}
+		cur = up.Int64
+	}
+	return 0, "plan_cycle", nil // a loop stored before this check existed
 }
 
 func valueOr(p *int) int {

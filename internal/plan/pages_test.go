@@ -171,16 +171,25 @@ func TestPlanPages(t *testing.T) {
 				{"too large", "50", upload{"quet.pdf", "application/pdf", bytes.Repeat([]byte{'x'}, plan.MaxAttachment+1)}, "Tệp kiểm chứng: tệp lớn hơn 10 MB"},
 				{"wrong type", "50", upload{"chay-thu.exe", "application/x-msdownload", []byte("MZ")}, "Tệp kiểm chứng: tệp «chay-thu.exe» không thuộc loại được chấp nhận"},
 				{"progress 150", "150", pdf, "Tiến độ (%): phải trong khoảng 0–100"},
+				// The browser declares a type from the name; the bytes decide.
+				{"a web page named .pdf", "50", upload{"bien-ban.pdf", "application/pdf", []byte("<html><script>alert(1)</script></html>")},
+					"Tệp kiểm chứng: nội dung tệp «bien-ban.pdf» không phải loại application/pdf"},
+				{"a program named .png", "50", upload{"anh.png", "image/png", []byte("MZ\x90\x00\x03\x00\x00\x00")}, "Tệp kiểm chứng: nội dung tệp «anh.png» không phải loại image/png"},
+				{"a report with NUL", "50", upload{}, "Nội dung báo cáo: chứa ký tự điều khiển"},
 			}
 			for _, c := range cases {
-				status, body := postForm(t, app, reporter, taskPath+"/updates", fields(c.progress), c.file)
+				f := fields(c.progress)
+				if c.file.name == "" {
+					f["report"] = "Đã họp triển khai với các phường\x00"
+				}
+				status, body := postForm(t, app, reporter, taskPath+"/updates", f, c.file)
 				if status != 422 {
 					t.Errorf("%s: status %d, want 422", c.name, status)
 				}
 				if !strings.Contains(body, c.want) {
 					t.Errorf("%s: the page does not say %q", c.name, c.want)
 				}
-				if !strings.Contains(body, "Đã họp triển khai với các phường</textarea>") {
+				if c.file.name != "" && !strings.Contains(body, "Đã họp triển khai với các phường</textarea>") {
 					t.Errorf("%s: the report typed is not shown again", c.name)
 				}
 				if !strings.Contains(body, `aria-invalid="true"`) {

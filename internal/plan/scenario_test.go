@@ -1,8 +1,11 @@
 package plan_test
 
 import (
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tinhso/tinhso/internal/testapp"
@@ -82,7 +85,7 @@ func planScenarios(vars map[string]string) []testapp.Scenario {
 	glDoc := `{"number":"97/KH-UBND","title":"Kế hoạch thử của Gia Lai","issuer":"UBND tỉnh Gia Lai","issuerUnit":"GL25","date":"2025-08-01","spanFrom":2025,"spanTo":2027,
 		"tasks":[{"number":"1","description":"Triển khai nền tảng","leadUnits":["GL25.SKHCN"],"from":2025,"to":2026}]}`
 	xlsx := map[string]string{"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-	return []testapp.Scenario{
+	return append([]testapp.Scenario{
 		// Reading: every official reads plans, nobody anonymous does.
 		{Name: "pillars need credentials", Call: testapp.Call{Method: "GET", Path: "/api/v1/pillars"}, Status: 401},
 		{Name: "a reporter lists the pillars", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/pillars"}, Status: 200,
@@ -176,5 +179,93 @@ func planScenarios(vars map[string]string) []testapp.Scenario {
 
 		// Evidence files: every official who reads plans.
 		{Name: "an evidence file that does not exist", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/attachments/999999"}, Status: 404},
+	}, securityScenarios(snap, snapDenied, refused, unchanged)...)
+}
+
+// securityScenarios are the probes of issue 6 that fit the plan table: the
+// takeover of a key, the units an actual may be for, plans that would be
+// their own ancestors, control characters and bounds in text, and evidence
+// whose bytes are not what it declares.
+func securityScenarios(snap func(*testing.T, *testapp.App), snapDenied func(string) func(*testing.T, *testapp.App),
+	refused func(string) func(*testing.T, *testapp.App, []byte, http.Header), unchanged func(*testing.T, *testapp.App, []byte, http.Header)) []testapp.Scenario {
+	file := func(name, ct string, data []byte) string {
+		return fmt.Sprintf(`{"assignmentId":{var:part},"status":"in_progress","progress":50,"body":"Kèm tệp","attachments":[{"filename":%q,"contentType":%q,"data":%q}]}`,
+			name, ct, base64.StdEncoding.EncodeToString(data))
+	}
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+	jpeg := []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+	html := []byte("<!DOCTYPE html><html><script>alert(document.cookie)</script></html>")
+	parentDoc := func(key, parent string) string {
+		return fmt.Sprintf(`{"key":%q,"number":%q,"title":"Kế hoạch thử quan hệ cấp trên","issuerUnit":"GL25","date":"2025-08-01","spanFrom":2025,"spanTo":2026,"parent":%q}`, key, key, parent)
+	}
+	return []testapp.Scenario{
+		// A key is not taken over across provinces (more in takeover_test.go).
+		{Name: "Gia Lai's coordinator may not re-issue Lai Châu's 4900 as Gia Lai's", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans",
+			Body: `{"number":"4900/KH-UBND","title":"Chiếm","issuerUnit":"GL","date":"2022-12-30","spanFrom":2023,"spanTo":2023}`}, Status: 403,
+			Before: snapDenied("dieuphoi"), Check: refused("dieuphoi")},
+
+		// An actual is for a unit in the target's scope.
+		{Name: "an actual for a Lai Châu unit on a Gia Lai target", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/targets/{var:target}/actuals",
+			Body: `{"measuredOn":"2026-06-30","value":25,"evidence":"Báo cáo 12/BC","unitId":{unit:LC.SKHCN}}`}, Status: 422,
+			Fields: []string{"unitId"}, Contains: []string{"Đơn vị của số liệu: đơn vị «LC.SKHCN» không thuộc phạm vi của chỉ tiêu"}, Before: snap, Check: unchanged},
+		{Name: "an actual for a unit that does not exist", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/targets/{var:target}/actuals",
+			Body: `{"measuredOn":"2026-06-30","value":25,"evidence":"Báo cáo 12/BC","unitId":987654}`}, Status: 422,
+			Fields: []string{"unitId"}, Contains: []string{"Đơn vị của số liệu: không tìm thấy"}, Before: snap, Check: unchanged},
+
+		// A plan is not its own parent or ancestor.
+		{Name: "a plan that is its own parent", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans", Body: parentDoc("ct-a", "ct-a")}, Status: 422,
+			Fields: []string{"parent"}, Contains: []string{"Kế hoạch cấp trên: kế hoạch «ct-a» không thể là kế hoạch cấp trên"}, Before: snap, Check: unchanged},
+		{Name: "plan A", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans", Body: parentDoc("ct-a", "")}, Status: 201},
+		{Name: "plan B under A", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans", Body: parentDoc("ct-b", "ct-a")}, Status: 201},
+		{Name: "plan C under B", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans", Body: parentDoc("ct-c", "ct-b")}, Status: 201},
+		{Name: "A under C would be a loop", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans", Body: parentDoc("ct-a", "ct-c")}, Status: 422,
+			Fields: []string{"parent"}, Contains: []string{`"code":"plan_cycle"`}, Before: snap, Check: unchanged},
+		{Name: "A under B would be a loop", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans", Body: parentDoc("ct-a", "ct-b")}, Status: 422,
+			Fields: []string{"parent"}},
+		{Name: "B moved under A again changes nothing", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans", Body: parentDoc("ct-b", "ct-a")}, Status: 200,
+			Contains: []string{`"changes":0`}},
+
+		// Text: no control characters, bounded, labelled by what it is.
+		{Name: "a plan title with NUL", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans",
+			Body: `{"number":"96/KH-UBND","title":"Kế hoạch\u0000 thử","issuerUnit":"GL25","date":"2025-08-01","spanFrom":2025,"spanTo":2026}`}, Status: 422,
+			Fields: []string{"title"}, Contains: []string{"Tên kế hoạch (trích yếu): chứa ký tự điều khiển", "U+0000"}, Absent: []string{"Chức vụ"}, Before: snap, Check: unchanged},
+		{Name: "a plan without a title is named as such", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans",
+			Body: `{"number":"96/KH-UBND","title":"","issuerUnit":"GL25","date":"2025-08-01","spanFrom":2025,"spanTo":2026}`}, Status: 422,
+			Fields: []string{"title"}, Contains: []string{"Tên kế hoạch (trích yếu): bắt buộc nhập"}, Absent: []string{"Chức vụ"}},
+		{Name: "the same in English", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans", Headers: map[string]string{"Accept-Language": "en"},
+			Body: `{"number":"96/KH-UBND","title":"","issuerUnit":"GL25","date":"2025-08-01","spanFrom":2025,"spanTo":2026}`}, Status: 422,
+			Fields: []string{"title"}, Contains: []string{"Plan title: "}, Absent: []string{"Job title"}},
+		{Name: "a title over two lines, a signer with a right-to-left override, a task number with a tab", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans",
+			Body: `{"number":"96/KH-UBND","title":"Kế hoạch\nthử","issuer":"UBND","signer":"Nguyễn\u202eVăn","issuerUnit":"GL25","date":"2025-08-01","spanFrom":2025,"spanTo":2026,
+				"tasks":[{"number":"1\t2","description":"Nhiều dòng\nvẫn được\r\n\tthụt lề","leadUnits":["GL25.SKHCN"]}]}`}, Status: 422,
+			Fields: []string{"title", "signer", "tasks[0].number"}, Contains: []string{"U+000A", "U+202E", "U+0009"}, Before: snap, Check: unchanged},
+		{Name: "a task description too long", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans",
+			Body: `{"number":"96/KH-UBND","title":"Kế hoạch thử","issuerUnit":"GL25","date":"2025-08-01","spanFrom":2025,"spanTo":2026,"tasks":[{"number":"1","description":"` + strings.Repeat("ệ", 10001) + `","leadUnits":["GL25.SKHCN"]}]}`}, Status: 422,
+			Fields: []string{"tasks[0].description"}, Contains: []string{"dài quá 10000 ký tự"}, Before: snap, Check: unchanged},
+		{Name: "a description of exactly 10000 Vietnamese characters", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/plans",
+			Body: `{"number":"96/KH-UBND","title":"Kế hoạch thử","issuerUnit":"GL25","date":"2025-08-01","spanFrom":2025,"spanTo":2026,"tasks":[{"number":"1","description":"` + strings.Repeat("ệ", 10000) + `","leadUnits":["GL25.SKHCN"]}]}`}, Status: 201},
+		{Name: "a progress report with a control character", Call: testapp.Call{User: "baocao.pleiku", Method: "POST", Path: "/api/v1/tasks/{var:task}/updates",
+			Body: `{"assignmentId":{var:part},"status":"in_progress","progress":45,"body":"Đã làm\u0007 xong"}`}, Status: 422,
+			Fields: []string{"body"}, Contains: []string{"Nội dung báo cáo: chứa ký tự điều khiển"}, Absent: []string{"Nội dung yêu cầu"}, Before: snap, Check: unchanged},
+		{Name: "evidence of an actual with an escape character", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/targets/{var:target}/actuals",
+			Body: `{"measuredOn":"2026-06-30","value":25,"evidence":"Báo cáo \u001b[31m12/BC"}`}, Status: 422, Fields: []string{"evidence"}, Before: snap, Check: unchanged},
+
+		// Evidence files are what they say they are.
+		{Name: "a web page declared as a PDF", Call: testapp.Call{User: "baocao.pleiku", Method: "POST", Path: "/api/v1/tasks/{var:task}/updates",
+			Body: file("bien-ban.pdf", "application/pdf", html)}, Status: 422,
+			Fields: []string{"attachments[0].data"}, Contains: []string{"«bien-ban.pdf» không phải loại application/pdf"}, Before: snap, Check: unchanged},
+		{Name: "a JPEG declared as a PNG", Call: testapp.Call{User: "baocao.pleiku", Method: "POST", Path: "/api/v1/tasks/{var:task}/updates",
+			Body: file("anh.png", "image/png", jpeg)}, Status: 422, Fields: []string{"attachments[0].data"}, Before: snap, Check: unchanged},
+		{Name: "a PDF declared as a Word document", Call: testapp.Call{User: "baocao.pleiku", Method: "POST", Path: "/api/v1/tasks/{var:task}/updates",
+			Body: file("bao-cao.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", []byte("%PDF-1.4\n%%EOF"))}, Status: 422,
+			Fields: []string{"attachments[0].data"}, Before: snap, Check: unchanged},
+		{Name: "a PDF declared as an old Excel file", Call: testapp.Call{User: "baocao.pleiku", Method: "POST", Path: "/api/v1/tasks/{var:task}/updates",
+			Body: file("so-lieu.xls", "application/vnd.ms-excel", []byte("%PDF-1.4\n%%EOF"))}, Status: 422, Fields: []string{"attachments[0].data"}, Before: snap, Check: unchanged},
+		{Name: "binary declared as text", Call: testapp.Call{User: "baocao.pleiku", Method: "POST", Path: "/api/v1/tasks/{var:task}/updates",
+			Body: file("ghi-chu.txt", "text/plain; charset=utf-8", []byte("MZ\x90\x00\x03\x00\xff\xfe"))}, Status: 422, Fields: []string{"attachments[0].data"}, Before: snap, Check: unchanged},
+		{Name: "a real PNG", Call: testapp.Call{User: "baocao.pleiku", Method: "POST", Path: "/api/v1/tasks/{var:task}/updates",
+			Body: file("anh-chup.png", "image/png", png)}, Status: 201},
+		{Name: "a real PDF", Call: testapp.Call{User: "baocao.pleiku", Method: "POST", Path: "/api/v1/tasks/{var:task}/updates",
+			Body: file("bien-ban.pdf", "application/pdf", []byte("%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"))}, Status: 201},
 	}
 }

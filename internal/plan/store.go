@@ -698,18 +698,24 @@ func (s *Store) assignment(ctx context.Context, id int64) (task, unit int64, sta
 // and progress, in one transaction with its attachments.
 func (s *Store) PostUpdate(ctx context.Context, tx *sql.Tx, task int64, in UpdateInput, actor int64, author string) (int64, error) {
 	in.Body = strings.TrimSpace(in.Body)
-	var v errs.Validator
+	v := errs.Validator{Context: "task"}
 	v.Check(slices.Contains([]string{"not_started", "in_progress", "done", "paused"}, in.Status), "status", "one_of", "not_started, in_progress, done, paused")
 	v.Check(in.Progress >= 0 && in.Progress <= 100, "progress", "range", 0, 100)
 	v.Check(in.Status != "done" || in.Progress == 100, "progress", "done_is_100")
 	v.Check(in.Body != "" || len(in.Attachments) > 0, "body", "required")
-	v.Check(len(in.Body) <= 10000, "body", "too_long", 10000)
+	v.Text("body", in.Body, errs.Paragraph)
 	for i, a := range in.Attachments {
 		f := fmt.Sprintf("attachments[%d]", i)
-		v.Check(strings.TrimSpace(a.Filename) != "" && len(a.Filename) <= 200, f+".filename", "required")
+		v.Check(strings.TrimSpace(a.Filename) != "", f+".filename", "required")
+		v.Text(f+".filename", a.Filename, errs.Name)
 		v.Check(len(a.Data) > 0, f+".data", "required")
 		v.Check(len(a.Data) <= MaxAttachment, f+".data", "file_too_large", MaxAttachment>>20)
 		v.Check(AllowedTypes[a.ContentType], f+".contentType", "file_type", a.Filename)
+		if AllowedTypes[a.ContentType] && len(a.Data) > 0 && len(a.Data) <= MaxAttachment && !ContentMatches(a.ContentType, a.Data) {
+			// The declared type is what the download will say it is: a
+			// page or program behind a harmless name must not pass.
+			v.Add(f+".data", "content_mismatch", a.Filename, a.ContentType)
+		}
 	}
 	if err := v.Err(); err != nil {
 		return 0, err
@@ -787,13 +793,13 @@ type ActualInput struct {
 // AddActual records an actual value of a target.
 func (s *Store) AddActual(ctx context.Context, tx *sql.Tx, target int64, in ActualInput, actor int64) (int64, error) {
 	in.Evidence = strings.TrimSpace(in.Evidence)
-	var v errs.Validator
+	v := errs.Validator{Context: "target"}
 	v.Check(org.ValidDate(in.MeasuredOn), "measuredOn", "date")
 	v.Check(in.MeasuredOn <= org.Today(), "measuredOn", "future")
 	v.Check(in.Level == "" || slices.Contains(Levels, in.Level), "level", "one_of", strings.Join(Levels, ", "))
 	v.Check(finite(in.Value), "value", "number")
 	v.Check(in.Evidence != "", "evidence", "required")
-	v.Check(len(in.Evidence) <= 2000, "evidence", "too_long", 2000)
+	v.Text("evidence", in.Evidence, errs.Line)
 	if err := v.Err(); err != nil {
 		return 0, err
 	}
@@ -853,7 +859,7 @@ func (s *Store) checkActualUnit(ctx context.Context, q store.Querier, target, un
 	var code string
 	err := q.QueryRowContext(ctx, `SELECT code FROM org_units WHERE id = $1`, unit).Scan(&code)
 	if errors.Is(err, sql.ErrNoRows) {
-		return errs.Invalid(errs.Field{Name: "unitId", Code: "not_found"})
+		return errs.Invalid(errs.Field{Name: "unitId", Code: "not_found", Context: "target"})
 	} else if err != nil {
 		return err
 	}
@@ -862,7 +868,7 @@ func (s *Store) checkActualUnit(ctx context.Context, q store.Querier, target, un
 		return err
 	}
 	if !ok {
-		return errs.Invalid(errs.Field{Name: "unitId", Code: "outside_target", Args: []any{code}})
+		return errs.Invalid(errs.Field{Name: "unitId", Code: "outside_target", Args: []any{code}, Context: "target"})
 	}
 	return nil
 }

@@ -160,9 +160,9 @@ func (s *Store) xlsxReview(w http.ResponseWriter, r *http.Request) error {
 
 var (
 	errXLSXTooLarge = &errs.Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Key: "error.too_large",
-		Fields: []errs.Field{{Name: "file", Code: "file_too_large", Args: []any{xlsxMaxUpload >> 20}}}}
+		Fields: []errs.Field{{Name: "file", Code: "file_too_large", Args: []any{xlsxMaxUpload >> 20}, Context: "plan"}}}
 	errXLSXMediaType = &errs.Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Key: "error.unsupported_media_type",
-		Fields: []errs.Field{{Name: "file", Code: "xlsx_content_type"}}}
+		Fields: []errs.Field{{Name: "file", Code: "xlsx_content_type", Context: "plan"}}}
 )
 
 // xlsxUpload reads the uploaded workbook of an API request: the body
@@ -197,12 +197,12 @@ func xlsxFormFile(r *http.Request) ([]byte, error) {
 			if errors.As(err, &tooBig) || strings.Contains(err.Error(), "request body too large") {
 				return nil, errXLSXTooLarge
 			}
-			return nil, errs.Invalid(errs.Field{Name: "file", Code: "required"})
+			return nil, errs.Invalid(errs.Field{Name: "file", Code: "required", Context: "plan"})
 		}
 	}
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
-		return nil, errs.Invalid(errs.Field{Name: "file", Code: "required"})
+		return nil, errs.Invalid(errs.Field{Name: "file", Code: "required", Context: "plan"})
 	}
 	defer file.Close()
 	if hdr.Size > xlsxMaxUpload {
@@ -283,7 +283,7 @@ func xlsxIssues(lang locale.Lang, err error) []xlsxIssue {
 			is.Column = labels[i]
 		}
 		if f.Name == "file" {
-			is.Cell = locale.T(lang, "field.file")
+			is.Cell = httpx.FieldLabel(lang, errs.Field{Name: "file", Context: "plan"})
 		}
 		out = append(out, is)
 	}

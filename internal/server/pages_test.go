@@ -386,7 +386,7 @@ func pages(t *testing.T, app *testapp.App) {
 		}
 		checkPage(t, "POST /units", body, "vi")
 		for _, s := range []string{
-			"Tên: bắt buộc nhập",
+			"Tên đơn vị: bắt buộc nhập",
 			`value="GL25.X.FORM"`,
 			`<option value="ward" selected>`,
 			`value="2025-09-01"`,
