@@ -38,7 +38,8 @@ Usage:
                            load the demo province into DIR and serve it
   tinhso user add USERNAME --name "Họ và tên" --unit CODE [--role ROLE[@SCOPECODE]]... [--password-stdin]
   tinhso user passwd USERNAME [--password-stdin]
-  tinhso user token USERNAME [--name NAME] [--days N]
+                           also signs the official out and revokes their API tokens
+  tinhso user token USERNAME [--name NAME] [--days N] [--token-ttl 90d] [--token-max-ttl 365d]
   tinhso user disable USERNAME
   tinhso version
 

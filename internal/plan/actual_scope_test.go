@@ -13,6 +13,7 @@ import (
 // unit answering for it, the units under it, and their successors. A unit
 // that does not exist is a 422 naming unitId, never a 500.
 func TestActualUnitInTargetScope(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		id := planID(t, app, "1331/KH-UBND")
 		_, body, _ := app.Do(t, "dieuphoi", "GET", fmt.Sprintf("/api/v1/plans/%d/targets", id), "")

@@ -138,6 +138,7 @@ func pageImport(t *testing.T, app *testapp.App, who string, data []byte) (int, s
 // the Excel API or the Excel page; the plan is left as it was, the
 // refusal is audited, and the real owner may still import it.
 func TestImportCannotTakeOverAnotherProvincesPlan(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		attempts := []struct {
 			name, who, key, issuer, via string

@@ -46,6 +46,7 @@ func freeAddr(t *testing.T) string {
 // /metrics is off unless configured: with a token on the main listener,
 // or without credentials on a listener of its own.
 func TestMetricsOnlyWhenConfigured(t *testing.T) {
+	t.Parallel()
 	db := storetest.Open(t, storetest.URLs(t)["sqlite"])
 	const series = "tinhso_http_requests_total"
 

@@ -19,6 +19,7 @@ var nastyNext = []string{"//evil.example", "/\\evil.example", "/%09/evil.example
 // After signing in and after changing the language, "next" is followed
 // only to a path of this site.
 func TestRedirectsStayOnSite(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		b := signIn(t, app, "baocao.ankhe")
 		for _, next := range append(nastyNext, "/units?asOf=2023-01-01") {
@@ -61,6 +62,7 @@ func homeFailures(t *testing.T, app *testapp.App, admin string) int {
 // their audit trail shows: a provincial admin counts their province's
 // officials only, the national admin counts everyone and unknown names.
 func TestHomeFailedLoginsAreScoped(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		fail := func(username string, n int) {
 			for range n {

@@ -42,6 +42,7 @@ func auditCount(t *testing.T, app *testapp.App, kind, actor, subject string) int
 // Administrators list and revoke the tokens of the officials they manage,
 // and of nobody else; a password reset revokes them all.
 func TestAdminsManageOfficialsTokens(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		lcTok, lcID := newToken(t, app, "baocao.laichau", `{"name":"Phần mềm báo cáo Lai Châu"}`)
 		plTok, plID := newToken(t, app, "baocao.pleiku", `{"name":"Phần mềm báo cáo Pleiku"}`)
@@ -128,6 +129,7 @@ func TestAdminsManageOfficialsTokens(t *testing.T) {
 // The official's page shows an administrator the tokens, with a revoke
 // button, and says that a password reset revokes them.
 func TestOfficialPageTokens(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		tok, id := newToken(t, app, "baocao.laichau", `{"name":"Cổng dữ liệu mở"}`)
 		lc := strconv.FormatInt(app.OfficialID(t, "baocao.laichau"), 10)
@@ -159,6 +161,7 @@ func TestOfficialPageTokens(t *testing.T) {
 // Every token expires: the default lifetime, at most the maximum, and a
 // token past either is refused.
 func TestTokensExpire(t *testing.T) {
+	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		for _, c := range []struct{ body, field string }{
 			{`{"name":"quá dài","expiresInDays":366}`, "expiresInDays"},
