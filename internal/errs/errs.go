@@ -22,7 +22,14 @@ type Error struct {
 type Field struct {
 	Name string // JSON name of the field, or "Sheet!C12" for imports
 	Code string // machine code: required, invalid, too_long, not_found, duplicate, …
-	Args []any  // arguments of the message "field.<Code>"
+	Args []any  // arguments of the message "invalid.<Code>"
+	// Column is the header of the column a cell of an imported sheet lies
+	// in, as the file writes it: messages say "Nhiệm vụ!F6 (Đơn vị chủ trì)".
+	Column string
+	// Label is the catalogue key naming the field in messages when
+	// field.<Name> does not fit: "file" is the evidence on a task form but
+	// the workbook on an import.
+	Label string
 }
 
 func (e *Error) Error() string {
