@@ -155,37 +155,53 @@ type Table struct {
 	b    *Book
 	name string
 	cols []Column
+	head int // the header's row
 	last int // the last row written
 }
 
 // AddTable adds a sheet with a bold, frozen, filterable header row.
 func (b *Book) AddTable(name string, cols []Column) (*Table, error) {
-	s, err := b.AddForm(name, cols)
-	if err != nil {
-		return nil, err
-	}
-	if len(cols) > 0 {
-		if err := b.f.AutoFilter(name, "A1:"+CellName(len(cols), 1), nil); err != nil {
-			return nil, err
-		}
-	}
-	return s, nil
+	return b.addSheet(name, nil, cols, true)
 }
 
 // AddForm adds a sheet with a bold, frozen header row and no filter: a
 // form of labelled values, one per row.
 func (b *Book) AddForm(name string, cols []Column) (*Table, error) {
+	return b.addSheet(name, nil, cols, false)
+}
+
+// AddReport adds a sheet that opens with title lines (the first one large
+// and bold), then a table whose header stays in view.
+func (b *Book) AddReport(name string, title []string, cols []Column) (*Table, error) {
+	return b.addSheet(name, title, cols, true)
+}
+
+func (b *Book) addSheet(name string, title []string, cols []Column, filter bool) (*Table, error) {
 	if err := b.sheet(name); err != nil {
 		return nil, err
 	}
-	s := &Table{b: b, name: name, cols: cols, last: 1}
-	head, err := b.style(styleKey{header: true})
+	head := 1
+	if len(title) > 0 {
+		head = len(title) + 2
+		big, err := b.f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}})
+		if err != nil {
+			return nil, err
+		}
+		for i, line := range title {
+			if err := b.f.SetCellStr(name, CellName(1, i+1), line); err != nil {
+				return nil, err
+			}
+		}
+		b.f.SetCellStyle(name, "A1", "A1", big)
+	}
+	s := &Table{b: b, name: name, cols: cols, head: head, last: head}
+	hs, err := b.style(styleKey{header: true})
 	if err != nil {
 		return nil, err
 	}
 	for i, c := range cols {
 		col := ColumnName(i + 1)
-		if err := b.f.SetCellStr(name, col+"1", c.Header); err != nil {
+		if err := b.f.SetCellStr(name, CellName(i+1, head), c.Header); err != nil {
 			return nil, err
 		}
 		w := c.Width
@@ -203,24 +219,35 @@ func (b *Book) AddForm(name string, cols []Column) (*Table, error) {
 			return nil, err
 		}
 	}
-	if len(cols) > 0 {
-		if err := b.f.SetCellStyle(name, "A1", CellName(len(cols), 1), head); err != nil {
+	if len(cols) == 0 {
+		return s, nil
+	}
+	last := CellName(len(cols), head)
+	if err := b.f.SetCellStyle(name, CellName(1, head), last, hs); err != nil {
+		return nil, err
+	}
+	if err := b.f.SetRowHeight(name, head, 32); err != nil {
+		return nil, err
+	}
+	if filter {
+		if err := b.f.AutoFilter(name, CellName(1, head)+":"+last, nil); err != nil {
 			return nil, err
 		}
 	}
-	if err := b.f.SetRowHeight(name, 1, 32); err != nil {
-		return nil, err
-	}
-	err = b.f.SetPanes(name, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
-		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}})
+	below := CellName(1, head+1)
+	err = b.f.SetPanes(name, &excelize.Panes{Freeze: true, YSplit: head, TopLeftCell: below, ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: below, ActiveCell: below, Pane: "bottomLeft"}}})
 	return s, err
 }
 
 // Name is the sheet's name.
 func (s *Table) Name() string { return s.name }
 
-// Last is the last row written (1: the header only).
+// Last is the last row written (the header's when none is).
 func (s *Table) Last() int { return s.last }
+
+// Header is the header's row.
+func (s *Table) Header() int { return s.head }
 
 // Append writes a row after the last one; nil leaves a cell blank.
 func (s *Table) Append(vals ...any) error {
@@ -315,14 +342,14 @@ func decimals(v float64) int {
 	return 0
 }
 
-// DropDown offers labels in rows 2 to last of a column; Excel refuses
+// DropDown offers labels in the rows below the header down to last; Excel refuses
 // anything else typed there (readers map a label back to its code with
 // Choices). A short list is written into the rule itself, a long one (or
 // one whose labels hold commas) on a hidden sheet.
 func (s *Table) DropDown(col, last int, labels []string, prompt string) error {
 	dv := excelize.NewDataValidation(true)
 	c := ColumnName(col)
-	dv.SetSqref(fmt.Sprintf("%s2:%s%d", c, c, last))
+	dv.SetSqref(fmt.Sprintf("%s%d:%s%d", c, s.head+1, c, last))
 	inline := strings.Join(labels, ",")
 	if utf16Len(inline) <= 255 && !strings.ContainsAny(strings.Join(labels, ""), `,"`) {
 		if err := dv.SetDropList(labels); err != nil {
@@ -346,12 +373,12 @@ func (s *Table) DropDown(col, last int, labels []string, prompt string) error {
 	return s.b.f.AddDataValidation(s.name, dv)
 }
 
-// Hint shows a message when a cell in rows 2 to last of a column is
-// selected.
+// Hint shows a message when a cell of a column below the header (down to
+// last) is selected.
 func (s *Table) Hint(col, last int, title, msg string) error {
 	dv := excelize.NewDataValidation(true)
 	c := ColumnName(col)
-	dv.SetSqref(fmt.Sprintf("%s2:%s%d", c, c, last))
+	dv.SetSqref(fmt.Sprintf("%s%d:%s%d", c, s.head+1, c, last))
 	dv.SetInput(clip(title, 32), clip(msg, 255))
 	return s.b.f.AddDataValidation(s.name, dv)
 }
