@@ -340,10 +340,10 @@ func xlSplit(v, seps string) []string {
 }
 
 // xlLevels reads "tỉnh=55; huyện=40,5" (or "province: 55%"), with an
-// optional bare number for the whole. code names what is wrong: a number
-// (xlsx_number, xlsx_ambiguous_number), a level (xlsx_choice) or the form
-// (xlsx_levels); bad is the part at fault.
-func xlLevels(ch xlChoices, v string) (whole *float64, levels []DocLevel, code, bad string) {
+// optional bare number for the whole. code names what is wrong — a number
+// (xlsx_ambiguous_number), a level (xlsx_choice) or the form (xlsx_levels)
+// — and args the message's arguments.
+func xlLevels(ch xlChoices, v string) (whole *float64, levels []DocLevel, code string, args []any) {
 	number := func(s string) (float64, string) {
 		f, err := xlsx.ParseNumber(s)
 		switch err {
@@ -361,26 +361,29 @@ func xlLevels(ch xlChoices, v string) (whole *float64, levels []DocLevel, code, 
 		}
 		if !found {
 			if whole != nil {
-				return nil, nil, "xlsx_levels", v
+				return nil, nil, "xlsx_levels", []any{v}
 			}
 			f, code := number(part)
 			if code != "" {
-				return nil, nil, code, part
+				return nil, nil, code, []any{part}
 			}
 			whole = &f
 			continue
 		}
 		f, code := number(val)
 		if code != "" {
-			return nil, nil, code, strings.TrimSpace(val)
+			if code == "xlsx_levels" {
+				return nil, nil, code, []any{v}
+			}
+			return nil, nil, code, []any{strings.TrimSpace(val)}
 		}
 		level, ok := ch.level.Code(strings.TrimSpace(name))
 		if !ok {
-			level = strings.TrimSpace(name) // validation names the level
+			return nil, nil, "xlsx_choice", []any{strings.TrimSpace(name), strings.Join(ch.level.Labels(), "; ")}
 		}
 		levels = append(levels, DocLevel{Level: level, Value: f})
 	}
-	return whole, levels, "", ""
+	return whole, levels, "", nil
 }
 
 // xlRowBlank reports a row with nothing in the columns read.
@@ -445,9 +448,9 @@ func (p *xlParsed) parseTargets(sh *xlsx.Sheet, ch xlChoices) {
 					v, _ := sh.Number(vc, row, at[vc])
 					t.Baseline.Value = &v
 				} else if text := sh.Text(vc, row, at[vc]); text != "" {
-					whole, levels, code, bad := xlLevels(ch, text)
+					whole, levels, code, args := xlLevels(ch, text)
 					if code != "" {
-						sh.Fail(vc, row, at[vc], code, bad)
+						sh.Fail(vc, row, at[vc], code, args...)
 						whole = &zero
 					}
 					t.Baseline.Value, t.Baseline.Levels = whole, levels
@@ -483,10 +486,10 @@ func (p *xlParsed) parseTargets(sh *xlsx.Sheet, ch xlChoices) {
 		}
 		if lv := get("levels"); lv != "" {
 			c := kc["levels"]
-			whole, levels, code, bad := xlLevels(ch, lv)
+			whole, levels, code, args := xlLevels(ch, lv)
 			switch {
 			case code != "":
-				sh.Fail(c, row, at[c], code, bad)
+				sh.Fail(c, row, at[c], code, args...)
 			case whole != nil:
 				sh.Fail(c, row, at[c], "xlsx_levels", lv)
 			default:

@@ -117,6 +117,13 @@ func TestXLSXNumbersDatesAndFormulas(t *testing.T) {
 		f.SetCellStyle("Nhiệm vụ", to, to, style)
 		f.SetCellInt("Kế hoạch", "B7", 2022)
 		f.SetCellStyle("Kế hoạch", "B7", "B7", 0) // a plain number, not a date cell
+		// Levels: a level that is none, and an ambiguous value.
+		targets, _ := f.GetRows("Chỉ tiêu")
+		lv1, lv2 := xlsxFind(t, f, "Chỉ tiêu", "Theo cấp", targets[1][0]), xlsxFind(t, f, "Chỉ tiêu", "Theo cấp", targets[2][0])
+		old1, _ := f.GetCellValue("Chỉ tiêu", lv1)
+		old2, _ := f.GetCellValue("Chỉ tiêu", lv2)
+		f.SetCellStr("Chỉ tiêu", lv1, "tỉnh=55; thôn=20")
+		f.SetCellStr("Chỉ tiêu", lv2, "tỉnh=55.5")
 		before := xlsxCounts(t, app)
 		status, _, p := xlsxImport(t, app, "dieuphoi", xlsxBytes(t, f))
 		if status != 422 {
@@ -131,6 +138,8 @@ func TestXLSXNumbersDatesAndFormulas(t *testing.T) {
 			"Nhiệm vụ!" + budget(tasks[4][0]): "xlsx_ambiguous_number",
 			"Kế hoạch!B7":                     "xlsx_date",
 			"Nhiệm vụ!" + to:                  "xlsx_year",
+			"Chỉ tiêu!" + lv1:                 "xlsx_choice",
+			"Chỉ tiêu!" + lv2:                 "xlsx_ambiguous_number",
 		} {
 			if !strings.HasPrefix(got[cell], want) {
 				t.Errorf("%s: %q, want %s", cell, got[cell], want)
@@ -145,8 +154,11 @@ func TestXLSXNumbersDatesAndFormulas(t *testing.T) {
 		if m := got["Kế hoạch!B7"]; !strings.Contains(m, "«2022»") {
 			t.Errorf("year in a date cell shows %q", m)
 		}
-		if len(p.Errors) != 4 {
-			t.Errorf("want 4 errors, got %+v", p.Errors)
+		if m := got["Chỉ tiêu!"+lv1]; !strings.Contains(m, "«thôn» không có trong danh sách; chọn một trong: tỉnh; huyện; xã") {
+			t.Errorf("level message %q", m)
+		}
+		if len(p.Errors) != 6 {
+			t.Errorf("want 6 errors, got %+v", p.Errors)
 		}
 		if after := xlsxCounts(t, app); fmt.Sprint(after) != fmt.Sprint(before) {
 			t.Fatalf("rows changed: %v → %v", before, after)
@@ -158,6 +170,8 @@ func TestXLSXNumbersDatesAndFormulas(t *testing.T) {
 		f.SetCellStyle("Nhiệm vụ", to, to, 0)
 		f.SetCellInt("Nhiệm vụ", to, 2025)
 		f.SetCellStr("Kế hoạch", "B7", "22/06/2022")
+		f.SetCellStr("Chỉ tiêu", lv1, old1)
+		f.SetCellStr("Chỉ tiêu", lv2, old2)
 		status, _, p = xlsxImport(t, app, "dieuphoi", xlsxBytes(t, f))
 		if status != 200 {
 			t.Fatalf("fixed: %d %+v", status, p)
