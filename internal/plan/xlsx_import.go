@@ -12,10 +12,21 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/xlsx"
+)
+
+// xlsxLimits are the limits of a plan upload.
+func xlsxLimits() xlsx.Limits { return xlsx.DefaultLimits() }
+
+// xlsxImportSlots and xlsxImportWait bound concurrent imports: a fourth
+// waits this long for a slot, then is told to try again.
+const (
+	xlsxImportSlots = 3
+	xlsxImportWait  = 2 * time.Second
 )
 
 // xlRow is where one target or task sits.

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
@@ -664,13 +663,3 @@ func (s *Store) xlUnits(ctx context.Context, b *xlsx.Book, d *Doc) error {
 	}
 	return nil
 }
-
-// xlsxLimits are the limits of a plan upload.
-func xlsxLimits() xlsx.Limits { return xlsx.DefaultLimits() }
-
-// xlsxImportSlots and xlsxImportWait bound concurrent imports: a fourth
-// waits this long for a slot, then is told to try again.
-const (
-	xlsxImportSlots = 3
-	xlsxImportWait  = 2 * time.Second
-)

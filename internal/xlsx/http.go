@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -142,9 +143,11 @@ func NewLimiter(n int, wait time.Duration) *Limiter {
 // ErrBusy is the answer when every slot stayed taken: 429, try again soon.
 var ErrBusy = &errs.Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", Key: "error.xlsx_busy"}
 
-// Acquire takes a slot; release gives it back.
+// Acquire takes a slot; release gives it back (once, however often it is
+// called).
 func (l *Limiter) Acquire(ctx context.Context) (release func(), err error) {
-	release = func() { <-l.slots }
+	var once sync.Once
+	release = func() { once.Do(func() { <-l.slots }) }
 	select {
 	case l.slots <- struct{}{}:
 		return release, nil

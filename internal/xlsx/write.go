@@ -83,10 +83,6 @@ func (b *Book) Bytes() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// File is the workbook itself, for what the builder does not cover (and
-// for tests that read back what was built).
-func (b *Book) File() *excelize.File { return b.f }
-
 // Activate makes a sheet the one shown on opening.
 func (b *Book) Activate(name string) {
 	if i, err := b.f.GetSheetIndex(name); err == nil && i >= 0 {
