@@ -22,11 +22,14 @@ type Error struct {
 type Field struct {
 	Name string // JSON name of the field, or "Sheet!C12" for imports
 	Code string // machine code: required, invalid, too_long, not_found, duplicate, …
-	Args []any  // arguments of the message "field.<Code>"
-	// Context is what the field belongs to ("plan", "official", …): a
+	Args []any  // arguments of the message "invalid.<Code>"
+	// Context is what the field belongs to ("plan", "official", "xlsx"): a
 	// plan's title and an official's title share a name, not a label, so
 	// labels are looked up as field.<Context>.<Name> before field.<Name>.
 	Context string
+	// Column is the header of the column a cell of an imported sheet lies
+	// in, as the file writes it: messages say "Nhiệm vụ!F6 (Đơn vị chủ trì)".
+	Column string
 }
 
 func (e *Error) Error() string {

@@ -35,6 +35,7 @@ type ProblemField struct {
 	Field   string `json:"field"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Column  string `json:"column,omitempty"` // the header of an imported cell's column
 }
 
 // Problem is an RFC 9457 problem details body, with tinhso's stable "code"
@@ -47,14 +48,6 @@ type Problem struct {
 	Instance string         `json:"instance,omitempty"`
 	Code     string         `json:"code"`
 	Errors   []ProblemField `json:"errors,omitempty"`
-}
-
-// FieldLabels is an error whose fields carry labels of their own, in field
-// order (a workbook's cells, labelled by their column's header), used
-// instead of the catalogue's.
-type FieldLabels interface {
-	error
-	FieldLabels() []string
 }
 
 // ProblemFor maps any error to a localised problem. Errors that are not
@@ -74,17 +67,8 @@ func ProblemFor(r *http.Request, err error) Problem {
 		Instance: r.URL.Path,
 		Code:     e.Code,
 	}
-	var labels []string
-	if fl, ok := errors.AsType[FieldLabels](err); ok {
-		labels = fl.FieldLabels()
-	}
-	for i, f := range e.Fields {
-		msg := FieldMessage(lang, f)
-		if i < len(labels) && labels[i] != "" {
-			// A cell named with its column: "Nhiệm vụ!F6 (Đơn vị chủ trì): …".
-			msg = f.Name + " (" + labels[i] + "): " + locale.T(lang, "invalid."+f.Code, f.Args...)
-		}
-		p.Errors = append(p.Errors, ProblemField{Field: f.Name, Code: f.Code, Message: msg})
+	for _, f := range e.Fields {
+		p.Errors = append(p.Errors, ProblemField{Field: f.Name, Code: f.Code, Message: FieldMessage(lang, f), Column: f.Column})
 	}
 	if len(p.Errors) > 0 {
 		msgs := make([]string, len(p.Errors))
@@ -97,24 +81,28 @@ func ProblemFor(r *http.Request, err error) Problem {
 }
 
 // FieldMessage is the localised message of one invalid field, naming it by
-// its label when the catalogue has one ("Mã đơn vị: bắt buộc nhập").
+// its label when the catalogue has one ("Mã đơn vị: bắt buộc nhập"), and a
+// cell of an imported sheet by cell and column ("Nhiệm vụ!F6 (Đơn vị chủ
+// trì): …").
 func FieldMessage(lang locale.Lang, f errs.Field) string {
 	return FieldLabel(lang, f) + ": " + locale.T(lang, "invalid."+f.Code, f.Args...)
 }
 
 // FieldLabel names a field as a person reads it: the label of its context
 // first (field.plan.title, "Tên kế hoạch"), then the plain one
-// (field.title), else its name as sent.
+// (field.title), else its name as sent; a cell of a workbook is followed by
+// its column's header.
 func FieldLabel(lang locale.Lang, f errs.Field) string {
-	if f.Context != "" {
-		if k := "field." + f.Context + "." + f.Name; locale.Has(lang, k) {
-			return locale.T(lang, k)
-		}
+	label := f.Name
+	if k := "field." + f.Context + "." + f.Name; f.Context != "" && locale.Has(lang, k) {
+		label = locale.T(lang, k)
+	} else if k := "field." + f.Name; locale.Has(lang, k) {
+		label = locale.T(lang, k)
 	}
-	if k := "field." + f.Name; locale.Has(lang, k) {
-		return locale.T(lang, k)
+	if f.Column != "" {
+		label += " (" + f.Column + ")"
 	}
-	return f.Name
+	return label
 }
 
 // Error writes err as application/problem+json.

@@ -131,14 +131,24 @@ func (s *Store) Validate(ctx context.Context, d Doc) (*resolved, error) {
 	v.Check(d.SpanTo >= d.SpanFrom && d.SpanTo <= 2100, "spanTo", "range", d.SpanFrom, 2100)
 	v.Check(slices.Contains(PlanStatuses, d.Status), "status", "one_of", strings.Join(PlanStatuses, ", "))
 	dateOK := d.Date == "" || org.ValidDate(d.Date)
+	// Units are resolved on the issue date, else on the first day of the
+	// span; with neither (the span's own error says why) there is no day to
+	// check them on, only whether they exist — never "0000-01-01".
+	spanOK := d.SpanFrom >= 1990 && d.SpanFrom <= 2100
 	unitAt := func(field, code string) *org.Unit {
 		if code == "" || !dateOK {
+			return nil
+		}
+		if d.Date == "" && !spanOK {
+			if _, err := s.org.UnitByCode(ctx, code, ""); err != nil {
+				v.Add(field, "unknown_unit", code)
+			}
 			return nil
 		}
 		u, err := s.org.UnitByCode(ctx, code, r.date)
 		if err != nil {
 			if _, anyErr := s.org.UnitByCode(ctx, code, ""); anyErr == nil {
-				v.Add(field, "inactive_unit_code", code, r.date)
+				v.Add(field, "inactive_unit_code", code, locale.ISODate(locale.VI, r.date))
 			} else {
 				v.Add(field, "unknown_unit", code)
 			}

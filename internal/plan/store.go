@@ -15,6 +15,7 @@ import (
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/store"
+	"github.com/tinhso/tinhso/internal/xlsx"
 )
 
 // Store reads and writes plans, targets and tasks.
@@ -22,10 +23,17 @@ type Store struct {
 	db      *store.DB
 	org     *org.Store
 	reviews reviewCache
+	imports *xlsx.Limiter // workbook imports running at once
 }
 
 // NewStore returns the plan store.
-func NewStore(db *store.DB, orgs *org.Store) *Store { return &Store{db: db, org: orgs} }
+func NewStore(db *store.DB, orgs *org.Store) *Store {
+	return &Store{db: db, org: orgs, imports: xlsx.NewLimiter(xlsxImportSlots, xlsxImportWait)}
+}
+
+// ImportLimiter bounds the workbook imports running at once (three; a
+// fourth waits two seconds for a slot, then is answered 429).
+func (s *Store) ImportLimiter() *xlsx.Limiter { return s.imports }
 
 // Pillar is a DTI main index, from the framework data.
 type Pillar struct {

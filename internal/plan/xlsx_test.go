@@ -169,14 +169,41 @@ func TestXLSXRoundTrip(t *testing.T) {
 			if style == nil || style.Font == nil || !style.Font.Bold {
 				t.Errorf("%s: header not bold", sheet)
 			}
+			// Drop-downs offer the Vietnamese words of the pages, never codes.
 			dvs, _ := f.GetDataValidations(sheet)
 			found := false
 			for _, dv := range dvs {
-				found = found || strings.Contains(dv.Formula1, "kinh_te_so")
+				found = found || strings.Contains(dv.Formula1, "Kinh tế số")
+				for _, code := range []string{"kinh_te_so", "nhan_thuc_so", "at_least", "manual", "in_force"} {
+					if strings.Contains(dv.Formula1, code) {
+						t.Errorf("%s: drop-down %s shows the code %s: %s", sheet, dv.Sqref, code, dv.Formula1)
+					}
+				}
 			}
 			if !found {
 				t.Errorf("%s: no pillar drop-down among %d validations", sheet, len(dvs))
 			}
+		}
+		dvs, _ := f.GetDataValidations("Kế hoạch")
+		if len(dvs) != 1 || !strings.Contains(dvs[0].Formula1, "Đang hiệu lực") || strings.Contains(dvs[0].Formula1, "in_force") {
+			t.Errorf("Kế hoạch: status drop-down %+v", dvs)
+		}
+		ctDVs, _ := f.GetDataValidations("Chỉ tiêu")
+		labels := ""
+		for _, dv := range ctDVs {
+			labels += dv.Formula1
+		}
+		for _, want := range []string{"Đạt tối thiểu (càng cao càng tốt)", "Nhập kèm tài liệu kiểm chứng"} {
+			if !strings.Contains(labels, want) {
+				t.Errorf("Chỉ tiêu: no drop-down offers %q", want)
+			}
+		}
+		// The cells hold the same words.
+		if v, _ := f.GetCellValue("Kế hoạch", "B12"); v != "Đang hiệu lực" {
+			t.Errorf("Kế hoạch!B12 %q", v)
+		}
+		if v, _ := f.GetCellValue("Chỉ tiêu", xlsxFind(t, f, "Chỉ tiêu", "Chiều đánh giá", "")); v != "Chiều đánh giá" {
+			t.Errorf("header %q", v)
 		}
 		rows, _ := f.GetRows("Nhiệm vụ")
 		if len(rows) != 37 {
