@@ -30,15 +30,17 @@ const (
 	UnitCreate     = "unit.create"
 	UnitUpdate     = "unit.update"
 	Reorganisation = "unit.reorganise"
+	UnitHeirs      = "unit.heirs" // the heirs of a dissolved unit's duties named again
 	AccessDenied   = "access.denied"
 	CSRFRefused    = "csrf.refused" // a state-changing request without its form token, or from another site
 	PlanImport     = "plan.import"
 	TaskOverride   = "task.override"
+	TaskReassign   = "task.reassign" // a task's lead or coordinating units changed by hand
 )
 
 // Kinds lists every kind, in the order the audit page offers them.
 var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
-	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, PlanImport, TaskOverride, AccessDenied, CSRFRefused}
+	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, AccessDenied, CSRFRefused}
 
 // Event is one line of the trail.
 type Event struct {

@@ -62,6 +62,9 @@ type fileEvent struct {
 	Unit   string   `json:"unit"`
 	Name   string   `json:"name"`
 	Parent string   `json:"parent"`
+	// Heirs of a dissolve: who takes over the duties of the units it ends
+	// (docs/duties.md says what the demo assumes).
+	Heirs []org.HeirInput `json:"heirs"`
 }
 
 // Loaded reports whether the database already holds org units.
@@ -79,8 +82,8 @@ func Load(ctx context.Context, db *store.DB, passwords password.Hasher) error {
 	if err != nil {
 		return err
 	}
+	orgs := org.NewStore(db, passwords)
 	if !done {
-		orgs := org.NewStore(db, passwords)
 		err := db.Tx(ctx, func(tx *sql.Tx) error {
 			if err := LoadOrg(ctx, tx, orgs); err != nil {
 				return fmt.Errorf("demo org units: %w", err)
@@ -90,8 +93,52 @@ func Load(ctx context.Context, db *store.DB, passwords password.Hasher) error {
 		if err != nil {
 			return err
 		}
+	} else if err := backfillHeirs(ctx, orgs); err != nil {
+		return fmt.Errorf("demo heirs: %w", err)
 	}
 	return LoadPlans(ctx, db, org.Today())
+}
+
+// backfillHeirs names the heirs of the demo's dissolves in a demo database
+// loaded before heirs were recorded, leaving alone any event that has
+// heirs already (named by the file or by an admin since).
+func backfillHeirs(ctx context.Context, orgs *org.Store) error {
+	var file struct {
+		Events []fileEvent `json:"events"`
+	}
+	if err := json.Unmarshal(orgUnitsJSON, &file); err != nil {
+		return err
+	}
+	recorded, err := orgs.Events(ctx, 0)
+	if err != nil {
+		return err
+	}
+	for _, e := range file.Events {
+		if e.Kind != "dissolve" || len(e.Heirs) == 0 {
+			continue
+		}
+		for _, r := range recorded {
+			if r.Kind != "dissolve" || r.Date != e.Date || !sameCodes(r.From, e.From) || len(r.Heirs) > 0 {
+				continue
+			}
+			if _, err := orgs.SetHeirs(ctx, r.ID, org.HeirsInput{Heirs: e.Heirs}); err != nil {
+				return fmt.Errorf("%s %v: %w", e.Date, e.From, err)
+			}
+		}
+	}
+	return nil
+}
+
+func sameCodes(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, c := range b {
+		if !contains(a, c) {
+			return false
+		}
+	}
+	return true
 }
 
 // LoadOrg replays the registry file: units that exist from the start are
@@ -149,8 +196,15 @@ func LoadOrg(ctx context.Context, tx *sql.Tx, orgs *org.Store) error {
 		var next []int
 		for _, i := range pending {
 			e := file.Events[i]
-			in := org.EventInput{Kind: e.Kind, Date: e.Date, Basis: e.Basis, Note: e.Note, From: e.From, Subject: e.Unit, Name: e.Name, Parent: e.Parent}
+			in := org.EventInput{Kind: e.Kind, Date: e.Date, Basis: e.Basis, Note: e.Note, From: e.From, Subject: e.Unit, Name: e.Name, Parent: e.Parent, Heirs: e.Heirs}
 			ready := true
+			for _, h := range e.Heirs {
+				for _, c := range h.Heirs {
+					if _, ok := ids[c]; !ok {
+						ready = false // the heir is created by a later event of the same day
+					}
+				}
+			}
 			for _, c := range e.To {
 				if j, ok := createdBy[c]; !ok || j != i {
 					in.To = append(in.To, c)

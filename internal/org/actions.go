@@ -78,6 +78,11 @@ func (s *Store) recordEvent(r *http.Request, in EventInput) (Event, error) {
 	var codes []string
 	codes = append(codes, in.From...)
 	codes = append(codes, in.To...)
+	// Naming an heir hands it the ended unit's records: the admin must
+	// manage the heir too.
+	for _, h := range in.Heirs {
+		codes = append(codes, h.Heirs...)
+	}
 	for _, c := range append(codes, in.Subject, in.Parent) {
 		if c == "" {
 			continue
@@ -106,6 +111,37 @@ func (s *Store) recordEvent(r *http.Request, in EventInput) (Event, error) {
 	if err == nil {
 		b, _ := json.Marshal(ev)
 		audit.Record(r.Context(), s.db.Write, audit.From(r, audit.Reorganisation, ev.Kind+" "+ev.Date, string(b), true))
+	}
+	return ev, err
+}
+
+// setHeirs names again the heirs of a dissolve's units: the admin must
+// manage the units that ended and every heir.
+func (s *Store) setHeirs(r *http.Request, event int64, in HeirsInput) (Event, error) {
+	ev, err := s.event(r.Context(), s.db.Read, event)
+	if err != nil {
+		return Event{}, err
+	}
+	codes := slices.Clone(ev.From)
+	for _, h := range in.Heirs {
+		codes = append(codes, h.Heirs...)
+	}
+	for _, c := range codes {
+		u, err := s.UnitByCode(r.Context(), strings.ToUpper(strings.TrimSpace(c)), "")
+		if err != nil {
+			continue // validation names the unknown code
+		}
+		if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageUnits, u.ID); err != nil {
+			return Event{}, err
+		}
+	}
+	if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageUnits, 0); err != nil {
+		return Event{}, err
+	}
+	ev, err = s.SetHeirs(r.Context(), event, in)
+	if err == nil {
+		b, _ := json.Marshal(ev.Heirs)
+		audit.Record(r.Context(), s.db.Write, audit.From(r, audit.UnitHeirs, ev.Kind+" "+ev.Date, string(b), true))
 	}
 	return ev, err
 }

@@ -16,6 +16,7 @@ type UnitDetail struct {
 	Path         []Unit  `json:"path" doc:"ancestors, root first"`
 	Children     []Unit  `json:"children"`
 	Events       []Event `json:"events" doc:"reorganisations the unit took part in"`
+	Heirs        []Unit  `json:"heirs,omitempty" doc:"for a unit that has ended: the units that took over its duties (named by its dissolve, or the successors of its merge or split)"`
 	Successors   []Unit  `json:"successors,omitempty" doc:"for a unit that has ended: the units that carry on its work today"`
 	Predecessors []Unit  `json:"predecessors,omitempty"`
 }
@@ -44,6 +45,17 @@ func (s *Store) Detail(r *http.Request, id int64, asOf string) (UnitDetail, erro
 	}
 	if d.Events, err = s.Events(ctx, id); err != nil {
 		return d, err
+	}
+	if u.ValidTo != "" {
+		ids, err := s.heirs(ctx, s.db.Read, id)
+		if err != nil {
+			return d, err
+		}
+		for _, hid := range ids {
+			if hu, err := s.Unit(ctx, hid, ""); err == nil {
+				d.Heirs = append(d.Heirs, hu)
+			}
+		}
 	}
 	if u.ValidTo != "" && u.ValidTo < Today() {
 		ids, err := s.Successors(ctx, s.db.Read, id, Today())
@@ -80,6 +92,12 @@ func (s *Store) Detail(r *http.Request, id int64, asOf string) (UnitDetail, erro
 		}
 	}
 	return d, nil
+}
+
+// flag reads a yes/no query parameter ("1" or "true").
+func flag(r *http.Request, name string) bool {
+	v := r.URL.Query().Get(name)
+	return v == "1" || v == "true"
 }
 
 func asOfParam(r *http.Request) (string, error) {
@@ -207,14 +225,31 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			httpx.JSON(w, 201, ev)
 			return nil
 		})
+	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/reorganisations/{id}/heirs", Tag: "org", Summary: "Name again the heirs of the duties of the units a dissolve ended (admin of those units and of the heirs)", Request: HeirsInput{}, Response: Event{}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
+			if err != nil {
+				return err
+			}
+			var in HeirsInput
+			if err := httpx.Decode(r, &in); err != nil {
+				return err
+			}
+			ev, err := s.setHeirs(r, id, in)
+			if err != nil {
+				return err
+			}
+			httpx.JSON(w, 200, ev)
+			return nil
+		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/officials", Tag: "officials", Summary: "List the officials the caller may see (their roles' subtrees)",
-		Response: Official{}, List: true, Query: []string{"unit: id of one unit", "q: search in names and usernames"}},
+		Response: Official{}, List: true, Query: []string{"unit: id of one unit", "q: search in names and usernames", "unitEnded: 1 for the officials whose unit has ended (to be moved)"}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			p, err := httpx.PageOf(r, 200, 5000)
 			if err != nil {
 				return err
 			}
-			f := OfficialFilter{Query: r.URL.Query().Get("q")}
+			f := OfficialFilter{Query: r.URL.Query().Get("q"), UnitEnded: flag(r, "unitEnded")}
 			if u := r.URL.Query().Get("unit"); u != "" {
 				if f.Unit, err = strconv.ParseInt(u, 10, 64); err != nil {
 					return errs.Invalid(errs.Field{Name: "unit", Code: "invalid"})

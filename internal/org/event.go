@@ -31,19 +31,48 @@ type EventInput struct {
 	Subject  string      `json:"subject,omitempty" doc:"code of the unit renamed or moved"`
 	Name     string      `json:"name,omitempty" doc:"new name (rename)"`
 	Parent   string      `json:"parent,omitempty" doc:"code of the new parent (move)"`
+	Heirs    []HeirInput `json:"heirs,omitempty" doc:"dissolve: who takes over the duties of the units it ends (a merge or split hands them to its successors)"`
+}
+
+// HeirInput names the heirs of the duties of a unit a dissolve ends: the
+// units that answer for its tasks, targets and reports from then on.
+type HeirInput struct {
+	Unit  string   `json:"unit,omitempty" doc:"code of a unit the event ends; absent: every unit it ends that no other entry names"`
+	Heirs []string `json:"heirs" doc:"codes of the units taking over, existing on the event's date"`
 }
 
 // Event is a recorded reorganisation.
 type Event struct {
-	ID       int64             `json:"id"`
-	Kind     string            `json:"kind"`
-	Date     string            `json:"date"`
-	Basis    string            `json:"basis"`
-	Note     string            `json:"note"`
-	From     []string          `json:"from"`
-	To       []string          `json:"to"`
-	Subjects []string          `json:"subjects"`
-	Names    map[string]string `json:"names" doc:"the name of each unit code above (its last name)"`
+	ID       int64               `json:"id"`
+	Kind     string              `json:"kind"`
+	Date     string              `json:"date"`
+	Basis    string              `json:"basis"`
+	Note     string              `json:"note"`
+	From     []string            `json:"from"`
+	To       []string            `json:"to"`
+	Subjects []string            `json:"subjects"`
+	Heirs    map[string][]string `json:"heirs" doc:"for each unit the event ended, the codes of the units that took over its duties: those named by a dissolve, the successors of a merge or split; a unit absent here ended with no heir"`
+	Names    map[string]string   `json:"names" doc:"the name of each unit code above (its last name)"`
+}
+
+// HeirsOf lists the heirs of an ended unit as labels.
+func (e Event) HeirsOf(code string) []string {
+	var out []string
+	for _, h := range e.Heirs[code] {
+		out = append(out, e.Label(h))
+	}
+	return out
+}
+
+// Ended lists the codes of the units the event ended, in the order of From.
+func (e Event) Ended() []string {
+	var out []string
+	for _, c := range e.From {
+		if !slices.Contains(e.To, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Label is "Name (CODE)" for a code of the event.
@@ -81,9 +110,11 @@ func (s *Store) ApplyEvent(ctx context.Context, tx *sql.Tx, in EventInput, actor
 	v.Check(ValidDate(in.Date), "date", "date")
 	v.Text("basis", strings.TrimSpace(in.Basis), errs.Line)
 	v.Text("note", strings.TrimSpace(in.Note), errs.Paragraph)
+	v.Check(len(in.Heirs) == 0 || in.Kind == "dissolve", "heirs", "heirs_dissolve_only")
 	if err := v.Err(); err != nil {
 		return 0, err
 	}
+	var heirs map[int64][]int64
 	lookup := func(field, code string) (Unit, bool) {
 		u, err := s.unitWhere(ctx, tx, "u.code = $2", strings.ToUpper(strings.TrimSpace(code)), in.Date)
 		if err != nil {
@@ -126,6 +157,7 @@ func (s *Store) ApplyEvent(ctx context.Context, tx *sql.Tx, in EventInput, actor
 			v.Check(successors >= 2, "to", "min_items", 2)
 		case "dissolve":
 			v.Check(successors == 0, "to", "none")
+			heirs = s.resolveHeirs(ctx, tx, in.Heirs, from, in.Date, &v)
 		}
 		if err := v.Err(); err != nil {
 			return 0, err
@@ -183,7 +215,87 @@ func (s *Store) ApplyEvent(ctx context.Context, tx *sql.Tx, in EventInput, actor
 		}
 		links["subject"] = []int64{u.ID}
 	}
-	return s.insertEvent(ctx, tx, in.Kind, in.Date, in.Basis, in.Note, actor, links)
+	id, err := s.insertEvent(ctx, tx, in.Kind, in.Date, in.Basis, in.Note, actor, links)
+	if err != nil {
+		return 0, err
+	}
+	return id, s.insertHeirs(ctx, tx, id, heirs)
+}
+
+// resolveHeirs checks the heirs a dissolve names for the units it ends
+// (from) and returns them by ended unit. An heir must exist on the date
+// and not be one of the units that end; an entry without a unit applies to
+// every ended unit that no other entry names.
+func (s *Store) resolveHeirs(ctx context.Context, q store.Querier, in []HeirInput, from []Unit, date string, v *errs.Validator) map[int64][]int64 {
+	out := map[int64][]int64{}
+	ending := map[int64]bool{}
+	byCode := map[string]Unit{}
+	for _, u := range from {
+		ending[u.ID] = true
+		byCode[u.Code] = u
+	}
+	named := map[int64]bool{}
+	var general []int64
+	hasGeneral := false
+	for i, h := range in {
+		f := fieldIndex("heirs", i)
+		var targets []int64
+		if code := strings.ToUpper(strings.TrimSpace(h.Unit)); code == "" {
+			if hasGeneral {
+				v.Add(f+".unit", "required")
+			}
+			hasGeneral = true
+		} else if u, ok := byCode[code]; !ok {
+			v.Add(f+".unit", "not_ended_by_event", code)
+		} else if named[u.ID] {
+			v.Add(f+".unit", "duplicate", code)
+		} else {
+			named[u.ID] = true
+			targets = []int64{u.ID}
+		}
+		var ids []int64
+		v.Check(len(h.Heirs) > 0, f+".heirs", "required")
+		for j, c := range h.Heirs {
+			hf := f + ".heirs[" + itoa(j) + "]"
+			code := strings.ToUpper(strings.TrimSpace(c))
+			u, err := s.unitWhere(ctx, q, "u.code = $2", code, date)
+			switch {
+			case err != nil:
+				v.Add(hf, "inactive_unit_code", code, date)
+			case ending[u.ID]:
+				v.Add(hf, "heir_ends", code)
+			case !slices.Contains(ids, u.ID):
+				ids = append(ids, u.ID)
+			}
+		}
+		if h.Unit == "" || strings.TrimSpace(h.Unit) == "" {
+			general = ids
+			continue
+		}
+		for _, t := range targets {
+			out[t] = ids
+		}
+	}
+	if hasGeneral {
+		for _, u := range from {
+			if !named[u.ID] {
+				out[u.ID] = general
+			}
+		}
+	}
+	return out
+}
+
+// insertHeirs records the heirs of each ended unit of an event.
+func (s *Store) insertHeirs(ctx context.Context, tx *sql.Tx, event int64, heirs map[int64][]int64) error {
+	for unit, ids := range heirs {
+		for _, h := range ids {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO org_event_heirs (event_id, unit_id, heir_id) VALUES ($1, $2, $3)`, event, unit, h); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func parentIs(p *int64, id int64) bool { return p != nil && *p == id }
@@ -347,11 +459,54 @@ func (s *Store) events(ctx context.Context, q store.Querier, where string, args 
 			last.Subjects = append(last.Subjects, code)
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return out, s.fillHeirs(ctx, q, out, where, args)
 }
 
-// Successors follows merges and splits forward from unit to the units that
-// exist on date: what a plan, task or report of an old unit passes to.
+// fillHeirs adds to each event the heirs of the units it ended: the rows a
+// dissolve recorded, the successors of a merge or split.
+func (s *Store) fillHeirs(ctx context.Context, q store.Querier, evs []Event, where string, args []any) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	index := make(map[int64]int, len(evs))
+	for i := range evs {
+		index[evs[i].ID] = i
+		evs[i].Heirs = map[string][]string{}
+		if evs[i].Kind == "merge" || evs[i].Kind == "split" {
+			for _, c := range evs[i].Ended() {
+				evs[i].Heirs[c] = slices.Clone(evs[i].To)
+			}
+		}
+	}
+	rows, err := q.QueryContext(ctx, `
+		SELECT h.event_id, u.code, hu.code,
+			COALESCE((SELECT v.name FROM org_unit_versions v WHERE v.unit_id = hu.id ORDER BY v.valid_from DESC LIMIT 1), '')
+		FROM org_event_heirs h JOIN org_units u ON u.id = h.unit_id JOIN org_units hu ON hu.id = h.heir_id
+		WHERE h.event_id IN (SELECT e.id FROM org_events e `+where+`) ORDER BY h.event_id, u.code, hu.code`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var unit, heir, name string
+		if err := rows.Scan(&id, &unit, &heir, &name); err != nil {
+			return err
+		}
+		e := &evs[index[id]]
+		e.Heirs[unit] = append(e.Heirs[unit], heir)
+		e.Names[heir] = name
+	}
+	return rows.Err()
+}
+
+// Successors follows merges, splits and the heirs of dissolves forward from
+// unit to the units that exist on date: what a plan, task or report of an
+// old unit passes to.
 func (s *Store) Successors(ctx context.Context, q store.Querier, unit int64, date string) ([]int64, error) {
 	seen := map[int64]bool{}
 	var out []int64
@@ -371,33 +526,53 @@ func (s *Store) Successors(ctx context.Context, q store.Querier, unit int64, dat
 			out = append(out, id)
 			continue
 		}
-		rows, err := q.QueryContext(ctx, `
-			SELECT t.unit_id FROM org_event_units f
-			JOIN org_event_units t ON t.event_id = f.event_id AND t.role = 'to'
-			WHERE f.unit_id = $1 AND f.role = 'from' ORDER BY t.unit_id`, id)
+		next, err := s.heirs(ctx, q, id)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var next int64
-			if err := rows.Scan(&next); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			frontier = append(frontier, next)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		frontier = append(frontier, next...)
 	}
 	return out, nil
 }
 
+// heirs are the units that took over the duties of unit when it ended, one
+// step: the successors of the merge or split that ended it, or the heirs
+// its dissolve named.
+func (s *Store) heirs(ctx context.Context, q store.Querier, unit int64) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT t.unit_id FROM org_event_units f
+		JOIN org_event_units t ON t.event_id = f.event_id AND t.role = 'to'
+		WHERE f.unit_id = $1 AND f.role = 'from' AND t.unit_id <> $1
+		UNION
+		SELECT heir_id FROM org_event_heirs WHERE unit_id = $1
+		ORDER BY 1`, unit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// Heirs lists the units that took over the duties of unit when it ended
+// (nothing for a unit that exists): the successors of its merge or split,
+// or the heirs its dissolve named. Successors follows these links on to
+// the units that exist today.
+func (s *Store) Heirs(ctx context.Context, unit int64) ([]int64, error) {
+	return s.heirs(ctx, s.db.Read, unit)
+}
+
 func itoa(i int) string { return strconv.Itoa(i) }
 
-// Predecessors lists unit and every unit it succeeded, transitively: whose
-// records the unit now answers for.
+// Predecessors lists unit and every unit it succeeded or inherited the
+// duties of, transitively: whose records the unit now answers for.
 func (s *Store) Predecessors(ctx context.Context, unit int64) ([]int64, error) {
 	out := []int64{unit}
 	seen := map[int64]bool{unit: true}
@@ -405,7 +580,9 @@ func (s *Store) Predecessors(ctx context.Context, unit int64) ([]int64, error) {
 		rows, err := s.db.Read.QueryContext(ctx, `
 			SELECT f.unit_id FROM org_event_units t
 			JOIN org_event_units f ON f.event_id = t.event_id AND f.role = 'from'
-			WHERE t.unit_id = $1 AND t.role = 'to'`, out[i])
+			WHERE t.unit_id = $1 AND t.role = 'to'
+			UNION
+			SELECT unit_id FROM org_event_heirs WHERE heir_id = $1`, out[i])
 		if err != nil {
 			return nil, err
 		}
@@ -426,4 +603,50 @@ func (s *Store) Predecessors(ctx context.Context, unit int64) ([]int64, error) {
 		}
 	}
 	return out, nil
+}
+
+// HeirsInput names again the heirs of the units a dissolve ended: for an
+// event recorded before heirs were asked, or to correct them.
+type HeirsInput struct {
+	Heirs []HeirInput `json:"heirs"`
+}
+
+// SetHeirs replaces the heirs of the units a dissolve ended, for each unit
+// the input names (or every unit, for an entry without one), checked as
+// when the event is recorded, in one transaction.
+func (s *Store) SetHeirs(ctx context.Context, event int64, in HeirsInput) (Event, error) {
+	ev, err := s.event(ctx, s.db.Read, event)
+	if err != nil {
+		return Event{}, err
+	}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var v errs.Validator
+		v.Check(ev.Kind == "dissolve", "heirs", "heirs_dissolve_only")
+		v.Check(len(in.Heirs) > 0, "heirs", "required")
+		if err := v.Err(); err != nil {
+			return err
+		}
+		var from []Unit
+		for _, c := range ev.From {
+			u, err := s.unitWhere(ctx, tx, "u.code = $2", c, dayBefore(ev.Date))
+			if err != nil {
+				return err
+			}
+			from = append(from, u)
+		}
+		heirs := s.resolveHeirs(ctx, tx, in.Heirs, from, ev.Date, &v)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		for unit := range heirs {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM org_event_heirs WHERE event_id = $1 AND unit_id = $2`, event, unit); err != nil {
+				return err
+			}
+		}
+		return s.insertHeirs(ctx, tx, event, heirs)
+	})
+	if err != nil {
+		return Event{}, err
+	}
+	return s.event(ctx, s.db.Read, event)
 }

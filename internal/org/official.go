@@ -17,16 +17,19 @@ import (
 
 // Official is a person with an account (cán bộ, công chức) in a unit.
 type Official struct {
-	ID       int64   `json:"id"`
-	Username string  `json:"username"`
-	FullName string  `json:"fullName"`
-	Email    string  `json:"email"`
-	Title    string  `json:"title" doc:"chức vụ"`
-	UnitID   int64   `json:"unitId"`
-	UnitName string  `json:"unitName"`
-	Disabled bool    `json:"disabled"`
-	Locale   string  `json:"locale"`
-	Roles    []Grant `json:"roles"`
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+	FullName string `json:"fullName"`
+	Email    string `json:"email"`
+	Title    string `json:"title" doc:"chức vụ"`
+	UnitID   int64  `json:"unitId"`
+	UnitName string `json:"unitName"`
+	// An official left on a unit that ended (a district on 30 June 2025)
+	// still signs in; the admin moves them to a unit that exists.
+	UnitEndedOn string  `json:"unitEndedOn,omitempty" doc:"YYYY-MM-DD, the last day of the official's unit when it has ended: the official needs moving to a unit that exists"`
+	Disabled    bool    `json:"disabled"`
+	Locale      string  `json:"locale"`
+	Roles       []Grant `json:"roles"`
 }
 
 // OfficialInput creates or edits an official. Roles without a scope apply
@@ -60,6 +63,8 @@ type OfficialFilter struct {
 	Scopes []int64 // units whose subtrees the viewer may see
 	Unit   int64   // one unit only
 	Query  string
+	// UnitEnded keeps only the officials whose unit has ended.
+	UnitEnded bool
 }
 
 // Officials lists the officials visible under the filter, by Vietnamese name order.
@@ -80,6 +85,9 @@ func (s *Store) Officials(ctx context.Context, f OfficialFilter) ([]Official, er
 	}
 	visible := list[:0]
 	for _, o := range list {
+		if f.UnitEnded && o.UnitEndedOn == "" {
+			continue
+		}
 		for _, sc := range f.Scopes {
 			ok, err := s.Within(ctx, o.UnitID, sc)
 			if err != nil {
@@ -137,6 +145,9 @@ func (s *Store) scanOfficials(ctx context.Context, q string, args ...any) ([]Off
 func (s *Store) fill(ctx context.Context, o *Official) error {
 	if u, err := s.Unit(ctx, o.UnitID, ""); err == nil {
 		o.UnitName = u.Name
+		if u.ValidTo != "" && u.ValidTo < Today() {
+			o.UnitEndedOn = u.ValidTo
+		}
 	}
 	grants, err := s.grants(ctx, s.db.Read, o.ID)
 	o.Roles = grants

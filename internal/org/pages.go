@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/tinhso/tinhso/internal/audit"
+	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/web"
 )
@@ -41,6 +43,7 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.Page("POST /units/{id}", s.unitEditSubmit)
 	site.Page("GET /reorganisations", s.reorgShow)
 	site.Page("POST /reorganisations", s.reorgSubmit)
+	site.Page("POST /reorganisations/{id}/heirs", s.heirsSubmit)
 	site.Page("GET /officials", s.officialsShow)
 	site.Page("GET /officials/new", s.officialNewShow)
 	site.Page("POST /officials", s.officialCreateSubmit)
@@ -114,6 +117,9 @@ type unitData struct {
 	CanManage  bool
 	Officials  []Official
 	CanOfficer bool
+	// Dissolve is the event that dissolved the unit, whose heirs an admin
+	// may name again from this page.
+	Dissolve *Event
 }
 
 func (s *Store) unitData(r *http.Request) (unitData, error) {
@@ -131,6 +137,11 @@ func (s *Store) unitData(r *http.Request) (unitData, error) {
 	}
 	d := unitData{UnitDetail: det, AsOf: asOf, Kinds: Kinds}
 	d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageUnits, id)
+	for i, e := range det.Events {
+		if e.Kind == "dissolve" && slices.Contains(e.From, det.Code) {
+			d.Dissolve = &det.Events[i]
+		}
+	}
 	if ok, _ := s.Can(r.Context(), PrincipalFrom(r.Context()), ViewOfficials, id); ok {
 		d.CanOfficer = true
 		d.Officials, _ = s.officialsVisible(r, OfficialFilter{Unit: id})
@@ -255,11 +266,39 @@ func codes(s string) []string {
 	return strings.FieldsFunc(strings.ToUpper(s), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
 }
 
+// heirFields renames the heirs' errors to the one "heirs" input of the
+// forms, which names the heirs of every unit the event ends.
+func heirFields(err error) error {
+	e, ok := errs.As(err)
+	if !ok || len(e.Fields) == 0 {
+		return err
+	}
+	c := *e
+	c.Fields = nil
+	for _, f := range e.Fields {
+		if strings.HasPrefix(f.Name, "heirs[") {
+			f.Name = "heirs"
+		}
+		c.Fields = append(c.Fields, f)
+	}
+	return &c
+}
+
+// heirsInput reads the "heirs" input: codes of the units taking over the
+// duties of every unit the event ends.
+func heirsInput(r *http.Request) []HeirInput {
+	if h := codes(r.PostFormValue("heirs")); len(h) > 0 {
+		return []HeirInput{{Heirs: h}}
+	}
+	return nil
+}
+
 func (s *Store) reorgSubmit(w http.ResponseWriter, r *http.Request) error {
 	in := EventInput{
 		Kind: r.PostFormValue("kind"), Date: r.PostFormValue("date"), Basis: r.PostFormValue("basis"), Note: r.PostFormValue("note"),
 		From: codes(r.PostFormValue("from")), To: codes(r.PostFormValue("to")),
 		Subject: strings.TrimSpace(r.PostFormValue("subject")), Name: r.PostFormValue("name"), Parent: strings.TrimSpace(r.PostFormValue("parent")),
+		Heirs: heirsInput(r),
 	}
 	if c := strings.TrimSpace(r.PostFormValue("newCode")); c != "" || strings.TrimSpace(r.PostFormValue("newName")) != "" {
 		nu := UnitInput{Code: c, Name: r.PostFormValue("newName"), Kind: r.PostFormValue("newKind")}
@@ -278,9 +317,36 @@ func (s *Store) reorgSubmit(w http.ResponseWriter, r *http.Request) error {
 		if derr != nil {
 			return derr
 		}
-		return reorgPage.FormError(w, r, err, d)
+		return reorgPage.FormError(w, r, heirFields(err), d)
 	}
 	web.Redirect(w, r, "/reorganisations?ok=recorded")
+	return nil
+}
+
+// heirsSubmit names again the heirs of a dissolved unit, from its page.
+func (s *Store) heirsSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	unit, err := strconv.ParseInt(r.PostFormValue("unit"), 10, 64)
+	if err != nil {
+		return errs.BadRequest
+	}
+	u, err := s.Unit(r.Context(), unit, "")
+	if err != nil {
+		return err
+	}
+	in := HeirsInput{Heirs: []HeirInput{{Unit: u.Code, Heirs: codes(r.PostFormValue("heirs"))}}}
+	if _, err := s.setHeirs(r, id, in); err != nil {
+		r.SetPathValue("id", strconv.FormatInt(unit, 10))
+		d, derr := s.unitData(r)
+		if derr != nil {
+			return derr
+		}
+		return unitPage.FormError(w, r, heirFields(err), d)
+	}
+	web.Redirect(w, r, "/units/"+strconv.FormatInt(unit, 10)+"?ok=saved")
 	return nil
 }
 
@@ -289,10 +355,14 @@ type officialsData struct {
 	Query     string
 	Unit      *Unit
 	CanManage bool
+	// UnitEnded lists only the officials whose unit has ended; Ended
+	// counts them in the list before that filter.
+	UnitEnded bool
+	Ended     int
 }
 
 func (s *Store) officialsShow(w http.ResponseWriter, r *http.Request) error {
-	d := officialsData{Query: r.URL.Query().Get("q")}
+	d := officialsData{Query: r.URL.Query().Get("q"), UnitEnded: flag(r, "unitEnded")}
 	f := OfficialFilter{Query: d.Query}
 	if u := r.URL.Query().Get("unit"); u != "" {
 		id, _ := strconv.ParseInt(u, 10, 64)
@@ -311,6 +381,14 @@ func (s *Store) officialsShow(w http.ResponseWriter, r *http.Request) error {
 	var err error
 	if d.Officials, err = s.officialsVisible(r, f); err != nil {
 		return err
+	}
+	for _, o := range d.Officials {
+		if o.UnitEndedOn != "" {
+			d.Ended++
+		}
+	}
+	if d.UnitEnded {
+		d.Officials = slices.DeleteFunc(d.Officials, func(o Official) bool { return o.UnitEndedOn == "" })
 	}
 	d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, 0)
 	return officialsPage.Render(w, r, d)
@@ -563,12 +641,15 @@ func (s *Store) homeItems(r *http.Request) []web.HomeItem {
 	p := PrincipalFrom(r.Context())
 	var items []web.HomeItem
 	if u, err := s.Unit(r.Context(), p.UnitID, ""); err == nil {
+		if u.ValidTo != "" && u.ValidTo < Today() {
+			items = append(items, s.endedUnitItem(r, u))
+		}
 		items = append(items, web.HomeItem{Key: "home.your_unit", Args: []any{u.Name}, Href: "/units/" + strconv.FormatInt(u.ID, 10)})
 	}
 	if ok, _ := s.Can(r.Context(), p, ManageOfficial, 0); ok {
 		list, err := s.officialsVisible(r, OfficialFilter{})
 		if err == nil {
-			var noRole, disabled int
+			var noRole, disabled, ended int
 			for _, o := range list {
 				if len(o.Roles) == 0 && !o.Disabled {
 					noRole++
@@ -576,8 +657,14 @@ func (s *Store) homeItems(r *http.Request) []web.HomeItem {
 				if o.Disabled {
 					disabled++
 				}
+				if o.UnitEndedOn != "" && !o.Disabled {
+					ended++
+				}
 			}
 			items = append(items, web.HomeItem{Key: "home.officials_in_scope", Count: len(list), Href: "/officials"})
+			if ended > 0 {
+				items = append(items, web.HomeItem{Key: "home.officials_unit_ended", Count: ended, Href: "/officials?unitEnded=1", Alert: true})
+			}
 			if noRole > 0 {
 				items = append(items, web.HomeItem{Key: "home.officials_no_role", Count: noRole, Href: "/officials", Alert: true})
 			}
@@ -602,4 +689,24 @@ func (s *Store) homeItems(r *http.Request) []web.HomeItem {
 		}
 	}
 	return items
+}
+
+// endedUnitItem warns an official whose unit has ended: since when, who
+// took over its duties, and that an admin must move them.
+func (s *Store) endedUnitItem(r *http.Request, u Unit) web.HomeItem {
+	lang := locale.FromRequest(r)
+	since := locale.ISODate(lang, dayAfter(u.ValidTo))
+	ids, err := s.Successors(r.Context(), s.db.Read, u.ID, Today())
+	var names []string
+	if err == nil {
+		for _, id := range ids {
+			if h, err := s.Unit(r.Context(), id, ""); err == nil {
+				names = append(names, h.Name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return web.HomeItem{Key: "home.unit_ended_no_heir", Args: []any{since}, Href: "/units/" + strconv.FormatInt(u.ID, 10), Alert: true}
+	}
+	return web.HomeItem{Key: "home.unit_ended", Args: []any{since, strings.Join(names, ", ")}, Href: "/units/" + strconv.FormatInt(u.ID, 10), Alert: true}
 }

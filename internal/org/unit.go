@@ -70,6 +70,12 @@ func ValidDate(s string) bool {
 	return err == nil
 }
 
+// dayAfter is the first day without a unit whose last day is date.
+func dayAfter(date string) string {
+	t, _ := time.Parse(time.DateOnly, date)
+	return t.AddDate(0, 0, 1).Format(time.DateOnly)
+}
+
 // dayBefore is the last day of a unit or version that an event on date ends.
 func dayBefore(date string) string {
 	t, _ := time.Parse(time.DateOnly, date)

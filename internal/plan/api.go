@@ -412,6 +412,26 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			httpx.JSON(w, 200, t)
 			return nil
 		})
+	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/tasks/{id}/units", Tag: "plans", Summary: "Reassign a task's lead and coordinating units (coordinator of the plan and of every unit added); the assignments taken away are ended, their history kept", Request: UnitsInput{}, Response: Task{}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
+			if err != nil {
+				return err
+			}
+			var in UnitsInput
+			if err := httpx.Decode(r, &in); err != nil {
+				return err
+			}
+			if err := s.setUnits(r, id, in); err != nil {
+				return err
+			}
+			t, err := s.Task(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			httpx.JSON(w, 200, t)
+			return nil
+		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/attachments/{id}", Tag: "plans", Summary: "Download an evidence file"},
 		s.serveAttachment)
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/targets/{id}", Tag: "plans", Summary: "One target with its values and status", Response: Target{}},

@@ -712,16 +712,17 @@ func (s *Store) writeTasks(ctx context.Context, tx *sql.Tx, r *resolved, res *Im
 		id                                                                                     int64
 		sortKey, group, pillar, desc, lead, coord, timeText, startOn, dueOn, output, budgetSrc string
 		budget                                                                                 sql.NullFloat64
+		reassigned                                                                             string
 	}
 	existing := map[string]row{}
-	rows, err := tx.QueryContext(ctx, `SELECT id, number, sort_key, group_name, pillar, description, lead_text, coordinating_text, time_text, start_on, due_on, output, budget_source, budget FROM tasks WHERE plan_id = $1`, res.PlanID)
+	rows, err := tx.QueryContext(ctx, `SELECT id, number, sort_key, group_name, pillar, description, lead_text, coordinating_text, time_text, start_on, due_on, output, budget_source, budget, reassigned_on FROM tasks WHERE plan_id = $1`, res.PlanID)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
 		var x row
 		var number string
-		if err := rows.Scan(&x.id, &number, &x.sortKey, &x.group, &x.pillar, &x.desc, &x.lead, &x.coord, &x.timeText, &x.startOn, &x.dueOn, &x.output, &x.budgetSrc, &x.budget); err != nil {
+		if err := rows.Scan(&x.id, &number, &x.sortKey, &x.group, &x.pillar, &x.desc, &x.lead, &x.coord, &x.timeText, &x.startOn, &x.dueOn, &x.output, &x.budgetSrc, &x.budget, &x.reassigned); err != nil {
 			rows.Close()
 			return err
 		}
@@ -753,6 +754,11 @@ func (s *Store) writeTasks(ctx context.Context, tx *sql.Tx, r *resolved, res *Im
 				return err
 			}
 			res.Changes++
+		}
+		if x.reassigned != "" {
+			// A coordinator gave the task its units after the plan was
+			// issued: that decision stands over the plan's text.
+			continue
 		}
 		if err := s.syncAssignments(ctx, tx, id, t, res); err != nil {
 			return err

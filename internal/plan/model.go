@@ -114,11 +114,13 @@ type Assignment struct {
 	ID          int64      `json:"id"`
 	Role        string     `json:"role" doc:"lead or coordinating"`
 	Unit        UnitRef    `json:"unit"`
-	HeldBy      *UnitRef   `json:"heldBy,omitempty" doc:"the unit that answers for it today, when the assigned unit was merged into another"`
+	HeldBy      *UnitRef   `json:"heldBy,omitempty" doc:"the unit that answers for it today, when the assigned unit has ended: its successor, or the heir its dissolve named"`
+	Reassign    bool       `json:"reassign,omitempty" doc:"the assigned unit has ended and no single unit took over its duties: the part must be reassigned"`
 	Status      string     `json:"status"`
 	Progress    int        `json:"progress"`
 	UpdatedAt   *time.Time `json:"updatedAt,omitempty"`
 	CompletedOn string     `json:"completedOn,omitempty"`
+	EndedOn     string     `json:"endedOn,omitempty" doc:"YYYY-MM-DD, for an assignment a coordinator replaced: the day it ended (its progress history stays)"`
 }
 
 // TimeFrame is when a task runs.
@@ -147,8 +149,10 @@ type Task struct {
 	Budget            *float64     `json:"budget"`
 	Status            string       `json:"status" doc:"not_started, in_progress, done, paused or cancelled (derived from the lead units' statuses)"`
 	Progress          int          `json:"progress" doc:"0–100, the mean of the lead units' progress"`
-	Overdue           bool         `json:"overdue" doc:"computed: past its due date and neither done nor cancelled"`
+	Overdue           bool         `json:"overdue" doc:"computed: past its due date, neither done nor cancelled, and some lead unit answers for it"`
+	Reassign          bool         `json:"reassign" doc:"to be reassigned (cần giao lại): not finished, and it has no lead unit or a lead unit that ended leaving no single heir"`
 	StatusOverride    string       `json:"statusOverride,omitempty" doc:"paused or cancelled by the coordinator for the whole task"`
+	PreviousUnits     []Assignment `json:"previousUnits,omitempty" doc:"assignments a coordinator ended by reassigning the task (one task only)"`
 }
 
 // Update is a progress report on a task by one unit.

@@ -53,6 +53,7 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.Page("GET /tasks/{id}", s.taskShow)
 	site.Page("POST /tasks/{id}/updates", s.taskUpdateSubmit)
 	site.Page("POST /tasks/{id}/override", s.taskOverrideSubmit)
+	site.Page("POST /tasks/{id}/units", s.taskUnitsSubmit)
 	site.Page("GET /targets/{id}", s.targetShow)
 	site.Page("POST /targets/{id}/actuals", s.actualSubmit)
 	site.Page("GET /review", s.reviewShow(false))
@@ -76,6 +77,7 @@ func (s *Store) can(r *http.Request, a org.Action, unit int64) bool {
 type option struct {
 	Value, Label string
 	Ended        bool
+	Selected     bool
 }
 
 // pillarNames names the pillars in the request's language.
@@ -519,12 +521,13 @@ func plusDays(date string, n int) string {
 	return t.AddDate(0, 0, n).Format(time.DateOnly)
 }
 
-// overdueInScope counts the overdue tasks of the plans issued within the
-// scopes: the current month's review total (cached until the data changes).
-func (s *Store) overdueInScope(ctx context.Context, scopes []int64) (int, error) {
+// reviewTotals are the current month's review totals over the plans issued
+// within the scopes (cached until the data changes): overdue tasks, tasks
+// to be reassigned.
+func (s *Store) reviewTotals(ctx context.Context, scopes []int64) (map[string]int, error) {
 	today := org.Today()
 	r, err := s.ReviewFor(ctx, today[:7], scopes, today)
-	return r.Totals["overdue"], err
+	return r.Totals, err
 }
 
 // homeItems are the plan domain's lines on the home page.
@@ -551,13 +554,18 @@ func (s *Store) homeItems(r *http.Request) []web.HomeItem {
 	}
 	if s.can(r, ViewReview, 0) {
 		month := org.Today()[:7]
-		n, err := s.overdueInScope(ctx, s.org.Scopes(p, ViewReview))
+		totals, err := s.reviewTotals(ctx, s.org.Scopes(p, ViewReview))
 		if err == nil {
+			n := totals["overdue"]
 			key := "home.plan.review"
 			if n == 0 {
 				key = "home.plan.review_none"
 			}
 			items = append(items, web.HomeItem{Key: key, Args: []any{monthLabel(locale.FromRequest(r), month)}, Count: n, Href: "/review?month=" + month, Alert: n > 0})
+			// Those who may reassign are told what waits for them.
+			if n := totals["reassign"]; n > 0 && s.can(r, ManagePlans, 0) {
+				items = append(items, web.HomeItem{Key: "home.plan.reassign", Count: n, Href: "/review?month=" + month + "#reassign-h", Alert: true})
+			}
 		}
 	}
 	return items

@@ -36,6 +36,9 @@ type reviewData struct {
 	Generated   time.Time
 	Counts      map[string]int // tasks listed in each section
 	MoreTargets int            // all targets at risk, when the screen shows fewer
+	// MoreReassign is the number of tasks to be reassigned when the screen
+	// shows fewer.
+	MoreReassign int
 }
 
 // On screen the review stays readable at a province's scale: the printed
@@ -44,6 +47,7 @@ const (
 	screenTasksPerUnit = 5  // tasks shown per unit
 	screenTaskLines    = 60 // task lines per section
 	screenTargets      = 30 // targets off track or at risk shown
+	screenReassign     = 30 // tasks to be reassigned shown
 )
 
 func (s *Store) reviewShow(print bool) httpx.HandlerFunc {
@@ -110,6 +114,10 @@ func (s *Store) reviewShow(print bool) httpx.HandlerFunc {
 					ut.Tasks = ut.Tasks[:keep]
 					budget -= keep
 				}
+			}
+			if len(d.Review.Reassign) > screenReassign {
+				d.MoreReassign = len(d.Review.Reassign)
+				d.Review.Reassign = d.Review.Reassign[:screenReassign]
 			}
 			if len(d.Targets) > screenTargets {
 				d.MoreTargets = len(d.Targets)

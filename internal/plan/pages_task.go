@@ -129,7 +129,7 @@ func (s *Store) tasksShow(w http.ResponseWriter, r *http.Request) error {
 func (s *Store) unitTree(r *http.Request) (active, ended []option, err error) {
 	ctx := r.Context()
 	holders := map[int64]bool{}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT DISTINCT unit_id FROM task_assignments`)
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT DISTINCT unit_id FROM task_assignments WHERE ended_on = ''`)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -196,6 +196,9 @@ type taskData struct {
 	Accept      string
 	MaxMB       int
 	Overrides   []string
+	// The reassignment form (coordinators): the units the principal may
+	// give the task, the current ones selected.
+	LeadChoices, CoordChoices []option
 }
 
 // partRow is one unit's part of a task; Mine when it is the viewer's unit.
@@ -256,7 +259,74 @@ func (s *Store) taskData(r *http.Request, id int64) (taskData, error) {
 		d.DefaultPart, d.Current = d.Reportable[0].ID, &d.Reportable[0]
 	}
 	d.CanManage = s.can(r, ManagePlans, p.IssuerUnit.ID)
+	if d.CanManage {
+		if d.LeadChoices, d.CoordChoices, err = s.unitChoices(r, t); err != nil {
+			return d, err
+		}
+	}
 	return d, nil
+}
+
+// unitChoices lists the units a coordinator may give a task: today's units
+// under their plan.manage scopes in tree order, and the task's current
+// units even when they have ended (so that saving keeps them). The current
+// units, or those just submitted, are selected.
+func (s *Store) unitChoices(r *http.Request, t Task) (lead, coord []option, err error) {
+	ctx := r.Context()
+	units, err := s.org.Units(ctx, org.UnitFilter{})
+	if err != nil {
+		return nil, nil, err
+	}
+	scopes := s.org.Scopes(org.PrincipalFrom(ctx), ManagePlans)
+	depth := map[int64]int{}
+	inScope := map[int64]bool{}
+	type choice struct {
+		id    int64
+		label string
+		ended bool
+	}
+	var list []choice
+	for _, u := range units { // tree order: parents first
+		dep := 0
+		if u.ParentID != nil {
+			if pd, ok := depth[*u.ParentID]; ok {
+				dep = pd + 1
+			}
+			inScope[u.ID] = inScope[*u.ParentID]
+		}
+		depth[u.ID] = dep
+		if slices.Contains(scopes, u.ID) {
+			inScope[u.ID] = true
+		}
+		if inScope[u.ID] {
+			list = append(list, choice{u.ID, strings.Repeat("\u00a0\u00a0", dep) + u.Name + " (" + u.Code + ")", false})
+		}
+	}
+	for _, a := range append(slices.Clone(t.LeadUnits), t.CoordinatingUnits...) {
+		if !slices.ContainsFunc(list, func(c choice) bool { return c.id == a.Unit.ID }) {
+			list = append(list, choice{a.Unit.ID, a.Unit.Name + " (" + a.Unit.Code + ")", true})
+		}
+	}
+	picked := func(field string, current []Assignment) map[string]bool {
+		out := map[string]bool{}
+		if r.PostForm != nil && r.PostForm.Has("csrf") && r.URL.Path == fmt.Sprintf("/tasks/%d/units", t.ID) {
+			for _, v := range r.PostForm[field] {
+				out[v] = true
+			}
+			return out
+		}
+		for _, a := range current {
+			out[strconv.FormatInt(a.Unit.ID, 10)] = true
+		}
+		return out
+	}
+	leadSel, coordSel := picked("lead", t.LeadUnits), picked("coordinating", t.CoordinatingUnits)
+	for _, c := range list {
+		v := strconv.FormatInt(c.id, 10)
+		lead = append(lead, option{Value: v, Label: c.label, Ended: c.ended, Selected: leadSel[v]})
+		coord = append(coord, option{Value: v, Label: c.label, Ended: c.ended, Selected: coordSel[v]})
+	}
+	return lead, coord, nil
 }
 
 func (s *Store) taskShow(w http.ResponseWriter, r *http.Request) error {
@@ -406,5 +476,59 @@ func (s *Store) taskOverrideSubmit(w http.ResponseWriter, r *http.Request) error
 		return taskPage.FormError(w, r, err, d)
 	}
 	web.Redirect(w, r, "/tasks/"+strconv.FormatInt(id, 10)+"?ok=saved")
+	return nil
+}
+
+// unitsFormFields renames a reassignment's errors to the form's two
+// pickers.
+func unitsFormFields(err error) error {
+	e, ok := errs.As(err)
+	if !ok || len(e.Fields) == 0 {
+		return err
+	}
+	c := *e
+	c.Fields = nil
+	for _, f := range e.Fields {
+		switch {
+		case strings.HasPrefix(f.Name, "leadUnits"):
+			f.Name = "lead"
+		case strings.HasPrefix(f.Name, "coordinatingUnits"):
+			f.Name = "coordinating"
+		}
+		c.Fields = append(c.Fields, f)
+	}
+	return &c
+}
+
+func (s *Store) taskUnitsSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	r.ParseForm()
+	var in UnitsInput
+	var v errs.Validator
+	for field, out := range map[string]*[]int64{"lead": &in.LeadUnits, "coordinating": &in.CoordinatingUnits} {
+		for _, x := range r.PostForm[field] {
+			n, err := strconv.ParseInt(x, 10, 64)
+			if err != nil {
+				v.Add(field, "invalid")
+				continue
+			}
+			*out = append(*out, n)
+		}
+	}
+	err = v.Err()
+	if err == nil {
+		err = s.setUnits(r, id, in)
+	}
+	if err != nil {
+		d, derr := s.taskData(r, id)
+		if derr != nil {
+			return derr
+		}
+		return taskPage.FormError(w, r, unitsFormFields(err), d)
+	}
+	web.Redirect(w, r, fmt.Sprintf("/tasks/%d?ok=units_saved#parts", id))
 	return nil
 }

@@ -22,6 +22,7 @@ type Review struct {
 	Overdue   []UnitTasks    `json:"overdue" doc:"tasks past due, by lead unit"`
 	DueSoon   []UnitTasks    `json:"dueSoon" doc:"tasks due in the next 30 days, by lead unit"`
 	Completed []UnitTasks    `json:"completed" doc:"parts completed during the month, by lead unit"`
+	Reassign  []ReassignTask `json:"reassign" doc:"tasks to be reassigned (cần giao lại): no lead unit, or a lead unit that ended leaving no single heir; never in the league or the lists by unit"`
 	Targets   []Target       `json:"targets" doc:"targets off track or at risk"`
 	League    []LeagueRow    `json:"league" doc:"lead units ranked by share of their tasks done, then fewest overdue"`
 	Totals    map[string]int `json:"totals"`
@@ -47,6 +48,20 @@ type ReviewTask struct {
 	DaysLate    int    `json:"daysLate,omitempty"`
 }
 
+// ReassignTask is a task nobody answers for: the coordinator must give it
+// a lead unit.
+type ReassignTask struct {
+	TaskID      int64     `json:"taskId"`
+	PlanNumber  string    `json:"planNumber"`
+	Number      string    `json:"number"`
+	Description string    `json:"description"`
+	DueOn       string    `json:"dueOn"`
+	Status      string    `json:"status"`
+	Progress    int       `json:"progress"`
+	Reason      string    `json:"reason" doc:"no_lead (the plan names no lead unit) or unit_ended (a lead unit ended leaving no single heir)"`
+	EndedUnits  []UnitRef `json:"endedUnits" doc:"the lead units that ended leaving no single heir"`
+}
+
 // LeagueRow is one lead unit's standing.
 type LeagueRow struct {
 	Rank       int     `json:"rank"`
@@ -62,9 +77,10 @@ type LeagueRow struct {
 // within scope (and their predecessors' plans). today is the current date.
 //
 // Reviews are cached per month, scope and day, keyed on a version of the
-// data they read: a new report, actual value, import, override or
-// reorganisation gives a new key, so a cached review is never stale, and a
-// leader opening the review again pays one small query.
+// data they read: a new report, actual value, import, override,
+// reassignment or reorganisation (heirs included) gives a new key, so a
+// cached review is never stale, and a leader opening the review again pays
+// one small query.
 func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, today string) (Review, error) {
 	version, err := s.dataVersion(ctx)
 	if err != nil {
@@ -83,17 +99,23 @@ func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, tod
 
 // dataVersion changes whenever anything a review reads changes.
 func (s *Store) dataVersion(ctx context.Context) (string, error) {
-	var updates, actuals, assignments, events, versions int64
+	// A reassignment ends some assignments and adds others (MAX(id) and
+	// COUNT move) and stamps its plan's updated_at; heirs named again
+	// replace rows (MAX(id) moves; COUNT when some go).
+	var updates, actuals, assignments, maxAssignment, events, versions, heirs, maxHeir int64
 	var plans string
 	err := s.db.Read.QueryRowContext(ctx, `SELECT
 		(SELECT COALESCE(MAX(id), 0) FROM task_updates),
 		(SELECT COALESCE(MAX(id), 0) FROM target_actuals),
 		(SELECT COUNT(*) FROM task_assignments),
+		(SELECT COALESCE(MAX(id), 0) FROM task_assignments),
 		(SELECT COALESCE(MAX(id), 0) FROM org_events),
 		(SELECT COALESCE(MAX(id), 0) FROM org_unit_versions),
+		(SELECT COUNT(*) FROM org_event_heirs),
+		(SELECT COALESCE(MAX(id), 0) FROM org_event_heirs),
 		(SELECT COALESCE(CAST(MAX(updated_at) AS TEXT), '') || ':' || CAST(COUNT(*) AS TEXT) FROM plans)`).
-		Scan(&updates, &actuals, &assignments, &events, &versions, &plans)
-	return fmt.Sprint(updates, actuals, assignments, events, versions, plans), err
+		Scan(&updates, &actuals, &assignments, &maxAssignment, &events, &versions, &heirs, &maxHeir, &plans)
+	return fmt.Sprint(updates, actuals, assignments, maxAssignment, events, versions, heirs, maxHeir, plans), err
 }
 
 // reviewCache holds a few recent reviews; entries also expire after five
@@ -118,7 +140,7 @@ func (c *reviewCache) get(key string) (Review, bool) {
 	}
 	// Callers may re-slice the lists (the page trims them): hand out copies.
 	r := e.review
-	r.Overdue, r.DueSoon, r.Completed = slices.Clone(r.Overdue), slices.Clone(r.DueSoon), slices.Clone(r.Completed)
+	r.Overdue, r.DueSoon, r.Completed, r.Reassign = slices.Clone(r.Overdue), slices.Clone(r.DueSoon), slices.Clone(r.Completed), slices.Clone(r.Reassign)
 	r.Targets, r.League, r.Totals = slices.Clone(r.Targets), slices.Clone(r.League), maps.Clone(r.Totals)
 	return r, true
 }
@@ -178,7 +200,22 @@ func (s *Store) ComputeReview(ctx context.Context, month string, scopes []int64,
 			if t.Status == "cancelled" {
 				continue
 			}
+			if t.Reassign {
+				r.Totals["reassign"]++
+				rt := ReassignTask{TaskID: t.ID, PlanNumber: t.PlanNumber, Number: t.Number, Description: t.Description, DueOn: t.TimeFrame.DueOn,
+					Status: t.Status, Progress: t.Progress, Reason: "no_lead", EndedUnits: []UnitRef{}}
+				for _, a := range t.LeadUnits {
+					if a.Reassign && a.Status != "done" {
+						rt.Reason = "unit_ended"
+						rt.EndedUnits = append(rt.EndedUnits, a.Unit)
+					}
+				}
+				r.Reassign = append(r.Reassign, rt)
+			}
 			for _, a := range mergeParts(t.LeadUnits) {
+				if a.Reassign {
+					continue // nobody answers for this part: listed above
+				}
 				unit := a.Unit
 				row := league[unit.ID]
 				if row == nil {
@@ -260,6 +297,9 @@ func (s *Store) ComputeReview(ctx context.Context, month string, scopes []int64,
 	}
 	if r.Targets == nil {
 		r.Targets = []Target{}
+	}
+	if r.Reassign == nil {
+		r.Reassign = []ReassignTask{}
 	}
 	if r.League == nil {
 		r.League = []LeagueRow{}

@@ -200,4 +200,24 @@ func overall(t *Task, asOf string) {
 		t.Status = t.StatusOverride
 	}
 	t.Overdue = t.TimeFrame.DueOn != "" && t.TimeFrame.DueOn < asOf && t.Status != "done" && t.Status != "cancelled"
+	// A task nobody answers for is to be reassigned, not late: no lead
+	// unit, or a lead unit that ended with no single heir and had not
+	// finished. It is late again once a unit is given it.
+	answered := false
+	for _, a := range t.LeadUnits {
+		if a.Reassign && a.Status != "done" {
+			t.Reassign = true
+		} else if !a.Reassign {
+			answered = true
+		}
+	}
+	if len(t.LeadUnits) == 0 {
+		t.Reassign = true
+	}
+	if t.Status == "done" || t.Status == "cancelled" {
+		t.Reassign = false
+	}
+	if !answered {
+		t.Overdue = false
+	}
 }

@@ -361,6 +361,9 @@ type TaskFilter struct {
 	// LeadOnly skips the coordinating units and the descriptive columns
 	// other than number and description: what the review needs.
 	LeadOnly bool
+	// History adds the assignments that were ended by a reassignment, in
+	// Task.PreviousUnits.
+	History bool
 }
 
 // Tasks lists tasks in plan and number order with their assignments and
@@ -408,7 +411,7 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		if len(f.Units) == 0 {
 			return []Task{}, nil
 		}
-		cond := ` AND t.id IN (SELECT a.task_id FROM task_assignments a WHERE a.unit_id IN (` + inList(f.Units) + `)`
+		cond := ` AND t.id IN (SELECT a.task_id FROM task_assignments a WHERE a.ended_on = '' AND a.unit_id IN (` + inList(f.Units) + `)`
 		if f.Role != "" {
 			args = append(args, f.Role)
 			cond += fmt.Sprintf(` AND a.role = $%d`, len(args))
@@ -505,14 +508,17 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	if f.LeadOnly {
 		leadOnly = ` AND a.role = 'lead'`
 	}
+	if !f.History {
+		leadOnly += ` AND a.ended_on = ''`
+	}
 	// For a long list (a review over whole plans) one pass over all
 	// assignments, filtered here, beats a join that seeks per task.
 	var ar *sql.Rows
 	if len(out) > 500 {
-		ar, err = s.db.Read.QueryContext(ctx, `SELECT a.task_id, a.id, a.unit_id, a.role, a.status, a.progress, a.updated_at, a.completed_on
+		ar, err = s.db.Read.QueryContext(ctx, `SELECT a.task_id, a.id, a.unit_id, a.role, a.status, a.progress, a.updated_at, a.completed_on, a.ended_on
 			FROM task_assignments a WHERE 1=1`+leadOnly)
 	} else {
-		ar, err = s.db.Read.QueryContext(ctx, `SELECT a.task_id, a.id, a.unit_id, a.role, a.status, a.progress, a.updated_at, a.completed_on
+		ar, err = s.db.Read.QueryContext(ctx, `SELECT a.task_id, a.id, a.unit_id, a.role, a.status, a.progress, a.updated_at, a.completed_on, a.ended_on
 			FROM task_assignments a JOIN tasks t ON t.id = a.task_id`+where+leadOnly, args...)
 	}
 	if err != nil {
@@ -524,7 +530,7 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		var id int64
 		var a Assignment
 		var updated sql.NullTime
-		if err := ar.Scan(&id, &a.ID, &a.Unit.ID, &a.Role, &a.Status, &a.Progress, &updated, &a.CompletedOn); err != nil {
+		if err := ar.Scan(&id, &a.ID, &a.Unit.ID, &a.Role, &a.Status, &a.Progress, &updated, &a.CompletedOn, &a.EndedOn); err != nil {
 			ar.Close()
 			return nil, err
 		}
@@ -536,6 +542,11 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 			continue // a task outside the list (full pass)
 		}
 		t := &out[i]
+		if a.EndedOn != "" {
+			t.PreviousUnits = append(t.PreviousUnits, a)
+			holders[a.Unit.ID] = nil
+			continue
+		}
 		if a.Role == "lead" {
 			t.LeadUnits = append(t.LeadUnits, a)
 		} else {
@@ -547,15 +558,18 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	if err := ar.Err(); err != nil {
 		return nil, err
 	}
-	// Who answers today for each assigned unit that has ended.
+	// Who answers today for each assigned unit that has ended: its single
+	// successor or heir; none (orphans) when it left no heir or several.
 	ids := make([]int64, 0, len(holders))
 	for id := range holders {
 		ids = append(ids, id)
 	}
 	today := org.Today()
+	orphans := map[int64]bool{}
 	for id, u := range refs.load(ids) {
 		if u.ValidTo != "" && u.ValidTo < today {
 			holders[id] = s.holder(ctx, refs, id)
+			orphans[id] = holders[id] == nil
 		}
 	}
 	byID := func(a, b Assignment) int { return int(a.ID - b.ID) }
@@ -563,13 +577,12 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	for _, t := range out {
 		slices.SortFunc(t.LeadUnits, byID)
 		slices.SortFunc(t.CoordinatingUnits, byID)
-		for i := range t.LeadUnits {
-			t.LeadUnits[i].Unit = refs.get(t.LeadUnits[i].Unit.ID)
-			t.LeadUnits[i].HeldBy = holders[t.LeadUnits[i].Unit.ID]
-		}
-		for i := range t.CoordinatingUnits {
-			t.CoordinatingUnits[i].Unit = refs.get(t.CoordinatingUnits[i].Unit.ID)
-			t.CoordinatingUnits[i].HeldBy = holders[t.CoordinatingUnits[i].Unit.ID]
+		for _, list := range [][]Assignment{t.LeadUnits, t.CoordinatingUnits, t.PreviousUnits} {
+			for i := range list {
+				list[i].Unit = refs.get(list[i].Unit.ID)
+				list[i].HeldBy = holders[list[i].Unit.ID]
+				list[i].Reassign = orphans[list[i].Unit.ID] && list[i].EndedOn == ""
+			}
 		}
 		overall(&t, f.AsOf)
 		switch {
@@ -584,8 +597,8 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 }
 
 // holder is the unit answering today for an assigned unit that has ended
-// (its single successor), nil when the unit still exists or has no single
-// successor.
+// (its single successor or heir), nil when the unit still exists or has no
+// single successor.
 func (s *Store) holder(ctx context.Context, refs *unitRefs, unit int64) *UnitRef {
 	today := org.Today()
 	succ, err := s.org.Successors(ctx, s.db.Read, unit, today)
@@ -596,9 +609,9 @@ func (s *Store) holder(ctx context.Context, refs *unitRefs, unit int64) *UnitRef
 	return &r
 }
 
-// Task returns one task.
+// Task returns one task, with the assignments a reassignment ended.
 func (s *Store) Task(ctx context.Context, id int64) (Task, error) {
-	list, err := s.Tasks(ctx, TaskFilter{IDs: []int64{id}})
+	list, err := s.Tasks(ctx, TaskFilter{IDs: []int64{id}, History: true})
 	if err != nil {
 		return Task{}, err
 	}
@@ -695,7 +708,7 @@ var AllowedTypes = map[string]bool{
 
 // assignment returns one assignment with its task.
 func (s *Store) assignment(ctx context.Context, id int64) (task, unit int64, status string, progress int, err error) {
-	err = s.db.Read.QueryRowContext(ctx, `SELECT task_id, unit_id, status, progress FROM task_assignments WHERE id = $1`, id).Scan(&task, &unit, &status, &progress)
+	err = s.db.Read.QueryRowContext(ctx, `SELECT task_id, unit_id, status, progress FROM task_assignments WHERE id = $1 AND ended_on = ''`, id).Scan(&task, &unit, &status, &progress)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = errs.NotFound
 	}
@@ -729,7 +742,7 @@ func (s *Store) PostUpdate(ctx context.Context, tx *sql.Tx, task int64, in Updat
 		return 0, err
 	}
 	var taskID, unit int64
-	if err := tx.QueryRowContext(ctx, `SELECT task_id, unit_id FROM task_assignments WHERE id = $1`, in.AssignmentID).Scan(&taskID, &unit); err != nil || taskID != task {
+	if err := tx.QueryRowContext(ctx, `SELECT task_id, unit_id FROM task_assignments WHERE id = $1 AND ended_on = ''`, in.AssignmentID).Scan(&taskID, &unit); err != nil || taskID != task {
 		return 0, errs.Invalid(errs.Field{Name: "assignmentId", Code: "not_found"})
 	}
 	now := store.Now()
