@@ -194,8 +194,10 @@ func TestDemoRegistryOverTime(t *testing.T) {
 				{"BD", today, []string{"GL25"}},
 				{"HG", today, []string{"TQ25"}},
 				{"GL.PLEIKU.TANSON", today, []string{"GL25.X.BIENHO"}}, // 2024 and 2025 merges
-				{"GL.PLEIKU", today, nil},                              // districts were dissolved
-				{"GL25.SKHCN", today, []string{"GL25.SKHCN"}},          // a living unit is its own successor
+				{"GL.PLEIKU", today, []string{"GL25"}},                 // districts were dissolved; the province took over their duties
+				{"LC.SINHO", today, []string{"LC"}},
+				{"GL.PLEIKU", "2025-06-30", []string{"GL.PLEIKU"}},
+				{"GL25.SKHCN", today, []string{"GL25.SKHCN"}}, // a living unit is its own successor
 				{"GL.STTTT", "2024-01-01", []string{"GL.STTTT"}},
 			}
 			for _, c := range cases {

@@ -39,6 +39,16 @@ func apiScenarios() []testapp.Scenario {
 			}
 		}
 	}
+	// orgUnchanged is unchanged for a refusal, which writes its audit row.
+	orgUnchanged := func(t *testing.T, app *testapp.App, _ []byte, _ http.Header) {
+		t.Helper()
+		after := rowCounts(t, app)
+		for table, n := range snapshot {
+			if table != "audit_events" && after[table] != n {
+				t.Errorf("%s: %d rows before, %d after a refused write", table, n, after[table])
+			}
+		}
+	}
 	var deniedBefore int
 	snapDenied := func(user string) func(*testing.T, *testapp.App) {
 		return func(t *testing.T, app *testapp.App) { deniedBefore = app.Denials(t, user) }
@@ -265,8 +275,9 @@ func apiScenarios() []testapp.Scenario {
 			}},
 		{Name: "merge two wards into a new one", Call: testapp.Call{User: "admin", Method: "POST", Path: "/api/v1/reorganisations", Body: `{"kind":"merge","date":"2025-08-01","basis":"Nghị quyết thử nghiệm",
 			"from":["GL25.P.ANBINH","gl25.p.ankhe"],"newUnits":[{"code":"GL25.P.ANKHEMOI","name":"Phường An Khê Mới","kind":"ward","parentId":{unit:GL25}}]}`}, Status: 201,
-			Contains: []string{`"kind":"merge"`, `"date":"2025-08-01"`, `"from":["GL25.P.ANBINH","GL25.P.ANKHE"]`, `"to":["GL25.P.ANKHEMOI"]`},
-			Check:    auditRow("unit.reorganise", "merge 2025-08-01")},
+			Contains: []string{`"kind":"merge"`, `"date":"2025-08-01"`, `"from":["GL25.P.ANBINH","GL25.P.ANKHE"]`, `"to":["GL25.P.ANKHEMOI"]`,
+				`"heirs":{"GL25.P.ANBINH":["GL25.P.ANKHEMOI"],"GL25.P.ANKHE":["GL25.P.ANKHEMOI"]}`},
+			Capture: map[string]string{"merged": "id"}, Check: auditRow("unit.reorganise", "merge 2025-08-01")},
 		{Name: "after the merge", Call: testapp.Call{User: "admin", Method: "GET", Path: "/api/v1/orgunits?asOf=2025-08-01&q=phuong+an"}, Status: 200,
 			Check: unitCodes([]string{"GL25.P.ANKHEMOI", "GL25.P.ANPHU"}, []string{"GL25.P.ANKHE", "GL25.P.ANBINH"})},
 		{Name: "on the eve of the merge", Call: testapp.Call{User: "admin", Method: "GET", Path: "/api/v1/orgunits?asOf=2025-07-31&q=phuong+an"}, Status: 200,
@@ -318,6 +329,48 @@ func apiScenarios() []testapp.Scenario {
 					}
 				}
 			}},
+
+		// The heirs of a dissolve's duties (issue 6).
+		{Name: "a dissolve names who takes over its duties", Call: testapp.Call{User: "admin", Method: "POST", Path: "/api/v1/reorganisations", Body: `{"kind":"dissolve","date":"2025-11-01","from":["GL25.X.IALY"],"heirs":[{"heirs":["gl25.x.gao"]}]}`}, Status: 201,
+			Contains: []string{`"kind":"dissolve"`, `"heirs":{"GL25.X.IALY":["GL25.X.GAO"]}`, `"GL25.X.GAO":"Xã Gào"`}, Capture: map[string]string{"dissolve": "id"},
+			Check: auditRow("unit.reorganise", "dissolve 2025-11-01")},
+		{Name: "the dissolved commune names its heir", Call: testapp.Call{User: "admin", Method: "GET", Path: "/api/v1/orgunits/{unit:GL25.X.IALY}"}, Status: 200,
+			Check: detail(func(t *testing.T, d unitDetail) {
+				if d.ValidTo != "2025-10-31" || unitList(d.Heirs) != "GL25.X.GAO" || unitList(d.Successors) != "GL25.X.GAO" {
+					t.Errorf("validTo %q, heirs %s, successors %s", d.ValidTo, unitList(d.Heirs), unitList(d.Successors))
+				}
+			})},
+		{Name: "the heir's officials answer for the dissolved commune's records", Call: testapp.Call{User: "admin", Method: "GET", Path: "/api/v1/orgunits/{unit:GL25.X.GAO}"}, Status: 200,
+			Check: detail(func(t *testing.T, d unitDetail) {
+				if len(d.Heirs) != 0 {
+					t.Errorf("a living unit has heirs: %s", unitList(d.Heirs))
+				}
+			})},
+		{Name: "heirs: every mistake named at once, nothing written", Call: testapp.Call{User: "admin", Method: "POST", Path: "/api/v1/reorganisations", Body: `{"kind":"dissolve","date":"2025-11-01","from":["GL25.X.IALE","GL25.X.IATUL"],
+			"heirs":[{"unit":"GL25.X.IALE","heirs":["NOPE","GL25.X.IATUL","GL.PLEIKU"]},{"unit":"GL25.X.GAO","heirs":["GL25"]},{"unit":"GL25.X.IATUL","heirs":[]}]}`}, Status: 422,
+			Fields:   []string{"heirs[0].heirs[0]", "heirs[0].heirs[1]", "heirs[0].heirs[2]", "heirs[1].unit", "heirs[2].heirs"},
+			Contains: []string{`"code":"heir_ends"`, `"code":"not_ended_by_event"`, "GL.PLEIKU"}, Before: snap, Check: unchanged},
+		{Name: "heirs belong to a dissolve only", Call: testapp.Call{User: "admin", Method: "POST", Path: "/api/v1/reorganisations", Body: `{"kind":"merge","date":"2025-11-01","from":["GL25.X.IALE","GL25.X.IATUL"],"to":["GL25.X.IALE"],"heirs":[{"heirs":["GL25"]}]}`}, Status: 422,
+			Fields: []string{"heirs"}, Before: snap, Check: unchanged},
+		{Name: "Lai Châu's admin may not hand a duty to Gia Lai", Call: testapp.Call{User: "quantri.laichau", Method: "POST", Path: "/api/v1/reorganisations", Body: `{"kind":"dissolve","date":"2025-11-01","from":["LC.X.THU"],"heirs":[{"heirs":["GL25.X.GAO"]}]}`}, Status: 403,
+			Before: snap, Check: orgUnchanged},
+		{Name: "admin names the heirs again", Call: testapp.Call{User: "admin", Method: "PUT", Path: "/api/v1/reorganisations/{var:dissolve}/heirs", Body: `{"heirs":[{"unit":"GL25.X.IALY","heirs":["GL25.X.BIENHO","GL25.X.GAO"]}]}`}, Status: 200,
+			Contains: []string{`"heirs":{"GL25.X.IALY":["GL25.X.BIENHO","GL25.X.GAO"]}`}, Check: auditRow("unit.heirs", "dissolve 2025-11-01")},
+		{Name: "two heirs: no single unit answers for the commune today", Call: testapp.Call{User: "admin", Method: "GET", Path: "/api/v1/orgunits/{unit:GL25.X.IALY}"}, Status: 200,
+			Check: detail(func(t *testing.T, d unitDetail) {
+				if got := unitList(d.Heirs); got != "GL25.X.BIENHO GL25.X.GAO" && got != "GL25.X.GAO GL25.X.BIENHO" {
+					t.Errorf("heirs %s", got)
+				}
+			})},
+		{Name: "naming heirs again checks them", Call: testapp.Call{User: "admin", Method: "PUT", Path: "/api/v1/reorganisations/{var:dissolve}/heirs", Body: `{"heirs":[{"unit":"GL25.X.IALY","heirs":["GL25.X.IALY"]}]}`}, Status: 422,
+			Fields: []string{"heirs[0].heirs[0]"}, Before: snap, Check: unchanged},
+		{Name: "a merge's heirs are its successors, not named", Call: testapp.Call{User: "admin", Method: "PUT", Path: "/api/v1/reorganisations/{var:merged}/heirs", Body: `{"heirs":[{"heirs":["GL25"]}]}`}, Status: 422,
+			Fields: []string{"heirs"}},
+		{Name: "a reporter may not name heirs", Call: testapp.Call{User: "baocao.pleiku", Method: "PUT", Path: "/api/v1/reorganisations/{var:dissolve}/heirs", Body: `{"heirs":[{"heirs":["GL25.X.GAO"]}]}`}, Status: 403,
+			Before: snapDenied("baocao.pleiku"), Check: deniedOnce("baocao.pleiku")},
+		{Name: "Lai Châu's admin may not name Gia Lai's heirs", Call: testapp.Call{User: "quantri.laichau", Method: "PUT", Path: "/api/v1/reorganisations/{var:dissolve}/heirs", Body: `{"heirs":[{"heirs":["LC"]}]}`}, Status: 403,
+			Before: snap, Check: orgUnchanged},
+		{Name: "heirs of an event that does not exist", Call: testapp.Call{User: "admin", Method: "PUT", Path: "/api/v1/reorganisations/999999/heirs", Body: `{"heirs":[{"heirs":["GL25"]}]}`}, Status: 404},
 
 		// Officials.
 		{Name: "admin lists every official", Call: testapp.Call{User: "admin", Method: "GET", Path: "/api/v1/officials"}, Status: 200,
@@ -470,6 +523,7 @@ type unitDetail struct {
 	ValidTo      string
 	Path         []coded
 	Children     []coded
+	Heirs        []coded
 	Successors   []coded
 	Predecessors []coded
 	Events       []struct{ Kind string }

@@ -13,7 +13,7 @@ var noRedirect = testapp.NoRedirect()
 // of an account touches, to prove that a refused write left nothing behind.
 func rowCounts(t *testing.T, app *testapp.App) map[string]int {
 	t.Helper()
-	return app.RowCounts(t, "org_units", "org_unit_versions", "org_events", "org_event_units", "users", "user_roles", "api_tokens", "sessions", "audit_events")
+	return app.RowCounts(t, "org_units", "org_unit_versions", "org_events", "org_event_units", "org_event_heirs", "users", "user_roles", "api_tokens", "sessions", "audit_events")
 }
 
 // codes lists the "code" members of a JSON array of units.
