@@ -33,8 +33,10 @@ import (
 //     Vietnamese and a PDF; the update shows in the history and the file
 //     downloads byte for byte;
 //   - the coordinator opens "Giao ban" and finds that part among this
-//     month's completed ones under Thành phố Pleiku (and no longer among
-//     the overdue), opens it, then prints the review;
+//     month's completed ones under Tỉnh Gia Lai, which took over the
+//     city's duties when the districts ended on 30/06/2025 (and no longer
+//     among the overdue, and the city nowhere), opens it, then prints the
+//     review;
 //   - the leader opens plan 1331/KH-UBND, sees its 17 targets each with its
 //     status and small chart, and one target's full chart.
 //
@@ -114,11 +116,12 @@ func reporterPostsProgress(t *testing.T, b *browser, app *testapp.App, p plan.Pl
 		t.Fatalf("tasks of %s: %d %s", p.Number, status, body)
 	}
 	testapp.JSON(t, body, &tasks)
-	led, open := map[string]bool{}, map[string]bool{}
+	led, open, alone := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, tk := range tasks {
 		for _, a := range tk.LeadUnits {
 			if a.Unit.ID == pleiku {
 				led[tk.Number] = true
+				alone[tk.Number] = len(tk.LeadUnits) == 1
 				if a.Status != "done" && a.Status != "cancelled" {
 					open[tk.Number] = true
 				}
@@ -153,10 +156,11 @@ func reporterPostsProgress(t *testing.T, b *browser, app *testapp.App, p plan.Pl
 	}
 	b.shot("my-tasks-open")
 
-	// The first open one of 1331/KH-UBND.
+	// The first open one of 1331/KH-UBND that the city leads alone, so that
+	// its part done is the task done.
 	var pick taskRow
 	for _, row := range rows {
-		if row.Plan == p.Number && open[row.Number] {
+		if row.Plan == p.Number && open[row.Number] && alone[row.Number] {
 			pick = row
 			break
 		}
@@ -277,16 +281,18 @@ func coordinatorReviews(t *testing.T, b *browser, r report) {
 	}
 
 	// This month's completed parts, by lead unit: the reported task under
-	// Thành phố Pleiku, and no longer among the city's overdue ones.
+	// Tỉnh Gia Lai, the city's heir since 01/07/2025, and no longer among
+	// the overdue ones; the city, which ended, is in no list.
 	taskHref := fmt.Sprintf("/tasks/%d", r.taskID)
-	if !reviewHas(b, "done-h", "Thành phố Pleiku", taskHref) {
-		t.Errorf("task %s (%s) is not among this month's completed parts of Thành phố Pleiku; the section shows:\n%s",
+	if !reviewHas(b, "done-h", "Tỉnh Gia Lai", taskHref) {
+		t.Errorf("task %s (%s) is not among this month's completed parts of Tỉnh Gia Lai; the section shows:\n%s",
 			r.number, taskHref, b.text(`section[aria-labelledby="done-h"]`))
 	}
-	if reviewHas(b, "overdue-h", "Thành phố Pleiku", taskHref) {
-		t.Errorf("task %s is still among the overdue parts of Thành phố Pleiku after it was reported done", r.number)
+	if reviewHas(b, "overdue-h", "Tỉnh Gia Lai", taskHref) {
+		t.Errorf("task %s is still among the overdue parts of Tỉnh Gia Lai after it was reported done", r.number)
 	}
-	b.wantText(`section[aria-labelledby="done-h"]`, vi("review.completed"), "Thành phố Pleiku", r.number, vi("task.status.done"))
+	b.wantText(`section[aria-labelledby="done-h"]`, vi("review.completed"), "Tỉnh Gia Lai", r.number, vi("task.status.done"))
+	b.wantNoText("main", "Thành phố Pleiku")
 	b.shot("review")
 	b.shotOf("review-completed-pleiku", `section[aria-labelledby="done-h"] tbody:has(a[href="`+taskHref+`"])`)
 
@@ -308,8 +314,8 @@ func coordinatorReviews(t *testing.T, b *browser, r report) {
 	// The kicker is set in capitals by the style sheet.
 	b.wantText("main .doc-kicker", strings.ToUpper(vi("review.kicker")))
 	b.wantText("main", vi("review.total_overdue"), vi("review.league"))
-	if !reviewHas(b, "done-h", "Thành phố Pleiku", taskHref) {
-		t.Errorf("the print view does not list task %s among Thành phố Pleiku's completed parts", r.number)
+	if !reviewHas(b, "done-h", "Tỉnh Gia Lai", taskHref) {
+		t.Errorf("the print view does not list task %s among Tỉnh Gia Lai's completed parts", r.number)
 	}
 	if n := evalJS[int](b, "count the forms", `document.querySelectorAll("main form").length`); n != 0 {
 		t.Errorf("the print view has %d forms in its content, want none", n)

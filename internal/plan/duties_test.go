@@ -144,6 +144,22 @@ func TestDecember2026ReviewHoldsNoEndedUnit(t *testing.T) {
 				t.Errorf("%s ranked in the league", code)
 			}
 		}
+		// The workbook has the same section, and ranks no ended unit.
+		status, data, _ := app.Do(t, "dieuphoi", "GET", "/api/v1/review.xlsx?month=2026-12", "")
+		if status != 200 {
+			t.Fatalf("review.xlsx: %d", status)
+		}
+		f := xlsxOpen(t, data)
+		sheet, _ := f.GetRows("Cần giao lại")
+		if len(sheet) != len(rv.Reassign)+1 || len(sheet) < 2 || sheet[1][2] != rv.Reassign[0].Number {
+			t.Errorf("sheet «Cần giao lại»: %d rows for %d tasks", len(sheet)-1, len(rv.Reassign))
+		}
+		league, _ := f.GetRows("Xếp hạng đơn vị")
+		for _, row := range league[1:] {
+			if id := app.UnitID(t, row[2]); ended[id] != "" {
+				t.Errorf("the workbook ranks %s, which ended on %s", row[2], ended[id])
+			}
+		}
 		// Bình Định's ten section headings are groups, not tasks.
 		_, body, _ := app.Do(t, "admin", "GET", fmt.Sprintf("/api/v1/plans/%d/tasks", planID(t, app, "bd-2023")), "")
 		var bd []plan.Task

@@ -89,6 +89,10 @@ func (s *Store) reviewShow(print bool) httpx.HandlerFunc {
 				numbers[p.ID] = p.Issuer
 			}
 		}
+		for i, rt := range d.Review.Reassign {
+			// A plan without a number (a conference's tasks) is named by its issuer.
+			d.Review.Reassign[i].PlanNumber = numbers[rt.PlanID]
+		}
 		for _, t := range rv.Targets {
 			d.Targets = append(d.Targets, reviewTarget{Target: t, PlanNumber: numbers[t.PlanID], Latest: latest(t.Actuals)})
 		}

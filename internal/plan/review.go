@@ -52,6 +52,7 @@ type ReviewTask struct {
 // a lead unit.
 type ReassignTask struct {
 	TaskID      int64     `json:"taskId"`
+	PlanID      int64     `json:"planId"`
 	PlanNumber  string    `json:"planNumber"`
 	Number      string    `json:"number"`
 	Description string    `json:"description"`
@@ -93,6 +94,9 @@ func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, tod
 	r, err := s.ComputeReview(ctx, month, scopes, today)
 	if err == nil {
 		s.reviews.put(key, r)
+		// The caller may change the lists (the page trims them, names
+		// plans): not the cached ones.
+		r = r.clone()
 	}
 	return r, err
 }
@@ -139,10 +143,14 @@ func (c *reviewCache) get(key string) (Review, bool) {
 		return Review{}, false
 	}
 	// Callers may re-slice the lists (the page trims them): hand out copies.
-	r := e.review
+	return e.review.clone(), true
+}
+
+// clone copies the lists of a review that a caller may change.
+func (r Review) clone() Review {
 	r.Overdue, r.DueSoon, r.Completed, r.Reassign = slices.Clone(r.Overdue), slices.Clone(r.DueSoon), slices.Clone(r.Completed), slices.Clone(r.Reassign)
 	r.Targets, r.League, r.Totals = slices.Clone(r.Targets), slices.Clone(r.League), maps.Clone(r.Totals)
-	return r, true
+	return r
 }
 
 func (c *reviewCache) put(key string, r Review) {
@@ -202,7 +210,7 @@ func (s *Store) ComputeReview(ctx context.Context, month string, scopes []int64,
 			}
 			if t.Reassign {
 				r.Totals["reassign"]++
-				rt := ReassignTask{TaskID: t.ID, PlanNumber: t.PlanNumber, Number: t.Number, Description: t.Description, DueOn: t.TimeFrame.DueOn,
+				rt := ReassignTask{TaskID: t.ID, PlanID: t.PlanID, PlanNumber: t.PlanNumber, Number: t.Number, Description: t.Description, DueOn: t.TimeFrame.DueOn,
 					Status: t.Status, Progress: t.Progress, Reason: "no_lead", EndedUnits: []UnitRef{}}
 				for _, a := range t.LeadUnits {
 					if a.Reassign && a.Status != "done" {

@@ -2,7 +2,8 @@ package plan
 
 // The Steering Committee's monthly review as a workbook: a summary, the
 // overdue tasks by lead unit, those due in 30 days, those completed in the
-// month, the targets at risk or off track, and the league table. Statuses,
+// month, the tasks to be reassigned, the targets at risk or off track, and
+// the league table. Statuses,
 // directions and levels carry the labels of the review page (the same
 // catalogue keys), so a status has one name everywhere.
 
@@ -74,6 +75,7 @@ func (s *Store) xlReview(ctx context.Context, rv Review) (*xlsx.Book, error) {
 		{"Đơn vị có nhiệm vụ quá hạn", len(rv.Overdue)},
 		{"Phần việc đến hạn trong 30 ngày tới (trang «Sắp đến hạn»)", count(rv.DueSoon)},
 		{"Phần việc hoàn thành trong tháng (trang «Hoàn thành»)", count(rv.Completed)},
+		{"Nhiệm vụ cần giao lại: chưa có đơn vị chủ trì chịu trách nhiệm (trang «Cần giao lại»)", rv.Totals["reassign"]},
 		{"Tổng số chỉ tiêu", rv.Totals["targets"]},
 	}
 	for _, st := range TargetStatuses {
@@ -129,6 +131,22 @@ func (s *Store) xlReview(ctx context.Context, rv Review) (*xlsx.Book, error) {
 	}
 	if err := table("Hoàn thành", append(slices.Clone(unitCols), xlsx.Column{Header: "Ngày hoàn thành", Width: 13, Format: xlsx.DateFmt}),
 		taskRows(rv.Completed, func(t ReviewTask) []any { return []any{xlsx.ISODate(t.CompletedOn)} })); err != nil {
+		return nil, err
+	}
+	var rrows [][]any
+	for _, t := range rv.Reassign {
+		why, ended := xlLabel("review.", "reassign_no_lead"), []string{}
+		if t.Reason == "unit_ended" {
+			why = strings.TrimSuffix(xlLabel("review.", "reassign_unit_ended"), ":")
+			for _, u := range t.EndedUnits {
+				ended = append(ended, u.Name+" ("+u.Code+")")
+			}
+		}
+		rrows = append(rrows, []any{len(rrows) + 1, planNo[t.PlanID], t.Number, t.Description, xlsx.ISODate(t.DueOn), why, strings.Join(ended, "; ")})
+	}
+	if err := table("Cần giao lại", []xlsx.Column{{Header: "STT", Width: 6, Format: xlsx.Integer}, {Header: "Kế hoạch", Width: 16}, {Header: "Số TT nhiệm vụ", Width: 10, Format: xlsx.TextFmt},
+		{Header: "Nội dung nhiệm vụ", Width: 60}, {Header: "Hạn hoàn thành", Width: 13, Format: xlsx.DateFmt}, {Header: "Lý do", Width: 30},
+		{Header: "Đơn vị chủ trì đã kết thúc", Width: 32}}, rrows); err != nil {
 		return nil, err
 	}
 	var trows [][]any
