@@ -355,8 +355,8 @@ type officialsData struct {
 	Query     string
 	Unit      *Unit
 	CanManage bool
-	// UnitEnded lists only the officials whose unit has ended; Ended
-	// counts them in the list before that filter.
+	// UnitEnded lists only the officials to move (enabled, on a unit that
+	// has ended); Ended counts them in the list before that filter.
 	UnitEnded bool
 	Ended     int
 }
@@ -382,13 +382,16 @@ func (s *Store) officialsShow(w http.ResponseWriter, r *http.Request) error {
 	if d.Officials, err = s.officialsVisible(r, f); err != nil {
 		return err
 	}
+	// An account on a unit that ended needs moving, unless it is disabled
+	// (the home page counts the same).
+	needsMove := func(o Official) bool { return o.UnitEndedOn != "" && !o.Disabled }
 	for _, o := range d.Officials {
-		if o.UnitEndedOn != "" {
+		if needsMove(o) {
 			d.Ended++
 		}
 	}
 	if d.UnitEnded {
-		d.Officials = slices.DeleteFunc(d.Officials, func(o Official) bool { return o.UnitEndedOn == "" })
+		d.Officials = slices.DeleteFunc(d.Officials, func(o Official) bool { return !needsMove(o) })
 	}
 	d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, 0)
 	return officialsPage.Render(w, r, d)
