@@ -149,33 +149,6 @@ func planScenarios(vars map[string]string) []testapp.Scenario {
 			Contains: []string{`"statusOverride":"paused"`}},
 		{Name: "and lifts it", Call: testapp.Call{User: "dieuphoi", Method: "PUT", Path: "/api/v1/tasks/{var:task}/override", Body: `{"statusOverride":""}`}, Status: 200},
 
-		// Reassigning a task's units: the coordinator of its plan, to units
-		// of their own province that exist.
-		{Name: "a reporter may not reassign a task", Call: testapp.Call{User: "baocao.pleiku", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units", Body: `{"leadUnits":[{unit:GL25.P.PLEIKU}]}`}, Status: 403,
-			Before: snapDenied("baocao.pleiku"), Check: refused("baocao.pleiku")},
-		{Name: "a leader may not reassign a task", Call: testapp.Call{User: "lanhdao", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units", Body: `{"leadUnits":[{unit:GL25.P.PLEIKU}]}`}, Status: 403,
-			Before: snapDenied("lanhdao"), Check: refused("lanhdao")},
-		{Name: "Lai Châu's admin may not reassign a Gia Lai task", Call: testapp.Call{User: "quantri.laichau", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units", Body: `{"leadUnits":[{unit:LC.SKHCN}]}`}, Status: 403,
-			Before: snapDenied("quantri.laichau"), Check: refused("quantri.laichau")},
-		{Name: "Gia Lai's coordinator may not hand a task to Lai Châu", Call: testapp.Call{User: "dieuphoi", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units", Body: `{"leadUnits":[{unit:LC.SKHCN}]}`}, Status: 403,
-			Before: snapDenied("dieuphoi"), Check: refused("dieuphoi")},
-		{Name: "a reassignment to units that do not exist or have ended", Call: testapp.Call{User: "dieuphoi", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units",
-			Body: `{"leadUnits":[999999,{unit:GL.ANKHE.SONGAN}],"coordinatingUnits":[{unit:GL25.SKHCN},999998]}`}, Status: 422,
-			Fields: []string{"leadUnits[0]", "leadUnits[1]", "coordinatingUnits[1]"}, Before: snap, Check: unchanged},
-		{Name: "a reassignment without a lead unit", Call: testapp.Call{User: "dieuphoi", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units", Body: `{"leadUnits":[],"coordinatingUnits":[{unit:GL25.SKHCN}]}`}, Status: 422,
-			Fields: []string{"leadUnits"}, Before: snap, Check: unchanged},
-		{Name: "the coordinator gives the task to the ward Pleiku", Call: testapp.Call{User: "dieuphoi", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units",
-			Body: `{"leadUnits":[{unit:GL25.P.PLEIKU}],"coordinatingUnits":[{unit:GL25.SKHCN}]}`}, Status: 200,
-			Contains: []string{`"code":"GL25.P.PLEIKU"`, `"previousUnits"`, `"endedOn"`, `"reassign":false`},
-			Check: func(t *testing.T, app *testapp.App, _ []byte, _ http.Header) {
-				if n := app.Count(t, `SELECT COUNT(*) FROM audit_events WHERE kind = 'task.reassign' AND actor = 'dieuphoi' AND success = $1`, true); n != 1 {
-					t.Errorf("%d task.reassign audit rows", n)
-				}
-			}},
-		{Name: "Pleiku's reporter no longer reports on the part taken away", Call: testapp.Call{User: "baocao.pleiku", Method: "POST", Path: "/api/v1/tasks/{var:task}/updates",
-			Body: `{"assignmentId":{var:part},"status":"done","progress":100,"body":"Xong"}`}, Status: 422,
-			Fields: []string{"assignmentId"}, Before: snap, Check: unchanged},
-
 		// Actual values of targets: in the target's province only.
 		{Name: "Lai Châu's reporter may not record a Gia Lai actual", Call: testapp.Call{User: "baocao.laichau", Method: "POST", Path: "/api/v1/targets/{var:target}/actuals",
 			Body: `{"measuredOn":"2026-06-30","value":25,"evidence":"Báo cáo 12/BC"}`}, Status: 403,
@@ -294,5 +267,33 @@ func securityScenarios(snap func(*testing.T, *testapp.App), snapDenied func(stri
 			Body: file("anh-chup.png", "image/png", png)}, Status: 201},
 		{Name: "a real PDF", Call: testapp.Call{User: "baocao.pleiku", Method: "POST", Path: "/api/v1/tasks/{var:task}/updates",
 			Body: file("bien-ban.pdf", "application/pdf", []byte("%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n"))}, Status: 201},
+
+		// Reassigning a task's units: the coordinator of its plan, to units
+		// of their own province that exist. Last, as it takes Pleiku's part
+		// away from the task the rows above use.
+		{Name: "a reporter may not reassign a task", Call: testapp.Call{User: "baocao.pleiku", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units", Body: `{"leadUnits":[{unit:GL25.P.PLEIKU}]}`}, Status: 403,
+			Before: snapDenied("baocao.pleiku"), Check: refused("baocao.pleiku")},
+		{Name: "a leader may not reassign a task", Call: testapp.Call{User: "lanhdao", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units", Body: `{"leadUnits":[{unit:GL25.P.PLEIKU}]}`}, Status: 403,
+			Before: snapDenied("lanhdao"), Check: refused("lanhdao")},
+		{Name: "Lai Châu's admin may not reassign a Gia Lai task", Call: testapp.Call{User: "quantri.laichau", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units", Body: `{"leadUnits":[{unit:LC.SKHCN}]}`}, Status: 403,
+			Before: snapDenied("quantri.laichau"), Check: refused("quantri.laichau")},
+		{Name: "Gia Lai's coordinator may not hand a task to Lai Châu", Call: testapp.Call{User: "dieuphoi", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units", Body: `{"leadUnits":[{unit:LC.SKHCN}]}`}, Status: 403,
+			Before: snapDenied("dieuphoi"), Check: refused("dieuphoi")},
+		{Name: "a reassignment to units that do not exist or have ended", Call: testapp.Call{User: "dieuphoi", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units",
+			Body: `{"leadUnits":[999999,{unit:GL.ANKHE.SONGAN}],"coordinatingUnits":[{unit:GL25.SKHCN},999998]}`}, Status: 422,
+			Fields: []string{"leadUnits[0]", "leadUnits[1]", "coordinatingUnits[1]"}, Before: snap, Check: unchanged},
+		{Name: "a reassignment without a lead unit", Call: testapp.Call{User: "dieuphoi", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units", Body: `{"leadUnits":[],"coordinatingUnits":[{unit:GL25.SKHCN}]}`}, Status: 422,
+			Fields: []string{"leadUnits"}, Before: snap, Check: unchanged},
+		{Name: "the coordinator gives the task to the ward Pleiku", Call: testapp.Call{User: "dieuphoi", Method: "PUT", Path: "/api/v1/tasks/{var:task}/units",
+			Body: `{"leadUnits":[{unit:GL25.P.PLEIKU}],"coordinatingUnits":[{unit:GL25.SKHCN}]}`}, Status: 200,
+			Contains: []string{`"code":"GL25.P.PLEIKU"`, `"previousUnits"`, `"endedOn"`, `"reassign":false`},
+			Check: func(t *testing.T, app *testapp.App, _ []byte, _ http.Header) {
+				if n := app.Count(t, `SELECT COUNT(*) FROM audit_events WHERE kind = 'task.reassign' AND actor = 'dieuphoi' AND success = $1`, true); n != 1 {
+					t.Errorf("%d task.reassign audit rows", n)
+				}
+			}},
+		{Name: "Pleiku's reporter no longer reports on the part taken away", Call: testapp.Call{User: "baocao.pleiku", Method: "POST", Path: "/api/v1/tasks/{var:task}/updates",
+			Body: `{"assignmentId":{var:part},"status":"done","progress":100,"body":"Xong"}`}, Status: 422,
+			Fields: []string{"assignmentId"}, Before: snap, Check: unchanged},
 	}
 }
