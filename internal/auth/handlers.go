@@ -65,7 +65,7 @@ func (s *Service) Mount(site *web.Site) {
 			httpx.JSON(w, 200, Me{o})
 			return nil
 		})
-	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/me/tokens", Tag: "account", Summary: "List my API tokens", Response: Token{}, List: true},
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/me/tokens", Tag: "account", Summary: "List my API tokens", Response: org.Token{}, List: true},
 		func(w http.ResponseWriter, r *http.Request) error {
 			list, err := s.Org.Tokens(r.Context(), org.PrincipalFrom(r.Context()).UserID)
 			if err != nil {
@@ -133,7 +133,7 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 
 type accountData struct {
 	Official  org.Official
-	Tokens    []Token
+	Tokens    []org.Token
 	NewToken  *NewToken
 	Lifetimes Lifetimes
 	Now       time.Time // tokens past their expiry show as expired

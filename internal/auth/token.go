@@ -19,9 +19,6 @@ import (
 // (secret scanners, logs).
 const TokenPrefix = "tsk_"
 
-// Token is an API token as listed to its owner and their administrators.
-type Token = org.Token
-
 // Lifetimes bound API tokens: Default for a token asked for without a
 // lifetime, Max for any token. Every token expires: a leaked one stops by
 // itself, and one made before a maximum was set ends at it (tokenUser).
@@ -41,7 +38,7 @@ func (l Lifetimes) DefaultDays() int { return int((l.Default + 24*time.Hour - 1)
 
 // NewToken is the answer to a token creation: the secret, once.
 type NewToken struct {
-	Token
+	org.Token
 	Secret string `json:"token" doc:"send as Authorization: Bearer <token>; shown only now"`
 }
 
@@ -68,7 +65,7 @@ func CreateToken(ctx context.Context, tx *sql.Tx, user int64, in TokenInput, lif
 		return NewToken{}, err
 	}
 	secret := TokenPrefix + password.Random(32)
-	t := NewToken{Secret: secret, Token: Token{Name: in.Name, Prefix: secret[:len(TokenPrefix)+6], CreatedAt: store.Now()}}
+	t := NewToken{Secret: secret, Token: org.Token{Name: in.Name, Prefix: secret[:len(TokenPrefix)+6], CreatedAt: store.Now()}}
 	exp := t.CreatedAt.Add(life.Default)
 	if in.ExpiresInDays > 0 {
 		exp = t.CreatedAt.AddDate(0, 0, in.ExpiresInDays)

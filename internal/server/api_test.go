@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tinhso/tinhso/internal/auth"
+	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/testapp"
 )
@@ -474,7 +474,7 @@ func apiScenarios() []testapp.Scenario {
 		{Name: "list my tokens without their secrets", Call: testapp.Call{User: "baocao.ankhe", Method: "GET", Path: "/api/v1/me/tokens"}, Status: 200,
 			Contains: []string{`"name":"Báo cáo tự động"`, `"prefix":"tsk_`, `"lastUsedAt":`}, Absent: []string{`"token":`, "{var:tok}"},
 			Check: func(t *testing.T, _ *testapp.App, body []byte, h http.Header) {
-				var list []auth.Token
+				var list []org.Token
 				testapp.JSON(t, body, &list)
 				if len(list) != 2 || h.Get("X-Total-Count") != "2" { // the test's own token and the new one
 					t.Errorf("%d tokens listed, X-Total-Count %q", len(list), h.Get("X-Total-Count"))

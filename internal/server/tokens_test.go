@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tinhso/tinhso/internal/auth"
+	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
@@ -71,7 +72,7 @@ func TestAdminsManageOfficialsTokens(t *testing.T) {
 				}
 				continue
 			}
-			var list []auth.Token
+			var list []org.Token
 			testapp.JSON(t, body, &list)
 			names := ""
 			for _, tk := range list {
