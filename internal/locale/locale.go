@@ -191,3 +191,143 @@ func Fold(s string) string {
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
 }
+
+// Dates in forms are typed and shown as dd/mm/yyyy whatever the browser's
+// language (a date input follows it: mm/dd/yyyy on an English Chrome, common
+// on office PCs, turns 03/07 into 7 March). ParseDate and ParseMonth are the
+// one place a typed date is read; they also take ISO, which links and API
+// clients use.
+
+// DatePlaceholder and MonthPlaceholder show the format in empty fields.
+const (
+	DatePlaceholder  = "dd/mm/yyyy"
+	MonthPlaceholder = "mm/yyyy"
+)
+
+// DatePattern and MonthPattern are the fields' pattern attributes: what
+// ParseDate and ParseMonth take, written for the browsers' v-mode regular
+// expressions (/ and - escaped in classes).
+const (
+	DatePattern  = `\s*(\d{1,2}[\/.\-]\d{1,2}[\/.\-]\d{4}|\d{8}|\d{4}-\d{1,2}-\d{1,2})\s*`
+	MonthPattern = `\s*(\d{1,2}[\/.\-]\d{4}|\d{6}|\d{4}-\d{1,2})\s*`
+)
+
+// ParseDate reads a date typed as dd/mm/yyyy (one-digit day and month, and
+// "." or "-" between the parts, are taken too, as is ddmmyyyy: a phone's
+// number pad has no "/") or as ISO yyyy-mm-dd, and returns it as
+// yyyy-mm-dd; ok is false for anything else, including days that do not
+// exist (31/02/2025).
+func ParseDate(s string) (iso string, ok bool) {
+	parts := splitDate(s)
+	if len(parts) == 1 && len(parts[0]) == 8 && atoi(parts[0][4:]) >= 1900 {
+		parts = []string{parts[0][:2], parts[0][2:4], parts[0][4:]}
+	}
+	var d, m, y int
+	switch {
+	case len(parts) == 3 && len(parts[0]) == 4:
+		y, m, d = atoi(parts[0]), atoi(parts[1]), atoi(parts[2])
+		if strings.ContainsAny(s, "/.") {
+			return "", false // 2025/07/01 could be read either way
+		}
+	case len(parts) == 3 && len(parts[2]) == 4 && len(parts[0]) <= 2 && len(parts[1]) <= 2:
+		d, m, y = atoi(parts[0]), atoi(parts[1]), atoi(parts[2])
+	default:
+		return "", false
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if d < 1 || m < 1 || m > 12 || y < 1000 || t.Day() != d || int(t.Month()) != m {
+		return "", false
+	}
+	return t.Format(time.DateOnly), true
+}
+
+// ParseMonth reads a month typed as mm/yyyy (or m/yyyy, with "." or "-")
+// (or mmyyyy) or as ISO yyyy-mm, and returns it as yyyy-mm.
+func ParseMonth(s string) (ym string, ok bool) {
+	parts := splitDate(s)
+	if len(parts) == 1 && len(parts[0]) == 6 && atoi(parts[0][2:]) >= 1900 {
+		parts = []string{parts[0][:2], parts[0][2:]}
+	}
+	if len(parts) != 2 {
+		return "", false
+	}
+	var m, y int
+	switch {
+	case len(parts[0]) == 4 && len(parts[1]) <= 2 && !strings.ContainsAny(s, "/."):
+		y, m = atoi(parts[0]), atoi(parts[1])
+	case len(parts[1]) == 4 && len(parts[0]) <= 2:
+		m, y = atoi(parts[0]), atoi(parts[1])
+	default:
+		return "", false
+	}
+	if m < 1 || m > 12 || y < 1000 {
+		return "", false
+	}
+	return fmt.Sprintf("%04d-%02d", y, m), true
+}
+
+// FormDate is a date field's value as the domain checks it: ISO when
+// ParseDate reads it, else as typed (trimmed), so that the domain's own
+// validation names the field and nothing is guessed.
+func FormDate(s string) string {
+	if iso, ok := ParseDate(s); ok {
+		return iso
+	}
+	return strings.TrimSpace(s)
+}
+
+// FormMonth is FormDate for a month field.
+func FormMonth(s string) string {
+	if ym, ok := ParseMonth(s); ok {
+		return ym
+	}
+	return strings.TrimSpace(s)
+}
+
+// splitDate cuts a typed date at "/", "." or "-" into runs of digits; nil
+// when anything else is in it.
+func splitDate(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '/' || r == '.' || r == '-' })
+	if len(parts) != strings.Count(s, "/")+strings.Count(s, ".")+strings.Count(s, "-")+1 {
+		return nil // "01//2025", a leading or trailing separator
+	}
+	for _, p := range parts {
+		for _, r := range p {
+			if r < '0' || r > '9' {
+				return nil
+			}
+		}
+	}
+	return parts
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// InputDate writes an ISO date as a form field shows it, dd/mm/yyyy in
+// every language; anything else (what a person typed) is returned as it is.
+func InputDate(s string) string {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return s
+	}
+	return t.Format("02/01/2006")
+}
+
+// InputMonth writes an ISO month (yyyy-mm) as mm/yyyy.
+func InputMonth(s string) string {
+	t, err := time.Parse("2006-01", s)
+	if err != nil {
+		return s
+	}
+	return t.Format("01/2006")
+}

@@ -2,6 +2,7 @@ package locale_test
 
 import (
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -87,5 +88,69 @@ func TestFromRequest(t *testing.T) {
 	}
 	if !strings.Contains(locale.T(locale.VI, "app.name"), "Tỉnh số") {
 		t.Errorf("app.name = %q", locale.T(locale.VI, "app.name"))
+	}
+}
+
+func TestParseDate(t *testing.T) {
+	good := map[string]string{
+		"02/12/2026":   "2026-12-02",
+		"2/7/2025":     "2025-07-02",
+		" 01.07.2025 ": "2025-07-01",
+		"31-12-2025":   "2025-12-31",
+		"2025-07-01":   "2025-07-01",
+		"29/02/2024":   "2024-02-29",
+		"01072025":     "2025-07-01",
+	}
+	for in, want := range good {
+		if got, ok := locale.ParseDate(in); !ok || got != want {
+			t.Errorf("ParseDate(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	// An English browser's order, impossible days, two-digit years, and
+	// year-first with slashes (ambiguous) are refused, never guessed.
+	for _, in := range []string{"", "12/31/2025", "31/02/2025", "29/02/2025", "1/7/25", "2025/07/01", "01/07/2025x", "01//2025", "0/7/2025", "hôm nay", "2025-13-01", "/07/2025", "20250701", "0107202"} {
+		if got, ok := locale.ParseDate(in); ok {
+			t.Errorf("ParseDate(%q) = %q, want refused", in, got)
+		}
+	}
+	if got := locale.InputDate("2025-07-01"); got != "01/07/2025" {
+		t.Errorf("InputDate = %q", got)
+	}
+	if got := locale.InputDate("31/02/2025"); got != "31/02/2025" {
+		t.Errorf("InputDate of a typed value = %q, want it kept", got)
+	}
+}
+
+func TestParseMonth(t *testing.T) {
+	good := map[string]string{"11/2026": "2026-11", "1/2026": "2026-01", "2026-11": "2026-11", "2026-1": "2026-01", " 03.2025": "2025-03", "112026": "2026-11"}
+	for in, want := range good {
+		if got, ok := locale.ParseMonth(in); !ok || got != want {
+			t.Errorf("ParseMonth(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "13/2026", "0/2026", "2026/11", "11/26", "tháng 11", "01/11/2026"} {
+		if got, ok := locale.ParseMonth(in); ok {
+			t.Errorf("ParseMonth(%q) = %q, want refused", in, got)
+		}
+	}
+	if got := locale.InputMonth("2026-11"); got != "11/2026" {
+		t.Errorf("InputMonth = %q", got)
+	}
+}
+
+// The fields' pattern attributes let through what the parsers take (the
+// browser anchors them).
+func TestDatePatterns(t *testing.T) {
+	date := regexp.MustCompile(`^(?:` + locale.DatePattern + `)$`)
+	for _, in := range []string{"02/12/2026", "2/7/2025", "01.07.2025", "31-12-2025", "2025-07-01", " 01/07/2025 ", "01072025"} {
+		if !date.MatchString(in) {
+			t.Errorf("DatePattern refuses %q", in)
+		}
+	}
+	month := regexp.MustCompile(`^(?:` + locale.MonthPattern + `)$`)
+	for _, in := range []string{"11/2026", "1/2026", "2026-11"} {
+		if !month.MatchString(in) {
+			t.Errorf("MonthPattern refuses %q", in)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/web"
+	"github.com/tinhso/tinhso/internal/locale"
 )
 
 // UnitDetail is one unit with where it sits and what happened to it.
@@ -101,7 +102,7 @@ func flag(r *http.Request, name string) bool {
 }
 
 func asOfParam(r *http.Request) (string, error) {
-	d := r.URL.Query().Get("asOf")
+	d := locale.FormDate(r.URL.Query().Get("asOf"))
 	if d != "" && !ValidDate(d) {
 		return "", errs.Invalid(errs.Field{Name: "asOf", Code: "date"})
 	}

@@ -208,7 +208,7 @@ func (s *Store) unitNewShow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Store) unitCreateSubmit(w http.ResponseWriter, r *http.Request) error {
-	in := UnitInput{Code: r.PostFormValue("code"), Name: r.PostFormValue("name"), Kind: r.PostFormValue("kind"), ValidFrom: r.PostFormValue("validFrom")}
+	in := UnitInput{Code: r.PostFormValue("code"), Name: r.PostFormValue("name"), Kind: r.PostFormValue("kind"), ValidFrom: locale.FormDate(r.PostFormValue("validFrom"))}
 	in.SortOrder, _ = strconv.Atoi(r.PostFormValue("sortOrder"))
 	if p := r.PostFormValue("parentId"); p != "" {
 		id, _ := strconv.ParseInt(p, 10, 64)
@@ -295,7 +295,7 @@ func heirsInput(r *http.Request) []HeirInput {
 
 func (s *Store) reorgSubmit(w http.ResponseWriter, r *http.Request) error {
 	in := EventInput{
-		Kind: r.PostFormValue("kind"), Date: r.PostFormValue("date"), Basis: r.PostFormValue("basis"), Note: r.PostFormValue("note"),
+		Kind: r.PostFormValue("kind"), Date: locale.FormDate(r.PostFormValue("date")), Basis: r.PostFormValue("basis"), Note: r.PostFormValue("note"),
 		From: codes(r.PostFormValue("from")), To: codes(r.PostFormValue("to")),
 		Subject: strings.TrimSpace(r.PostFormValue("subject")), Name: r.PostFormValue("name"), Parent: strings.TrimSpace(r.PostFormValue("parent")),
 		Heirs: heirsInput(r),

@@ -13,6 +13,7 @@ import (
 	"github.com/tinhso/tinhso/internal/audit"
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/web"
 )
@@ -48,7 +49,7 @@ func (s *Store) MyUnits(ctx context.Context, p *org.Principal) ([]int64, error) 
 // taskFilter reads the task filters shared by the API and the pages.
 func (s *Store) taskFilter(r *http.Request) (TaskFilter, error) {
 	q := r.URL.Query()
-	f := TaskFilter{Pillar: q.Get("pillar"), Status: q.Get("status"), DueFrom: q.Get("dueFrom"), DueTo: q.Get("dueTo"), Query: strings.TrimSpace(q.Get("q")), Role: q.Get("role")}
+	f := TaskFilter{Pillar: q.Get("pillar"), Status: q.Get("status"), DueFrom: locale.FormDate(q.Get("dueFrom")), DueTo: locale.FormDate(q.Get("dueTo")), Query: strings.TrimSpace(q.Get("q")), Role: q.Get("role")}
 	var v errs.Validator
 	if u := q.Get("unit"); u != "" {
 		id, err := strconv.ParseInt(u, 10, 64)
@@ -212,7 +213,7 @@ func (s *Store) review(r *http.Request) (Review, error) {
 	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewReview, 0); err != nil {
 		return Review{}, err
 	}
-	month := r.URL.Query().Get("month")
+	month := locale.FormMonth(r.URL.Query().Get("month"))
 	if month == "" {
 		month = org.Today()[:7]
 	}
@@ -322,10 +323,11 @@ func (s *Store) apiRoutes(api *httpx.API) {
 				return err
 			}
 			q := r.URL.Query()
-			if a := q.Get("asOf"); a != "" && !org.ValidDate(a) {
+			asOf := locale.FormDate(q.Get("asOf"))
+			if asOf != "" && !org.ValidDate(asOf) {
 				return errs.Invalid(errs.Field{Name: "asOf", Code: "date"})
 			}
-			ts, err := s.Targets(r.Context(), TargetFilter{PlanID: id, Pillar: q.Get("pillar"), Status: q.Get("status"), AsOf: q.Get("asOf")})
+			ts, err := s.Targets(r.Context(), TargetFilter{PlanID: id, Pillar: q.Get("pillar"), Status: q.Get("status"), AsOf: asOf})
 			if err != nil {
 				return err
 			}

@@ -276,7 +276,7 @@ func (s *Store) actualSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in := ActualInput{MeasuredOn: strings.TrimSpace(r.PostFormValue("measuredOn")), Level: r.PostFormValue("level"), Evidence: r.PostFormValue("evidence")}
+	in := ActualInput{MeasuredOn: locale.FormDate(r.PostFormValue("measuredOn")), Level: r.PostFormValue("level"), Evidence: r.PostFormValue("evidence")}
 	v, ok := parseNumber(locale.FromRequest(r), r.PostFormValue("value"))
 	if !ok {
 		v = math.NaN() // reported as "must be a number"

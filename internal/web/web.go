@@ -118,6 +118,20 @@ func (v *View) DateTime(t time.Time) string { return locale.DateTime(v.Lang, t) 
 // ISODate formats a YYYY-MM-DD string.
 func (v *View) ISODate(s string) string { return locale.ISODate(v.Lang, s) }
 
+// InputDate writes an ISO date as a date field holds it, dd/mm/yyyy in
+// every language (what a person typed stays as typed).
+func (v *View) InputDate(s string) string { return locale.InputDate(s) }
+
+// InputMonth writes an ISO month as a month field holds it, mm/yyyy.
+func (v *View) InputMonth(s string) string { return locale.InputMonth(s) }
+
+// DatePattern, MonthPattern and their placeholders describe the date and
+// month fields (text fields: see locale.ParseDate).
+func (v *View) DatePattern() string      { return locale.DatePattern }
+func (v *View) MonthPattern() string     { return locale.MonthPattern }
+func (v *View) DatePlaceholder() string  { return locale.DatePlaceholder }
+func (v *View) MonthPlaceholder() string { return locale.MonthPlaceholder }
+
 // Num formats a number with the language's separators.
 func (v *View) Num(f float64) string { return locale.Number(v.Lang, f, 2) }
 
