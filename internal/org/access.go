@@ -54,9 +54,10 @@ func (s *Store) Allow(a Action, roles ...string) {
 
 // Grant is one role of an official over a subtree.
 type Grant struct {
-	Role      string `json:"role"`
-	ScopeID   int64  `json:"scopeId"`
-	ScopeName string `json:"scopeName,omitempty"`
+	Role       string `json:"role"`
+	ScopeID    int64  `json:"scopeId"`
+	ScopeName  string `json:"scopeName,omitempty"`
+	ScopeLabel string `json:"scopeLabel,omitempty" doc:"the scope as a role's badge names it, with its province: tỉnh Lai Châu; Sở Khoa học và Công nghệ, tỉnh Lai Châu"`
 }
 
 // Principal is the signed-in official a request acts for.

@@ -7,8 +7,8 @@ import (
 	"github.com/tinhso/tinhso/internal/audit"
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
-	"github.com/tinhso/tinhso/internal/web"
 	"github.com/tinhso/tinhso/internal/locale"
+	"github.com/tinhso/tinhso/internal/web"
 )
 
 // UnitDetail is one unit with where it sits and what happened to it.
@@ -92,6 +92,12 @@ func (s *Store) Detail(r *http.Request, id int64, asOf string) (UnitDetail, erro
 			d.Predecessors = append(d.Predecessors, pu)
 		}
 	}
+	for _, list := range []*[]Unit{&d.Children, &d.Successors, &d.Predecessors} {
+		if *list, err = s.WithLabels(ctx, *list); err != nil {
+			return d, err
+		}
+	}
+	d.Unit.Label = s.LabelOf(ctx, d.Unit)
 	return d, nil
 }
 
@@ -148,7 +154,11 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			if err != nil {
 				return err
 			}
-			httpx.List(w, r, httpx.Slice(units, p), len(units), p)
+			page, err := s.WithLabels(r.Context(), httpx.Slice(units, p))
+			if err != nil {
+				return err
+			}
+			httpx.List(w, r, page, len(units), p)
 			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/orgunits/{id}", Tag: "org", Summary: "One org unit with its path, children, reorganisations, predecessors and successors",

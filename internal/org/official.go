@@ -17,13 +17,14 @@ import (
 
 // Official is a person with an account (cán bộ, công chức) in a unit.
 type Official struct {
-	ID       int64  `json:"id"`
-	Username string `json:"username"`
-	FullName string `json:"fullName"`
-	Email    string `json:"email"`
-	Title    string `json:"title" doc:"chức vụ"`
-	UnitID   int64  `json:"unitId"`
-	UnitName string `json:"unitName"`
+	ID        int64  `json:"id"`
+	Username  string `json:"username"`
+	FullName  string `json:"fullName"`
+	Email     string `json:"email"`
+	Title     string `json:"title" doc:"chức vụ"`
+	UnitID    int64  `json:"unitId"`
+	UnitName  string `json:"unitName"`
+	UnitLabel string `json:"unitLabel" doc:"the unit's name with its province (see the label of a unit)"`
 	// An official left on a unit that ended (a district on 30 June 2025)
 	// still signs in; the admin moves them to a unit that exists.
 	UnitEndedOn string  `json:"unitEndedOn,omitempty" doc:"YYYY-MM-DD, the last day of the official's unit when it has ended: the official needs moving to a unit that exists"`
@@ -144,14 +145,29 @@ func (s *Store) scanOfficials(ctx context.Context, q string, args ...any) ([]Off
 
 func (s *Store) fill(ctx context.Context, o *Official) error {
 	if u, err := s.Unit(ctx, o.UnitID, ""); err == nil {
-		o.UnitName = u.Name
+		o.UnitName, o.UnitLabel = u.Name, u.Name
 		if u.ValidTo != "" && u.ValidTo < Today() {
 			o.UnitEndedOn = u.ValidTo
 		}
 	}
 	grants, err := s.grants(ctx, s.db.Read, o.ID)
 	o.Roles = grants
-	return err
+	if err != nil {
+		return err
+	}
+	ids := []int64{o.UnitID}
+	for _, g := range grants {
+		ids = append(ids, g.ScopeID)
+	}
+	provinces, err := s.Provinces(ctx, ids)
+	if err != nil {
+		return err
+	}
+	o.UnitLabel = Label(o.UnitName, provinces[o.UnitID])
+	for i := range o.Roles {
+		o.Roles[i].ScopeLabel = ScopeLabel(o.Roles[i].ScopeName, provinces[o.Roles[i].ScopeID])
+	}
+	return nil
 }
 
 func (s *Store) grants(ctx context.Context, q store.Querier, user int64) ([]Grant, error) {
@@ -313,7 +329,7 @@ func (s *Store) UpdateOfficial(ctx context.Context, tx *sql.Tx, id int64, in Off
 func (s *Store) setGrants(ctx context.Context, tx *sql.Tx, user int64, grants []Grant) error {
 	seen := map[Grant]bool{}
 	for _, g := range grants {
-		g.ScopeName = ""
+		g.ScopeName, g.ScopeLabel = "", ""
 		if seen[g] {
 			continue
 		}

@@ -98,7 +98,9 @@ func (s *Store) unitsShow(w http.ResponseWriter, r *http.Request) error {
 	d := unitsData{AsOf: f.AsOf, Query: f.Query, Count: len(units)}
 	d.CanManage, _ = s.Can(r.Context(), PrincipalFrom(r.Context()), ManageUnits, 0)
 	if f.Query != "" {
-		d.Results = units
+		if d.Results, err = s.WithLabels(r.Context(), units); err != nil {
+			return err
+		}
 		d.Names = map[int64]string{}
 		all, _ := s.Units(r.Context(), UnitFilter{AsOf: f.AsOf})
 		for _, u := range all {
@@ -465,7 +467,9 @@ func (s *Store) officialForm(r *http.Request, o *Official) (officialData, error)
 				}
 			}
 		}
-		d.Units = units
+		if d.Units, err = s.WithLabels(r.Context(), units); err != nil {
+			return d, err
+		}
 	}
 	return d, nil
 }

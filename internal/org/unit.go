@@ -52,6 +52,7 @@ type Unit struct {
 	SortOrder int    `json:"sortOrder"`
 	ValidFrom string `json:"validFrom" doc:"YYYY-MM-DD"`
 	ValidTo   string `json:"validTo,omitempty" doc:"YYYY-MM-DD, the last day; absent while the unit exists"`
+	Label     string `json:"label,omitempty" doc:"the name with the province the unit lies in, as lists show it (names repeat across provinces)"`
 }
 
 // Active reports whether the unit exists on date (YYYY-MM-DD).
@@ -476,7 +477,7 @@ func (s *Store) ImportUnit(ctx context.Context, tx *sql.Tx, in UnitInput) (int64
 }
 
 // UnitsByID returns the units with the given ids as they are today, or as
-// they were on their last day for units that have ended, in one query.
+// they were on their last day for units that have ended, with their labels.
 func (s *Store) UnitsByID(ctx context.Context, ids []int64) (map[int64]Unit, error) {
 	out := make(map[int64]Unit, len(ids))
 	if len(ids) == 0 {
@@ -492,6 +493,9 @@ func (s *Store) UnitsByID(ctx context.Context, ids []int64) (map[int64]Unit, err
 		JOIN org_unit_versions v ON v.unit_id = u.id AND v.valid_from = (SELECT MAX(w.valid_from) FROM org_unit_versions w WHERE w.unit_id = u.id AND w.valid_from <= $1)
 		WHERE u.id IN (`+strings.Join(ph, ",")+`)`, args...)
 	units, err := scanUnits(rows, err)
+	if err == nil {
+		units, err = s.WithLabels(ctx, units)
+	}
 	for _, u := range units {
 		out[u.ID] = u
 	}

@@ -57,9 +57,10 @@ type LegalBasis struct {
 
 // UnitRef names an org unit inside another resource.
 type UnitRef struct {
-	ID   int64  `json:"id"`
-	Code string `json:"code"`
-	Name string `json:"name"`
+	ID    int64  `json:"id"`
+	Code  string `json:"code"`
+	Name  string `json:"name"`
+	Label string `json:"label,omitempty" doc:"the name with the unit's province, as lists show it (names repeat across provinces)"`
 }
 
 // Value is a number for a year, optionally for one level.

@@ -365,14 +365,14 @@ func unitOptions(tasks []Task) []option {
 	}
 	col := locale.Collator()
 	slices.SortFunc(refs, func(a, b UnitRef) int {
-		if c := col.CompareString(a.Name, b.Name); c != 0 {
+		if c := col.CompareString(a.Label, b.Label); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Code, b.Code)
 	})
 	out := make([]option, 0, len(refs))
 	for _, u := range refs {
-		out = append(out, option{Value: strconv.FormatInt(u.ID, 10), Label: u.Name + " (" + u.Code + ")"})
+		out = append(out, option{Value: strconv.FormatInt(u.ID, 10), Label: u.Label + " (" + u.Code + ")"})
 	}
 	return out
 }

@@ -92,7 +92,7 @@ func (u *unitRefs) load(ids []int64) map[int64]org.Unit {
 	}
 	units, _ := u.s.org.UnitsByID(u.ctx, missing)
 	for id, unit := range units {
-		u.cache[id] = UnitRef{ID: id, Code: unit.Code, Name: unit.Name}
+		u.cache[id] = UnitRef{ID: id, Code: unit.Code, Name: unit.Name, Label: unit.Label}
 	}
 	return units
 }
@@ -103,7 +103,7 @@ func (u *unitRefs) get(id int64) UnitRef {
 	}
 	r := UnitRef{ID: id}
 	if unit, err := u.s.org.Unit(u.ctx, id, ""); err == nil {
-		r.Code, r.Name = unit.Code, unit.Name
+		r.Code, r.Name, r.Label = unit.Code, unit.Name, u.s.org.LabelOf(u.ctx, unit)
 	}
 	u.cache[id] = r
 	return r
@@ -566,11 +566,22 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 	}
 	today := org.Today()
 	orphans := map[int64]bool{}
+	successor := map[int64]int64{}
+	var succIDs []int64
 	for id, u := range refs.load(ids) {
 		if u.ValidTo != "" && u.ValidTo < today {
-			holders[id] = s.holder(ctx, refs, id)
-			orphans[id] = holders[id] == nil
+			if succ, err := s.org.Successors(ctx, s.db.Read, id, today); err == nil && len(succ) == 1 && succ[0] != id {
+				successor[id] = succ[0]
+				succIDs = append(succIDs, succ[0])
+			} else {
+				orphans[id] = true
+			}
 		}
+	}
+	refs.load(succIDs) // their names and labels in one query
+	for id, succ := range successor {
+		r := refs.get(succ)
+		holders[id] = &r
 	}
 	byID := func(a, b Assignment) int { return int(a.ID - b.ID) }
 	filtered := out[:0]
@@ -666,6 +677,13 @@ func (s *Store) Updates(ctx context.Context, task int64) ([]Update, error) {
 		return nil, err
 	}
 	refs := s.refs(ctx)
+	var unitIDs []int64
+	for _, u := range out {
+		if u.Unit != nil {
+			unitIDs = append(unitIDs, u.Unit.ID)
+		}
+	}
+	refs.load(unitIDs)
 	for i := range out {
 		if out[i].Unit != nil {
 			r := refs.get(out[i].Unit.ID)

@@ -196,7 +196,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return homePage.Render(w, r, homeData{UnitName: o.UnitName, Roles: o.Roles, Items: s.site.HomeItems(r)})
+	return homePage.Render(w, r, homeData{UnitName: o.UnitLabel, Roles: o.Roles, Items: s.site.HomeItems(r)})
 }
 
 // requireAuth answers 401 to API calls without credentials, except on
