@@ -38,6 +38,12 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.AddHome("org", s.homeItems)
 	site.Page("GET /units", s.unitsShow)
 	site.Page("GET /units/new", s.unitNewShow)
+	// The unit search picker answers JSON, its errors as problem+json.
+	site.Mux.HandleFunc("GET /units/picker", web.RequirePage(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.unitPicker(w, r); err != nil {
+			httpx.Error(w, r, err)
+		}
+	}))
 	site.Page("POST /units", s.unitCreateSubmit)
 	site.Page("GET /units/{id}", s.unitShow)
 	site.Page("POST /units/{id}", s.unitEditSubmit)
@@ -177,21 +183,91 @@ func (s *Store) unitEditSubmit(w http.ResponseWriter, r *http.Request) error {
 }
 
 type unitNewData struct {
-	Parent *Unit
-	Kinds  []string
+	Parent   *Unit // the unit whose page led here
+	ParentID string
+	Parents  []unitGroup
+	Kinds    []string
+}
+
+// unitGroup is a run of picker options under a heading (a province).
+type unitGroup struct {
+	Label string
+	Units []Unit
+}
+
+// parentChoices lists the units the principal may add units under, as the
+// parent picker groups them: the units above any province first, then each
+// province with what lies in it. Communes hold no units and are left out.
+func (s *Store) parentChoices(r *http.Request) ([]unitGroup, error) {
+	units, err := s.unitsUnder(r, ManageUnits)
+	if err != nil {
+		return nil, err
+	}
+	units = slices.DeleteFunc(units, func(u Unit) bool { return u.Level == "commune" })
+	if units, err = s.WithLabels(r.Context(), units); err != nil {
+		return nil, err
+	}
+	var out []unitGroup
+	group := map[int64]int{} // unit id → index of its province's group
+	for _, u := range units {
+		i, ok := -1, false
+		if u.ParentID != nil {
+			i, ok = group[*u.ParentID]
+		}
+		switch {
+		case u.Level == "province":
+			i = len(out)
+			out = append(out, unitGroup{Label: u.Name})
+		case !ok:
+			if len(out) == 0 || out[0].Label != "" {
+				out = append([]unitGroup{{}}, out...)
+				for id := range group {
+					group[id]++
+				}
+			}
+			i = 0
+		}
+		group[u.ID] = i
+		out[i].Units = append(out[i].Units, u)
+	}
+	return out, nil
+}
+
+// unitsUnder lists today's units, in tree order, within the principal's
+// scopes for action a.
+func (s *Store) unitsUnder(r *http.Request, a Action) ([]Unit, error) {
+	scopes := s.Scopes(PrincipalFrom(r.Context()), a)
+	all, err := s.Units(r.Context(), UnitFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var out []Unit
+	for _, u := range all {
+		for _, sc := range scopes {
+			if ok, err := s.Within(r.Context(), u.ID, sc); err != nil {
+				return nil, err
+			} else if ok {
+				out = append(out, u)
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 func (s *Store) unitNewData(r *http.Request) (unitNewData, error) {
-	d := unitNewData{Kinds: Kinds}
-	if p := r.FormValue("parentId"); p != "" {
-		id, _ := strconv.ParseInt(p, 10, 64)
+	d := unitNewData{Kinds: Kinds, ParentID: r.FormValue("parentId")}
+	if d.ParentID != "" && r.Method == http.MethodGet {
+		id, _ := strconv.ParseInt(d.ParentID, 10, 64)
 		u, err := s.Unit(r.Context(), id, "")
 		if err != nil {
 			return d, err
 		}
 		d.Parent = &u
 	}
-	return d, nil
+	var err error
+	d.Parents, err = s.parentChoices(r)
+	return d, err
 }
 
 func (s *Store) unitNewShow(w http.ResponseWriter, r *http.Request) error {
@@ -413,21 +489,7 @@ type officialData struct {
 // manageableUnits lists the units under the principal's admin scopes, for
 // the unit pickers of the official form.
 func (s *Store) manageableUnits(r *http.Request) ([]Unit, error) {
-	scopes := s.Scopes(PrincipalFrom(r.Context()), ManageOfficial)
-	all, err := s.Units(r.Context(), UnitFilter{})
-	if err != nil {
-		return nil, err
-	}
-	var out []Unit
-	for _, u := range all {
-		for _, sc := range scopes {
-			if ok, _ := s.Within(r.Context(), u.ID, sc); ok {
-				out = append(out, u)
-				break
-			}
-		}
-	}
-	return out, nil
+	return s.unitsUnder(r, ManageOfficial)
 }
 
 func (s *Store) officialForm(r *http.Request, o *Official) (officialData, error) {
