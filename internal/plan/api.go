@@ -313,7 +313,7 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans/{id}/targets", Tag: "plans", Summary: "Targets of a plan with baseline, milestones, actuals and computed status", Response: Target{}, List: true,
-		Query: []string{"pillar: pillar code", "status: achieved, on_track, at_risk, off_track or no_data", "asOf: YYYY-MM-DD, for the status"}},
+		Query: []string{"pillar: pillar code", "status: achieved, on_track, at_risk, off_track, not_achieved or no_data", "asOf: YYYY-MM-DD, for the status"}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			id, err := httpx.PathID(r, "id")
 			if err != nil {

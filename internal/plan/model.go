@@ -4,7 +4,10 @@
 // and the Steering Committee's monthly review.
 package plan
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Plan statuses.
 var PlanStatuses = []string{"draft", "in_force", "replaced"}
@@ -19,7 +22,7 @@ var Levels = []string{"province", "district", "commune"}
 var TaskStatuses = []string{"not_started", "in_progress", "done", "paused", "cancelled"}
 
 // Target statuses, computed from actual values.
-var TargetStatuses = []string{"achieved", "on_track", "at_risk", "off_track", "no_data"}
+var TargetStatuses = []string{"achieved", "on_track", "at_risk", "off_track", "not_achieved", "no_data"}
 
 // Plan is a plan (kế hoạch) as listed.
 type Plan struct {
@@ -34,12 +37,29 @@ type Plan struct {
 	SpanFrom    int           `json:"spanFrom"`
 	SpanTo      int           `json:"spanTo"`
 	Status      string        `json:"status" doc:"draft, in_force or replaced"`
+	Ended       bool          `json:"ended" doc:"computed from the span and today: in force, but its last year is over"`
 	ParentID    *int64        `json:"parentId"`
 	Note        string        `json:"note"`
 	LegalBases  []LegalBasis  `json:"legalBases"`
 	TaskCount   int           `json:"taskCount"`
 	TargetCount int           `json:"targetCount"`
 	Summary     *PlanProgress `json:"summary,omitempty"`
+}
+
+// EndedOn reports whether a plan in force has run its span by date
+// (YYYY-MM-DD): a plan for 2022–2025 has ended on 1 January 2026. Derived,
+// never stored, so it needs no job to flip it.
+func (p Plan) EndedOn(date string) bool {
+	return p.Status == "in_force" && p.SpanTo > 0 && len(date) >= 4 && date[:4] > fmt.Sprintf("%04d", p.SpanTo)
+}
+
+// ShownStatus is the status pages show: "ended" for a plan in force whose
+// span is over, else the stored status.
+func (p Plan) ShownStatus() string {
+	if p.Ended {
+		return "ended"
+	}
+	return p.Status
 }
 
 // PlanProgress counts a plan's tasks and targets by status.
@@ -106,7 +126,7 @@ type Target struct {
 	Source          string    `json:"source" doc:"manual (entered with evidence) or indicator (from periodic reporting)"`
 	IndicatorCode   string    `json:"indicatorCode,omitempty"`
 	Actuals         []Actual  `json:"actuals"`
-	Status          string    `json:"status" doc:"achieved, on_track, at_risk, off_track or no_data"`
+	Status          string    `json:"status" doc:"achieved, on_track, at_risk, off_track (an intermediate milestone missed or far behind the path), not_achieved (the last milestone's year is over and it was not met) or no_data"`
 	Expected        *float64  `json:"expected,omitempty" doc:"where the straight line from baseline to the next milestone stands on the date of the latest actual"`
 }
 

@@ -240,6 +240,7 @@ type planRow struct {
 	Plan
 	Overdue, Done    int
 	OffTrack, AtRisk int
+	NotAchieved      int
 }
 
 type plansData struct {
@@ -286,6 +287,8 @@ func (s *Store) plansShow(w http.ResponseWriter, r *http.Request) error {
 	for _, t := range targets {
 		if i, ok := index[t.PlanID]; ok {
 			switch t.Status {
+			case "not_achieved":
+				d.Plans[i].NotAchieved++
 			case "off_track":
 				d.Plans[i].OffTrack++
 			case "at_risk":

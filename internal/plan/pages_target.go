@@ -135,6 +135,8 @@ func explainLevels(t Target, asOf string, lang locale.Lang) []levelStatus {
 			switch ls.Status {
 			case "achieved":
 				ls.Text = locale.T(lang, "target.explain.achieved", append(latest, num(last.Value), last.Year)...)
+			case "not_achieved":
+				ls.Text = locale.T(lang, "target.explain.not_achieved", append(latest, num(last.Value), last.Year)...)
 			case "off_track":
 				if ls.Missed != nil {
 					ls.Text = locale.T(lang, "target.explain.missed", append(latest, num(ls.Missed.Value), ls.Missed.Year)...)

@@ -23,7 +23,7 @@ type Review struct {
 	DueSoon   []UnitTasks    `json:"dueSoon" doc:"tasks due in the next 30 days, by lead unit"`
 	Completed []UnitTasks    `json:"completed" doc:"parts completed during the month, by lead unit"`
 	Reassign  []ReassignTask `json:"reassign" doc:"tasks to be reassigned (cần giao lại): no lead unit, or a lead unit that ended leaving no single heir; never in the league or the lists by unit"`
-	Targets   []Target       `json:"targets" doc:"targets off track or at risk"`
+	Targets   []Target       `json:"targets" doc:"targets not achieved, off track or at risk"`
 	League    []LeagueRow    `json:"league" doc:"lead units ranked by share of their tasks done, then fewest overdue"`
 	Totals    map[string]int `json:"totals"`
 }
@@ -258,7 +258,7 @@ func (s *Store) ComputeReview(ctx context.Context, month string, scopes []int64,
 		for _, t := range targets {
 			r.Totals["targets"]++
 			r.Totals["targets_"+t.Status]++
-			if t.Status == "off_track" || t.Status == "at_risk" {
+			if t.Status == "not_achieved" || t.Status == "off_track" || t.Status == "at_risk" {
 				r.Targets = append(r.Targets, t)
 			}
 		}

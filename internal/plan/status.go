@@ -40,7 +40,9 @@ const atRiskShare = 0.25
 
 // TargetStatus computes a target's status on date asOf (YYYY-MM-DD) for one
 // level ("" for the whole): achieved when the latest actual meets the last
-// milestone; off track when a milestone whose year has ended was missed;
+// milestone; not achieved when the last milestone's year has ended and it
+// was not met (the target is over, not late); off track when an earlier
+// milestone whose year has ended was missed;
 // otherwise on track when the latest actual is at or beyond the straight
 // line from the baseline to the next milestone, at risk when it is behind by
 // at most a quarter of that distance, off track beyond. expected is the
@@ -66,6 +68,9 @@ func TargetStatus(direction string, baseline *Value, milestones []Value, actuals
 		return "achieved", nil
 	}
 	now := yearPoint(asOf)
+	if endOfYear(ms[len(ms)-1].Year) <= now {
+		return "not_achieved", nil
+	}
 	// A milestone whose year is over must have been met by the last actual
 	// measured up to the end of that year.
 	for _, m := range ms {
@@ -124,7 +129,7 @@ func TargetStatus(direction string, baseline *Value, milestones []Value, actuals
 
 // worst orders target statuses for summarising levels: the whole target is
 // as bad as its worst level.
-var statusRank = map[string]int{"off_track": 0, "at_risk": 1, "on_track": 2, "achieved": 3, "no_data": 4}
+var statusRank = map[string]int{"not_achieved": 0, "off_track": 1, "at_risk": 2, "on_track": 3, "achieved": 4, "no_data": 5}
 
 // computeTarget fills t.Status (and Expected) from its values on asOf. A
 // target split by level takes the worst status of the levels that have data.

@@ -27,6 +27,14 @@ func TestTargetStatus(t *testing.T) {
 		{"no baseline, one value meeting the next milestone", "at_least", nil, []Actual{act("2024-12-31", 45)}, "2025-01-10", "on_track"},
 		{"no baseline, one value short", "at_least", nil, []Actual{act("2024-12-31", 30)}, "2025-01-10", "at_risk"},
 		{"at most: falling as planned", "at_most", &Value{Year: 2022, Value: 100}, []Actual{act("2023-12-31", 80)}, "2024-01-10", "on_track"},
+		// The last milestone's year is over and it was not met: the target
+		// is over, so it is not achieved (not merely late); until 1 January
+		// after that year it can still be met.
+		{"final year over, not met", "at_least", base, []Actual{act("2025-12-31", 41), act("2030-12-31", 59)}, "2031-01-01", "not_achieved"},
+		{"final year over, nothing measured in it", "at_least", base, []Actual{act("2025-12-31", 41)}, "2031-03-01", "not_achieved"},
+		{"final year not yet over", "at_least", base, []Actual{act("2025-12-31", 41), act("2030-06-30", 59)}, "2030-12-31", "on_track"},
+		{"final year over, met late", "at_least", base, []Actual{act("2031-02-01", 60)}, "2031-03-01", "achieved"},
+		{"at most: final year over, still too high", "at_most", &Value{Year: 2022, Value: 100}, []Actual{act("2025-12-31", 45)}, "2026-01-01", "not_achieved"},
 	}
 	downMs := []Value{{Year: 2025, Value: 40}}
 	for _, c := range cases {
@@ -78,5 +86,38 @@ func TestSortKey(t *testing.T) {
 	}
 	if sortKey("2") >= sortKey("10") {
 		t.Error("2 should sort before 10")
+	}
+}
+
+// A target split by level is as bad as its worst level, and "not achieved"
+// is worse than "off track".
+func TestComputeTargetWorstLevel(t *testing.T) {
+	tg := Target{Direction: "at_least",
+		Milestones: []Value{{Year: 2025, Level: "province", Value: 80}, {Year: 2027, Level: "commune", Value: 50}},
+		Actuals:    []Actual{{MeasuredOn: "2025-12-31", Level: "province", Value: 70}, {MeasuredOn: "2025-12-31", Level: "commune", Value: 10}}}
+	computeTarget(&tg, "2026-06-01")
+	if tg.Status != "not_achieved" {
+		t.Errorf("province missed its only (final) milestone: status %s, want not_achieved", tg.Status)
+	}
+}
+
+func TestPlanEnded(t *testing.T) {
+	cases := []struct {
+		status string
+		to     int
+		date   string
+		want   bool
+	}{
+		{"in_force", 2025, "2025-12-31", false},
+		{"in_force", 2025, "2026-01-01", true},
+		{"in_force", 2030, "2026-12-02", false},
+		{"replaced", 2020, "2026-12-02", false},
+		{"draft", 2020, "2026-12-02", false},
+	}
+	for _, c := range cases {
+		p := Plan{Status: c.status, SpanFrom: 2021, SpanTo: c.to}
+		if got := p.EndedOn(c.date); got != c.want {
+			t.Errorf("%s plan to %d on %s: ended %v, want %v", c.status, c.to, c.date, got, c.want)
+		}
 	}
 }

@@ -135,7 +135,9 @@ func (s *Store) scanPlans(ctx context.Context, q string, args ...any) ([]Plan, e
 		return nil, err
 	}
 	refs := s.refs(ctx)
+	today := org.Today()
 	for i := range out {
+		out[i].Ended = out[i].EndedOn(today)
 		out[i].IssuerUnit = refs.get(out[i].IssuerUnit.ID)
 		if out[i].LegalBases, err = s.legalBases(ctx, out[i].ID); err != nil {
 			return nil, err

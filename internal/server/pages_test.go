@@ -391,7 +391,7 @@ func pages(t *testing.T, app *testapp.App) {
 			`<option value="ward" selected>`,
 			`value="2025-09-01"`,
 			`value="12"`,
-			`name="parentId" value="` + strconv.FormatInt(gl25, 10) + `"`,
+			`<option value="` + strconv.FormatInt(gl25, 10) + `" selected>`,
 			`class="field-error"`,
 		} {
 			if !strings.Contains(body, s) {
