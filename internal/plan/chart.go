@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/tinhso/tinhso/internal/locale"
-	"github.com/tinhso/tinhso/internal/org"
 )
 
 // Chart is a target's progress drawn server-side as SVG: for the whole
@@ -22,7 +21,8 @@ type Chart struct {
 	Title, Desc string
 	Left, Top   float64 // plot area
 	Right, Bot  float64
-	XTicks      []chartTick
+	XGrid       []float64   // x of each 1 January drawn: the years' boundaries
+	XTicks      []chartTick // year labels, each centred on its year
 	YTicks      []chartTick
 	Series      []chartSeries
 	Today       float64 // x of today
@@ -72,13 +72,15 @@ func chartLevels(t Target) []string {
 	return out
 }
 
-// labelYear places a date on the chart's year axis: the tick of year Y
-// stands for the end of Y, where milestones of Y and year-end figures sit.
-func labelYear(date string) float64 { return yearPoint(date) - 1 }
+// The x axis is the calendar (yearPoint): grid lines stand at 1 January and
+// each year's label sits between them, so a date reads where it falls in its
+// year (2 December 2026 near the end of 2026, not by the line of a year-end).
+// A milestone or baseline of year Y is a year-end figure: it sits at the end
+// of Y's span, on the line of 1 January Y+1.
 
-// newChart lays out the chart of t. w and h are the viewBox size; compact
-// drops the axes and text for a sparkline.
-func newChart(t Target, lang locale.Lang, w, h int, compact bool) *Chart {
+// newChart lays out the chart of t as of today (YYYY-MM-DD). w and h are
+// the viewBox size; compact drops the axes and text for a sparkline.
+func newChart(t Target, lang locale.Lang, w, h int, compact bool, today string) *Chart {
 	c := &Chart{ID: fmt.Sprintf("chart-%d", t.ID), W: w, H: h, Compact: compact}
 	if compact {
 		c.ID += "-mini"
@@ -105,31 +107,36 @@ func newChart(t Target, lang locale.Lang, w, h int, compact bool) *Chart {
 		xmin, xmax = math.Min(xmin, x), math.Max(xmax, x)
 		ymin, ymax = math.Min(ymin, y), math.Max(ymax, y)
 	}
+	// A year-end figure of year Y: drawn at the end of Y, with Y's span shown.
+	seeYear := func(year int, y float64) {
+		see(float64(year), y)
+		see(endOfYear(year), y)
+	}
 	for _, level := range chartLevels(t) {
 		rw := raw{level: level}
 		if b := t.Baseline; b != nil {
 			if level == "" && b.Value != nil {
-				rw.base = &[2]float64{float64(b.Year), *b.Value}
+				rw.base = &[2]float64{endOfYear(b.Year), *b.Value}
 			}
 			for _, l := range b.Levels {
 				if level != "" && l.Level == level {
-					rw.base = &[2]float64{float64(b.Year), l.Value}
+					rw.base = &[2]float64{endOfYear(b.Year), l.Value}
 				}
 			}
 			if rw.base != nil {
-				see(rw.base[0], rw.base[1])
+				seeYear(b.Year, rw.base[1])
 			}
 		}
 		for _, m := range t.Milestones {
 			if m.Level == level {
-				rw.milestones = append(rw.milestones, [2]float64{float64(m.Year), m.Value})
-				see(float64(m.Year), m.Value)
+				rw.milestones = append(rw.milestones, [2]float64{endOfYear(m.Year), m.Value})
+				seeYear(m.Year, m.Value)
 			}
 		}
 		sort.Slice(rw.milestones, func(i, j int) bool { return rw.milestones[i][0] < rw.milestones[j][0] })
 		for _, a := range t.Actuals {
 			if a.Level == level {
-				x := labelYear(a.MeasuredOn)
+				x := yearPoint(a.MeasuredOn)
 				rw.actuals = append(rw.actuals, [2]float64{x, a.Value})
 				rw.actualText = append(rw.actualText, a.MeasuredOn)
 				see(x, a.Value)
@@ -142,8 +149,8 @@ func newChart(t Target, lang locale.Lang, w, h int, compact bool) *Chart {
 	}
 	// Years: whole years around the data, at least two.
 	x0, x1 := math.Floor(xmin), math.Ceil(xmax)
-	if x1-x0 < 1 {
-		x0, x1 = x0-1, x1+1
+	if x1-x0 < 2 {
+		x1 = x0 + 2
 	}
 	if compact && ymax-ymin < 1e-9 {
 		ymin, ymax = ymin-1, ymax+1
@@ -152,21 +159,25 @@ func newChart(t Target, lang locale.Lang, w, h int, compact bool) *Chart {
 	sx := func(x float64) float64 { return c.Left + (x-x0)/(x1-x0)*(c.Right-c.Left) }
 	sy := func(y float64) float64 { return c.Bot - (y-lo)/(hi-lo)*(c.Bot-c.Top) }
 	if !compact {
-		// About one year label per 55 units of width.
-		every := 1.0
-		for (x1-x0)/every > float64(w)/55 {
+		// A line at every 1 January; about one year label per 55 units of
+		// width, counted back from the last year (the final milestone's)
+		// so that it is always named.
+		every := 1
+		for (x1-x0)/float64(every) > float64(w)/55 {
 			every++
 		}
-		for y := x0; y <= x1+1e-9; y += every {
-			c.XTicks = append(c.XTicks, chartTick{At: sx(y), Label: fmt.Sprintf("%d", int(y))})
+		for y := x0; y <= x1+1e-9; y++ {
+			c.XGrid = append(c.XGrid, sx(y))
+		}
+		for y := x1 - 1; y >= x0-1e-9; y -= float64(every) {
+			c.XTicks = append([]chartTick{{At: sx(y + 0.5), Label: fmt.Sprintf("%d", int(y))}}, c.XTicks...)
 		}
 		for v := lo; v <= hi+step/1e6; v += step {
 			c.YTicks = append(c.YTicks, chartTick{At: sy(v), Label: num(round(v, step))})
 		}
 	}
-	today := labelYear(org.Today())
-	if today >= x0 && today <= x1 {
-		c.Today, c.HasToday = sx(today), true
+	if now := yearPoint(today); now >= x0 && now <= x1 {
+		c.Today, c.HasToday = sx(now), true
 	}
 	unit := t.Unit
 	var desc []string
@@ -178,7 +189,7 @@ func newChart(t Target, lang locale.Lang, w, h int, compact bool) *Chart {
 		var plan []string
 		var parts []string
 		if rw.base != nil {
-			p := chartPoint{X: sx(rw.base[0]), Y: sy(rw.base[1]), Label: locale.T(lang, "chart.baseline_point", num(rw.base[1]), unit, int(rw.base[0]))}
+			p := chartPoint{X: sx(rw.base[0]), Y: sy(rw.base[1]), Label: locale.T(lang, "chart.baseline_point", num(rw.base[1]), unit, int(rw.base[0])-1)}
 			s.Baseline = &p
 			c.HasBaseline = true
 			plan = append(plan, pt(p))
@@ -189,7 +200,7 @@ func newChart(t Target, lang locale.Lang, w, h int, compact bool) *Chart {
 			plan = append(plan, fmt.Sprintf("%.1f,%.1f", sx(rw.actuals[0][0]), sy(rw.actuals[0][1])))
 		}
 		for _, m := range rw.milestones {
-			p := chartPoint{X: sx(m[0]), Y: sy(m[1]), Label: locale.T(lang, "chart.milestone_point", num(m[1]), unit, int(m[0]))}
+			p := chartPoint{X: sx(m[0]), Y: sy(m[1]), Label: locale.T(lang, "chart.milestone_point", num(m[1]), unit, int(m[0])-1)}
 			s.Milestones = append(s.Milestones, p)
 			plan = append(plan, pt(p))
 			parts = append(parts, p.Label)

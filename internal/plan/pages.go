@@ -458,7 +458,7 @@ func targetSections(targets []Target, pillars []option, lang locale.Lang) []targ
 			index[t.Pillar] = i
 			out = append(out, targetSection{Title: t.Pillar})
 		}
-		out[i].Rows = append(out[i].Rows, targetRow{Target: t, Latest: latest(t.Actuals), Mini: newChart(t, lang, 120, 36, true)})
+		out[i].Rows = append(out[i].Rows, targetRow{Target: t, Latest: latest(t.Actuals), Mini: newChart(t, lang, 120, 36, true, org.Today())})
 	}
 	return slices.DeleteFunc(out, func(s targetSection) bool { return len(s.Rows) == 0 })
 }

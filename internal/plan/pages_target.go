@@ -215,7 +215,7 @@ func (s *Store) targetData(r *http.Request, id int64) (targetData, error) {
 	lang := locale.FromRequest(r)
 	today := org.Today()
 	d := targetData{Target: t, Plan: p, PillarName: names[t.Pillar], Milestones: milestoneRows(t), Today: today,
-		Statuses: explainLevels(t, today, lang), Chart: newChart(t, lang, 640, 300, false), Narrow: newChart(t, lang, 360, 260, false)}
+		Statuses: explainLevels(t, today, lang), Chart: newChart(t, lang, 640, 300, false, today), Narrow: newChart(t, lang, 360, 260, false, today)}
 	if d.Narrow != nil {
 		d.Narrow.ID += "-n"
 	}
