@@ -176,8 +176,20 @@ func reporterPostsProgress(t *testing.T, b *browser, app *testapp.App, p plan.Pl
 	b.wantPath(pick.Href)
 	b.wantText("main h1", vi("task.heading", pick.Number))
 	b.wantText("main .crumbs", p.Number)
-	b.wantText("main table.parts tr.mine", "Thành phố Pleiku", vi("task.your_unit"), vi("task.role.lead"), pick.Status)
-	b.wantNoText("main table.parts tr.mine", vi("task.status.done"))
+	b.wantText("main .my-part", "Thành phố Pleiku", vi("task.role.lead"), pick.Status)
+	b.wantNoText("main .my-part", vi("task.status.done"))
+	// On a phone the city's own part and the report form come first: the
+	// form starts within two screens, not below every other unit's part
+	// (it was 8,700 px down on a task of 40 units).
+	ctx, cancel := b.step()
+	top, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector('form[action$="/updates"]').getBoundingClientRect().top + window.scrollY`))
+	cancel()
+	if err != nil {
+		b.fatalf("measure the report form: %v", err)
+	}
+	if top > 2*844 {
+		t.Errorf("the report form starts %.0f px down on a phone, want within two screens (1,688 px)", top)
+	}
 
 	// The report: done, 100 %, a text with diacritics and a real PDF.
 	r := report{
@@ -217,11 +229,11 @@ func reporterPostsProgress(t *testing.T, b *browser, app *testapp.App, p plan.Pl
 	// done.
 	b.wantText("#history", vi("task.history"))
 	b.wantText("main ol.history > li", "Hoàng Văn Em", "Thành phố Pleiku", vi("task.status.done"), "100%", r.text, r.filename)
-	b.wantText("main table.parts tr.mine", vi("task.status.done"), "100%")
+	b.wantText("main .my-part", vi("task.status.done"), "100%")
 	if got := strings.TrimSpace(b.text(`main ol.history > li a[download]`)); got != r.filename {
 		t.Errorf("attachment link shows %q, want %q", got, r.filename)
 	}
-	b.shotOf("task-reported-part", `main table.parts tr.mine`)
+	b.shotOf("task-reported-part", `main .my-part`)
 	b.shotOf("task-reported-history", `main ol.history > li`)
 
 	// The link downloads the very bytes sent, with the file's name, in this

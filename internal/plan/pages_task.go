@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/web"
 )
@@ -186,8 +188,16 @@ type taskData struct {
 	Task        Task
 	Plan        Plan
 	PillarName  string
-	Parts       []partRow
-	Updates     []Update
+	Parts       []partRow // every unit's part
+	MyParts     []partRow // the viewer's unit's, shown first
+	Others      []partRow // the rest, lead units then coordinating, in Vietnamese order
+	OtherCounts map[string]int
+	OpenOthers  bool     // few enough to show unfolded
+	Updates     []Update // one page of the history, newest first
+	UpdateTotal int
+	UpdateFrom  int // 1-based, of the page shown
+	Older       string
+	Newer       string
 	Reportable  []Assignment // parts the principal may report on
 	DefaultPart int64
 	Current     *Assignment // the default part, for the form's defaults
@@ -206,6 +216,14 @@ type partRow struct {
 	Assignment
 	Mine bool
 }
+
+// On a phone the reporter's form came 8,700 px down, below forty units'
+// parts: the viewer's own part and the form now come first, the other
+// units fold away (unfolded when there are few), and the history is paged.
+const (
+	openOthersMax  = 8  // other units shown unfolded up to this many
+	updatesPerPage = 10 // progress reports per page of history
+)
 
 // SizeKB is the file's size in kilobytes, rounded up.
 func (a Attachment) SizeKB() float64 { return float64((a.Size + 1023) / 1024) }
@@ -237,15 +255,34 @@ func (s *Store) taskData(r *http.Request, id int64) (taskData, error) {
 	if err != nil {
 		return taskData{}, err
 	}
-	d := taskData{Task: t, Plan: p, PillarName: names[t.Pillar], Updates: ups, Statuses: reportStatuses, Accept: accept, MaxMB: MaxAttachment >> 20,
-		Overrides: []string{"", "paused", "cancelled"}}
+	d := taskData{Task: t, Plan: p, PillarName: names[t.Pillar], Statuses: reportStatuses, Accept: accept, MaxMB: MaxAttachment >> 20,
+		Overrides: []string{"", "paused", "cancelled"}, OtherCounts: map[string]int{}}
+	d.pageUpdates(r, ups)
 	mine, err := s.MyUnits(ctx, org.PrincipalFrom(ctx))
 	if err != nil {
 		return d, err
 	}
-	for _, a := range append(slices.Clone(t.LeadUnits), t.CoordinatingUnits...) {
-		d.Parts = append(d.Parts, partRow{Assignment: a, Mine: contains64(mine, a.Unit.ID)})
+	col := locale.Collator()
+	byLabel := func(a, b Assignment) int { return col.CompareString(a.Unit.Label, b.Unit.Label) }
+	for _, list := range [][]Assignment{t.LeadUnits, t.CoordinatingUnits} {
+		list = slices.Clone(list)
+		slices.SortStableFunc(list, byLabel)
+		for _, a := range list {
+			row := partRow{Assignment: a, Mine: contains64(mine, a.Unit.ID)}
+			d.Parts = append(d.Parts, row)
+			if row.Mine {
+				d.MyParts = append(d.MyParts, row)
+			} else {
+				d.Others = append(d.Others, row)
+				st := a.Status
+				if a.Progress > 0 && st == "not_started" {
+					st = "in_progress"
+				}
+				d.OtherCounts[st]++
+			}
+		}
 	}
+	d.OpenOthers = len(d.Others) <= openOthersMax
 	for i, a := range d.Parts {
 		if !s.can(r, ReportTask, a.Unit.ID) {
 			continue
@@ -327,6 +364,38 @@ func (s *Store) unitChoices(r *http.Request, t Task) (lead, coord []option, err 
 		coord = append(coord, option{Value: v, Label: c.label, Ended: c.ended, Selected: coordSel[v]})
 	}
 	return lead, coord, nil
+}
+
+// pageUpdates keeps one page of the history: ?history=N starts at the N-th
+// newest report.
+func (d *taskData) pageUpdates(r *http.Request, ups []Update) {
+	d.UpdateTotal = len(ups)
+	off, err := strconv.Atoi(r.URL.Query().Get("history"))
+	if err != nil || off < 0 || off >= len(ups) {
+		off = 0
+	}
+	end := min(off+updatesPerPage, len(ups))
+	d.Updates = ups[off:end]
+	if len(d.Updates) > 0 {
+		d.UpdateFrom = off + 1
+	}
+	link := func(o int) string {
+		q := url.Values{}
+		if o > 0 {
+			q.Set("history", strconv.Itoa(o))
+		}
+		u := "/tasks/" + strconv.FormatInt(d.Task.ID, 10)
+		if len(q) > 0 {
+			u += "?" + q.Encode()
+		}
+		return u + "#history"
+	}
+	if end < len(ups) {
+		d.Older = link(end)
+	}
+	if off > 0 {
+		d.Newer = link(max(0, off-updatesPerPage))
+	}
 }
 
 func (s *Store) taskShow(w http.ResponseWriter, r *http.Request) error {
