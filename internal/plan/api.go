@@ -217,7 +217,47 @@ func (s *Store) review(r *http.Request) (Review, error) {
 	if month == "" {
 		month = org.Today()[:7]
 	}
-	return s.ReviewFor(r.Context(), month, s.org.Scopes(org.PrincipalFrom(r.Context()), ViewReview), org.Today())
+	f, err := s.reviewFilter(r)
+	if err != nil {
+		return Review{}, err
+	}
+	return s.ReviewOf(r.Context(), month, s.org.Scopes(org.PrincipalFrom(r.Context()), ViewReview), org.Today(), f)
+}
+
+// reviewFilter reads the review's plan and unit filters (ids), shared by
+// the API, the page, its print view and the workbook. A plan outside the
+// viewer's scopes is reported as not found, like an unknown one.
+func (s *Store) reviewFilter(r *http.Request) (ReviewFilter, error) {
+	q := r.URL.Query()
+	var f ReviewFilter
+	var v errs.Validator
+	if p := strings.TrimSpace(q.Get("plan")); p != "" {
+		id, err := strconv.ParseInt(p, 10, 64)
+		ok := err == nil && id > 0
+		if ok {
+			plans, perr := s.plansInScope(r.Context(), s.org.Scopes(org.PrincipalFrom(r.Context()), ViewReview))
+			if perr != nil {
+				return f, perr
+			}
+			ok = contains64(plans, id)
+		}
+		v.Check(ok, "plan", "not_found")
+		f.Plan = id
+	}
+	if u := strings.TrimSpace(q.Get("unit")); u != "" {
+		id, err := strconv.ParseInt(u, 10, 64)
+		ok := err == nil && id > 0
+		if ok {
+			_, uerr := s.org.Unit(r.Context(), id, "")
+			ok = uerr == nil
+		}
+		v.Check(ok, "unit", "not_found")
+		f.Unit = id
+	}
+	if err := v.Err(); err != nil {
+		return ReviewFilter{}, err
+	}
+	return f, nil
 }
 
 func (s *Store) apiRoutes(api *httpx.API) {
@@ -469,7 +509,7 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			httpx.JSON(w, 201, t)
 			return nil
 		})
-	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/review", Tag: "plans", Summary: "The Steering Committee's monthly review (coordinator, leader, admin)", Response: Review{}, Query: []string{"month: YYYY-MM, the current month by default"}},
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/review", Tag: "plans", Summary: "The Steering Committee's monthly review (coordinator, leader, admin)", Response: Review{}, Query: []string{"month: YYYY-MM (or MM/YYYY), the current month by default", "plan: id of one plan", "unit: id of one lead unit (as it answers today, for its predecessors too)"}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			rv, err := s.review(r)
 			if err != nil {

@@ -1,8 +1,13 @@
 package plan
 
 import (
+	"context"
 	"math"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tinhso/tinhso/internal/errs"
@@ -29,7 +34,15 @@ type reviewData struct {
 	Review
 	Print       bool
 	MonthLabel  string
-	Prev, Next  string // neighbouring months, Next empty after the current one
+	Prev, Next  string // links to the neighbouring months, Next empty after the current one
+	PrintLink   string // the print view and the workbook, of the same filters
+	XLSXLink    string
+	ScreenLink  string
+	Filter      reviewFilters
+	PlanOptions []option
+	UnitOptions []option
+	PlanLabel   string // the plan and unit filtered on, named
+	UnitLabel   string
 	Targets     []reviewTarget
 	League      []leagueRow
 	PillarNames map[string]string
@@ -39,6 +52,61 @@ type reviewData struct {
 	// MoreReassign is the number of tasks to be reassigned when the screen
 	// shows fewer.
 	MoreReassign int
+}
+
+// reviewFilters is what the review's filter form holds, to show it again.
+type reviewFilters struct{ Plan, Unit string }
+
+func (f reviewFilters) Active() bool { return f.Plan != "" || f.Unit != "" }
+
+// reviewOptions are the choices of the review's filters: the plans in the
+// viewer's scopes, and the lead units of the month's whole review (as they
+// answer today), in Vietnamese order of their labels.
+func (s *Store) reviewOptions(ctx context.Context, month string, plans []Plan, lang locale.Lang) (planOpts, unitOpts []option, err error) {
+	p := org.PrincipalFrom(ctx)
+	scopes := s.org.Scopes(p, ViewReview)
+	inScope, err := s.plansInScope(ctx, scopes)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, pl := range plans {
+		if !contains64(inScope, pl.ID) {
+			continue
+		}
+		label := pl.Number
+		if label == "" {
+			label = locale.T(lang, "plan.no_number") + " · " + pl.Issuer
+		}
+		label += " — " + shorten(pl.Title, 60)
+		planOpts = append(planOpts, option{Value: strconv.FormatInt(pl.ID, 10), Label: label})
+	}
+	whole, err := s.ReviewFor(ctx, month, scopes, org.Today())
+	if err != nil {
+		return nil, nil, err
+	}
+	units := make([]UnitRef, 0, len(whole.League))
+	for _, row := range whole.League {
+		units = append(units, row.Unit)
+	}
+	col := locale.Collator()
+	slices.SortFunc(units, func(a, b UnitRef) int { return col.CompareString(a.Label, b.Label) })
+	for _, u := range units {
+		unitOpts = append(unitOpts, option{Value: strconv.FormatInt(u.ID, 10), Label: u.Label + " (" + u.Code + ")"})
+	}
+	return planOpts, unitOpts, nil
+}
+
+// shorten cuts s to at most n letters, at a word, with an ellipsis.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndex(cut, " "); i > n/2 {
+		cut = cut[:i]
+	}
+	return cut + "…"
 }
 
 // On screen the review stays readable at a province's scale: the printed
@@ -58,9 +126,11 @@ func (s *Store) reviewShow(print bool) httpx.HandlerFunc {
 		}
 		rv, err := s.review(r)
 		var ferr error
+		fv := reviewFilters{Plan: r.URL.Query().Get("plan"), Unit: r.URL.Query().Get("unit")}
 		if e, ok := errs.As(err); ok && len(e.Fields) > 0 {
-			// A month typed wrong: show this month, and say so.
+			// A month or filter typed wrong: show this month whole, and say so.
 			ferr = err
+			fv = reviewFilters{}
 			rv, err = s.ReviewFor(ctx, org.Today()[:7], s.org.Scopes(org.PrincipalFrom(ctx), ViewReview), org.Today())
 		}
 		if err != nil {
@@ -71,16 +141,45 @@ func (s *Store) reviewShow(print bool) httpx.HandlerFunc {
 			return err
 		}
 		lang := locale.FromRequest(r)
-		d := reviewData{Review: rv, Print: print, MonthLabel: monthLabel(lang, rv.Month), PillarNames: names, Generated: time.Now(), Counts: map[string]int{}}
+		d := reviewData{Review: rv, Print: print, MonthLabel: monthLabel(lang, rv.Month), PillarNames: names, Generated: time.Now(), Counts: map[string]int{}, Filter: fv}
+		link := func(path, month string) string {
+			q := url.Values{"month": {month}}
+			if fv.Plan != "" {
+				q.Set("plan", fv.Plan)
+			}
+			if fv.Unit != "" {
+				q.Set("unit", fv.Unit)
+			}
+			return path + "?" + q.Encode()
+		}
 		if m, err := time.Parse("2006-01", rv.Month); err == nil {
-			d.Prev = m.AddDate(0, -1, 0).Format("2006-01")
+			d.Prev = link("/review", m.AddDate(0, -1, 0).Format("2006-01"))
 			if next := m.AddDate(0, 1, 0).Format("2006-01"); next <= org.Today()[:7] {
-				d.Next = next
+				d.Next = link("/review", next)
 			}
 		}
+		d.PrintLink, d.XLSXLink, d.ScreenLink = link("/review/print", rv.Month), link("/review.xlsx", rv.Month), link("/review", rv.Month)
 		plans, err := s.Plans(ctx, "")
 		if err != nil {
 			return err
+		}
+		if d.PlanOptions, d.UnitOptions, err = s.reviewOptions(ctx, rv.Month, plans, lang); err != nil {
+			return err
+		}
+		for _, o := range d.PlanOptions {
+			if o.Value == fv.Plan {
+				d.PlanLabel = o.Label
+			}
+		}
+		if fv.Unit != "" {
+			id, _ := strconv.ParseInt(fv.Unit, 10, 64)
+			if u, err := s.org.Unit(ctx, id, ""); err == nil {
+				d.UnitLabel = s.org.LabelOf(ctx, u)
+				if !slices.ContainsFunc(d.UnitOptions, func(o option) bool { return o.Value == fv.Unit }) {
+					// Not a lead unit this month: still the one chosen.
+					d.UnitOptions = append([]option{{Value: fv.Unit, Label: d.UnitLabel + " (" + u.Code + ")"}}, d.UnitOptions...)
+				}
+			}
 		}
 		numbers := map[int64]string{}
 		for _, p := range plans {

@@ -35,9 +35,19 @@ type UnitTasks struct {
 	Tasks []ReviewTask `json:"tasks"`
 }
 
+// ReviewFilter narrows a review to one plan and/or one lead unit (the unit
+// answering today, which also holds its predecessors' parts); zero values
+// keep everything. A unit's targets are those it is responsible for (or,
+// when a target names no unit, those of the plans it issued).
+type ReviewFilter struct {
+	Plan int64
+	Unit int64
+}
+
 // ReviewTask is a task seen from one lead unit's part.
 type ReviewTask struct {
 	TaskID      int64  `json:"taskId"`
+	PlanID      int64  `json:"planId"`
 	PlanNumber  string `json:"planNumber"`
 	Number      string `json:"number"`
 	Description string `json:"description"`
@@ -83,15 +93,20 @@ type LeagueRow struct {
 // cached review is never stale, and a leader opening the review again pays
 // one small query.
 func (s *Store) ReviewFor(ctx context.Context, month string, scopes []int64, today string) (Review, error) {
+	return s.ReviewOf(ctx, month, scopes, today, ReviewFilter{})
+}
+
+// ReviewOf is ReviewFor narrowed by f (cached alike).
+func (s *Store) ReviewOf(ctx context.Context, month string, scopes []int64, today string, f ReviewFilter) (Review, error) {
 	version, err := s.dataVersion(ctx)
 	if err != nil {
 		return Review{}, err
 	}
-	key := fmt.Sprint(month, scopes, today, version)
+	key := fmt.Sprint(month, scopes, today, version, f)
 	if r, ok := s.reviews.get(key); ok {
 		return r, nil
 	}
-	r, err := s.ComputeReview(ctx, month, scopes, today)
+	r, err := s.computeReview(ctx, month, scopes, today, f)
 	if err == nil {
 		s.reviews.put(key, r)
 		// The caller may change the lists (the page trims them, names
@@ -164,6 +179,10 @@ func (c *reviewCache) put(key string, r Review) {
 
 // ComputeReview builds the review from the database, bypassing the cache.
 func (s *Store) ComputeReview(ctx context.Context, month string, scopes []int64, today string) (Review, error) {
+	return s.computeReview(ctx, month, scopes, today, ReviewFilter{})
+}
+
+func (s *Store) computeReview(ctx context.Context, month string, scopes []int64, today string, f ReviewFilter) (Review, error) {
 	start, err := time.Parse("2006-01", month)
 	if err != nil {
 		return Review{}, errs.Invalid(errs.Field{Name: "month", Code: "month"})
@@ -177,6 +196,9 @@ func (s *Store) ComputeReview(ctx context.Context, month string, scopes []int64,
 	planIDs, err := s.plansInScope(ctx, scopes)
 	if err != nil {
 		return r, err
+	}
+	if f.Plan != 0 {
+		planIDs = slices.DeleteFunc(planIDs, func(id int64) bool { return id != f.Plan })
 	}
 	soon := mustDate(asOf).AddDate(0, 0, 30).Format(time.DateOnly)
 	overdue, dueSoon, completed := map[int64]*UnitTasks{}, map[int64]*UnitTasks{}, map[int64]*UnitTasks{}
@@ -201,6 +223,13 @@ func (s *Store) ComputeReview(ctx context.Context, month string, scopes []int64,
 			return r, err
 		}
 		for _, t := range tasks {
+			parts := mergeParts(t.LeadUnits)
+			if f.Unit != 0 {
+				parts = slices.DeleteFunc(parts, func(a Assignment) bool { return a.Unit.ID != f.Unit })
+				if len(parts) == 0 {
+					continue
+				}
+			}
 			r.Totals["tasks"]++
 			if t.Overdue {
 				r.Totals["overdue"]++
@@ -220,7 +249,7 @@ func (s *Store) ComputeReview(ctx context.Context, month string, scopes []int64,
 				}
 				r.Reassign = append(r.Reassign, rt)
 			}
-			for _, a := range mergeParts(t.LeadUnits) {
+			for _, a := range parts {
 				if a.Reassign {
 					continue // nobody answers for this part: listed above
 				}
@@ -231,7 +260,7 @@ func (s *Store) ComputeReview(ctx context.Context, month string, scopes []int64,
 					league[unit.ID] = row
 				}
 				row.Tasks++
-				rt := ReviewTask{TaskID: t.ID, PlanNumber: t.PlanNumber, Number: t.Number, Description: t.Description, DueOn: t.TimeFrame.DueOn,
+				rt := ReviewTask{TaskID: t.ID, PlanID: t.PlanID, PlanNumber: t.PlanNumber, Number: t.Number, Description: t.Description, DueOn: t.TimeFrame.DueOn,
 					Status: a.Status, Progress: a.Progress, CompletedOn: a.CompletedOn}
 				done := a.Status == "done" && (a.CompletedOn == "" || a.CompletedOn <= asOf)
 				switch {
@@ -255,7 +284,26 @@ func (s *Store) ComputeReview(ctx context.Context, month string, scopes []int64,
 		if targetsErr != nil {
 			return r, targetsErr
 		}
+		var issuers map[int64]int64
+		var held []int64 // the unit and the predecessors it answers for
+		if f.Unit != 0 {
+			if issuers, err = s.planIssuers(ctx); err != nil {
+				return r, err
+			}
+			if held, err = s.org.Predecessors(ctx, f.Unit); err != nil {
+				return r, err
+			}
+		}
 		for _, t := range targets {
+			if f.Unit != 0 {
+				answers := issuers[t.PlanID]
+				if t.ResponsibleUnit != nil {
+					answers = t.ResponsibleUnit.ID
+				}
+				if !contains64(held, answers) {
+					continue
+				}
+			}
 			r.Totals["targets"]++
 			r.Totals["targets_"+t.Status]++
 			if t.Status == "not_achieved" || t.Status == "off_track" || t.Status == "at_risk" {
@@ -346,6 +394,24 @@ func mergeParts(parts []Assignment) []Assignment {
 		m.Progress = min(m.Progress, a.Progress)
 	}
 	return out
+}
+
+// planIssuers maps each plan to its issuing unit.
+func (s *Store) planIssuers(ctx context.Context) (map[int64]int64, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, issuer_unit_id FROM plans`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var id, unit int64
+		if err := rows.Scan(&id, &unit); err != nil {
+			return nil, err
+		}
+		out[id] = unit
+	}
+	return out, rows.Err()
 }
 
 // plansInScope lists the plans issued by a unit within one of the scopes

@@ -47,7 +47,7 @@ func (s *Store) xlsxRoutes(site *web.Site) {
 			httpx.JSON(w, status, res)
 			return nil
 		})
-	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/review.xlsx", Tag: "plans", Query: []string{"month: YYYY-MM, the current month by default"},
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/review.xlsx", Tag: "plans", Query: []string{"month: YYYY-MM (or MM/YYYY), the current month by default", "plan: id of one plan", "unit: id of one lead unit"},
 		Summary: "The Steering Committee's monthly review as an Excel workbook (coordinator, leader, admin)"},
 		s.xlsxReview)
 
