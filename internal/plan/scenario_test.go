@@ -100,8 +100,11 @@ func planScenarios(vars map[string]string) []testapp.Scenario {
 		{Name: "a plan's targets", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/plans/{var:p1331}/targets"}, Status: 200, Header: map[string]string{"X-Total-Count": "17"}},
 		{Name: "a plan as an import document", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/plans/{var:p1331}/export"}, Status: 200, Contains: []string{`"issuerUnit"`, `"tasks"`}},
 		{Name: "my tasks", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/tasks?mine=1"}, Status: 200, Contains: []string{"GL.PLEIKU"}},
-		{Name: "a task filter with a bad status", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/tasks?status=xong&dueFrom=31/12/2025"}, Status: 422,
+		{Name: "a task filter with a bad status", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/tasks?status=xong&dueFrom=31/13/2025"}, Status: 422,
 			Fields: []string{"status", "dueFrom"}},
+		// Dates are read as officials write them (dd/mm/yyyy) or as ISO.
+		{Name: "a task filter with dates written dd/mm/yyyy", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/tasks?dueFrom=01/01/2025&dueTo=31/12/2025"}, Status: 200},
+		{Name: "a task filter with a month-first date", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/tasks?dueTo=12/31/2025"}, Status: 422, Fields: []string{"dueTo"}},
 		{Name: "one task", Call: testapp.Call{User: "baocao.ankhe", Method: "GET", Path: "/api/v1/tasks/{var:task}"}, Status: 200, Contains: []string{`"updates"`}},
 		{Name: "a task that does not exist", Call: testapp.Call{User: "admin", Method: "GET", Path: "/api/v1/tasks/999999"}, Status: 404},
 		{Name: "one target", Call: testapp.Call{User: "baocao.laichau", Method: "GET", Path: "/api/v1/targets/{var:target}"}, Status: 200, Contains: []string{`"statement"`, `"status"`}},
@@ -165,7 +168,10 @@ func planScenarios(vars map[string]string) []testapp.Scenario {
 		{Name: "a reporter may not read the review", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/review"}, Status: 403,
 			Before: snapDenied("baocao.pleiku"), Check: refused("baocao.pleiku")},
 		{Name: "the leader reads the review", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/review?month=2026-12"}, Status: 200, Contains: []string{`"month":"2026-12"`}},
-		{Name: "a review month that is not a month", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/review?month=12/2026"}, Status: 422, Fields: []string{"month"}},
+		{Name: "a review month that is not a month", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/review?month=13/2026"}, Status: 422, Fields: []string{"month"}},
+		{Name: "a review month written mm/yyyy", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/review?month=11/2026"}, Status: 200, Contains: []string{`"month":"2026-11"`}},
+		{Name: "the review of one plan", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/review?plan={var:p1331}"}, Status: 200, Contains: []string{`"planNumber":"1331/KH-UBND"`}, Absent: []string{`"planNumber":"3015/KH-UBND"`}},
+		{Name: "the review of another province's plan", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/review?plan={var:p4900}&unit=0"}, Status: 422, Fields: []string{"plan", "unit"}},
 
 		// Excel: template and exports for every official, the review
 		// workbook as the review, imports as the JSON import.
