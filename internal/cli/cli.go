@@ -13,7 +13,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -50,6 +52,12 @@ with -h for its flags.
 
 // Main runs one command and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return Run(context.Background(), args, stdin, stdout, stderr)
+}
+
+// Run is Main under ctx: the serving commands (serve, demo) stop when ctx
+// ends, as they do on SIGINT or SIGTERM.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -57,11 +65,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "serve":
-		err = serve(args[1:], stderr)
+		err = serve(ctx, args[1:], stderr)
 	case "migrate":
 		err = migrate(args[1:], stdout, stderr)
 	case "demo":
-		err = runDemo(args[1:], stdout, stderr)
+		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "user":
 		err = user(args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-v":
@@ -114,11 +122,11 @@ func open(ctx context.Context, cfg config.Config, migrateToo bool) (*store.DB, e
 	return db, nil
 }
 
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+func signalContext(parent context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 }
 
-func serve(args []string, stderr io.Writer) error {
+func serve(parent context.Context, args []string, stderr io.Writer) error {
 	cfg := config.Default()
 	fs := newFlags("serve", stderr)
 	cfg.Bind(fs)
@@ -129,7 +137,7 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	slog.SetDefault(cfg.Logger())
-	ctx, stop := signalContext()
+	ctx, stop := signalContext(parent)
 	defer stop()
 	db, err := open(ctx, cfg, true)
 	if err != nil {
@@ -160,7 +168,7 @@ func migrate(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runDemo(args []string, stdout, stderr io.Writer) error {
+func runDemo(parent context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := config.Default()
 	fs := newFlags("demo", stderr)
 	cfg.Bind(fs, "addr", "log-level", "log-format", "base-url")
@@ -180,7 +188,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	slog.SetDefault(cfg.Logger())
-	ctx, stop := signalContext()
+	ctx, stop := signalContext(parent)
 	defer stop()
 	db, err := open(ctx, cfg, true)
 	if err != nil {
@@ -195,12 +203,57 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		if cfg.TLS() {
 			scheme = "https"
 		}
-		fmt.Fprintf(stdout, "\ntinhso demo: %s://%s/\ndata: %s\n\nDemo accounts (password %q):\n", scheme, addr, abs, demo.Password)
-		for _, a := range demo.Accounts {
-			fmt.Fprintf(stdout, "  %-16s %-12s %s\n", a.Username, a.Role, a.Note)
-		}
-		fmt.Fprintf(stdout, "\nAPI token:  tinhso user token admin --db %s\n\n", cfg.Database)
+		exe, _ := os.Executable()
+		onPath, _ := exec.LookPath("tinhso")
+		demoBanner(stdout, scheme+"://"+addr+"/", abs, cfg.Database, commandName(exe, onPath, os.Args[0]))
 	})
+}
+
+// demoBanner tells the person who started the demo, in Vietnamese then in
+// English, where it is, how to sign in and how to get an API token.
+func demoBanner(w io.Writer, url, dir, db, command string) {
+	fmt.Fprintf(w, "\ntinhso demo đang chạy (is running): %s\n", url)
+	fmt.Fprintf(w, "Dữ liệu (data): %s\n\n", dir)
+	fmt.Fprintf(w, "Tài khoản demo (demo accounts), mật khẩu chung (password): %s\n", demo.Password)
+	for _, a := range demo.Accounts {
+		fmt.Fprintf(w, "  %-16s %s — %s\n", a.Username, a.NoteVI(), a.Note)
+	}
+	fmt.Fprintf(w, "\nMã truy cập API (API token):\n  %s user token admin --db %s\n", command, shellQuote(db))
+	fmt.Fprintf(w, "rồi (then): curl -H \"Authorization: Bearer <mã>\" %sapi/v1/orgunits\n", url)
+	fmt.Fprintf(w, "Dừng (stop): Ctrl+C\n\n")
+}
+
+// commandName is how the person who started this process runs tinhso
+// again: "go run ./cmd/tinhso" when the executable was built by go run (it
+// lives in an exe directory of a go-build directory and is gone once the
+// process ends), "tinhso" when that is what PATH finds, else the path the
+// process was started by (./tinhso).
+func commandName(exe, onPath, arg0 string) string {
+	// Either separator: the same rule holds for a Windows path.
+	slash := strings.ReplaceAll(exe, `\`, "/")
+	if strings.Contains(slash, "/go-build") && path.Base(path.Dir(slash)) == "exe" {
+		return "go run ./cmd/tinhso"
+	}
+	if onPath != "" && exe != "" {
+		if a, err := filepath.EvalSymlinks(onPath); err == nil {
+			if b, err := filepath.EvalSymlinks(exe); err == nil && a == b {
+				return "tinhso"
+			}
+		}
+	}
+	if arg0 == "" {
+		return "tinhso"
+	}
+	return shellQuote(arg0)
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but safe
+// characters (a data directory with a space in it).
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@=+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -358,4 +359,93 @@ func TestBadDatabasesFailWithOneLine(t *testing.T) {
 	failsWithOneLine(t, "schema", "user", "token", "admin", "--db", "sqlite:"+filepath.Join(t.TempDir(), "empty.db"))
 	// Every configuration mistake, on one line.
 	failsWithOneLine(t, `log-format "xml"`, "serve", "--addr", "nowhere", "--log-format", "xml", "--db", "sqlite:x.db")
+}
+
+// syncBuffer is a buffer that the demo's server goroutine writes while the
+// test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestDemoFirstRun is what a newcomer sees after "go run ./cmd/tinhso
+// demo": the console in Vietnamese with English, every demo account, and a
+// token command that works as printed, run from wherever they are.
+func TestDemoFirstRun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "thư mục demo")
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--data", dir}, strings.NewReader(""), &out, &errOut)
+	}()
+	defer func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("demo exited %d after being stopped: %s", code, errOut.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("demo still running 30 s after being stopped")
+		}
+	}()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(out.String(), "Ctrl+C") {
+		select {
+		case code := <-done:
+			t.Fatalf("demo exited %d before serving: %s", code, errOut.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner after 2 minutes; stdout so far: %q", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	banner := out.String()
+	for _, want := range []string{"tinhso demo đang chạy (is running): http://127.0.0.1:", "Dữ liệu (data): " + dir,
+		"Tài khoản demo (demo accounts), mật khẩu chung (password): " + demo.Password, "Mã truy cập API (API token):", "Dừng (stop): Ctrl+C"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("the banner lacks %q:\n%s", want, banner)
+		}
+	}
+	for _, a := range demo.Accounts {
+		if !strings.Contains(banner, "  "+a.Username+" ") || !strings.Contains(banner, a.NoteVI()+" — "+a.Note) {
+			t.Errorf("the banner does not present %s in Vietnamese and English", a.Username)
+		}
+	}
+	// The token command, as printed: the database path is absolute (the
+	// command works from any directory) and quoted (the directory has a
+	// space in it).
+	m := regexp.MustCompile(`(?m)^  (.+) user token admin --db '(sqlite:[^']+)'$`).FindStringSubmatch(banner)
+	if m == nil {
+		t.Fatalf("no token command in the banner:\n%s", banner)
+	}
+	if want := "sqlite:" + filepath.Join(dir, "tinhso.db"); m[2] != want {
+		t.Errorf("the token command's database is %s, want %s", m[2], want)
+	}
+	token := strings.TrimSpace(mustRun(t, "", "user", "token", "admin", "--db", m[2]))
+	base := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(banner)
+	req, _ := http.NewRequest("GET", base+"api/v1/orgunits?limit=1", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("the printed token on the demo's API: status %d", res.StatusCode)
+	}
 }

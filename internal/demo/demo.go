@@ -42,6 +42,27 @@ var Accounts = []Account{
 	{"baocao.laichau", "Bùi Thị Lan", "Chuyên viên", "LC.SKHCN", org.RoleReporter, "LC.SKHCN", "reporter, Sở KH&CN Lai Châu"},
 }
 
+// notesVI say what each demo account is for, in Vietnamese (Note is
+// English), for the console of tinhso demo.
+var notesVI = map[string]string{
+	"admin":           "quản trị hệ thống, toàn quốc",
+	"dieuphoi":        "điều phối, Sở KH&CN tỉnh Gia Lai mới (gồm Gia Lai cũ và Bình Định)",
+	"lanhdao":         "lãnh đạo, Ban Chỉ đạo tỉnh Gia Lai",
+	"pheduyet.pleiku": "phê duyệt, Thành phố Pleiku (cơ cấu 2022)",
+	"baocao.pleiku":   "báo cáo, Thành phố Pleiku",
+	"baocao.ankhe":    "báo cáo, Thị xã An Khê",
+	"quantri.laichau": "quản trị, chỉ tỉnh Lai Châu",
+	"baocao.laichau":  "báo cáo, Sở KH&CN tỉnh Lai Châu",
+}
+
+// NoteVI is what the account is for, in Vietnamese.
+func (a Account) NoteVI() string {
+	if n, ok := notesVI[a.Username]; ok {
+		return n
+	}
+	return a.Title
+}
+
 type fileUnit struct {
 	Code      string `json:"code"`
 	Name      string `json:"name"`
