@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -447,5 +448,39 @@ func TestDemoFirstRun(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Errorf("the printed token on the demo's API: status %d", res.StatusCode)
+	}
+}
+
+// The README is the first page a newcomer reads: every file it links to is
+// in the repository (it once pointed to a design note outside it).
+func TestReadmeLinksStayInTheRepository(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := regexp.MustCompile(`\]\(([^)#\s]+)`).FindAllStringSubmatch(string(readme), -1)
+	if len(links) < 3 {
+		t.Fatalf("only %d links in the README", len(links))
+	}
+	for _, m := range links {
+		target := m[1]
+		if strings.Contains(target, "://") {
+			continue // a web page
+		}
+		p := filepath.Join(root, filepath.FromSlash(target))
+		if rel, err := filepath.Rel(root, p); err != nil || strings.HasPrefix(rel, "..") {
+			t.Errorf("the README links to %s, outside the repository", target)
+			continue
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("the README links to %s: %v", target, err)
+		}
+	}
+	if strings.Contains(string(readme), "../") {
+		t.Error("the README names a path outside the repository (../)")
 	}
 }
