@@ -58,14 +58,15 @@ func (s *Store) unitPicker(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// The code typed exactly first, then names that start with the words
-	// typed, then the rest, each in Vietnamese order.
+	// The code typed exactly first, then units whose name has a word that
+	// begins what was typed (or whose code does), then those that merely
+	// hold it ("an" is in "Thanh"), each in Vietnamese order.
 	folded, upper := locale.Fold(text), strings.ToUpper(text)
 	rank := func(u Unit) int {
 		switch {
 		case u.Code == upper:
 			return 0
-		case strings.HasPrefix(locale.Fold(u.Name), folded), strings.HasPrefix(u.Code, upper):
+		case strings.Contains(" "+locale.Fold(u.Name), " "+folded), strings.HasPrefix(u.Code, upper):
 			return 1
 		}
 		return 2
