@@ -171,14 +171,25 @@ function unitPicker(field) {
       e.preventDefault();
       mark(active <= 0 ? results.length - 1 : active - 1);
     } else if (e.key === "Enter") {
-      // Enter picks, and never sends the form with a half-typed search.
-      if (box.value.trim()) e.preventDefault();
+      // Enter picks, and never sends the form with a half-typed search
+      // (nor with the one just chosen: see keypress).
+      if (box.value.trim()) {
+        e.preventDefault();
+        swallow = true;
+      }
       if (open && (active >= 0 || results.length === 1)) choose(results[Math.max(active, 0)]);
     } else if (e.key === "Escape" && open) {
       e.preventDefault();
       close();
     }
   });
+  // Some keyboards (and automation) deliver Enter's character apart from
+  // its keydown: it must not send the form either.
+  let swallow = false;
+  box.addEventListener("keypress", (e) => {
+    if (e.key === "Enter" && swallow) e.preventDefault();
+  });
+  box.addEventListener("keyup", () => (swallow = false));
   box.addEventListener("blur", () => setTimeout(close, 150));
   // A code typed into the box and not chosen still goes with the form.
   const form = field.form;
