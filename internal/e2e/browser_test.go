@@ -128,7 +128,7 @@ func reporterJourney(t *testing.T, b *browser, app *testapp.App) {
 
 	// The org tree, from the main menu: today's structure has the new
 	// province and no district any more.
-	b.submitWith("open Đơn vị", chromedp.Click(chromedp.CSS(`header nav a[href="/units"]`)))
+	b.headerClick("open Đơn vị", `header nav a[href="/units"]`)
 	b.wantH1(vi("units.title"))
 	b.wantText("main", "Tỉnh Gia Lai", "Tỉnh Lai Châu")
 	b.wantNoText("main", "Thành phố Pleiku")
@@ -157,7 +157,7 @@ func reporterJourney(t *testing.T, b *browser, app *testapp.App) {
 	b.shot("units-search")
 
 	// The officials of Pleiku, and not those of An Khê.
-	b.submitWith("open Cán bộ", chromedp.Click(chromedp.CSS(`header nav a[href="/officials"]`)))
+	b.headerClick("open Cán bộ", `header nav a[href="/officials"]`)
 	b.wantH1(vi("nav.officials"))
 	b.wantText("main table", "Hoàng Văn Em", "Phạm Thu Dung", "Thành phố Pleiku")
 	b.wantNoText("main", "Võ Thị Giang")
@@ -174,9 +174,10 @@ func reporterJourney(t *testing.T, b *browser, app *testapp.App) {
 
 	// The English switch in the header, back to the officials list.
 	b.open("/officials")
-	b.submitWith("switch to English", chromedp.Click(chromedp.CSS(`header a[hreflang="en"]`)))
+	b.headerClick("switch to English", `header a[hreflang="en"]`)
 	b.wantPath("/officials")
 	b.wantH1(en("nav.officials"))
+	b.openMenu()
 	b.wantText("header nav", en("nav.home"), en("nav.units"))
 	b.wantText("main", en("officials.count", 2), en("role.reporter"))
 	if lang := b.attr("html", "lang"); lang != "en" {
@@ -185,7 +186,7 @@ func reporterJourney(t *testing.T, b *browser, app *testapp.App) {
 	b.shot("officials-en")
 
 	// Sign out: back to the login page, and the session is gone.
-	b.submitWith("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
+	b.headerClick("sign out", `form[action="/logout"] button`)
 	b.wantPath("/login")
 	b.wantH1(en("login.title"))
 	b.open("/officials")
@@ -200,7 +201,7 @@ func adminAddsOfficial(t *testing.T, b *browser, app *testapp.App) {
 	// The reporter left this browser in English: back to Vietnamese from
 	// the login page.
 	b.wantH1(en("login.title"))
-	b.submitWith("switch to Vietnamese", chromedp.Click(chromedp.CSS(`header a[hreflang="vi"]`)))
+	b.headerClick("switch to Vietnamese", `header a[hreflang="vi"]`)
 	b.wantPath("/login")
 	b.wantH1(vi("login.title"))
 	b.do("type admin's credentials",
@@ -210,7 +211,7 @@ func adminAddsOfficial(t *testing.T, b *browser, app *testapp.App) {
 	b.submit(`form[action="/login"] button[type=submit]`)
 	b.wantH1(vi("home.hello", "Nguyễn Văn An"))
 
-	b.submitWith("open Cán bộ", chromedp.Click(chromedp.CSS(`header nav a[href="/officials"]`)))
+	b.headerClick("open Cán bộ", `header nav a[href="/officials"]`)
 	b.wantText("main table", "Võ Thị Giang", "Hoàng Văn Em")
 	b.submitWith("open the new official form", chromedp.Click(chromedp.CSS(`main a[href^="/officials/new"]`)))
 	b.wantH1(vi("officials.add"))
@@ -258,7 +259,7 @@ func adminAddsOfficial(t *testing.T, b *browser, app *testapp.App) {
 	b.wantText("main dl", "tranvanbao.skhcn", "Sở Khoa học và Công nghệ", "bao.tv@gialai.gov.vn", vi("role.reporter"))
 	b.shot("official-created")
 
-	b.submitWith("back to Cán bộ", chromedp.Click(chromedp.CSS(`header nav a[href="/officials"]`)))
+	b.headerClick("back to Cán bộ", `header nav a[href="/officials"]`)
 	b.wantText("main table", "Trần Văn Bảo", "tranvanbao.skhcn")
 
 	// The edit form of an official whose district has ended (Pleiku, 2025)

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tinhso/tinhso/internal/demo"
+	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/plan"
 	"github.com/tinhso/tinhso/internal/testapp"
@@ -102,7 +103,7 @@ func reporterPostsProgress(t *testing.T, b *browser, app *testapp.App, p plan.Pl
 	b.login("baocao.pleiku")
 
 	// "Nhiệm vụ của tôi", from the main menu.
-	b.submitWith("open Nhiệm vụ của tôi", chromedp.Click(chromedp.CSS(`header nav a[href="/tasks"]`)))
+	b.headerClick("open Nhiệm vụ của tôi", `header nav a[href="/tasks"]`)
 	b.wantPath("/tasks")
 	b.wantH1(vi("tasks.title"))
 	b.wantText("main .intro", vi("tasks.intro", "Thành phố Pleiku"))
@@ -285,11 +286,11 @@ func coordinatorReviews(t *testing.T, b *browser, r report) {
 
 	month := org.Today()[:7]
 	heading := vi("review.heading", monthLabelVI(month))
-	b.submitWith("open Giao ban", chromedp.Click(chromedp.CSS(`header nav a[href="/review"]`)))
+	b.headerClick("open Giao ban", `header nav a[href="/review"]`)
 	b.wantPath("/review")
 	b.wantH1(heading)
-	if got := b.value("month"); got != month {
-		t.Errorf("review month = %q, want this month %s", got, month)
+	if got, want := b.value("month"), locale.InputMonth(month); got != want {
+		t.Errorf("review month = %q, want this month %s", got, want)
 	}
 
 	// This month's completed parts, by lead unit: the reported task under
@@ -319,7 +320,7 @@ func coordinatorReviews(t *testing.T, b *browser, r report) {
 	// The print view, from the review's button: the document without the
 	// menus and the month form, the print button shown by the script, and
 	// Chromium prints it.
-	b.submitWith("back to Giao ban", chromedp.Click(chromedp.CSS(`header nav a[href="/review"]`)))
+	b.headerClick("back to Giao ban", `header nav a[href="/review"]`)
 	b.submitWith("open Bản in", chromedp.Click(chromedp.CSS(`main a[href^="/review/print"]`)))
 	b.wantPath("/review/print?month=" + month)
 	b.wantH1(heading)
@@ -383,7 +384,7 @@ func leaderReadsTargets(t *testing.T, b *browser, app *testapp.App, p plan.Plan)
 	b.do("desktop viewport", chromedp.EmulateViewport(1280, 900))
 	b.login("lanhdao")
 
-	b.submitWith("open Kế hoạch", chromedp.Click(chromedp.CSS(`header nav a[href="/plans"]`)))
+	b.headerClick("open Kế hoạch", `header nav a[href="/plans"]`)
 	b.wantH1(vi("plans.title"))
 	b.wantText("main", p.Number)
 	planHref := fmt.Sprintf("/plans/%d", p.ID)

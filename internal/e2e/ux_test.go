@@ -143,3 +143,29 @@ func reorganisationPicker(t *testing.T, b *browser, app *testapp.App) {
 		t.Errorf("after the rename GL25.P.PLEIKU is %q from %s (%v), want Phường Pleiku Trung Tâm from 2025-10-01", name, from, err)
 	}
 }
+
+// openMenu unfolds the phone menu when it is folded (on a desktop, or
+// signed out, there is nothing to unfold).
+func (b *browser) openMenu() {
+	b.t.Helper()
+	ctx, cancel := b.step()
+	folded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		const t = document.querySelector("[data-menu-toggle]");
+		return !!t && t.offsetParent !== null && t.getAttribute("aria-expanded") !== "true";
+	})()`))
+	cancel()
+	if err != nil {
+		b.fatalf("look for the menu button: %v", err)
+	}
+	if folded {
+		b.do("open the menu", chromedp.Click(chromedp.CSS(`[data-menu-toggle]`)), chromedp.WaitVisible(chromedp.CSS(`header nav`)))
+	}
+}
+
+// headerClick follows a link (or presses a button) of the page header, as
+// a person does: on a phone, through the menu button first.
+func (b *browser) headerClick(what, css string) int64 {
+	b.t.Helper()
+	b.openMenu()
+	return b.submitWith(what, chromedp.Click(chromedp.CSS(css)))
+}
