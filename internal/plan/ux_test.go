@@ -139,8 +139,8 @@ func TestUsabilityPages(t *testing.T) {
 				t.Error("the task filters refuse dates written dd/mm/yyyy")
 			}
 			status, body = coord.Get(t, "/tasks?scope=all&dueFrom=12/31/2025")
-			if status != 422 || !strings.Contains(body, vi("task.due_from")) && !strings.Contains(body, vi("invalid.date")) {
-				t.Errorf("a month-first due date: status %d, want 422", status)
+			if status != 422 || !strings.Contains(body, vi("field.dueFrom")+": "+vi("invalid.date")) {
+				t.Errorf("a month-first due date: status %d, want 422 naming the field", status)
 			}
 			body = pageGet(t, coord, "/review?month=11/2026")
 			noDateInputs(t, "/review", body)
