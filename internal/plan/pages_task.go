@@ -55,7 +55,7 @@ func (s *Store) tasksShow(w http.ResponseWriter, r *http.Request) error {
 	d.CanAll = s.can(r, ManagePlans, 0) || s.can(r, ViewReview, 0)
 	d.All = d.CanAll && r.URL.Query().Get("scope") == "all"
 	if u, err := s.org.Unit(ctx, p.UnitID, ""); err == nil {
-		d.MyUnit = u.Name
+		d.MyUnit = s.org.LabelOf(ctx, u)
 	}
 	f, fv, ferr := s.pageTaskFilter(r)
 	d.Filter = fv
@@ -151,6 +151,11 @@ func (s *Store) unitTree(r *http.Request) (active, ended []option, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// Indented as a tree, and labelled with their province all the same:
+	// a select shows only the chosen line.
+	if units, err = s.org.WithLabels(ctx, units); err != nil {
+		return nil, nil, err
+	}
 	depth := map[int64]int{}
 	live := map[int64]bool{}
 	for _, u := range units {
@@ -165,7 +170,7 @@ func (s *Store) unitTree(r *http.Request) (active, ended []option, err error) {
 		if u.Level == "commune" && !holders[u.ID] {
 			continue
 		}
-		active = append(active, option{Value: strconv.FormatInt(u.ID, 10), Label: strings.Repeat("\u00a0\u00a0", dep) + u.Name})
+		active = append(active, option{Value: strconv.FormatInt(u.ID, 10), Label: strings.Repeat("\u00a0\u00a0", dep) + u.Label})
 	}
 	var gone []org.Unit
 	for id := range holders {
@@ -176,8 +181,12 @@ func (s *Store) unitTree(r *http.Request) (active, ended []option, err error) {
 			gone = append(gone, u)
 		}
 	}
-	for _, u := range org.TreeOrder(gone) {
-		ended = append(ended, option{Value: strconv.FormatInt(u.ID, 10), Label: u.Name + " (" + u.Code + ")", Ended: true})
+	gone, err = s.org.WithLabels(ctx, org.TreeOrder(gone))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, u := range gone {
+		ended = append(ended, option{Value: strconv.FormatInt(u.ID, 10), Label: u.Label + " (" + u.Code + ")", Ended: true})
 	}
 	return active, ended, nil
 }
