@@ -55,7 +55,7 @@ func (s *Store) tasksShow(w http.ResponseWriter, r *http.Request) error {
 	d.CanAll = s.can(r, ManagePlans, 0) || s.can(r, ViewReview, 0)
 	d.All = d.CanAll && r.URL.Query().Get("scope") == "all"
 	if u, err := s.org.Unit(ctx, p.UnitID, ""); err == nil {
-		d.MyUnit = s.org.LabelOf(ctx, u)
+		d.MyUnit = u.Name // in a sentence, and the viewer's own: no province needed
 	}
 	f, fv, ferr := s.pageTaskFilter(r)
 	d.Filter = fv
