@@ -79,7 +79,7 @@ func coordinatorReassigns(t *testing.T, b *browser, app *testapp.App) {
 		t.Fatalf("task %s: reassign %v, %d lead units, due %q; want one without lead unit, past due", before.Number, before.Reassign, len(before.LeadUnits), before.TimeFrame.DueOn)
 	}
 	skhcn := app.UnitID(t, "GL25.SKHCN")
-	unitName := "Sở Khoa học và Công nghệ"
+	unitName := "Sở Khoa học và Công nghệ — tỉnh Gia Lai" // as pages name it, with its province
 	if reviewHas(b, "overdue-h", unitName, href) {
 		t.Fatalf("task %s, which nobody answers for, is among the overdue parts of %s", before.Number, unitName)
 	}
@@ -112,14 +112,15 @@ func coordinatorReassigns(t *testing.T, b *browser, app *testapp.App) {
 	}
 	b.wantPath(fmt.Sprintf("/tasks/%d?ok=units_saved", id))
 	b.wantText(".flash", vi("flash.units_saved"))
-	b.wantText("main table.parts", unitName, vi("task.role.lead"))
+	// The coordinator's own unit: its part comes first on the page.
+	b.wantText("main .my-part", unitName, vi("task.role.lead"))
 	if n := evalJS[int](b, "look for the note", `document.querySelectorAll("#reassign-note").length`); n != 0 {
 		t.Error("the task page still says the task is to be reassigned")
 	}
-	b.shotOf("task-units-saved", "main table.parts")
+	b.shotOf("task-units-saved", "main .my-part")
 
 	// Back in the review: the task has moved.
-	b.submitWith("back to Giao ban", chromedp.Click(chromedp.CSS(`header nav a[href="/review"]`)))
+	b.headerClick("back to Giao ban", `header nav a[href="/review"]`)
 	if got := evalJS[int](b, "find the task among those to reassign", fmt.Sprintf(`document.querySelectorAll('section[aria-labelledby="reassign-h"] a[href="%s"]').length`, href)); got != 0 {
 		t.Errorf("task %s is still to be reassigned in the review", before.Number)
 	}

@@ -54,6 +54,21 @@ type reviewData struct {
 	MoreReassign int
 }
 
+// trimForScreen keeps, on screen, each unit's most urgent tasks; the page
+// links to the rest, and the printed review and the workbook hold them
+// all. Units come most-loaded first; each shows up to screenTasksPerUnit
+// tasks while the section's budget of lines lasts, then none: one line
+// with a link to its tasks ("Xem 2 nhiệm vụ của …", never "Đang hiện 0
+// trong 2").
+func trimForScreen(list []UnitTasks) {
+	budget := screenTaskLines
+	for i := range list {
+		keep := min(screenTasksPerUnit, budget, len(list[i].Tasks))
+		list[i].Tasks = list[i].Tasks[:keep]
+		budget -= keep
+	}
+}
+
 // reviewFilters is what the review's filter form holds, to show it again.
 type reviewFilters struct{ Plan, Unit string }
 
@@ -204,19 +219,8 @@ func (s *Store) reviewShow(print bool) httpx.HandlerFunc {
 			}
 		}
 		if !print {
-			// On screen each unit shows its most urgent tasks and links to
-			// the rest; the printed review and the workbook hold them all.
-			// Units come most-loaded first; each shows up to five tasks
-			// while the section's budget of lines lasts, then one line per
-			// unit with a link to its tasks.
 			for _, list := range []*[]UnitTasks{&d.Review.Overdue, &d.Review.DueSoon, &d.Review.Completed} {
-				budget := screenTaskLines
-				for i := range *list {
-					ut := &(*list)[i]
-					keep := min(screenTasksPerUnit, budget, len(ut.Tasks))
-					ut.Tasks = ut.Tasks[:keep]
-					budget -= keep
-				}
+				trimForScreen(*list)
 			}
 			if len(d.Review.Reassign) > screenReassign {
 				d.MoreReassign = len(d.Review.Reassign)

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -323,6 +324,9 @@ func (s *Store) unitChoices(r *http.Request, t Task) (lead, coord []option, err 
 	if err != nil {
 		return nil, nil, err
 	}
+	if units, err = s.org.WithLabels(ctx, units); err != nil {
+		return nil, nil, err
+	}
 	scopes := s.org.Scopes(org.PrincipalFrom(ctx), ManagePlans)
 	depth := map[int64]int{}
 	inScope := map[int64]bool{}
@@ -345,12 +349,12 @@ func (s *Store) unitChoices(r *http.Request, t Task) (lead, coord []option, err 
 			inScope[u.ID] = true
 		}
 		if inScope[u.ID] {
-			list = append(list, choice{u.ID, strings.Repeat("\u00a0\u00a0", dep) + u.Name + " (" + u.Code + ")", false})
+			list = append(list, choice{u.ID, strings.Repeat("\u00a0\u00a0", dep) + u.Label + " (" + u.Code + ")", false})
 		}
 	}
 	for _, a := range append(slices.Clone(t.LeadUnits), t.CoordinatingUnits...) {
 		if !slices.ContainsFunc(list, func(c choice) bool { return c.id == a.Unit.ID }) {
-			list = append(list, choice{a.Unit.ID, a.Unit.Name + " (" + a.Unit.Code + ")", true})
+			list = append(list, choice{a.Unit.ID, cmp.Or(a.Unit.Label, a.Unit.Name) + " (" + a.Unit.Code + ")", true})
 		}
 	}
 	picked := func(field string, current []Assignment) map[string]bool {
