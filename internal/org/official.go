@@ -204,7 +204,7 @@ func (s *Store) grants(ctx context.Context, q store.Querier, user int64) ([]Gran
 func (s *Store) Official(ctx context.Context, id int64) (Official, error) {
 	list, err := s.scanOfficials(ctx, `SELECT `+officialColumns+` FROM users o WHERE o.id = $1`, id)
 	if err != nil {
-		return Official{}, err
+		return Official{}, fmt.Errorf("load official %d: %w", id, err)
 	}
 	if len(list) == 0 {
 		return Official{}, errs.NotFound
@@ -228,7 +228,7 @@ func (s *Store) OfficialByUsername(ctx context.Context, username string) (Offici
 func (s *Store) Principal(ctx context.Context, user int64) (*Principal, error) {
 	o, err := s.Official(ctx, user)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load principal %d: %w", user, err)
 	}
 	if o.Disabled {
 		return nil, errs.Unauthorized

@@ -200,7 +200,7 @@ func (s *Store) unitWhere(ctx context.Context, q store.Querier, where string, ke
 		if u, err := scanUnit(row); err == nil {
 			return u, nil
 		} else if !errors.Is(err, sql.ErrNoRows) {
-			return Unit{}, err
+			return Unit{}, fmt.Errorf("load unit %v: %w", key, err)
 		}
 		row = q.QueryRowContext(ctx, `SELECT `+unitColumns+` FROM org_units u `+latestVersion+` WHERE `+strings.ReplaceAll(where, "$2", "$1"), key)
 	} else {

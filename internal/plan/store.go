@@ -183,7 +183,7 @@ func (s *Store) Plans(ctx context.Context, query string) ([]Plan, error) {
 func (s *Store) Plan(ctx context.Context, id int64) (Plan, error) {
 	list, err := s.scanPlans(ctx, `SELECT `+planColumns+` FROM plans p WHERE p.id = $1`, id)
 	if err != nil {
-		return Plan{}, err
+		return Plan{}, fmt.Errorf("load plan %d: %w", id, err)
 	}
 	if len(list) == 0 {
 		return Plan{}, errs.NotFound
@@ -339,7 +339,7 @@ func (s *Store) Targets(ctx context.Context, f TargetFilter) ([]Target, error) {
 func (s *Store) Target(ctx context.Context, id int64) (Target, error) {
 	list, err := s.Targets(ctx, TargetFilter{IDs: []int64{id}})
 	if err != nil {
-		return Target{}, err
+		return Target{}, fmt.Errorf("load target %d: %w", id, err)
 	}
 	if len(list) == 0 {
 		return Target{}, errs.NotFound
@@ -626,7 +626,7 @@ func (s *Store) holder(ctx context.Context, refs *unitRefs, unit int64) *UnitRef
 func (s *Store) Task(ctx context.Context, id int64) (Task, error) {
 	list, err := s.Tasks(ctx, TaskFilter{IDs: []int64{id}, History: true})
 	if err != nil {
-		return Task{}, err
+		return Task{}, fmt.Errorf("load task %d: %w", id, err)
 	}
 	if len(list) == 0 {
 		return Task{}, errs.NotFound
