@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tinhso/tinhso/internal/locale"
+	"github.com/tinhso/tinhso/internal/store"
 )
 
 // Names repeat across provinces: the demo alone holds three "Sở Khoa học và
@@ -73,15 +74,11 @@ func (s *Store) Provinces(ctx context.Context, ids []int64) (map[int64]string, e
 		return out, nil
 	}
 	args := []any{Today()}
-	ph := make([]string, len(ids))
-	for i, id := range ids {
-		args = append(args, id)
-		ph[i] = fmt.Sprintf("$%d", i+2)
-	}
+	in := store.InList(&args, ids)
 	rows, err := s.db.Read.QueryContext(ctx, `
 		WITH RECURSIVE up(start, id, d, depth) AS (
 			SELECT u.id, u.id, CASE WHEN u.valid_to IS NULL OR u.valid_to > CAST($1 AS TEXT) THEN CAST($1 AS TEXT) ELSE u.valid_to END, 0
-			FROM org_units u WHERE u.id IN (`+strings.Join(ph, ",")+`)
+			FROM org_units u WHERE u.id IN (`+in+`)
 			UNION ALL
 			SELECT up.start, v.parent_id, up.d, up.depth + 1 FROM up
 			JOIN org_unit_versions v ON v.unit_id = up.id AND v.valid_from <= up.d AND (v.valid_to IS NULL OR v.valid_to >= up.d)

@@ -484,14 +484,10 @@ func (s *Store) UnitsByID(ctx context.Context, ids []int64) (map[int64]Unit, err
 		return out, nil
 	}
 	args := []any{Today()}
-	ph := make([]string, len(ids))
-	for i, id := range ids {
-		args = append(args, id)
-		ph[i] = fmt.Sprintf("$%d", i+2)
-	}
+	in := store.InList(&args, ids)
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+unitColumns+` FROM org_units u
 		JOIN org_unit_versions v ON v.unit_id = u.id AND v.valid_from = (SELECT MAX(w.valid_from) FROM org_unit_versions w WHERE w.unit_id = u.id AND w.valid_from <= $1)
-		WHERE u.id IN (`+strings.Join(ph, ",")+`)`, args...)
+		WHERE u.id IN (`+in+`)`, args...)
 	units, err := scanUnits(rows, err)
 	if err == nil {
 		units, err = s.WithLabels(ctx, units)

@@ -216,15 +216,10 @@ func (s *Store) Targets(ctx context.Context, f TargetFilter) ([]Target, error) {
 		where += fmt.Sprintf(` AND t.pillar = $%d`, len(args))
 	}
 	if f.PlanIDs != nil {
-		where += ` AND t.plan_id IN (` + placeholders(&args, f.PlanIDs) + `)`
+		where += ` AND t.plan_id IN (` + store.InList(&args, f.PlanIDs) + `)`
 	}
 	if len(f.IDs) > 0 {
-		var ph []string
-		for _, id := range f.IDs {
-			args = append(args, id)
-			ph = append(ph, fmt.Sprintf("$%d", len(args)))
-		}
-		where += ` AND t.id IN (` + strings.Join(ph, ",") + `)`
+		where += ` AND t.id IN (` + store.InList(&args, f.IDs) + `)`
 	}
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT t.id, t.plan_id, t.code, t.pillar, t.group_name, t.statement, t.statement_later, t.measure, t.direction, t.responsible_unit_id, t.source, t.indicator_code
 		FROM targets t`+where+` ORDER BY t.plan_id, t.sort_order, t.id`, args...)
@@ -383,7 +378,7 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		add(` AND t.plan_id = $%d`, f.PlanID)
 	}
 	if f.PlanIDs != nil {
-		where += ` AND t.plan_id IN (` + placeholders(&args, f.PlanIDs) + `)`
+		where += ` AND t.plan_id IN (` + store.InList(&args, f.PlanIDs) + `)`
 	}
 	if f.Pillar != "" {
 		add(` AND t.pillar = $%d`, f.Pillar)
@@ -398,22 +393,14 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		add(` AND (LOWER(t.description) LIKE $%d ESCAPE '\'`, store.Contains(strings.ToLower(f.Query)))
 		add(` OR t.number = $%d)`, f.Query)
 	}
-	inList := func(ids []int64) string {
-		var ph []string
-		for _, id := range ids {
-			args = append(args, id)
-			ph = append(ph, fmt.Sprintf("$%d", len(args)))
-		}
-		return strings.Join(ph, ",")
-	}
 	if len(f.IDs) > 0 {
-		where += ` AND t.id IN (` + inList(f.IDs) + `)`
+		where += ` AND t.id IN (` + store.InList(&args, f.IDs) + `)`
 	}
 	if f.Units != nil {
 		if len(f.Units) == 0 {
 			return []Task{}, nil
 		}
-		cond := ` AND t.id IN (SELECT a.task_id FROM task_assignments a WHERE a.ended_on = '' AND a.unit_id IN (` + inList(f.Units) + `)`
+		cond := ` AND t.id IN (SELECT a.task_id FROM task_assignments a WHERE a.ended_on = '' AND a.unit_id IN (` + store.InList(&args, f.Units) + `)`
 		if f.Role != "" {
 			args = append(args, f.Role)
 			cond += fmt.Sprintf(` AND a.role = $%d`, len(args))
@@ -995,18 +982,4 @@ func atoiPrefix(date string) int {
 	var y int
 	fmt.Sscanf(date, "%d", &y)
 	return y
-}
-
-// placeholders appends ids to args and returns their $n list ("NULL" for
-// none, which matches nothing).
-func placeholders(args *[]any, ids []int64) string {
-	if len(ids) == 0 {
-		return "NULL"
-	}
-	ph := make([]string, len(ids))
-	for i, id := range ids {
-		*args = append(*args, id)
-		ph[i] = fmt.Sprintf("$%d", len(*args))
-	}
-	return strings.Join(ph, ",")
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -189,4 +190,19 @@ func IsUniqueViolation(err error) bool {
 // in s escaped; use it with `LIKE $n ESCAPE '\'`.
 func Contains(s string) string {
 	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s) + "%"
+}
+
+// InList appends ids to args and returns their placeholders for an IN (…)
+// list, "$3,$4,$5" ("NULL" for none, which matches nothing): both engines
+// take $n, and a list of parameters keeps the query plan cacheable per size.
+func InList(args *[]any, ids []int64) string {
+	if len(ids) == 0 {
+		return "NULL"
+	}
+	ph := make([]string, len(ids))
+	for i, id := range ids {
+		*args = append(*args, id)
+		ph[i] = "$" + strconv.Itoa(len(*args))
+	}
+	return strings.Join(ph, ",")
 }
