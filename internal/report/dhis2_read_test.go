@@ -384,3 +384,58 @@ func TestReadJSONStringEscapes(t *testing.T) {
 		t.Errorf("invalid UTF-8: %q %q", got[1].Comment, got[1].Value)
 	}
 }
+
+// BenchmarkReadCSV streams 1,000,000 CSV rows (with a header and a quoted
+// Vietnamese comment) through an io.Pipe.
+func BenchmarkReadCSV(b *testing.B) {
+	const n = 1_000_000
+	b.ReportAllocs()
+	var total int64
+	for b.Loop() {
+		pr, pw := io.Pipe()
+		size := new(int64)
+		go func() {
+			cw := &countWriter{w: pw, n: size}
+			var buf bytes.Buffer
+			buf.WriteString("\ufeff" + CSVColumns + "\n")
+			var err error
+			for i := 0; i < n && err == nil; i++ {
+				fmt.Fprintf(&buf, "DE%06d,2025Q1,OU%05d,default,,%d,,,\"ghi chú, có dấu phẩy\",false,false\n", i%1000, i/1000, i)
+				if buf.Len() > 32<<10 || i == n-1 {
+					_, err = cw.Write(buf.Bytes())
+					buf.Reset()
+				}
+			}
+			pw.CloseWithError(err)
+		}()
+		count := 0
+		if err := ReadCSV(pr, ReadOptions{}, func(int, DataValue) error { count++; return nil }); err != nil || count != n {
+			b.Fatalf("%v after %d values", err, count)
+		}
+		total += *size
+	}
+	b.ReportMetric(float64(total)/1e6/b.Elapsed().Seconds(), "MB/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*n), "ns/value")
+}
+
+func FuzzReadCSV(f *testing.F) {
+	f.Add(readTestdata(f, "client.csv"))
+	f.Add([]byte("DE,2023,OU\n\"a\"\"b\",2023,OU,,,1,,,,TRUE\n"))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		count := 0
+		err := ReadCSV(bytes.NewReader(payload), ReadOptions{MaxBytes: 1 << 16}, func(i int, v DataValue) error {
+			if i != count {
+				t.Fatalf("index %d after %d values", i, count)
+			}
+			count++
+			return nil
+		})
+		var pe *PayloadError
+		if err != nil && !errors.As(err, &pe) && !errors.Is(err, ErrPayloadTooLarge) {
+			t.Fatalf("%T %v: want *PayloadError", err, err)
+		}
+		if pe != nil && pe.Line < 1 {
+			t.Fatalf("%v: no line", err)
+		}
+	})
+}
