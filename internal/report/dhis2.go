@@ -11,6 +11,25 @@ package report
 // notation (202301, 2023Q1, 2023S1, 2023). Resolving identifiers and
 // validating periods against a form's period type is left to the import
 // service that will be wired on top of these readers.
+//
+// How an import handler is meant to use the pieces:
+//
+//	opts, err := ParseImportOptions(r.URL.Query())     // *OptionError → 409 naming the parameter
+//	var sum SummaryBuilder
+//	var dups DuplicateChecker
+//	read := ReadOptions{MaxBytes: limit, CSVHeader: opts.CSVHeader(),
+//		OnHeader: func(h DataValueSet) error {
+//			// opts.ApplyPayload(h); resolve h.DataSet; unknown: sum.RefuseSet(NewConflict(E7600, h.DataSet), 0)
+//			// and return an error of the handler's own to stop reading (the answer is still the summary, 409)
+//		}}
+//	_, err = ReadJSON(body, read, func(i int, v DataValue) error {   // or ReadCSV
+//		// dups.Check → sum.Reject(i, DuplicateConflict(v, first)); resolve ids → E7610/E7612/E7613;
+//		// CheckValue(type, v.Value) → sum.Reject(i, ValueTypeConflict(de, verr)); store → sum.Imported() …
+//	})
+//	msg := sum.Summary().Message()                     // write msg as JSON with msg.HTTPStatusCode
+//
+// A *PayloadError or ErrPayloadTooLarge from a reader is a refusal of the
+// whole payload (nothing stored: the import runs in one transaction).
 
 import (
 	"fmt"
