@@ -474,6 +474,10 @@ func looksLikePeriod(s string) bool {
 	return s != "" && s[0] >= '0' && s[0] <= '9'
 }
 
+// csvBool reads the followup and deleted columns. DHIS2 uses Java's
+// Boolean.parseBoolean, which turns anything but "true" into false without
+// a word, so "1" or "có" silently mean false; tinhso takes 1/0 as well and
+// refuses anything else with the line, rather than losing a flag.
 func csvBool(s string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "false", "0":
