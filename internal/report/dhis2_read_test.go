@@ -331,15 +331,25 @@ func BenchmarkReadJSON(b *testing.B) {
 	const n = 1_000_000
 	b.ReportAllocs()
 	var total int64
+	var peak uint64
+	var ms runtime.MemStats
 	for b.Loop() {
 		r, size := pipePayload(n)
 		count := 0
-		if _, err := ReadJSON(r, ReadOptions{}, func(int, DataValue) error { count++; return nil }); err != nil || count != n {
+		if _, err := ReadJSON(r, ReadOptions{}, func(i int, _ DataValue) error {
+			count++
+			if i%100_000 == 0 { // sampled: ReadMemStats stops the world
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+			return nil
+		}); err != nil || count != n {
 			b.Fatalf("%v after %d values", err, count)
 		}
 		total += *size
 	}
 	b.ReportMetric(float64(total)/1e6/b.Elapsed().Seconds(), "MB/s")
+	b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*n), "ns/value")
 }
 
