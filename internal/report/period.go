@@ -432,8 +432,10 @@ func (p Period) InCutOff(t time.Time) bool {
 	return !d.Before(from) && !d.After(to)
 }
 
-// romans are the quarter numerals Vietnamese writes (Quý I … Quý IV).
-const romans = "I  II III IV "
+// roman is a quarter's numeral as Vietnamese writes it (Quý I … Quý IV).
+func roman(q int) string {
+	return [...]string{"I", "II", "III", "IV"}[q-1]
+}
 
 // Label is the period as a person reads it, from the catalogues: "Tháng
 // 01/2023", "Quý I/2023", "6 tháng đầu năm 2023", "9 tháng năm 2023",
@@ -446,11 +448,7 @@ func (p Period) Label(l locale.Lang) string {
 	case Monthly:
 		return locale.T(l, "report.period.monthly", p.n, time.Month(p.n).String(), p.year)
 	case Quarterly:
-		roman := romans[(p.n-1)*3 : (p.n-1)*3+3]
-		for roman[len(roman)-1] == ' ' {
-			roman = roman[:len(roman)-1]
-		}
-		return locale.T(l, "report.period.quarterly", roman, p.n, p.year)
+		return locale.T(l, "report.period.quarterly", roman(p.n), p.n, p.year)
 	case SixMonthly:
 		return locale.T(l, "report.period.six_monthly."+strconv.Itoa(p.n), p.year)
 	case NineMonthly:
