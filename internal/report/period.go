@@ -293,7 +293,8 @@ func (p Period) Contains(t time.Time) bool {
 }
 
 // Next is the period that follows p. Nine months follow nine months a year
-// later (they are a year-to-date period, not a tiling of the year).
+// later (they are a year-to-date period, not a tiling of the year). Past
+// MaxYear the result has no identifier ParsePeriod reads.
 func (p Period) Next() Period { return p.shift(1) }
 
 // Prev is the period before p.
@@ -457,4 +458,38 @@ func (p Period) Label(l locale.Lang) string {
 		return locale.T(l, "report.period.yearly", p.year)
 	}
 	return ""
+}
+
+// MarshalText writes the period's identifier, so a Period is a JSON string
+// ("2023Q1") in the API and in DHIS2 payloads. The zero Period is "".
+func (p Period) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText reads an identifier as ParsePeriod does; "" is the zero
+// Period (no period given), which callers that need one must refuse.
+func (p *Period) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*p = Period{}
+		return nil
+	}
+	q, err := ParsePeriod(string(b))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
+}
+
+// Compare orders periods by their start day, then the shorter first (202301
+// before 2023Q1 before 2023): -1, 0 or +1, for slices.SortFunc.
+func (p Period) Compare(q Period) int {
+	if c := p.Start().Compare(q.Start()); c != 0 {
+		return c
+	}
+	switch {
+	case p.End().Before(q.End()):
+		return -1
+	case p.End().After(q.End()):
+		return 1
+	}
+	return 0
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"testing"
@@ -442,4 +443,35 @@ func FuzzParsePeriod(f *testing.F) {
 			t.Fatalf("%q: span %v–%v", s, p.Start(), p.End())
 		}
 	})
+}
+
+func TestTextAndCompare(t *testing.T) {
+	type doc struct {
+		Period Period `json:"period"`
+	}
+	b, err := json.Marshal(doc{mustPeriod(t, "2023Q1")})
+	if err != nil || string(b) != `{"period":"2023Q1"}` {
+		t.Fatalf("%s %v", b, err)
+	}
+	var got doc
+	if err := json.Unmarshal([]byte(`{"period":"2023-07"}`), &got); err != nil || got.Period != mustPeriod(t, "202307") {
+		t.Errorf("%v %v", got, err)
+	}
+	if err := json.Unmarshal([]byte(`{"period":""}`), &got); err != nil || !got.Period.IsZero() {
+		t.Errorf("empty: %v %v", got, err)
+	}
+	if err := json.Unmarshal([]byte(`{"period":"2023Q5"}`), &got); err == nil {
+		t.Error("2023Q5 unmarshalled")
+	} else if _, ok := errs.As(err); !ok {
+		t.Errorf("untyped %v", err)
+	}
+	ps := periods(t, "2023", "202302", "2023Q1", "2022S2", "202301", "2023NM", "2022W52", "2023S1")
+	slices.SortFunc(ps, Period.Compare)
+	var ss []string
+	for _, p := range ps {
+		ss = append(ss, p.String())
+	}
+	if want := []string{"2022S2", "2022W52", "202301", "2023Q1", "2023S1", "2023NM", "2023", "202302"}; !slices.Equal(ss, want) {
+		t.Errorf("sorted %v, want %v", ss, want)
+	}
 }
