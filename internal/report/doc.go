@@ -18,6 +18,14 @@
 //   - DHIS2 payload parsing (dataValueSets and the rest) sits beside them
 //     in the dhis2*.go files.
 //
+// In short: ParsePeriod / NewPeriod / PeriodOf make a Period; its String,
+// Type, Start, End, Contains, Next, Prev, Within, Parts, Months, CutOff and
+// Label answer for it; Overlapping lists periods over a range. A Calendar
+// (DefaultCalendar, NewCalendar, With, ParseYears) answers IsWorkingDay,
+// DayOff and AddWorkingDays, and gives a period's Deadline and LockAt.
+// Errors are *errs.Error validation failures whose field codes have
+// messages "invalid.report.…" in the catalogues; labels are "report.…".
+//
 // Dates are civil dates carried as time.Time at midnight UTC (see Day):
 // a period and a cut-off are days, not instants. Only LockAt returns an
 // instant, the end of a day in Vietnam's time zone.
