@@ -345,7 +345,7 @@ func ParseYears(r io.Reader) ([]Year, error) {
 			continue
 		}
 		bad := func() error {
-			return errs.Invalid(errs.Field{Name: "line " + strconv.Itoa(line), Code: "report.calendar_line", Args: []any{strings.TrimSpace(sc.Text())}, Context: "report"})
+			return errs.Invalid(errs.Field{Name: "line", Code: "report.calendar_line", Args: []any{line, strings.TrimSpace(sc.Text())}, Context: "report"})
 		}
 		if len(f) < 3 || len(f[0]) != 4 || !digits(f[0]) {
 			return nil, bad()

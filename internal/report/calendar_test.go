@@ -279,7 +279,7 @@ func TestBadYears(t *testing.T) {
 	} {
 		_, err := ParseYears(strings.NewReader("# header\n" + in + "\n"))
 		e, ok := errs.As(err)
-		if !ok || e.Fields[0].Name != "line 2" || e.Fields[0].Code != "report.calendar_line" {
+		if !ok || e.Fields[0].Name != "line" || e.Fields[0].Args[0] != 2 || e.Fields[0].Code != "report.calendar_line" {
 			t.Errorf("%q: %v", in, err)
 		}
 	}
@@ -298,6 +298,18 @@ func TestBadYears(t *testing.T) {
 			t.Errorf("%s accepted", name)
 		} else if _, ok := errs.As(err); !ok {
 			t.Errorf("%s: untyped %v", name, err)
+		}
+	}
+}
+
+func TestFieldLabels(t *testing.T) {
+	// Every field an error of the package names has a label in both
+	// catalogues, so a message never shows a JSON name.
+	for _, name := range []string{"period", "periodType", "year", "tet", "hungKings", "nationalDayAdjacent", "swap", "dayOff", "workingDays", "grace", "line"} {
+		for _, l := range locale.Langs {
+			if !locale.Has(l, "field.report."+name) {
+				t.Errorf("%s: no field.report.%s", l, name)
+			}
 		}
 	}
 }
