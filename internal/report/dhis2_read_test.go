@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -346,6 +347,36 @@ func BenchmarkReadJSON(b *testing.B) {
 		}); err != nil || count != n {
 			b.Fatalf("%v after %d values", err, count)
 		}
+		total += *size
+	}
+	b.ReportMetric(float64(total)/1e6/b.Elapsed().Seconds(), "MB/s")
+	b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*n), "ns/value")
+}
+
+// BenchmarkReadJSONWhole is the baseline of BenchmarkReadJSON: the same
+// payload read whole and decoded at once with encoding/json, as a reader
+// that does not stream would.
+func BenchmarkReadJSONWhole(b *testing.B) {
+	const n = 1_000_000
+	b.ReportAllocs()
+	var total int64
+	var peak uint64
+	var ms runtime.MemStats
+	for b.Loop() {
+		r, size := pipePayload(n)
+		body, err := io.ReadAll(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var set struct {
+			DataValues []DataValue `json:"dataValues"`
+		}
+		if err := json.Unmarshal(body, &set); err != nil || len(set.DataValues) != n {
+			b.Fatalf("%v after %d values", err, len(set.DataValues))
+		}
+		runtime.ReadMemStats(&ms)
+		peak = max(peak, ms.HeapInuse)
 		total += *size
 	}
 	b.ReportMetric(float64(total)/1e6/b.Elapsed().Seconds(), "MB/s")
