@@ -36,11 +36,12 @@ const (
 	PlanImport     = "plan.import"
 	TaskOverride   = "task.override"
 	TaskReassign   = "task.reassign" // a task's lead or coordinating units changed by hand
+	ReportImport   = "report.import" // indicators and report forms imported
 )
 
 // Kinds lists every kind, in the order the audit page offers them.
 var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
-	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, AccessDenied, CSRFRefused}
+	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, ReportImport, AccessDenied, CSRFRefused}
 
 // Event is one line of the trail.
 type Event struct {

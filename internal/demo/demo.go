@@ -13,6 +13,7 @@ import (
 
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/password"
+	"github.com/tinhso/tinhso/internal/report"
 	"github.com/tinhso/tinhso/internal/store"
 )
 
@@ -117,7 +118,10 @@ func Load(ctx context.Context, db *store.DB, passwords password.Hasher) error {
 	} else if err := backfillHeirs(ctx, orgs); err != nil {
 		return fmt.Errorf("demo heirs: %w", err)
 	}
-	return LoadPlans(ctx, db, org.Today())
+	if err := LoadPlans(ctx, db, org.Today()); err != nil {
+		return err
+	}
+	return report.LoadDemo(ctx, db)
 }
 
 // backfillHeirs names the heirs of the demo's dissolves in a demo database

@@ -29,6 +29,7 @@ import (
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/plan"
+	"github.com/tinhso/tinhso/internal/report"
 	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/web"
 )
@@ -50,6 +51,7 @@ type Server struct {
 	Org     *org.Store
 	Auth    *auth.Service
 	Plan    *plan.Store
+	Report  *report.Store
 	API     *httpx.API
 	site    *web.Site
 	mux     *http.ServeMux
@@ -67,6 +69,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 		s.Auth.Tokens = auth.Lifetimes{Default: def, Max: max}
 	}
 	s.Plan = plan.NewStore(db, s.Org)
+	s.Report = report.NewStore(db, s.Org)
 	s.API = httpx.NewAPI(s.mux, requireAuth)
 	s.site = web.NewSite(s.mux, s.API, web.Hooks{
 		Viewer: func(r *http.Request) *web.Viewer {
@@ -82,7 +85,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 		},
 	})
 	// The domains, each attached in one place.
-	for _, d := range []web.Domain{s.Auth, s.Org, s.Plan} {
+	for _, d := range []web.Domain{s.Auth, s.Org, s.Plan, s.Report} {
 		d.Mount(s.site)
 	}
 

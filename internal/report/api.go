@@ -1,0 +1,149 @@
+package report
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/tinhso/tinhso/internal/audit"
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/web"
+)
+
+// Mount attaches the reporting domain to a site: its policy rules and API.
+func (s *Store) Mount(site *web.Site) {
+	s.org.Allow(ViewReports, org.Roles...)
+	s.org.Allow(ManageReports, org.RoleAdmin, org.RoleCoordinator)
+	s.apiRoutes(site.API)
+}
+
+func (s *Store) canView(r *http.Request) error {
+	return s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewReports, 0)
+}
+
+func (s *Store) apiRoutes(api *httpx.API) {
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/indicators", Tag: "report", Summary: "Reporting indicators (chỉ tiêu báo cáo), by code", Response: Indicator{}, List: true},
+		func(w http.ResponseWriter, r *http.Request) error {
+			if err := s.canView(r); err != nil {
+				return err
+			}
+			pg, err := httpx.PageOf(r, 100, 1000)
+			if err != nil {
+				return err
+			}
+			list, err := s.Indicators(r.Context())
+			if err != nil {
+				return err
+			}
+			httpx.List(w, r, httpx.Slice(list, pg), len(list), pg)
+			return nil
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/indicators/{id}", Tag: "report", Summary: "One indicator with its category options and formula", Response: Indicator{}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			if err := s.canView(r); err != nil {
+				return err
+			}
+			id, err := httpx.PathID(r, "id")
+			if err != nil {
+				return err
+			}
+			in, err := s.Indicator(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			httpx.JSON(w, 200, in)
+			return nil
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/forms", Tag: "report", Summary: "Report forms with their period type, sections, indicators and assignments", Response: Form{}, List: true},
+		func(w http.ResponseWriter, r *http.Request) error {
+			if err := s.canView(r); err != nil {
+				return err
+			}
+			pg, err := httpx.PageOf(r, 100, 1000)
+			if err != nil {
+				return err
+			}
+			list, err := s.Forms(r.Context())
+			if err != nil {
+				return err
+			}
+			httpx.List(w, r, httpx.Slice(list, pg), len(list), pg)
+			return nil
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/forms/{id}", Tag: "report", Summary: "One report form", Response: Form{}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			if err := s.canView(r); err != nil {
+				return err
+			}
+			id, err := httpx.PathID(r, "id")
+			if err != nil {
+				return err
+			}
+			f, err := s.Form(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			httpx.JSON(w, 200, f)
+			return nil
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/forms/{id}/units", Tag: "report", Summary: "The units that must report a form for a period, as the registry stood on the last day of its data cut-off", Response: FormUnits{},
+		Query: []string{"period: a period of the form's type in DHIS2 notation, e.g. 2025Q3 (required)"}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			if err := s.canView(r); err != nil {
+				return err
+			}
+			id, err := httpx.PathID(r, "id")
+			if err != nil {
+				return err
+			}
+			if _, err := s.Form(r.Context(), id); err != nil {
+				return err
+			}
+			q := strings.TrimSpace(r.URL.Query().Get("period"))
+			if q == "" {
+				return errs.Invalid(errs.Field{Name: "period", Code: "required", Context: "report"})
+			}
+			p, err := ParsePeriod(q)
+			if err != nil {
+				return err
+			}
+			out, err := s.UnitsFor(r.Context(), id, p)
+			if err != nil {
+				return err
+			}
+			httpx.JSON(w, 200, out)
+			return nil
+		})
+	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/report/import", Tag: "report", Summary: "Import indicators and report forms (JSON); all or nothing, idempotent, matched by code", Request: Doc{}, Response: ImportResult{}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			var d Doc
+			if err := httpx.Decode(r, &d); err != nil {
+				return err
+			}
+			res, err := s.ImportAs(r.Context(), org.PrincipalFrom(r.Context()), d)
+			if err != nil {
+				return err
+			}
+			if res.Changes > 0 {
+				var codes []string
+				for _, f := range d.Forms {
+					codes = append(codes, f.Code)
+				}
+				subject := strings.Join(codes, ", ")
+				if subject == "" {
+					subject = fmt.Sprintf("%d indicators", len(d.Indicators))
+				}
+				if err := audit.Record(r.Context(), s.db.Write, audit.From(r, audit.ReportImport, subject, fmt.Sprintf("%d changes", res.Changes), true)); err != nil {
+					return err
+				}
+			}
+			status := 200
+			if res.Created {
+				status = 201
+			}
+			httpx.JSON(w, status, res)
+			return nil
+		})
+}
