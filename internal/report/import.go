@@ -169,6 +169,13 @@ func (s *Store) Validate(ctx context.Context, d Doc) (*resolved, error) {
 	if len(d.Indicators) == 0 && len(d.Forms) == 0 {
 		v.Add("forms", "min_items", 1)
 	}
+	required := func(field, text string, kind errs.TextKind) {
+		if text == "" {
+			v.Add(field, "required")
+			return
+		}
+		v.Text(field, text, kind)
+	}
 	unit := func(field, code string) *int64 {
 		if code == "" {
 			v.Add(field, "required")
@@ -203,7 +210,7 @@ func (s *Store) Validate(ctx context.Context, d Doc) (*resolved, error) {
 	}
 	for i, in := range d.Indicators {
 		p := fmt.Sprintf("indicators[%d].", i)
-		v.Text(p+"name", in.Name, errs.Name)
+		required(p+"name", in.Name, errs.Name)
 		v.Text(p+"description", in.Description, errs.Paragraph)
 		v.Text(p+"measure", in.Measure, errs.Short)
 		v.Check(slices.Contains(valueTypes, in.ValueType), p+"valueType", "one_of", strings.Join(valueTypes, ", "))
@@ -222,7 +229,7 @@ func (s *Store) Validate(ctx context.Context, d Doc) (*resolved, error) {
 				v.Add(q+"code", "duplicate", o.Code)
 			}
 			seen[o.Code] = true
-			v.Text(q+"name", o.Name, errs.Name)
+			required(q+"name", o.Name, errs.Name)
 		}
 		v.Text(p+"source", in.Source, errs.Paragraph)
 		if in.Numerator != "" || in.Denominator != "" || in.Factor != 0 {
@@ -254,7 +261,7 @@ func (s *Store) Validate(ctx context.Context, d Doc) (*resolved, error) {
 			v.Add(p+"code", "duplicate", f.Code)
 		}
 		forms[f.Code] = true
-		v.Text(p+"name", f.Name, errs.Line)
+		required(p+"name", f.Name, errs.Line)
 		if _, err := ParsePeriodType(f.PeriodType); err != nil {
 			v.Add(p+"periodType", "one_of", "Monthly, Quarterly, SixMonthly, NineMonthly, Yearly")
 		}
@@ -273,7 +280,7 @@ func (s *Store) Validate(ctx context.Context, d Doc) (*resolved, error) {
 		onForm := map[string]bool{}
 		for j, sec := range f.Sections {
 			q := fmt.Sprintf("%ssections[%d].", p, j)
-			v.Text(q+"name", sec.Name, errs.Line)
+			required(q+"name", sec.Name, errs.Line)
 			v.Check(len(sec.Indicators) > 0, q+"indicators", "min_items", 1)
 			for k, code := range sec.Indicators {
 				field := fmt.Sprintf("%sindicators[%d]", q, k)
