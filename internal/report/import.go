@@ -250,6 +250,19 @@ func (s *Store) Validate(ctx context.Context, d Doc) (*resolved, error) {
 				}
 			}
 		}
+		if in.Numerator != "" && codePattern.MatchString(in.Code) {
+			// An indicator that becomes derived must not be the input of a
+			// derived indicator the document leaves as it is.
+			var user string
+			err := s.db.Read.QueryRowContext(ctx, `SELECT u.code FROM report_indicators u JOIN report_indicators i ON i.id IN (u.numerator_id, u.denominator_id)
+				WHERE i.code = $1 ORDER BY u.code`, in.Code).Scan(&user)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return nil, err
+			}
+			if _, redefined := inDoc[user]; user != "" && !redefined {
+				v.Add(p+"numerator", "report.used_as_input", user)
+			}
+		}
 		r.indicators = append(r.indicators, ri)
 	}
 	forms := map[string]bool{}
