@@ -3,9 +3,9 @@
 // calendar, data entry and approval up the tree, completeness, and
 // exchange in DHIS2's formats.
 //
-// Where it stands: the package holds pure building blocks, with no routes,
-// no schema and no store yet; later work builds forms, data entry and the
-// DHIS2 API on top of them.
+// Where it stands: pure building blocks, then indicators and report forms
+// as stored data with their import and API; data entry, approval and the
+// DHIS2 API come next.
 //
 //   - period.go: period types and periods in DHIS2 notation (202301,
 //     2023Q1, 2023S1, 2023, 2023W5, and tinhso's 2023NM for the nine-month
@@ -17,6 +17,27 @@
 //     announced Tết days and swaps) and report deadlines and lock times.
 //   - DHIS2 payload parsing (dataValueSets and the rest) sits beside them
 //     in the dhis2*.go files.
+//   - store.go and migration 0004_report.sql: indicators (value type,
+//     aggregation over units and over time, responsible unit, category
+//     options, derived ones as numerator / denominator × factor) and forms
+//     (period type, deadline and grace days, sections of indicators in
+//     order, assignments to the units of some kinds under a unit over a
+//     span of days). UnitsFor answers which units must report a form for
+//     a period: the assignments overlapping the period, expanded as the
+//     registry stood on the last day of the period's cut-off (a unit that
+//     did not exist then reads through its predecessors or successors).
+//   - import.go: the JSON document (Doc: "indicators" and "forms", each
+//     form with "sections" and "assign"; the demo file and POST
+//     /api/v1/report/import take it), validated whole with every bad member
+//     named (indicators[2].valueType, forms[0].assign[1].kinds[0]), written
+//     all or nothing, matched by code, idempotent. ImportAs authorises
+//     report.manage on each form's issuer, on the issuer of the form that
+//     already holds the code, and on each indicator's responsible unit (new
+//     and current), so no code is taken over across provinces.
+//   - api.go: Mount, the report.view / report.manage rules and the routes
+//     under /api/v1/report/ (indicators, forms, forms/{id}/units?period=,
+//     import, audited as report.import); scenario_test.go is its table.
+//   - demo.go: LoadDemo imports demodata/forms.json when it is there.
 //
 // In short: ParsePeriod / NewPeriod / PeriodOf make a Period; its String,
 // Type, Start, End, Contains, Next, Prev, Within, Parts, Months, CutOff and
