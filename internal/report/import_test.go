@@ -74,6 +74,32 @@ func TestImportStore(t *testing.T) {
 			}
 		}
 
+		// An assignment under a unit formed later reads through its
+		// predecessors: the new Gia Lai stands for the old one and Bình Định.
+		four := 4
+		merged := report.Doc{Forms: []report.DocForm{{Code: "S.GL25", Name: "Biểu", PeriodType: "Quarterly", DeadlineDays: &four, IssuerUnit: "GL25",
+			Sections:    []report.DocSection{{Name: "A", Indicators: []string{"S.HOSO"}}},
+			Assignments: []report.DocAssignment{{Under: "GL25", Kinds: []string{"department"}}}}}}
+		if _, err := s.Import(ctx, merged); err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		if err := app.DB.Read.QueryRow(`SELECT id FROM report_forms WHERE code = 'S.GL25'`).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		p, _ := report.ParsePeriod("2024Q4")
+		us, err := s.UnitsFor(ctx, id, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, u := range us.Units {
+			seen[u.Code[:3]] = true
+		}
+		if !seen["GL."] || !seen["BD."] || len(seen) != 2 {
+			t.Errorf("2024Q4 under GL25: %v", us.Units)
+		}
+
 		// An indicator used as an input cannot become derived.
 		bad := report.Doc{Indicators: []report.DocIndicator{{Code: "S.HOSO", Name: "Số hồ sơ", ValueType: "NUMBER", Aggregation: "sum", TimeAggregation: "sum",
 			Numerator: "S.CO", Denominator: "S.CO", Factor: 1}}}
