@@ -183,15 +183,21 @@ func reportScenarios(vars map[string]string) []testapp.Scenario {
 			Contains: []string{`"denominator":"T.DVC.HOSO"`, `"factor":100`}},
 		{Name: "an indicator that does not exist", Call: testapp.Call{User: "admin", Method: "GET", Path: "/api/v1/report/indicators/999999"}, Status: 404},
 		{Name: "Lai Châu's reporter lists the forms", Call: testapp.Call{User: "baocao.laichau", Method: "GET", Path: "/api/v1/report/forms"}, Status: 200,
-			Contains: []string{`"periodType":"Quarterly"`, `"code":"T.DVC.HOSO"`, "Số hồ sơ trực tuyến", "Dịch vụ công trực tuyến"}, Header: map[string]string{"X-Total-Count": "1"},
+			Contains: []string{`"periodType":"Quarterly"`, `"code":"T.DVC.HOSO"`, "Số hồ sơ trực tuyến", "Dịch vụ công trực tuyến"},
 			Check: func(t *testing.T, app *testapp.App, body []byte, _ http.Header) {
+				// The demo's forms are listed too; this table's form is found by code.
 				var list []struct {
+					Code     string
 					Sections []struct{ Indicators []struct{ Code string } }
 				}
 				testapp.JSON(t, body, &list)
 				var codes []string
-				for _, i := range list[0].Sections[0].Indicators {
-					codes = append(codes, i.Code)
+				for _, f := range list {
+					if f.Code == "T.CDS.QUY" {
+						for _, i := range f.Sections[0].Indicators {
+							codes = append(codes, i.Code)
+						}
+					}
 				}
 				if got := strings.Join(codes, ","); got != "T.DVC.HOSO,T.DVC.TRUCTUYEN,T.DVC.TYLE" {
 					t.Errorf("indicators in order %s", got)
