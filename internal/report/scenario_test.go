@@ -212,7 +212,7 @@ func reportScenarios(vars map[string]string) []testapp.Scenario {
 		{Name: "before 1 July 2025 the old province's districts report", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/report/forms/{var:form}/units?period=2024Q4"}, Status: 200,
 			Contains: []string{`"asOf":"2024-12-14"`}, Check: units([]string{"GL.PLEIKU", "GL.ANKHE", "GL.AYUNPA"}, []string{"GL25.P.ANKHE", "GL.ANKHE.ANBINH"}, 17)},
 		{Name: "since 1 July 2025 the new province's communes and wards report", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/report/forms/{var:form}/units?period=2025Q3"}, Status: 200,
-			Contains: []string{`"asOf":"2025-09-14"`}, Check: units([]string{"GL25.P.ANKHE", "GL25.P.ANBINH"}, []string{"GL.PLEIKU"}, 42)},
+			Contains: []string{`"asOf":"2025-09-14"`, `"label":"Phường An Khê — tỉnh Gia Lai"`}, Check: units([]string{"GL25.P.ANKHE", "GL25.P.ANBINH"}, []string{"GL.PLEIKU"}, 42)},
 		{Name: "a period that is not one", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/report/forms/{var:form}/units?period=2025Q5"}, Status: 422, Fields: []string{"period"}},
 		{Name: "a period of another type", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/report/forms/{var:form}/units?period=202507"}, Status: 422, Fields: []string{"period"}},
 		{Name: "no period", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/report/forms/{var:form}/units"}, Status: 422, Fields: []string{"period"}},

@@ -379,7 +379,10 @@ func (s *Store) UnitsFor(ctx context.Context, form int64, p Period) (FormUnits, 
 			out.Units = append(out.Units, u)
 		}
 	}
-	return out, nil
+	// Named with their province, as in every other list: Lai Châu and Gia
+	// Lai both have a "Sở Khoa học và Công nghệ".
+	out.Units, err = s.org.WithLabels(ctx, out.Units)
+	return out, err
 }
 
 // rootsAt is unit if it existed on date, else the units that stood for it
