@@ -176,6 +176,50 @@ func PathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
+// ListHandler answers GET of a whole collection, paginated: check
+// authorises (nil for none), list reads it.
+func ListHandler[T any](check func(*http.Request) error, list func(context.Context) ([]T, error)) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if check != nil {
+			if err := check(r); err != nil {
+				return err
+			}
+		}
+		pg, err := PageOf(r, 100, 1000)
+		if err != nil {
+			return err
+		}
+		items, err := list(r.Context())
+		if err != nil {
+			return err
+		}
+		List(w, r, Slice(items, pg), len(items), pg)
+		return nil
+	}
+}
+
+// GetHandler answers GET of one object by the {id} of its path: check
+// authorises (nil for none), get reads it (errs.NotFound when absent).
+func GetHandler[T any](check func(*http.Request) error, get func(context.Context, int64) (T, error)) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if check != nil {
+			if err := check(r); err != nil {
+				return err
+			}
+		}
+		id, err := PathID(r, "id")
+		if err != nil {
+			return err
+		}
+		v, err := get(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		JSON(w, http.StatusOK, v)
+		return nil
+	}
+}
+
 // List writes a page of items as a JSON array, with the total in
 // X-Total-Count and a Link header to the next page, as GitHub's API does, so
 // a client that wants everything reads the array and follows "next".

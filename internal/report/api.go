@@ -25,69 +25,13 @@ func (s *Store) canView(r *http.Request) error {
 
 func (s *Store) apiRoutes(api *httpx.API) {
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/indicators", Tag: "report", Summary: "Reporting indicators (chỉ tiêu báo cáo), by code", Response: Indicator{}, List: true},
-		func(w http.ResponseWriter, r *http.Request) error {
-			if err := s.canView(r); err != nil {
-				return err
-			}
-			pg, err := httpx.PageOf(r, 100, 1000)
-			if err != nil {
-				return err
-			}
-			list, err := s.Indicators(r.Context())
-			if err != nil {
-				return err
-			}
-			httpx.List(w, r, httpx.Slice(list, pg), len(list), pg)
-			return nil
-		})
+		httpx.ListHandler(s.canView, s.Indicators))
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/indicators/{id}", Tag: "report", Summary: "One indicator with its category options and formula", Response: Indicator{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			if err := s.canView(r); err != nil {
-				return err
-			}
-			id, err := httpx.PathID(r, "id")
-			if err != nil {
-				return err
-			}
-			in, err := s.Indicator(r.Context(), id)
-			if err != nil {
-				return err
-			}
-			httpx.JSON(w, 200, in)
-			return nil
-		})
+		httpx.GetHandler(s.canView, s.Indicator))
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/forms", Tag: "report", Summary: "Report forms with their period type, sections, indicators and assignments", Response: Form{}, List: true},
-		func(w http.ResponseWriter, r *http.Request) error {
-			if err := s.canView(r); err != nil {
-				return err
-			}
-			pg, err := httpx.PageOf(r, 100, 1000)
-			if err != nil {
-				return err
-			}
-			list, err := s.Forms(r.Context())
-			if err != nil {
-				return err
-			}
-			httpx.List(w, r, httpx.Slice(list, pg), len(list), pg)
-			return nil
-		})
+		httpx.ListHandler(s.canView, s.Forms))
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/forms/{id}", Tag: "report", Summary: "One report form", Response: Form{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			if err := s.canView(r); err != nil {
-				return err
-			}
-			id, err := httpx.PathID(r, "id")
-			if err != nil {
-				return err
-			}
-			f, err := s.Form(r.Context(), id)
-			if err != nil {
-				return err
-			}
-			httpx.JSON(w, 200, f)
-			return nil
-		})
+		httpx.GetHandler(s.canView, s.Form))
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/forms/{id}/units", Tag: "report", Summary: "The units that must report a form for a period, as the registry stood on the last day of its data cut-off", Response: FormUnits{},
 		Query: []string{"period: a period of the form's type in DHIS2 notation, e.g. 2025Q3 (required)"}},
 		func(w http.ResponseWriter, r *http.Request) error {
