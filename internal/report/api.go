@@ -16,6 +16,8 @@ import (
 func (s *Store) Mount(site *web.Site) {
 	s.org.Allow(ViewReports, org.Roles...)
 	s.org.Allow(ManageReports, org.RoleAdmin, org.RoleCoordinator)
+	s.org.Allow(EnterReports, org.RoleAdmin, org.RoleCoordinator, org.RoleApprover, org.RoleReporter)
+	s.org.Allow(ApproveReports, org.RoleAdmin, org.RoleCoordinator, org.RoleApprover)
 	s.apiRoutes(site.API)
 }
 

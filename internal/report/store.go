@@ -6,22 +6,27 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/store"
 )
 
-// Store holds indicators and report forms, and answers which units must
-// report a form in a period.
+// Store holds indicators, report forms, their values and reports, and
+// answers which units must report a form in a period.
 type Store struct {
 	db  *store.DB
 	org *org.Store
+	// Calendar counts deadlines; Now is the clock periods lock by (tests
+	// move it).
+	Calendar *Calendar
+	Now      func() time.Time
 }
 
 // NewStore builds the reporting store over db and the registry.
 func NewStore(db *store.DB, orgs *org.Store) *Store {
-	return &Store{db: db, org: orgs}
+	return &Store{db: db, org: orgs, Calendar: DefaultCalendar(), Now: time.Now}
 }
 
 // UnitRef names a unit.

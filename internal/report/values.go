@@ -1,0 +1,275 @@
+package report
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tinhso/tinhso/internal/store"
+)
+
+// Key names one data value: an indicator, its category option (0 for the
+// total, DHIS2's default category option combo), a unit and a period in
+// DHIS2 notation.
+type Key struct {
+	Indicator int64
+	Option    int64
+	Unit      int64
+	Period    string
+}
+
+// ValueInput is a value to write, already resolved to ids and checked (see
+// Checker). Delete removes the value; an empty Value with Delete false is
+// refused by the checker, never written.
+type ValueInput struct {
+	Key
+	PeriodOf  Period
+	ValueType string
+	Value     string
+	Comment   string
+	FollowUp  bool
+	Delete    bool
+}
+
+// Outcome is what a write did with one value, in DHIS2's import counts.
+type Outcome int
+
+const (
+	Imported Outcome = iota + 1
+	Updated
+	Ignored
+	Deleted
+)
+
+// WriteOptions say who writes, through what, why, and with which DHIS2
+// import strategy.
+type WriteOptions struct {
+	User     int64
+	Source   string // "form", "api", "excel"
+	Reason   string
+	Strategy ImportStrategy
+	Now      time.Time // the write's instant; store.Now() when zero
+}
+
+// Change is one value changed by a write: what analytics must add (New)
+// and take away (Old). A nil number is a value that does not count (text,
+// or none before/after).
+type Change struct {
+	Key
+	PeriodType string
+	Start, End string
+	Old, New   *float64
+}
+
+// writeBatch is how many values one round trip reads and writes: within
+// SQLite's and PostgreSQL's bind-parameter limits (15 columns × 500).
+const writeBatch = 500
+
+// WriteValues writes vs inside tx, batch by batch: it reads the current
+// rows the batch names, decides each value's outcome (an unchanged value,
+// same value, comment and follow-up, is ignored, as in DHIS2), writes the
+// new, changed and deleted rows and one history row per change. It returns
+// the outcomes in the order of vs. Callers check values first (Checker);
+// the caller's transaction makes the whole write all or nothing.
+func (s *Store) WriteValues(ctx context.Context, tx *sql.Tx, vs []ValueInput, o WriteOptions) ([]Outcome, error) {
+	if o.Now.IsZero() {
+		o.Now = store.Now()
+	}
+	if o.Strategy == "" {
+		o.Strategy = StrategyCreateAndUpdate
+	}
+	out := make([]Outcome, 0, len(vs))
+	for start := 0; start < len(vs); start += writeBatch {
+		end := min(start+writeBatch, len(vs))
+		res, err := s.writeBatch(ctx, tx, vs[start:end], o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res...)
+	}
+	return out, nil
+}
+
+type currentValue struct {
+	value, comment string
+	followup       bool
+	number         *float64
+}
+
+func (s *Store) writeBatch(ctx context.Context, tx *sql.Tx, vs []ValueInput, o WriteOptions) ([]Outcome, error) {
+	cur, err := currentValues(ctx, tx, vs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Outcome, len(vs))
+	var inserts, history []any
+	var nInsert, nHistory int
+	var changes []Change
+	who := sql.NullInt64{Int64: o.User, Valid: o.User != 0}
+	for i, v := range vs {
+		old, exists := cur[v.Key]
+		del := v.Delete || o.Strategy == StrategyDelete
+		switch {
+		case del && !exists, !del && exists && o.Strategy == StrategyCreate, !del && !exists && o.Strategy == StrategyUpdate:
+			out[i] = Ignored
+			continue
+		case !del && exists && old.value == v.Value && old.comment == v.Comment && old.followup == v.FollowUp:
+			out[i] = Ignored
+			continue
+		}
+		p := v.PeriodOf
+		ch := Change{Key: v.Key, PeriodType: p.Type().String(), Start: p.Start().Format(time.DateOnly), End: p.End().Format(time.DateOnly)}
+		var oldValue, newValue sql.NullString
+		if exists {
+			oldValue = sql.NullString{String: old.value, Valid: true}
+			ch.Old = old.number
+		}
+		switch {
+		case del:
+			out[i] = Deleted
+			if _, err := tx.ExecContext(ctx, `DELETE FROM report_values WHERE indicator_id = $1 AND unit_id = $2 AND period = $3 AND option_id = $4`,
+				v.Indicator, v.Unit, v.Period, v.Option); err != nil {
+				return nil, fmt.Errorf("report: delete value: %w", err)
+			}
+		case exists:
+			out[i] = Updated
+			ch.New = NumberOf(v.ValueType, v.Value)
+			newValue = sql.NullString{String: v.Value, Valid: true}
+			if _, err := tx.ExecContext(ctx, `UPDATE report_values SET value = $1, number = $2, comment = $3, followup = $4, updated_by = $5, updated_at = $6
+				WHERE indicator_id = $7 AND unit_id = $8 AND period = $9 AND option_id = $10`,
+				v.Value, nullFloat(ch.New), v.Comment, v.FollowUp, who, o.Now, v.Indicator, v.Unit, v.Period, v.Option); err != nil {
+				return nil, fmt.Errorf("report: update value: %w", err)
+			}
+		default:
+			out[i] = Imported
+			ch.New = NumberOf(v.ValueType, v.Value)
+			newValue = sql.NullString{String: v.Value, Valid: true}
+			inserts = append(inserts, v.Indicator, v.Option, v.Unit, v.Period, ch.PeriodType, ch.Start, ch.End,
+				v.Value, nullFloat(ch.New), v.Comment, v.FollowUp, who, o.Now, who, o.Now)
+			nInsert++
+		}
+		history = append(history, v.Indicator, v.Option, v.Unit, v.Period, oldValue, newValue, old.comment, v.Comment, o.Reason, o.Source, who, o.Now)
+		nHistory++
+		changes = append(changes, ch)
+	}
+	if nInsert > 0 {
+		q := `INSERT INTO report_values (indicator_id, option_id, unit_id, period, period_type, start_date, end_date,
+			value, number, comment, followup, created_by, created_at, updated_by, updated_at) VALUES ` +
+			placeholders(nInsert, 15)
+		if _, err := tx.ExecContext(ctx, q, inserts...); err != nil {
+			return nil, fmt.Errorf("report: insert values: %w", err)
+		}
+	}
+	if nHistory > 0 {
+		q := `INSERT INTO report_value_history (indicator_id, option_id, unit_id, period, old_value, new_value,
+			old_comment, new_comment, reason, source, changed_by, changed_at) VALUES ` + placeholders(nHistory, 12)
+		if _, err := tx.ExecContext(ctx, q, history...); err != nil {
+			return nil, fmt.Errorf("report: value history: %w", err)
+		}
+	}
+	if err := s.afterWrite(ctx, tx, changes); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// afterWrite is where what is derived from values (analytics' running
+// totals) follows each write, in the same transaction.
+func (s *Store) afterWrite(ctx context.Context, tx *sql.Tx, changes []Change) error {
+	return nil
+}
+
+// placeholders is "($1,…,$cols),(…)" for rows rows of cols parameters.
+func placeholders(rows, cols int) string {
+	var b strings.Builder
+	b.Grow(rows * cols * 5)
+	for r := range rows {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(r*cols + c + 1))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// currentValues reads the stored rows for the keys of vs.
+func currentValues(ctx context.Context, q store.Querier, vs []ValueInput) (map[Key]currentValue, error) {
+	units, periods, inds := map[int64]bool{}, map[string]bool{}, map[int64]bool{}
+	for _, v := range vs {
+		units[v.Unit], periods[v.Period], inds[v.Indicator] = true, true, true
+	}
+	var args []any
+	uq := store.InList(&args, keys(units))
+	iq := store.InList(&args, keys(inds))
+	var pq []string
+	for p := range periods {
+		args = append(args, p)
+		pq = append(pq, "$"+strconv.Itoa(len(args)))
+	}
+	rows, err := q.QueryContext(ctx, `SELECT indicator_id, option_id, unit_id, period, value, comment, followup, number FROM report_values
+		WHERE unit_id IN (`+uq+`) AND indicator_id IN (`+iq+`) AND period IN (`+strings.Join(pq, ",")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("report: read values: %w", err)
+	}
+	defer rows.Close()
+	out := map[Key]currentValue{}
+	for rows.Next() {
+		var k Key
+		var c currentValue
+		var n sql.NullFloat64
+		if err := rows.Scan(&k.Indicator, &k.Option, &k.Unit, &k.Period, &c.value, &c.comment, &c.followup, &n); err != nil {
+			return nil, err
+		}
+		if n.Valid {
+			c.number = &n.Float64
+		}
+		out[k] = c
+	}
+	return out, rows.Err()
+}
+
+func keys[K comparable](m map[K]bool) []K {
+	out := make([]K, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func nullFloat(f *float64) sql.NullFloat64 {
+	if f == nil {
+		return sql.NullFloat64{}
+	}
+	return sql.NullFloat64{Float64: *f, Valid: true}
+}
+
+// NumberOf is a checked value as analytics count it: numbers as written,
+// yes/no as 1/0; nil for text, files and anything else.
+func NumberOf(valueType, value string) *float64 {
+	switch ValueType(valueType) {
+	case TypeBoolean, TypeTrueOnly:
+		var f float64
+		if value == "true" {
+			f = 1
+		}
+		return &f
+	case TypeText, TypeLongText, TypeDate:
+		return nil
+	}
+	f, err := strconv.ParseFloat(value, 64)
+	if err != nil {
+		return nil
+	}
+	return &f
+}
