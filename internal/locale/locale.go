@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,6 +30,10 @@ const (
 // Langs lists the supported languages, the default first.
 var Langs = []Lang{VI, EN}
 
+// A language's catalogue is catalog/<lang>.json plus any
+// catalog/<lang>.<part>.json (vi.report.json …), so a domain with many
+// messages keeps them in a file of its own. A key may be in one file only.
+//
 //go:embed catalog/*.json
 var catalogFiles embed.FS
 
@@ -36,13 +41,26 @@ var catalogs = map[Lang]map[string]string{}
 
 func init() {
 	for _, l := range Langs {
-		b, err := catalogFiles.ReadFile("catalog/" + string(l) + ".json")
-		if err != nil {
-			panic(err)
+		names, err := fs.Glob(catalogFiles, "catalog/"+string(l)+".*json")
+		if err != nil || len(names) == 0 {
+			panic(fmt.Sprintf("catalog %s: no files (%v)", l, err))
 		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			panic(fmt.Sprintf("catalog %s: %v", l, err))
+		for _, name := range names {
+			b, err := catalogFiles.ReadFile(name)
+			if err != nil {
+				panic(err)
+			}
+			part := map[string]string{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				panic(fmt.Sprintf("catalog %s: %v", name, err))
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					panic(fmt.Sprintf("catalog %s: key %q is in another file of %s too", name, k, l))
+				}
+				m[k] = v
+			}
 		}
 		catalogs[l] = m
 	}
