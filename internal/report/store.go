@@ -22,11 +22,28 @@ type Store struct {
 	// move it).
 	Calendar *Calendar
 	Now      func() time.Time
+	computed map[string]ComputedFunc
 }
 
 // NewStore builds the reporting store over db and the registry.
 func NewStore(db *store.DB, orgs *org.Store) *Store {
-	return &Store{db: db, org: orgs, Calendar: DefaultCalendar(), Now: time.Now}
+	return &Store{db: db, org: orgs, Calendar: DefaultCalendar(), Now: time.Now, computed: map[string]ComputedFunc{}}
+}
+
+// ComputedFunc answers a computed indicator for a unit (its subtree) and a
+// period: a figure tinhso measures itself rather than one a unit enters
+// (the share of periodic reports on the system). ok is false when there is
+// nothing to measure (no report was due).
+type ComputedFunc func(ctx context.Context, unit int64, p Period) (value float64, ok bool, err error)
+
+// AddComputed makes the indicator with code computed by fn. Called from
+// Mount, before the server takes requests.
+func (s *Store) AddComputed(code string, fn ComputedFunc) { s.computed[code] = fn }
+
+// Computed is the function of a computed indicator.
+func (s *Store) Computed(code string) (ComputedFunc, bool) {
+	fn, ok := s.computed[code]
+	return fn, ok
 }
 
 // UnitRef names a unit.
