@@ -84,8 +84,18 @@ func (r *Record) Canonical() []byte {
 	var b strings.Builder
 	b.Grow(512)
 	b.WriteString("tinhso-hub-log-v1\n")
-	str := func(k, v string) { b.WriteString(k); b.WriteByte('='); b.WriteString(strconv.Quote(v)); b.WriteByte('\n') }
-	num := func(k string, v int64) { b.WriteString(k); b.WriteByte('='); b.WriteString(strconv.FormatInt(v, 10)); b.WriteByte('\n') }
+	str := func(k, v string) {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(strconv.Quote(v))
+		b.WriteByte('\n')
+	}
+	num := func(k string, v int64) {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(strconv.FormatInt(v, 10))
+		b.WriteByte('\n')
+	}
 	str("chain", r.Chain)
 	num("seq", r.Seq)
 	str("kind", r.Kind)

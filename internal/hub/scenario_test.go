@@ -156,7 +156,7 @@ func hubScenarios(vars map[string]string) []testapp.Scenario {
 		{Name: "Lai Châu's admin registers the judicial-records service", Call: call("quantri.laichau", "POST", "/api/v1/hub/subsystems/{var:subA}/services",
 			`{"serviceCode":"lltp","name":"Tra cứu lý lịch tư pháp","backendUrl":"http://127.0.0.1:9/lltp"}`), Status: 201,
 			Contains: []string{`"identifier":"TINHSO/GOV/H29.STP/LLTP/lltp"`, `"serviceType":"REST"`, `"timeoutMs":30000`, `"enabled":true`},
-			Capture: map[string]string{"svc": "id"}, Before: audit("hub.registry"), Check: audited},
+			Capture:  map[string]string{"svc": "id"}, Before: audit("hub.registry"), Check: audited},
 		{Name: "a service with a reserved code, a bad URL and a negative timeout", Call: call("quantri.laichau", "POST", "/api/v1/hub/subsystems/{var:subA}/services",
 			`{"serviceCode":"listMethods","name":"x","backendUrl":"ftp://x/y?z=1","timeoutMs":-5}`), Status: 422,
 			Fields: []string{"serviceCode", "backendUrl", "timeoutMs"}, Before: snap, Check: unchanged},
@@ -189,7 +189,7 @@ func hubScenarios(vars map[string]string) []testapp.Scenario {
 		{Name: "no description yet", Call: call("baocao.laichau", "GET", "/api/v1/hub/services/{var:svc}/openapi", ""), Status: 404},
 		{Name: "Lai Châu's admin uploads the YAML description", Call: call("quantri.laichau", "PUT", "/api/v1/hub/services/{var:svc}/openapi", jsonDoc(judicialYAML)), Status: 200,
 			Contains: []string{`"serviceType":"OPENAPI"`, `"openapiVersion":"3.0.3"`, `"method":"GET","path":"/records/{id}"`, `"method":"POST","path":"/requests"`, `"method":"GET","path":"/requests"`},
-			Absent: []string{`"method":"PUT"`}, Before: audit("hub.registry"), Check: audited},
+			Absent:   []string{`"method":"PUT"`}, Before: audit("hub.registry"), Check: audited},
 		{Name: "the description is served back as uploaded", Call: call("baocao.laichau", "GET", "/api/v1/hub/services/{var:svc}/openapi", ""), Status: 200,
 			Contains: []string{"openapi: 3.0.3", "http://10.0.0.5:8080/lltp"}, Header: map[string]string{"Content-Type": "application/yaml"}},
 		{Name: "a reporter may not remove an endpoint", Call: call("baocao.laichau", "DELETE", "/api/v1/hub/endpoints/{var:ep}", ""), Status: 403,
@@ -198,11 +198,11 @@ func hubScenarios(vars map[string]string) []testapp.Scenario {
 			Absent: []string{`"/status"`}, Before: audit("hub.registry"), Check: audited},
 
 		// Rights, granted by the provider.
-		{Name: "the consumer may not grant itself access", Call: call("pheduyet.pleiku", "POST", "/api/v1/hub/services/{var:svc}/rights", `{"consumer":"` + consumer + `"}`), Status: 403,
+		{Name: "the consumer may not grant itself access", Call: call("pheduyet.pleiku", "POST", "/api/v1/hub/services/{var:svc}/rights", `{"consumer":"`+consumer+`"}`), Status: 403,
 			Before: deny("pheduyet.pleiku"), Check: refused("pheduyet.pleiku")},
 		{Name: "a right for a consumer that does not exist", Call: call("quantri.laichau", "POST", "/api/v1/hub/services/{var:svc}/rights", `{"consumer":"TINHSO/GOV/KHONG/CO"}`), Status: 422,
 			Fields: []string{"consumer"}, Before: snap, Check: unchanged},
-		{Name: "the provider grants the one-stop system access", Call: call("quantri.laichau", "POST", "/api/v1/hub/services/{var:svc}/rights", `{"consumer":"` + consumer + `"}`), Status: 201,
+		{Name: "the provider grants the one-stop system access", Call: call("quantri.laichau", "POST", "/api/v1/hub/services/{var:svc}/rights", `{"consumer":"`+consumer+`"}`), Status: 201,
 			Contains: []string{`"consumer":"` + consumer + `"`, `"service":"TINHSO/GOV/H29.STP/LLTP/lltp"`}, Capture: map[string]string{"right": "id"},
 			Before: audit("hub.access"), Check: audited},
 		{Name: "the same right twice", Call: call("quantri.laichau", "POST", "/api/v1/hub/services/{var:svc}/rights", `{"consumerId":{var:subB}}`), Status: 422,
@@ -218,11 +218,11 @@ func hubScenarios(vars map[string]string) []testapp.Scenario {
 
 		// Access requests: the consumer asks, the provider decides.
 		{Name: "a reporter of Lai Châu may not ask for Pleiku's system", Call: call("baocao.laichau", "POST", "/api/v1/hub/access-requests",
-			`{"serviceId":{var:svc},"consumer":"` + consumer + `","reason":"Cần tra cứu"}`), Status: 403, Before: deny("baocao.laichau"), Check: refused("baocao.laichau")},
+			`{"serviceId":{var:svc},"consumer":"`+consumer+`","reason":"Cần tra cứu"}`), Status: 403, Before: deny("baocao.laichau"), Check: refused("baocao.laichau")},
 		{Name: "a request without a reason", Call: call("pheduyet.pleiku", "POST", "/api/v1/hub/access-requests", `{"serviceId":{var:svc},"consumer":"`+consumer+`"}`), Status: 422,
 			Fields: []string{"reason"}, Before: snap, Check: unchanged},
 		{Name: "Pleiku's approver asks for access", Call: call("pheduyet.pleiku", "POST", "/api/v1/hub/access-requests",
-			`{"serviceId":{var:svc},"consumer":"` + consumer + `","reason":"Cấp phiếu lý lịch tư pháp trong thủ tục hành chính liên thông"}`), Status: 201,
+			`{"serviceId":{var:svc},"consumer":"`+consumer+`","reason":"Cấp phiếu lý lịch tư pháp trong thủ tục hành chính liên thông"}`), Status: 201,
 			Contains: []string{`"state":"pending"`, `"requestedBy":"pheduyet.pleiku"`, `"providerName":"Sở Tư pháp Lai Châu"`}, Capture: map[string]string{"req": "id"},
 			Before: audit("hub.access"), Check: audited},
 		{Name: "the same request while the first is pending", Call: call("pheduyet.pleiku", "POST", "/api/v1/hub/access-requests",
@@ -248,7 +248,7 @@ func hubScenarios(vars map[string]string) []testapp.Scenario {
 		{Name: "a decided request cannot be decided again", Call: call("quantri.laichau", "POST", "/api/v1/hub/access-requests/{var:req}/refuse", `{"note":"Không"}`), Status: 409,
 			Before: snap, Check: unchanged},
 		{Name: "a request for access the consumer already has", Call: call("pheduyet.pleiku", "POST", "/api/v1/hub/access-requests",
-			`{"serviceId":{var:svc},"consumer":"` + consumer + `","reason":"x"}`), Status: 422, Fields: []string{"consumer"}, Contains: []string{"đã có quyền"}},
+			`{"serviceId":{var:svc},"consumer":"`+consumer+`","reason":"x"}`), Status: 422, Fields: []string{"consumer"}, Contains: []string{"đã có quyền"}},
 		{Name: "the provider refuses nothing it has not got", Call: call("quantri.laichau", "POST", "/api/v1/hub/access-requests/999999/refuse", `{"note":"x"}`), Status: 404},
 		{Name: "Lai Châu's admin adds a second consumer system", Call: call("quantri.laichau", "POST", "/api/v1/hub/members/{var:memberA}/subsystems", `{"subsystemCode":"TIEPNHAN","name":"Tiếp nhận hồ sơ"}`), Status: 201,
 			Capture: map[string]string{"subC": "id"}},
@@ -266,7 +266,7 @@ func hubScenarios(vars map[string]string) []testapp.Scenario {
 			Fields: []string{"csr"}, Before: snap, Check: unchanged},
 		{Name: "Pleiku's approver issues a client secret", Call: call("pheduyet.pleiku", "POST", "/api/v1/hub/subsystems/{var:subB}/secrets", `{"name":"Máy chủ một cửa"}`), Status: 201,
 			Contains: []string{`"clientSecret":"hubs_`, `"clientId":"hubc_`, `"kind":"secret"`, `"tokenUrl":"/oauth2/token"`},
-			Capture: map[string]string{"secret": "clientSecret", "cred": "id"}, Before: audit("hub.credential"),
+			Capture:  map[string]string{"secret": "clientSecret", "cred": "id"}, Before: audit("hub.credential"),
 			Check: func(t *testing.T, app *testapp.App, b []byte, h http.Header) {
 				audited(t, app, b, h)
 				// The secret is neither stored nor audited.
