@@ -440,6 +440,10 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 		g.refuse(ctx, ex, FaultAuthentication, msg)
 		return
 	}
+	if !g.allow(consumer, now) {
+		g.refuse(ctx, ex, FaultRateLimited, fmt.Sprintf("Client '%s' called faster than its rate", ex.clientStr))
+		return
+	}
 	if slices.Contains(MetaServices, sid.Code) && ex.method == "GET" && sid.Instance == g.s.opt.Instance {
 		g.meta(ctx, snap, ex)
 		return
@@ -462,10 +466,6 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 	}
 	if !allowed(svc, consumer.id, ex.method, ex.path) {
 		g.refuse(ctx, ex, FaultAccessDenied, fmt.Sprintf("Request is not allowed: %s", sid.String()))
-		return
-	}
-	if !g.allow(consumer, now) {
-		g.refuse(ctx, ex, FaultRateLimited, fmt.Sprintf("Client '%s' called faster than its rate", ex.clientStr))
 		return
 	}
 	if cl := h.ContentLength(); int64(cl) > g.o.MaxBody {
