@@ -282,3 +282,7 @@ func (s *Store) RotateCredential(ctx context.Context, id int64, in RotateInput, 
 	}
 	return s.issueCertificate(ctx, x, in.CredentialInput, a, c.ID, &retire)
 }
+
+// OperatorEvent is the audit event of an act of the CLI's operator, for
+// RotateKey.
+func OperatorEvent() audit.Event { return audit.Event{Actor: "cli"} }
