@@ -490,6 +490,24 @@ func TestGateway(t *testing.T) {
 			}
 		})
 
+		t.Run("no record, no exchange: the gateway fails closed", func(t *testing.T) {
+			if _, err := app.DB.Write.Exec(`ALTER TABLE hub_log RENAME TO hub_log_away`); err != nil {
+				t.Fatal(err)
+			}
+			before := w.hits.Load()
+			a := call(t, nil, "GET", w.url+w.svc+"/records/1", nil, "Authorization", bearer(w.tokenW), "X-Road-Client", w.with)
+			if _, err := app.DB.Write.Exec(`ALTER TABLE hub_log_away RENAME TO hub_log`); err != nil {
+				t.Fatal(err)
+			}
+			fault(t, a, 500, hub.FaultLoggingFailed)
+			if w.hits.Load() != before {
+				t.Error("the backend saw an exchange the log did not record")
+			}
+			if a := call(t, nil, "GET", w.url+w.svc+"/records/1", nil, "Authorization", bearer(w.tokenW), "X-Road-Client", w.with); a.status != 200 {
+				t.Errorf("once the log is back: %d %s", a.status, a.body)
+			}
+		})
+
 		t.Run("a revoked credential is refused on the next request", func(t *testing.T) {
 			a := call(t, nil, "GET", w.url+w.svc+"/records/1", nil, "Authorization", bearer(w.tokenW), "X-Road-Client", w.with)
 			if a.status != 200 {

@@ -183,6 +183,7 @@ type LogWriter struct {
 	sealSeq, sealedTo int64
 	sealHash          string
 	retry             []*pending // queued records of a failed group, tried again
+	stale             bool       // the head could not be read after a failure: read it first
 }
 
 // LogOptions tune a writer.
@@ -215,22 +216,26 @@ func (s *Store) NewLogWriter(ctx context.Context, o LogOptions) (*LogWriter, err
 }
 
 func (w *LogWriter) loadHead(ctx context.Context) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.lastSeq, w.lastHash = 0, GenesisHash
-	err := w.s.db.Write.QueryRowContext(ctx, `SELECT seq, hash FROM hub_log WHERE chain = $1 ORDER BY seq DESC LIMIT 1`, w.chain).Scan(&w.lastSeq, &w.lastHash)
+	seq, hash := int64(0), GenesisHash
+	err := w.s.db.Write.QueryRowContext(ctx, `SELECT seq, hash FROM hub_log WHERE chain = $1 ORDER BY seq DESC LIMIT 1`, w.chain).Scan(&seq, &hash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		w.stale = true
 		return fmt.Errorf("message log head: %w", err)
 	}
-	w.sealSeq, w.sealedTo, w.sealHash = 0, 0, GenesisHash
+	sealSeq, sealedTo, sealHash := int64(0), int64(0), GenesisHash
 	var sl Seal
 	err = w.s.db.Write.QueryRowContext(ctx, `SELECT chain, seq, first_seq, last_seq, last_hash, prev_seal, sealed_at_us, kid, signature FROM hub_log_seals WHERE chain = $1 ORDER BY seq DESC LIMIT 1`, w.chain).
 		Scan(&sl.Chain, &sl.Seq, &sl.FirstSeq, &sl.LastSeq, &sl.LastHash, &sl.PrevSeal, &sl.SealedAtUS, &sl.KID, &sl.Signature)
 	if err == nil {
-		w.sealSeq, w.sealedTo, w.sealHash = sl.Seq, sl.LastSeq, sl.Hash()
+		sealSeq, sealedTo, sealHash = sl.Seq, sl.LastSeq, sl.Hash()
 	} else if !errors.Is(err, sql.ErrNoRows) {
+		w.stale = true
 		return fmt.Errorf("message log seals: %w", err)
 	}
+	w.mu.Lock()
+	w.lastSeq, w.lastHash = seq, hash
+	w.mu.Unlock()
+	w.sealSeq, w.sealedTo, w.sealHash, w.stale = sealSeq, sealedTo, sealHash, false
 	return nil
 }
 
@@ -363,6 +368,12 @@ func (w *LogWriter) group(ctx context.Context, first *pending) {
 	if len(batch) == 0 {
 		return
 	}
+	if w.stale {
+		if err := w.loadHead(ctx); err != nil {
+			w.fail(batch)
+			return
+		}
+	}
 	seq, prev := w.Head()
 	for _, p := range batch {
 		seq++
@@ -380,13 +391,28 @@ func (w *LogWriter) group(ctx context.Context, first *pending) {
 		if lerr := w.loadHead(ctx); lerr != nil {
 			slog.Error("hub message log: reading the head", "err", lerr)
 		}
-		err = ErrLogUnavailable
+	}
+	if err != nil {
+		w.fail(batch)
+		return
 	}
 	for _, p := range batch {
 		if p.done != nil {
-			p.done <- err
-		} else if err != nil && len(w.retry) < 4*w.maxRows {
+			p.done <- nil
+		}
+	}
+}
+
+// fail answers a group that could not be written: the waiting requests
+// are refused, the queued records kept for the next group (up to a bound).
+func (w *LogWriter) fail(batch []*pending) {
+	for _, p := range batch {
+		if p.done != nil {
+			p.done <- ErrLogUnavailable
+		} else if len(w.retry) < 4*w.maxRows {
 			w.retry = append(w.retry, p)
+		} else {
+			slog.Error("hub message log: a record is lost", "chain", w.chain, "kind", p.rec.Kind, "x-road-request-id", p.rec.XRequestID)
 		}
 	}
 }
