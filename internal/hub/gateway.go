@@ -783,6 +783,7 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 	if size < 0 {
 		size = -1
 	}
+	r.size = int64(size)
 	ctx.Response.SetBodyStream(r, size)
 }
 
@@ -799,6 +800,7 @@ type relay struct {
 	rec  Record
 	sha  hash.Hash
 	n    int64
+	size int64 // the backend's Content-Length, -1 when chunked
 	eof  bool
 	once sync.Once
 }
@@ -824,6 +826,15 @@ func (r *relay) Close() error {
 
 func (r *relay) finish() {
 	if r.body != nil {
+		if !r.eof && r.size >= 0 && r.n == r.size {
+			// fasthttp wrote exactly Content-Length bytes and stopped; one
+			// more read meets the end, so the backend connection goes back
+			// to the pool instead of being closed.
+			var b [1]byte
+			if n, err := r.body.Read(b[:]); n == 0 && err == io.EOF {
+				r.eof = true
+			}
+		}
 		r.resp.CloseBodyStream()
 	}
 	fasthttp.ReleaseResponse(r.resp)

@@ -49,7 +49,7 @@ type world struct {
 }
 
 // do sends an API call as user and decodes a 2xx answer.
-func do(t *testing.T, app *testapp.App, user, method, path, body string) map[string]any {
+func do(t testing.TB, app *testapp.App, user, method, path, body string) map[string]any {
 	t.Helper()
 	status, b, _ := app.Send(t, nil, testapp.Call{User: user, Method: method, Path: path, Body: body})
 	if status/100 != 2 {
@@ -66,8 +66,13 @@ func id(m map[string]any) int64 { return int64(m["id"].(float64)) }
 
 // backend answers like a small registry service: it echoes what it got
 // and says whether the exchange was in the message log before it.
-func (w *world) backendHandler(t *testing.T) http.Handler {
+func (w *world) backendHandler(t testing.TB) http.Handler {
 	mux := http.NewServeMux()
+	fast := bytes.Repeat([]byte(`{"ma":"079123","ket_qua":"khong_co_an_tich"},`), 22)
+	mux.HandleFunc("/lltp/fast", func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header().Set("Content-Type", "application/json")
+		rw.Write(fast)
+	})
 	mux.HandleFunc("/lltp/", func(rw http.ResponseWriter, r *http.Request) {
 		w.hits.Add(1)
 		h := sha256.New()
@@ -100,7 +105,7 @@ func (w *world) backendHandler(t *testing.T) http.Handler {
 	return mux
 }
 
-func newWorld(t *testing.T, app *testapp.App, tlsGateway bool) *world {
+func newWorld(t testing.TB, app *testapp.App, tlsGateway bool) *world {
 	t.Helper()
 	w := &world{app: app}
 	w.backend = httptest.NewServer(w.backendHandler(t))
@@ -192,7 +197,7 @@ func newWorld(t *testing.T, app *testapp.App, tlsGateway bool) *world {
 }
 
 // token buys an access token at the gateway's token endpoint.
-func (w *world) token(t *testing.T, clientID, secret string) string {
+func (w *world) token(t testing.TB, clientID, secret string) string {
 	t.Helper()
 	req, _ := http.NewRequest("POST", w.url+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
 	req.SetBasicAuth(clientID, secret)
@@ -229,7 +234,7 @@ func (a answer) json(t *testing.T) map[string]any {
 }
 
 // call sends a request to the gateway.
-func call(t *testing.T, client *http.Client, method, u string, body io.Reader, headers ...string) answer {
+func call(t testing.TB, client *http.Client, method, u string, body io.Reader, headers ...string) answer {
 	t.Helper()
 	req, err := http.NewRequest(method, u, body)
 	if err != nil {
@@ -337,12 +342,12 @@ func TestGateway(t *testing.T) {
 				t.Fatal(err)
 			}
 			var size int64
-			var digest string
-			if err := app.DB.Read.QueryRow(`SELECT request_size, request_sha256 FROM hub_log WHERE x_request_id = $1 AND kind = 'response'`, a.header.Get("X-Road-Request-Id")).Scan(&size, &digest); err != nil {
+			var digest, fault string
+			if err := app.DB.Read.QueryRow(`SELECT request_size, request_sha256, fault FROM hub_log WHERE x_request_id = $1 AND kind = 'response'`, a.header.Get("X-Road-Request-Id")).Scan(&size, &digest, &fault); err != nil {
 				t.Fatal(err)
 			}
-			if size != int64(len(body)) || digest != hex.EncodeToString(sum[:]) {
-				t.Errorf("logged %d bytes %s, want %d %x", size, digest, len(body), sum)
+			if size != int64(len(body)) || digest != hex.EncodeToString(sum[:]) || fault != "" {
+				t.Errorf("logged %d bytes %s (fault %q), want %d %x", size, digest, fault, len(body), sum)
 			}
 			echoed := sha256.Sum256(b.body)
 			if err := app.DB.Read.QueryRow(`SELECT response_size, response_sha256 FROM hub_log WHERE x_request_id = $1 AND kind = 'response'`, b.header.Get("X-Road-Request-Id")).Scan(&size, &digest); err != nil {

@@ -429,6 +429,21 @@ func recordArgs(r *Record) []any {
 
 func (w *LogWriter) insert(ctx context.Context, batch []*pending) error {
 	return w.s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if w.s.db.Engine == store.SQLite {
+			// SQLite parses a statement of many $n slowly (each name is looked
+			// up in a list): one prepared row, many executions.
+			st, err := tx.PrepareContext(ctx, `INSERT INTO hub_log (`+logColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for _, p := range batch {
+				if _, err := st.ExecContext(ctx, recordArgs(&p.rec)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		const perStatement = 100
 		for start := 0; start < len(batch); start += perStatement {
 			part := batch[start:min(start+perStatement, len(batch))]

@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tinhso/tinhso/internal/password"
@@ -70,7 +72,15 @@ var (
 type TokenService struct {
 	s   *Store
 	TTL time.Duration
+	// verified caches the claims of tokens whose signature checked out, so
+	// that a consumer's repeated calls cost a map lookup rather than an
+	// Ed25519 verification; the credential is still checked every time.
+	verified sync.Map // raw token → TokenClaims
+	cached   atomic.Int64
 }
+
+// maxCachedTokens bounds the cache (it is emptied when full).
+const maxCachedTokens = 50000
 
 func newTokenService(s *Store) *TokenService { return &TokenService{s: s, TTL: DefaultTokenTTL} }
 
@@ -132,6 +142,41 @@ func signJWT(k *snapKey, claims TokenClaims) (string, error) {
 // the credential it was bought with is still active, all in memory.
 func (t *TokenService) VerifyToken(raw string, now time.Time) (TokenClaims, error) {
 	snap := t.s.snapshot()
+	if v, ok := t.verified.Load(raw); ok {
+		c := v.(TokenClaims)
+		if c.Expires <= now.Unix() {
+			t.verified.Delete(raw)
+			return TokenClaims{}, ErrInvalidToken
+		}
+		return c, t.checkCredential(snap, c, now)
+	}
+	c, err := t.verifySignature(snap, raw, now)
+	if err != nil {
+		return TokenClaims{}, err
+	}
+	if t.cached.Add(1) > maxCachedTokens {
+		t.verified.Clear()
+		t.cached.Store(0)
+	}
+	t.verified.Store(raw, c)
+	return c, t.checkCredential(snap, c, now)
+}
+
+// checkCredential: the credential a token was bought with is still active
+// and still its subsystem's.
+func (t *TokenService) checkCredential(snap *snapshot, c TokenClaims, now time.Time) error {
+	cred, ok := snap.credentials[c.Credential]
+	if !ok || cred.kind != KindSecret || cred.clientID != c.ClientID || !cred.activeAt(now) {
+		return ErrInvalidToken
+	}
+	if sub, ok := snap.subsystems[cred.subsystem]; !ok || sub.xid.String() != c.Subject {
+		return ErrInvalidToken
+	}
+	return nil
+}
+
+// verifySignature checks a token's signature, issuer and lifetime.
+func (t *TokenService) verifySignature(snap *snapshot, raw string, now time.Time) (TokenClaims, error) {
 	first := strings.IndexByte(raw, '.')
 	last := strings.LastIndexByte(raw, '.')
 	if first < 0 || last <= first {
@@ -162,13 +207,6 @@ func (t *TokenService) VerifyToken(raw string, now time.Time) (TokenClaims, erro
 	}
 	// A key that retired before the token was issued did not sign it.
 	if k.retiredAt != nil && c.IssuedAt > k.retiredAt.Unix() {
-		return TokenClaims{}, ErrInvalidToken
-	}
-	cred, ok := snap.credentials[c.Credential]
-	if !ok || cred.kind != KindSecret || cred.clientID != c.ClientID || !cred.activeAt(now) {
-		return TokenClaims{}, ErrInvalidToken
-	}
-	if sub, ok := snap.subsystems[cred.subsystem]; !ok || sub.xid.String() != c.Subject {
 		return TokenClaims{}, ErrInvalidToken
 	}
 	return c, nil
