@@ -5,18 +5,23 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
 // BenchmarkGateway measures one exchange through the gateway (a bearer
 // token, the access check, the rate limit and the message log with group
-// commit, all on; SQLite) against calling the Go backend directly, in the
+// commit, all on; on each engine) against calling the Go backend directly, in the
 // same run, with a 1 KB JSON answer and net/http clients on loopback:
 //
 //	go test -run '^$' -bench Gateway -benchtime 20000x ./internal/hub/
 func BenchmarkGateway(b *testing.B) {
-	app := testapp.New(b, testapp.DemoURLs(b)[store.SQLite])
+	for engine, u := range testapp.DemoURLs(b) {
+		b.Run(string(engine), func(b *testing.B) { benchGateway(b, u) })
+	}
+}
+
+func benchGateway(b *testing.B, dbURL string) {
+	app := testapp.New(b, dbURL)
 	w := newWorld(b, app, false)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
 	get := func(b *testing.B, url string, headers ...string) {
