@@ -187,6 +187,17 @@ func validIdent(v *errs.Validator, field, s string) {
 
 func ptrTrue(b *bool) bool { return b == nil || *b }
 
+// insertID runs an INSERT … RETURNING id; a unique violation is a
+// "duplicate" error of field naming what is taken.
+func insertID(ctx context.Context, tx *sql.Tx, field, what, query string, args ...any) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, query, args...).Scan(&id)
+	if store.IsUniqueViolation(err) {
+		return 0, errs.Invalid(errs.Field{Name: field, Code: "duplicate", Args: []any{what}, Context: "hub"})
+	}
+	return id, err
+}
+
 // ---- members
 
 const memberColumns = `m.id, m.instance, m.member_class, m.member_code, m.name, m.unit_id, m.created_at, m.updated_at,
@@ -288,12 +299,9 @@ func (s *Store) CreateMember(r *http.Request, in MemberInput) (Member, error) {
 	id := ClientID{s.opt.Instance, in.Class, in.Code, ""}
 	var newID int64
 	now := store.Now()
-	err := s.write(ctx, event(r, audit.HubRegistry, id.String(), "member.create "+in.Name), func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO hub_members (instance, member_class, member_code, name, unit_id, created_by, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`, id.Instance, id.Class, id.Member, in.Name, in.UnitID, actorID(r), now).Scan(&newID)
-		if store.IsUniqueViolation(err) {
-			return errs.Invalid(errs.Field{Name: "memberCode", Code: "duplicate", Args: []any{id.String()}, Context: "hub"})
-		}
+	err := s.write(ctx, event(r, audit.HubRegistry, id.String(), "member.create "+in.Name), func(tx *sql.Tx) (err error) {
+		newID, err = insertID(ctx, tx, "memberCode", id.String(), `INSERT INTO hub_members (instance, member_class, member_code, name, unit_id, created_by, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`, id.Instance, id.Class, id.Member, in.Name, in.UnitID, actorID(r), now)
 		return err
 	})
 	if err != nil {
@@ -431,12 +439,9 @@ func (s *Store) CreateSubsystem(r *http.Request, member int64, in SubsystemInput
 	xid := ClientID{m.Instance, m.Class, m.Code, in.Code}
 	var id int64
 	now := store.Now()
-	err = s.write(ctx, event(r, audit.HubRegistry, xid.String(), "subsystem.create "+in.Name), func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO hub_subsystems (member_id, code, name, description, rate_per_second, burst, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`, member, in.Code, in.Name, in.Description, in.RatePerSecond, in.Burst, now).Scan(&id)
-		if store.IsUniqueViolation(err) {
-			return errs.Invalid(errs.Field{Name: "subsystemCode", Code: "duplicate", Args: []any{xid.String()}, Context: "hub"})
-		}
+	err = s.write(ctx, event(r, audit.HubRegistry, xid.String(), "subsystem.create "+in.Name), func(tx *sql.Tx) (err error) {
+		id, err = insertID(ctx, tx, "subsystemCode", xid.String(), `INSERT INTO hub_subsystems (member_id, code, name, description, rate_per_second, burst, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`, member, in.Code, in.Name, in.Description, in.RatePerSecond, in.Burst, now)
 		return err
 	})
 	if err != nil {
@@ -625,12 +630,9 @@ func (s *Store) CreateService(r *http.Request, subsystem int64, in ServiceInput)
 	xid := ServiceID{x.xid, in.Code}
 	var id int64
 	now := store.Now()
-	err = s.write(ctx, event(r, audit.HubRegistry, xid.String(), "service.create "+in.BackendURL), func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO hub_services (subsystem_id, code, name, description, backend_url, timeout_ms, enabled, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`, subsystem, in.Code, in.Name, in.Description, in.BackendURL, in.TimeoutMS, ptrTrue(in.Enabled), now).Scan(&id)
-		if store.IsUniqueViolation(err) {
-			return errs.Invalid(errs.Field{Name: "serviceCode", Code: "duplicate", Args: []any{xid.String()}, Context: "hub"})
-		}
+	err = s.write(ctx, event(r, audit.HubRegistry, xid.String(), "service.create "+in.BackendURL), func(tx *sql.Tx) (err error) {
+		id, err = insertID(ctx, tx, "serviceCode", xid.String(), `INSERT INTO hub_services (subsystem_id, code, name, description, backend_url, timeout_ms, enabled, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`, subsystem, in.Code, in.Name, in.Description, in.BackendURL, in.TimeoutMS, ptrTrue(in.Enabled), now)
 		return err
 	})
 	if err != nil {
