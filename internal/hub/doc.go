@@ -44,8 +44,8 @@
 //     subsystem and X-Road-Client must name it (the last value when
 //     repeated); X-Road-Id made INSTANCE-uuid when absent, X-Road-Request-Id
 //     always made (the client's dropped), X-Road-UserId and X-Road-Issue
-//     passed and logged, hop-by-hop headers, Host, User-Agent, Server,
-//     Authorization (the hub's token) not passed; x-road-id, -client,
+//     passed and logged, hop-by-hop headers, Host, User-Agent, Server and
+//     Authorization when it carried the hub's token not passed; x-road-id, -client,
 //     -service, -request-id and -request-hash on the answer, the hash
 //     computed as ServerRestMessageProcessor does (SHA-512 of the
 //     serialized request, with the body's SHA-512). Bodies stream both

@@ -297,6 +297,7 @@ type exchange struct {
 	clientStr  string
 	consumer   *snapSubsystem
 	credential string
+	bearer     bool // authenticated by an access token in Authorization
 	sid        ServiceID
 	svc        *snapService
 	method     string
@@ -508,7 +509,7 @@ func (g *Gateway) authenticate(ctx *fasthttp.RequestCtx, snap *snapshot, ex *exc
 	if c == nil || c.subsystem != ex.consumer.id {
 		return fmt.Sprintf("Client (%s) access token was issued to another client", ex.clientStr)
 	}
-	ex.credential = "secret:" + strconv.FormatInt(c.id, 10)
+	ex.credential, ex.bearer = "secret:"+strconv.FormatInt(c.id, 10), true
 	return ""
 }
 
@@ -695,7 +696,7 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 	hop := connectionTokens(in)
 	for k, v := range in.All() {
 		lk := strings.ToLower(string(k))
-		if skipRequest(lk) || hop[lk] {
+		if skipRequest(lk, ex.bearer) || hop[lk] {
 			continue
 		}
 		req.Header.AddBytesKV(k, v)

@@ -306,7 +306,7 @@ func TestGateway(t *testing.T) {
 			if h, err := base64.StdEncoding.DecodeString(a.header.Get("X-Road-Request-Hash")); err != nil || len(h) != 64 {
 				t.Errorf("X-Road-Request-Hash %q: want base64 of a SHA-512", a.header.Get("X-Road-Request-Hash"))
 			}
-			if a.header.Get("Server") != "" || a.header.Get("X-Backend") != "yes" || a.header.Get("X-Road-Error") != "" {
+			if a.header.Get("Server") != "" || a.header.Get("X-Backend") != "yes" || a.header.Get("X-Road-Error") != "" || a.header.Get("Content-Type") != "application/json; charset=utf-8" {
 				t.Errorf("response headers %v: Server is not passed, the backend's own are", a.header)
 			}
 		})
@@ -583,9 +583,12 @@ func TestGatewayTLS(t *testing.T) {
 			t.Fatal("no CA certificate")
 		}
 		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{cert}}}}
-		a := call(t, client, "GET", w.url+w.svc+"/records/1", nil, "X-Road-Client", w.with)
+		a := call(t, client, "GET", w.url+w.svc+"/records/1", nil, "X-Road-Client", w.with, "Authorization", "Basic bW90Y3VhOmJhY2tlbmQ=")
 		if a.status != 200 || a.json(t)["client"] != w.with {
 			t.Fatalf("with a client certificate: %d %s", a.status, a.body)
+		}
+		if got := a.json(t)["authorization"]; got != "Basic bW90Y3VhOmJhY2tlbmQ=" {
+			t.Errorf("with a certificate, the consumer's Authorization is the backend's: got %v", got)
 		}
 		// The certificate is the subsystem's, not another's.
 		fault(t, call(t, client, "GET", w.url+w.svc+"/records/1", nil, "X-Road-Client", w.without), 500, hub.FaultAuthentication)

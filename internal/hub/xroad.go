@@ -111,10 +111,11 @@ var skipped = map[string]bool{
 }
 
 // skipRequest: besides the skipped ones, the request's X-Road-Request-Id and
-// X-Road-Request-Hash are dropped (the hub sets them), and Authorization,
-// which carried the consumer's token for the hub, not for the backend.
-func skipRequest(lower string) bool {
-	return skipped[lower] || lower == "x-road-request-id" || lower == "x-road-request-hash" || lower == "authorization"
+// X-Road-Request-Hash are dropped (the hub sets them), and Authorization
+// when it carried the consumer's token for the hub (a consumer that
+// authenticates with its certificate may send one for the backend).
+func skipRequest(lower string, bearer bool) bool {
+	return skipped[lower] || lower == "x-road-request-id" || lower == "x-road-request-hash" || (bearer && lower == "authorization")
 }
 
 // skipResponse: besides the skipped ones, the backend's own x-road-id,
