@@ -505,8 +505,17 @@ func (g *Gateway) authenticate(ctx *fasthttp.RequestCtx, snap *snapshot, ex *exc
 	if err != nil {
 		return "The access token is invalid, expired or revoked"
 	}
+	// The token names its credential (the hub's tokens), or only its client
+	// id (another issuer behind SetTokens): either way the credential must
+	// be active and X-Road-Client's.
 	c := snap.credentials[claims.Credential]
-	if c == nil || c.subsystem != ex.consumer.id {
+	if c == nil && claims.ClientID != "" {
+		c = snap.byClientID[claims.ClientID]
+	}
+	if c == nil || !c.activeAt(now) {
+		return "The access token's client is not a registered credential, or it has been revoked"
+	}
+	if c.subsystem != ex.consumer.id {
 		return fmt.Sprintf("Client (%s) access token was issued to another client", ex.clientStr)
 	}
 	ex.credential, ex.bearer = "secret:"+strconv.FormatInt(c.id, 10), true
