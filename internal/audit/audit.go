@@ -39,9 +39,17 @@ const (
 	ReportImport   = "report.import" // indicators and report forms imported
 )
 
+// Kinds of the data exchange hub (internal/hub).
+const (
+	HubRegistry   = "hub.registry"   // a member, subsystem, service, endpoint or description changed
+	HubAccess     = "hub.access"     // an access right granted or revoked, an access request made or decided
+	HubCredential = "hub.credential" // a client credential issued, rotated or revoked
+	HubKey        = "hub.key"        // a hub key (token signing, seals, CA) created or rotated
+)
+
 // Kinds lists every kind, in the order the audit page offers them.
 var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
-	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, ReportImport, AccessDenied, CSRFRefused}
+	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, ReportImport, HubRegistry, HubAccess, HubCredential, HubKey, AccessDenied, CSRFRefused}
 
 // Event is one line of the trail.
 type Event struct {

@@ -43,6 +43,8 @@ Usage:
                            also signs the official out and revokes their API tokens
   tinhso user token USERNAME [--name NAME] [--days N] [--token-ttl 90d] [--token-max-ttl 365d]
   tinhso user disable USERNAME
+  tinhso hub verify|keys|rotate-key|secret|cert|credentials|revoke|rotate|server-cert …
+                           the data exchange hub's operator commands (tinhso hub help)
   tinhso version
 
 Every command takes --db (env TINHSO_DATABASE_URL): sqlite:PATH (default
@@ -72,6 +74,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "user":
 		err = user(args[1:], stdin, stdout, stderr)
+	case "hub":
+		err = hubCommand(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "tinhso %s (schema %d)\n", server.Version, store.LatestVersion())
 	case "help", "-h", "--help":

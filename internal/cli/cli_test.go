@@ -90,7 +90,7 @@ func TestMigrate(t *testing.T) {
 	for engine, u := range storetest.URLs(t) {
 		t.Run(string(engine), func(t *testing.T) {
 			n := store.LatestVersion()
-			if out := mustRun(t, "", "migrate", "--db", u); out != fmt.Sprintf("applied %d migration(s); schema version %d\n", n, n) {
+			if out := mustRun(t, "", "migrate", "--db", u); out != fmt.Sprintf("applied %d migration(s); schema version %d\n", store.MigrationCount(), n) {
 				t.Errorf("first migrate: %q", out)
 			}
 			if out := mustRun(t, "", "migrate", "--db", u); out != fmt.Sprintf("applied 0 migration(s); schema version %d\n", n) {

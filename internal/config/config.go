@@ -45,6 +45,23 @@ type Config struct {
 	// duration such as "720h".
 	TokenTTL    string
 	TokenMaxTTL string
+	// Hub holds the data exchange hub's settings (internal/hub).
+	Hub Hub
+}
+
+// Hub is the data exchange hub's configuration: its X-Road instance, the
+// gateway's own listener and its message log.
+type Hub struct {
+	Addr     string // the gateway's listen address (host:port); no gateway when empty
+	Instance string // the X-Road instance identifier of this hub
+	Owner    string // code of the org unit whose managers run the hub (keys, CA); the top of the tree when empty
+	TLSCert  string // the gateway's TLS certificate (PEM); with TLSKey the gateway serves HTTPS and asks for client certificates
+	TLSKey   string
+	ClientCA string // a PEM file of further CAs whose client certificates the gateway accepts, besides the hub's own
+	Node     string // this node's name: its message-log chain
+	Rate     string // calls per second a consumer subsystem may make by default ("0": unlimited)
+	FailOpen string // "true": serve on when the message log cannot be written (default: refuse)
+	Errors   string // X-Road-Error spelling: camel (X-Road 7.0–7.7, default) or snake (7.8)
 }
 
 // MinMetricsToken is the shortest metrics token accepted: it guards the
@@ -61,6 +78,7 @@ func Default() Config {
 		Passwords:   password.Default(),
 		TokenTTL:    "90d",
 		TokenMaxTTL: "365d",
+		Hub:         Hub{Instance: "TINHSO", Node: "main", Rate: "100", FailOpen: "false", Errors: "camel"},
 	}
 }
 
@@ -84,6 +102,16 @@ func (c *Config) settings(which ...string) []setting {
 		{"metrics-token", "TINHSO_METRICS_TOKEN", fmt.Sprintf("serve /metrics on the main address to requests with Authorization: Bearer TOKEN (at least %d characters); off when empty", MinMetricsToken), &c.MetricsToken},
 		{"token-ttl", "TINHSO_TOKEN_TTL", "lifetime of a new API token when none is asked for, e.g. 90d or 720h", &c.TokenTTL},
 		{"token-max-ttl", "TINHSO_TOKEN_MAX_TTL", "longest lifetime an API token may have, e.g. 365d; older tokens expire at it", &c.TokenMaxTTL},
+		{"hub-addr", "TINHSO_HUB_ADDR", "the data exchange hub's gateway listener (host:port), X-Road's /r1/ protocol; off when empty", &c.Hub.Addr},
+		{"hub-instance", "TINHSO_HUB_INSTANCE", "the hub's X-Road instance identifier, e.g. LGSP-LC", &c.Hub.Instance},
+		{"hub-owner", "TINHSO_HUB_OWNER", "code of the org unit whose managers run the hub's keys and CA; the top of the tree when empty", &c.Hub.Owner},
+		{"hub-tls-cert", "TINHSO_HUB_TLS_CERT", "the gateway's TLS certificate (PEM); with -hub-tls-key it serves HTTPS and accepts client certificates from the hub's CA", &c.Hub.TLSCert},
+		{"hub-tls-key", "TINHSO_HUB_TLS_KEY", "the gateway's TLS private key (PEM)", &c.Hub.TLSKey},
+		{"hub-client-ca", "TINHSO_HUB_CLIENT_CA", "PEM file of further CAs whose client certificates the gateway accepts", &c.Hub.ClientCA},
+		{"hub-node", "TINHSO_HUB_NODE", "this node's name, which names its message-log chain (distinct per node)", &c.Hub.Node},
+		{"hub-rate", "TINHSO_HUB_RATE", "calls per second a consumer subsystem may make by default (0: unlimited)", &c.Hub.Rate},
+		{"hub-log-fail-open", "TINHSO_HUB_LOG_FAIL_OPEN", "true: keep serving when the message log cannot be written (default false: refuse new exchanges)", &c.Hub.FailOpen},
+		{"hub-errors", "TINHSO_HUB_ERRORS", "X-Road-Error spelling: camel (Server.ServerProxy.AccessDenied, X-Road 7.0–7.7) or snake (server.serverproxy.access_denied, 7.8)", &c.Hub.Errors},
 	}
 	if len(which) == 0 {
 		return all
@@ -148,6 +176,7 @@ func (c Config) Validate() error {
 	if _, _, err := c.TokenLifetimes(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.Hub.validate(c.Addr, c.MetricsAddr)...)
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls-cert and tls-key go together"))
 	}
@@ -239,4 +268,59 @@ func (c Config) Logger() *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// hubIdentChars are the characters of an X-Road identifier.
+const hubIdentChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'()+,-.=?"
+
+func (h Hub) validate(addr, metricsAddr string) []error {
+	var errs []error
+	if h.Addr != "" {
+		if _, _, err := net.SplitHostPort(h.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("hub-addr %q: want host:port", h.Addr))
+		} else if h.Addr == addr || h.Addr == metricsAddr {
+			errs = append(errs, fmt.Errorf("hub-addr %q: must differ from addr and metrics-addr", h.Addr))
+		}
+	}
+	if h.Instance == "" || len(h.Instance) > 255 || strings.Trim(h.Instance, hubIdentChars) != "" {
+		errs = append(errs, fmt.Errorf("hub-instance %q: want X-Road identifier characters (A-Z a-z 0-9 ' ( ) + , - . = ?)", h.Instance))
+	}
+	if h.Node == "" || len(h.Node) > 100 || strings.Trim(h.Node, hubIdentChars) != "" {
+		errs = append(errs, fmt.Errorf("hub-node %q: want a short name of letters, digits, dots and dashes", h.Node))
+	}
+	if _, err := h.RateLimit(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := strconv.ParseBool(h.FailOpen); err != nil {
+		errs = append(errs, fmt.Errorf("hub-log-fail-open %q: want true or false", h.FailOpen))
+	}
+	if h.Errors != "camel" && h.Errors != "snake" {
+		errs = append(errs, fmt.Errorf("hub-errors %q: want camel or snake", h.Errors))
+	}
+	if (h.TLSCert == "") != (h.TLSKey == "") {
+		errs = append(errs, errors.New("hub-tls-cert and hub-tls-key go together"))
+	}
+	for _, f := range []string{h.TLSCert, h.TLSKey, h.ClientCA} {
+		if f != "" {
+			if _, err := os.Stat(f); err != nil {
+				errs = append(errs, fmt.Errorf("hub TLS file: %v", err))
+			}
+		}
+	}
+	return errs
+}
+
+// RateLimit is the default calls per second of a consumer (0: unlimited).
+func (h Hub) RateLimit() (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(h.Rate))
+	if err != nil || n < 0 || n > 1_000_000 {
+		return 0, fmt.Errorf("hub-rate %q: want a number of calls per second, 0 to 1000000", h.Rate)
+	}
+	return n, nil
+}
+
+// FailsOpen reports whether the gateway serves on without its message log.
+func (h Hub) FailsOpen() bool {
+	b, _ := strconv.ParseBool(h.FailOpen)
+	return b
 }

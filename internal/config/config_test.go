@@ -87,3 +87,24 @@ func TestMetricsAndTokenSettings(t *testing.T) {
 		t.Errorf("a good configuration: %v", err)
 	}
 }
+
+func TestHubSettings(t *testing.T) {
+	c := config.Default()
+	c.Hub = config.Hub{Addr: c.Addr, Instance: "LGSP LC", Node: "", Rate: "-1", FailOpen: "maybe", Errors: "kebab", TLSCert: "x.pem"}
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("bad hub settings accepted")
+	}
+	for _, want := range []string{"hub-addr", "hub-instance", "hub-node", "hub-rate", "hub-log-fail-open", "hub-errors", "hub-tls-cert and hub-tls-key"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q missing from %v", want, err)
+		}
+	}
+	d := config.Default()
+	if err := d.Validate(); err != nil || d.Hub.Instance == "" || d.Hub.FailsOpen() {
+		t.Errorf("defaults: %v %+v", err, d.Hub)
+	}
+	if n, err := d.Hub.RateLimit(); err != nil || n != 100 {
+		t.Errorf("default rate %d %v", n, err)
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/tinhso/tinhso/internal/config"
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/hub"
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/plan"
@@ -52,6 +53,7 @@ type Server struct {
 	Auth    *auth.Service
 	Plan    *plan.Store
 	Report  *report.Store
+	Hub     *hub.Store
 	API     *httpx.API
 	site    *web.Site
 	mux     *http.ServeMux
@@ -70,6 +72,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 	}
 	s.Plan = plan.NewStore(db, s.Org)
 	s.Report = report.NewStore(db, s.Org)
+	s.Hub = hub.NewStore(db, s.Org, hubOptions(cfg))
 	s.API = httpx.NewAPI(s.mux, requireAuth)
 	s.site = web.NewSite(s.mux, s.API, web.Hooks{
 		Viewer: func(r *http.Request) *web.Viewer {
@@ -85,7 +88,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 		},
 	})
 	// The domains, each attached in one place.
-	for _, d := range []web.Domain{s.Auth, s.Org, s.Plan, s.Report} {
+	for _, d := range []web.Domain{s.Auth, s.Org, s.Plan, s.Report, s.Hub} {
 		d.Mount(s.site)
 	}
 

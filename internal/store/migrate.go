@@ -54,20 +54,31 @@ func loadMigrations() ([]migration, error) {
 		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	// Numbers are reserved per branch of work (0011 for single sign-on while
+	// 0006–0010 are in flight), so a binary may bring a gap; each number is
+	// applied once, in order, and one applied later fills its gap.
 	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
+		if i > 0 && m.version == ms[i-1].version {
+			return nil, fmt.Errorf("migration %s: version %d used twice", m.name, m.version)
 		}
 	}
 	return ms, nil
 }
 
-// LatestVersion is the schema version this binary brings.
+// LatestVersion is the schema version this binary brings: its highest
+// migration number.
 func LatestVersion() int {
 	ms, err := loadMigrations()
-	if err != nil {
+	if err != nil || len(ms) == 0 {
 		return 0
 	}
+	return ms[len(ms)-1].version
+}
+
+// MigrationCount is how many migrations this binary brings (fewer than
+// LatestVersion while a reserved number is still unused).
+func MigrationCount() int {
+	ms, _ := loadMigrations()
 	return len(ms)
 }
 
@@ -121,17 +132,23 @@ func (db *DB) applyNext(ctx context.Context, conn *sql.Conn, ms []migration) (do
 		return false, err
 	}
 	defer tx.Rollback()
-	var have int
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+	applied, err := appliedVersions(ctx, tx)
+	if err != nil {
 		return false, err
 	}
-	if have > len(ms) {
-		return false, &ErrNewerSchema{Have: have, Want: len(ms)}
+	if have, want := maxVersion(applied), ms[len(ms)-1].version; have > want {
+		return false, &ErrNewerSchema{Have: have, Want: want}
 	}
-	if have == len(ms) {
+	var m migration
+	for _, c := range ms {
+		if !applied[c.version] {
+			m = c
+			break
+		}
+	}
+	if m.version == 0 {
 		return true, nil
 	}
-	m := ms[have]
 	if _, err := tx.ExecContext(ctx, placeholders[db.Engine].Replace(m.sql)); err != nil {
 		return false, fmt.Errorf("migration %s: %w", m.name, err)
 	}
@@ -139,6 +156,33 @@ func (db *DB) applyNext(ctx context.Context, conn *sql.Conn, ms []migration) (do
 		return false, err
 	}
 	return false, tx.Commit()
+}
+
+func appliedVersions(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}) (map[int]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
+}
+
+func maxVersion(applied map[int]bool) int {
+	m := 0
+	for v := range applied {
+		m = max(m, v)
+	}
+	return m
 }
 
 // Version is the schema version the database holds.
@@ -159,6 +203,21 @@ func (db *DB) CheckVersion(ctx context.Context) error {
 		return &ErrNewerSchema{Have: have, Want: want}
 	} else if have < want {
 		return fmt.Errorf("database schema version %d is older than %d: run tinhso migrate", have, want)
+	}
+	// A migration below the highest one may still be missing (a gap filled
+	// by a later binary).
+	applied, err := appliedVersions(ctx, db.Read)
+	if err != nil {
+		return fmt.Errorf("read schema versions: %w", err)
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if !applied[m.version] {
+			return fmt.Errorf("database lacks migration %s: run tinhso migrate", m.name)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,324 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tinhso/tinhso/internal/config"
+	"github.com/tinhso/tinhso/internal/hub"
+	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/store"
+)
+
+const hubUsage = `tinhso hub — the data exchange hub's operator commands (every one takes --db URL)
+
+  tinhso hub verify [--public-key BASE64]... [--json]
+                           check the message log's chains and seals; exit 1 naming the first broken record
+  tinhso hub keys          the hub's public keys (token, seal, ca)
+  tinhso hub rotate-key token|seal|ca
+                           a new key signs from now on; older ones retire and still verify
+  tinhso hub secret SUBSYSTEM [--name NAME]
+                           an OAuth2 client id and secret for a subsystem (the secret is shown once)
+  tinhso hub cert SUBSYSTEM [--csr FILE] [--days N] [--name NAME] [--out DIR]
+                           a TLS client certificate from the hub's CA (DIR gets the certificate, the key, ca.crt)
+  tinhso hub credentials SUBSYSTEM
+                           a subsystem's credentials
+  tinhso hub revoke CREDENTIAL_ID
+                           stop a credential: refused from the gateway's next request on
+  tinhso hub rotate CREDENTIAL_ID [--grace 10m] [--csr FILE] [--days N] [--out DIR]
+                           replace a credential; the old one stops after the grace
+  tinhso hub server-cert --host NAME[,NAME] --out DIR [--days N]
+                           a TLS server certificate from the hub's CA (for the gateway, or a backend)
+
+SUBSYSTEM is an identifier INSTANCE/CLASS/MEMBER/SUBSYSTEM or a subsystem id.
+`
+
+// errBrokenLog is what verify returns on a broken log (exit 1).
+var errBrokenLog = errors.New("the message log does not verify")
+
+func hubCommand(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, hubUsage)
+		return nil
+	}
+	sub, args := args[0], args[1:]
+	cfg := config.Default()
+	fs := newFlags("hub "+sub, stderr)
+	cfg.Bind(fs, "db", "hub-instance")
+	var (
+		keys                   multiFlag
+		asJSON                 bool
+		name, csrFile, out     string
+		hosts                  string
+		days                   int
+		grace                  time.Duration
+		takesArg, needsHubKeys bool
+	)
+	switch sub {
+	case "verify":
+		fs.Var(&keys, "public-key", "a trusted seal key (base64, as `tinhso hub keys` prints it); repeatable; default: the keys in the database")
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	case "keys":
+	case "rotate-key":
+		takesArg = true
+	case "secret":
+		takesArg = true
+		fs.StringVar(&name, "name", "cli", "a name to recognise the credential by")
+	case "cert", "rotate":
+		takesArg, needsHubKeys = true, true
+		fs.StringVar(&name, "name", "", "a name to recognise the credential by")
+		fs.StringVar(&csrFile, "csr", "", "a PEM certificate request; without one the hub generates the key")
+		fs.IntVar(&days, "days", 0, "certificate lifetime in days (default 365, at most 825)")
+		fs.StringVar(&out, "out", "", "write the certificate, its key and ca.crt into this directory instead of printing them")
+		if sub == "rotate" {
+			fs.DurationVar(&grace, "grace", 0, "how long the old credential keeps working, e.g. 10m (at most a week)")
+		}
+	case "credentials", "revoke":
+		takesArg = true
+	case "server-cert":
+		needsHubKeys = true
+		fs.StringVar(&hosts, "host", "", "host names or addresses the certificate is for, comma-separated")
+		fs.StringVar(&out, "out", "", "directory to write server.crt, server.key and ca.crt into")
+		fs.IntVar(&days, "days", 0, "lifetime in days (default 365, at most 825)")
+	default:
+		return fmt.Errorf("hub: unknown subcommand %q (run tinhso hub help)", sub)
+	}
+	var arg string
+	if takesArg && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		arg, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if takesArg && arg == "" && fs.NArg() > 0 {
+		arg = fs.Arg(0)
+	}
+	if takesArg && arg == "" {
+		return fmt.Errorf("hub %s: an argument is required (run tinhso hub help)", sub)
+	}
+	ctx := context.Background()
+	db, err := open(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	h := hub.NewStore(db, org.NewStore(db, cfg.Passwords), hub.Options{Instance: cfg.Hub.Instance})
+	if needsHubKeys {
+		if err := h.EnsureKeys(ctx); err != nil {
+			return err
+		}
+	}
+	switch sub {
+	case "verify":
+		return hubVerify(ctx, db, keys, asJSON, stdout)
+	case "keys":
+		if err := h.EnsureKeys(ctx); err != nil {
+			return err
+		}
+		ks, err := h.Keys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, k := range ks {
+			state := "active"
+			if !k.Active() {
+				state = "retired " + k.RetiredAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(stdout, "%-5s %s %-10s %s %s %s\n", k.Purpose, k.KID, k.Algorithm, k.CreatedAt.Format(time.RFC3339), state, k.PublicKey)
+		}
+		return nil
+	case "rotate-key":
+		k, err := h.RotateKey(ctx, arg, hub.OperatorEvent())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s key %s signs from now on\n", k.Purpose, k.KID)
+		return nil
+	case "server-cert":
+		if out == "" {
+			return errors.New("hub server-cert: --out DIR is required")
+		}
+		var list []string
+		for _, h := range strings.Split(hosts, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				list = append(list, h)
+			}
+		}
+		is, err := h.Authority().IssueServer(ctx, list, days)
+		if err != nil {
+			return err
+		}
+		return writePEMs(stdout, out, "server", is.CertPEM, is.KeyPEM, is.CAPEM)
+	}
+	if sub == "revoke" || sub == "rotate" {
+		id, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil || id <= 0 {
+			return fmt.Errorf("hub %s: %q is not a credential id", sub, arg)
+		}
+		if sub == "revoke" {
+			c, err := h.RevokeCredential(ctx, id, hub.Operator())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "revoked %s #%d of %s\n", c.Kind, c.ID, c.Subsystem)
+			return nil
+		}
+		in := hub.RotateInput{GraceMinutes: int(grace / time.Minute)}
+		in.Name, in.Days = name, days
+		if in.CSR, err = readCSR(csrFile); err != nil {
+			return err
+		}
+		is, err := h.RotateCredential(ctx, id, in, hub.Operator())
+		if err != nil {
+			return err
+		}
+		return printIssued(stdout, out, is)
+	}
+	x, err := subsystemArg(ctx, h, arg)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "secret":
+		is, err := h.IssueSecret(ctx, x, hub.CredentialInput{Name: name}, hub.Operator())
+		if err != nil {
+			return err
+		}
+		return printIssued(stdout, "", is)
+	case "cert":
+		in := hub.CredentialInput{Name: name, Days: days}
+		if in.CSR, err = readCSR(csrFile); err != nil {
+			return err
+		}
+		is, err := h.IssueCertificate(ctx, x, in, hub.Operator())
+		if err != nil {
+			return err
+		}
+		return printIssued(stdout, out, is)
+	case "credentials":
+		cs, err := h.Credentials(ctx, x.ID)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			state := "active"
+			if !c.Active {
+				state = "stopped"
+			}
+			label := c.ClientID
+			if c.Kind == hub.KindCertificate {
+				label = "serial " + c.CertSerial
+			}
+			fmt.Fprintf(stdout, "#%d %-11s %s %s %s\n", c.ID, c.Kind, state, label, c.Name)
+		}
+	}
+	return nil
+}
+
+func subsystemArg(ctx context.Context, h *hub.Store, arg string) (hub.Subsystem, error) {
+	if id, err := strconv.ParseInt(arg, 10, 64); err == nil {
+		x, err := h.Subsystem(ctx, id)
+		if err != nil {
+			return x, fmt.Errorf("no subsystem %d", id)
+		}
+		return x, nil
+	}
+	cid, err := hub.ParseClientID(arg)
+	if err != nil || !cid.IsSubsystem() {
+		return hub.Subsystem{}, fmt.Errorf("%q: want a subsystem id or INSTANCE/CLASS/MEMBER/SUBSYSTEM", arg)
+	}
+	x, err := h.SubsystemByID(ctx, cid)
+	if err != nil {
+		return x, fmt.Errorf("no subsystem %s", arg)
+	}
+	return x, nil
+}
+
+func readCSR(file string) (string, error) {
+	if file == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--csr: %w", err)
+	}
+	return string(b), nil
+}
+
+// printIssued shows a new credential: what is shown only once goes to
+// stdout, or for a certificate into DIR with the key readable by its owner
+// only.
+func printIssued(stdout io.Writer, dir string, is hub.IssuedCredential) error {
+	fmt.Fprintf(stdout, "credential #%d (%s) of %s\n", is.ID, is.Kind, is.Subsystem)
+	if is.Kind == hub.KindSecret {
+		fmt.Fprintf(stdout, "client_id: %s\nclient_secret: %s\n(the secret is shown only now; buy tokens at the gateway's /oauth2/token)\n", is.ClientID, is.ClientSecret)
+		return nil
+	}
+	if dir == "" {
+		fmt.Fprint(stdout, is.Certificate)
+		fmt.Fprint(stdout, is.PrivateKey)
+		return nil
+	}
+	base := strings.NewReplacer("/", "_", "%", "_").Replace(is.Subsystem)
+	return writePEMs(stdout, dir, base, is.Certificate, is.PrivateKey, is.CACertificate)
+}
+
+func writePEMs(stdout io.Writer, dir, base, cert, key, ca string) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	files := []struct {
+		name, data string
+		mode       os.FileMode
+	}{{base + ".crt", cert, 0o644}, {base + ".key", key, 0o600}, {"ca.crt", ca, 0o644}}
+	for _, f := range files {
+		if f.data == "" {
+			continue
+		}
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, []byte(f.data), f.mode); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "wrote "+p)
+	}
+	return nil
+}
+
+func hubVerify(ctx context.Context, db *store.DB, keys []string, asJSON bool, stdout io.Writer) error {
+	rep, err := hub.VerifyLog(ctx, db, hub.VerifyOptions{PublicKeys: keys})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	} else {
+		if len(rep.Chains) == 0 {
+			fmt.Fprintln(stdout, "the message log is empty")
+		}
+		for _, c := range rep.Chains {
+			if c.OK {
+				fmt.Fprintf(stdout, "chain %s: ok, %d records, %d seals, sealed to record %d, %d not yet sealed\n", c.Chain, c.Records, c.Seals, c.SealedTo, c.Unsealed)
+			} else {
+				fmt.Fprintf(stdout, "chain %s: BROKEN: %s\n", c.Chain, c.Problem)
+			}
+		}
+	}
+	if !rep.OK {
+		for _, c := range rep.Chains {
+			if !c.OK {
+				return fmt.Errorf("%w: chain %s: %s", errBrokenLog, c.Chain, c.Problem)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+// Package hub is tinhso's data exchange hub (LGSP, trục liên thông, issue
+// 9), compatible with X-Road 7's REST protocol: the registry of members,
+// their information systems (subsystems) and services; access rights and
+// the requests for them; client credentials; the gateway that carries the
+// exchanges; and the message log that proves them.
+//
+// Where it stands (end of the first session):
+//
+//   - Registry (issue part 1), registry.go, openapi.go, migration
+//     0010_hub.sql: members (INSTANCE/CLASS/CODE, class GOV, COM, ORG, NGO
+//     or PRIV) hang on an org unit, whose officials manage them; subsystems;
+//     REST services with a backend URL, a timeout, enabled or not;
+//     endpoints (method or *, path template with {x}, * and **), each
+//     enabled or disabled; an OpenAPI 3 description uploaded or fetched,
+//     checked (JSON, or block-style YAML read far enough for the version
+//     and the paths' methods), served back as registered, and its
+//     operations made endpoints. Identifiers hold X-Road's characters only
+//     (id.go). Metaservice codes are reserved.
+//   - Access rights (part 3), access.go: granted by the provider's officials
+//     per service or per endpoint to a consumer subsystem, revoked; access
+//     requests asked by the consumer's officials, approved (granting the
+//     right) or refused with a note by the provider's, or withdrawn.
+//   - Credentials (part 2), credentials.go, tokens.go, ca.go, keys.go: OAuth2
+//     client secrets per subsystem (SHA-256 stored, shown once), access
+//     tokens as EdDSA JWTs signed by the hub's token key, bought at the
+//     gateway's POST /oauth2/token (keys at /oauth2/jwks), behind the
+//     TokenIssuer / TokenVerifier interfaces so that issue 10's provider can
+//     take over; TLS client certificates from the hub's own CA (ECDSA P-256),
+//     for a CSR or a generated key (shown once), revoked and rotated (with an
+//     overlap); server certificates for the gateway or a backend; keys
+//     rotated by purpose (token, seal, ca), old ones still verifying.
+//   - Authorisation only through (*org.Store).Authorize, with the actions
+//     hub.view (every role), hub.manage (admin, coordinator: members under
+//     their units; the hub's keys on the owner unit, --hub-owner or the top
+//     of the tree) and hub.member (admin, coordinator, approver: a member's
+//     officials manage its subsystems, services, rights, requests and
+//     credentials). Every administrative act is audited (hub.registry,
+//     hub.access, hub.credential, hub.key), the CLI's as actor "cli".
+//   - The gateway (part 4), gateway.go, xroad.go, meta.go, snapshot.go: a
+//     web.Component on --hub-addr (fasthttp; HTTPS with --hub-tls-cert/-key,
+//     asking for client certificates of the hub's CA and --hub-client-ca).
+//     `{METHOD} /r1/{INSTANCE}/{CLASS}/{MEMBER}/{SUBSYSTEM}/{SERVICE}[/path]`
+//     as X-Road's RestRequest splits it; the consumer is its credential's
+//     subsystem and X-Road-Client must name it (the last value when
+//     repeated); X-Road-Id made INSTANCE-uuid when absent, X-Road-Request-Id
+//     always made (the client's dropped), X-Road-UserId and X-Road-Issue
+//     passed and logged, hop-by-hop headers, Host, User-Agent, Server and
+//     Authorization when it carried the hub's token not passed; x-road-id, -client,
+//     -service, -request-id and -request-hash on the answer, the hash
+//     computed as ServerRestMessageProcessor does (SHA-512 of the
+//     serialized request, with the body's SHA-512). Bodies stream both
+//     ways (64 KiB read ahead, never buffered whole), hashed as they go.
+//     Access, credentials, keys and rates come from an in-memory snapshot
+//     rebuilt after each change (so a revocation holds from the next
+//     request) and when hub_state's version moves (other nodes, polled
+//     every second). Per-consumer token buckets (--hub-rate, or the
+//     subsystem's own), the service's timeout for connect and read, one
+//     retry for idempotent calls without a body. Errors in X-Road's shape
+//     and spelling (xroad.go lists every type; --hub-errors camel|snake).
+//     Dot segments in the service path are refused however encoded.
+//     GET /listClients (JSON with Accept: application/json, else XML),
+//     listMethods, allowedMethods, getOpenAPI?serviceCode= (servers'
+//     addresses anonymised) in X-Road's JSON shapes.
+//   - Message log (part 5), msglog.go, verify.go: per exchange a request
+//     record, committed before the backend is called (fail closed unless
+//     --hub-log-fail-open), and a response record with status, sizes and the
+//     SHA-256 of both bodies; refusals and metaservice calls are logged too.
+//     Records are hash-chained per node (--hub-node) and written in groups
+//     (one commit for all that arrived meanwhile); every 5 seconds the head
+//     is sealed with the hub's Ed25519 seal key, seals chained to each
+//     other. `tinhso hub verify --db URL [--public-key K]` checks chains
+//     and seals and names the first broken record or seal (exit 1).
+//   - Pages under /hub (pages.go, templates/), the API under /api/v1/hub/
+//     (api.go; scenario_test.go is its table), the CLI in internal/cli/hub.go.
+//
+// Left for the next sessions, in this order:
+//
+//   - Circuit breaker per backend; the hub's own client certificate towards
+//     backends that require it; limits tests (1,000 connections, slowloris,
+//     endless bodies) counting goroutines and descriptors.
+//   - Message log: bodies kept for subsystems that opt in, with retention;
+//     proofs (`hub export-proof`, `hub verify-proof FILE`), archiving of
+//     old batches, an RFC 3161 time-stamping authority for seals; private
+//     keys outside the database (a key file or an HSM); on SQLite the
+//     commit is durable against a crash of tinhso but not of the machine
+//     (synchronous=NORMAL), PostgreSQL's is.
+//   - Operational monitoring (part 6) with X-Road's field names, pages,
+//     Prometheus series, and the KPI computed from registry and traffic.
+//   - Federation (part 7), the demo backends and traffic (part 8), the
+//     benchmark script and docs/perf.md figures against nginx,
+//     httputil.ReverseProxy and a bare fasthttp proxy.
+package hub

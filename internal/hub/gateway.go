@@ -1,0 +1,894 @@
+package hub
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// The gateway is the hub's data path: X-Road's REST protocol on a listener
+// of its own, served by fasthttp (the admin API and pages stay on net/http).
+// For each /r1/ request it
+//
+//  1. parses INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE and the service path,
+//     refusing malformed identifiers and dot segments;
+//  2. identifies the consumer by its credential — a TLS client certificate
+//     from the hub's CA (by fingerprint) or a bearer token the hub signed —
+//     and requires X-Road-Client to name that credential's subsystem;
+//  3. checks the service, its endpoints and the consumer's rights, and the
+//     consumer's rate, all in the in-memory snapshot;
+//  4. writes the request's record to the message log and waits for its
+//     group's commit (fail closed: no record, no exchange);
+//  5. streams the request to the backend with X-Road's headers, hashing the
+//     body as it goes, and streams the answer back with x-road-id,
+//     -client, -service, -request-id and -request-hash, hashing it too;
+//     the response's record is queued once the last byte is relayed.
+
+// GatewayOptions configure a gateway.
+type GatewayOptions struct {
+	Addr     string // listen address
+	TLSCert  string // PEM files; with TLSKey the gateway serves HTTPS
+	TLSKey   string
+	ClientCA string // PEM file of further client CAs
+	// TLS, when set, is used as is (tests); ClientCAs and client
+	// authentication are the gateway's.
+	TLS      *tls.Config
+	Node     string // the message-log chain
+	Rate     int    // default calls per second per consumer; 0: unlimited
+	FailOpen bool   // serve on when the message log cannot be written
+	Errors   string // "snake" for X-Road 7.8's spelling of X-Road-Error
+	// MaxBody bounds a request body (0: 64 MiB).
+	MaxBody int64
+	// SealEvery is how often the log's head is sealed (0: 5 seconds).
+	SealEvery time.Duration
+	// PollEvery is how often the registry's version is read for changes
+	// made on other nodes (0: 1 second).
+	PollEvery time.Duration
+	// Ready, when set, receives the bound address once serving.
+	Ready func(addr string)
+}
+
+// DefaultMaxBody bounds a request body.
+const DefaultMaxBody = 64 << 20
+
+// Gateway serves X-Road's REST protocol for one hub.
+type Gateway struct {
+	s        *Store
+	o        GatewayOptions
+	snake    bool
+	log      *LogWriter
+	verifier TokenVerifier
+	issuer   TokenIssuer
+	extraCAs []*x509.Certificate
+	server   *fasthttp.Server
+
+	mu       sync.Mutex
+	backends map[string]*fasthttp.HostClient
+	limits   sync.Map // subsystem id → *bucket
+}
+
+// NewGateway prepares a gateway; Run or Serve starts it.
+func (s *Store) NewGateway(o GatewayOptions) (*Gateway, error) {
+	if o.Node == "" {
+		o.Node = "main"
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.PollEvery <= 0 {
+		o.PollEvery = time.Second
+	}
+	g := &Gateway{s: s, o: o, snake: o.Errors == "snake", verifier: s.tokens, issuer: s.tokens, backends: map[string]*fasthttp.HostClient{}}
+	if o.ClientCA != "" {
+		b, err := os.ReadFile(o.ClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("hub client CA: %w", err)
+		}
+		for {
+			var blk *pem.Block
+			blk, b = pem.Decode(b)
+			if blk == nil {
+				break
+			}
+			c, err := x509.ParseCertificate(blk.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("hub client CA %s: %w", o.ClientCA, err)
+			}
+			g.extraCAs = append(g.extraCAs, c)
+		}
+	}
+	g.server = &fasthttp.Server{
+		Handler:                      g.handle,
+		Name:                         "",
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		MaxRequestBodySize:           64 << 10, // read ahead in memory; beyond, the body streams
+		ReadBufferSize:               16 << 10, // bounds the request line and headers
+		ReadTimeout:                  60 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  60 * time.Second,
+		CloseOnShutdown:              true,
+		Logger:                       fastLogger{},
+	}
+	return g, nil
+}
+
+// SetTokens puts another issuer and verifier behind the token endpoint
+// and the bearer check (the single sign-on provider, later).
+func (g *Gateway) SetTokens(issuer TokenIssuer, verifier TokenVerifier) {
+	g.issuer, g.verifier = issuer, verifier
+}
+
+// Log is the gateway's message-log writer (nil before Serve).
+func (g *Gateway) Log() *LogWriter { return g.log }
+
+type fastLogger struct{}
+
+func (fastLogger) Printf(format string, args ...any) {
+	slog.Warn("hub gateway: " + fmt.Sprintf(format, args...))
+}
+
+// Run listens on the configured address and serves until ctx ends.
+func (g *Gateway) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", g.o.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on hub-addr %s: %w", g.o.Addr, err)
+	}
+	return g.Serve(ctx, ln)
+}
+
+// tlsConfig is the gateway's TLS configuration: client certificates are
+// asked for and, when given, must chain to the hub's CA (or a further
+// one); the pool is the snapshot's, read at each handshake, so a rotated CA
+// is trusted at once.
+func (g *Gateway) tlsConfig() (*tls.Config, error) {
+	var base *tls.Config
+	switch {
+	case g.o.TLS != nil:
+		base = g.o.TLS.Clone()
+	case g.o.TLSCert != "":
+		cert, err := tls.LoadX509KeyPair(g.o.TLSCert, g.o.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("hub TLS certificate: %w", err)
+		}
+		base = &tls.Config{Certificates: []tls.Certificate{cert}}
+	default:
+		return nil, nil
+	}
+	base.MinVersion = max(base.MinVersion, tls.VersionTLS12)
+	base.ClientAuth = tls.VerifyClientCertIfGiven
+	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		c := base.Clone()
+		c.GetConfigForClient = nil
+		pool := g.s.snapshot().caPool.Clone()
+		for _, ca := range g.extraCAs {
+			pool.AddCert(ca)
+		}
+		c.ClientCAs = pool
+		return c, nil
+	}
+	return base, nil
+}
+
+// Serve serves on ln until ctx ends: it makes the hub's keys when there
+// are none, starts the message-log writer and the registry poll, then
+// drains the connections and the log when ctx ends.
+func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
+	defer ln.Close()
+	if err := g.s.EnsureKeys(ctx); err != nil {
+		return err
+	}
+	if err := g.s.Refresh(ctx); err != nil {
+		return err
+	}
+	tc, err := g.tlsConfig()
+	if err != nil {
+		return err
+	}
+	w, err := g.s.NewLogWriter(ctx, LogOptions{Chain: g.o.Node, SealEvery: g.o.SealEvery})
+	if err != nil {
+		return err
+	}
+	g.log = w
+	logCtx, stopLog := context.WithCancel(context.WithoutCancel(ctx))
+	logDone := make(chan error, 1)
+	go func() { logDone <- w.Run(logCtx) }()
+	pollDone := make(chan struct{})
+	go func() {
+		defer close(pollDone)
+		t := time.NewTicker(g.o.PollEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := g.s.refreshIfMoved(ctx); err != nil && ctx.Err() == nil {
+					slog.Warn("hub gateway: registry refresh", "err", err)
+				}
+			}
+		}
+	}()
+	scheme := "http"
+	if tc != nil {
+		ln = tls.NewListener(ln, tc)
+		scheme = "https"
+	}
+	serveDone := make(chan error, 1)
+	go func() { serveDone <- g.server.Serve(ln) }()
+	slog.Info("hub gateway listening", "url", scheme+"://"+ln.Addr().String(), "instance", g.s.opt.Instance, "chain", g.o.Node)
+	if g.o.Ready != nil {
+		g.o.Ready(ln.Addr().String())
+	}
+	var serveErr error
+	select {
+	case serveErr = <-serveDone:
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := g.server.ShutdownWithContext(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			serveErr = err
+		}
+		cancel()
+		<-serveDone
+	}
+	<-pollDone
+	stopLog()
+	if err := <-logDone; err != nil && serveErr == nil {
+		serveErr = err
+	}
+	g.mu.Lock()
+	for _, hc := range g.backends {
+		hc.CloseIdleConnections()
+	}
+	g.mu.Unlock()
+	return serveErr
+}
+
+// handle routes a request on the gateway's listener.
+func (g *Gateway) handle(ctx *fasthttp.RequestCtx) {
+	uri := ctx.Request.Header.RequestURI()
+	path, _, _ := strings.Cut(string(uri), "?")
+	switch {
+	case strings.HasPrefix(path, "/r"):
+		g.exchange(ctx, string(uri))
+	case path == "/listClients":
+		g.listClients(ctx)
+	case path == "/oauth2/token":
+		g.token(ctx)
+	case path == "/oauth2/jwks":
+		g.jwks(ctx)
+	case path == "/healthz":
+		ctx.SetContentType("text/plain; charset=utf-8")
+		ctx.SetBodyString("ok\n")
+	default:
+		g.writeFault(ctx, FaultBadRequest, "Invalid request URI: use /r1/{INSTANCE}/{CLASS}/{MEMBER}/{SUBSYSTEM}/{SERVICE}[/path] or /listClients", "")
+	}
+}
+
+// exchange is one /r1/ call on its way through.
+type exchange struct {
+	start      time.Time
+	xRequestID string
+	queryID    string
+	generated  bool // the hub generated X-Road-Id
+	client     ClientID
+	clientStr  string
+	consumer   *snapSubsystem
+	credential string
+	bearer     bool // authenticated by an access token in Authorization
+	sid        ServiceID
+	svc        *snapService
+	method     string
+	rawPath    string // the whole raw /r1/ path
+	rawQuery   string
+	svcPathRaw string // after the service code, as sent
+	path       string // the same, decoded ("/" when empty)
+	userID     string
+	issue      string
+}
+
+func (ex *exchange) record(kind string) Record {
+	return Record{Kind: kind, AtUS: time.Now().UnixMicro(), XRequestID: ex.xRequestID, QueryID: ex.queryID, Client: ex.clientStr,
+		Service: ex.sid.String(), Credential: ex.credential, Method: ex.method, Path: ex.path, Query: ex.rawQuery, UserID: ex.userID, Issue: ex.issue}
+}
+
+// refuse answers a fault and logs it.
+func (g *Gateway) refuse(ctx *fasthttp.RequestCtx, ex *exchange, fault, message string) {
+	g.writeFault(ctx, fault, message, ex.xRequestID)
+	if g.log != nil {
+		rec := ex.record(RecordRefused)
+		rec.Status, rec.Fault = FaultStatus(fault), fault
+		rec.DurationUS = time.Since(ex.start).Microseconds()
+		if !g.log.TryAppend(rec) {
+			slog.Warn("hub message log: queue full, a refusal is not logged", "x-road-request-id", ex.xRequestID)
+		}
+	}
+}
+
+// lastHeader is the last value of a header that may repeat (PR-REST §4.3).
+func lastHeader(h *fasthttp.RequestHeader, name string) (string, bool) {
+	var last []byte
+	found := false
+	for k, v := range h.All() {
+		if strings.EqualFold(string(k), name) {
+			last, found = v, true
+		}
+	}
+	return string(last), found
+}
+
+// parseTarget splits /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/path]
+// as X-Road's RestRequest does.
+func parseTarget(raw string) (sid ServiceID, svcPath string, msg string) {
+	parts := strings.SplitN(raw, "/", 8)
+	if len(parts) < 7 {
+		return sid, "", "Invalid request URI"
+	}
+	if v := parts[1]; len(v) != 2 || v[0] != 'r' || v[1] < '0' || v[1] > '9' {
+		return sid, "", "Invalid protocol version " + v
+	} else if v != "r1" {
+		return sid, "", "Unsupported protocol version " + v[1:]
+	}
+	var out [5]string
+	for i := range 5 {
+		d, err := decodePart(parts[2+i])
+		if err != nil {
+			return sid, "", "Invalid service identifier: " + err.Error()
+		}
+		out[i] = d
+	}
+	sid = ServiceID{ClientID{out[0], out[1], out[2], out[3]}, out[4]}
+	if len(parts) == 8 {
+		svcPath = "/" + parts[7]
+	}
+	return sid, svcPath, ""
+}
+
+// cleanPath decodes a service path and refuses dot segments, backslashes
+// and control characters, which a backend could read as a way out of the
+// service (X-Road's checkAccessRights rejects ".." likewise).
+func cleanPath(raw string) (string, bool) {
+	if raw == "" {
+		return "/", true
+	}
+	d, err := url.PathUnescape(raw)
+	if err != nil {
+		return "", false
+	}
+	for _, r := range d {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return "", false
+		}
+	}
+	for _, seg := range strings.Split(d, "/") {
+		if seg == "." || seg == ".." {
+			return "", false
+		}
+	}
+	return d, true
+}
+
+func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
+	ex := &exchange{start: time.Now(), xRequestID: newUUID(), method: string(ctx.Method())}
+	ex.rawPath, ex.rawQuery, _ = strings.Cut(uri, "?")
+	sid, svcPath, msg := parseTarget(ex.rawPath)
+	if msg != "" {
+		g.writeFault(ctx, FaultBadRequest, msg, ex.xRequestID)
+		return
+	}
+	ex.sid, ex.svcPathRaw = sid, svcPath
+	p, ok := cleanPath(svcPath)
+	if !ok {
+		g.refuse(ctx, ex, FaultBadRequest, "Invalid service path")
+		return
+	}
+	ex.path = p
+	if !slices.Contains(Methods, ex.method) {
+		g.refuse(ctx, ex, FaultBadRequest, "Unsupported method "+ex.method)
+		return
+	}
+	h := &ctx.Request.Header
+	ex.queryID, _ = lastHeader(h, hdrID)
+	if ex.queryID == "" {
+		ex.queryID, ex.generated = g.s.opt.Instance+"-"+newUUID(), true
+	}
+	ex.userID, _ = lastHeader(h, hdrUserID)
+	ex.issue, _ = lastHeader(h, hdrIssue)
+	clientHdr, found := lastHeader(h, hdrClient)
+	if !found || clientHdr == "" {
+		g.refuse(ctx, ex, FaultInvalidClient, "The client identifier is missing")
+		return
+	}
+	ex.clientStr = clientHdr
+	cid, err := ParseClientID(clientHdr)
+	if err != nil {
+		g.refuse(ctx, ex, FaultInvalidClient, "Invalid client identifier: "+err.Error())
+		return
+	}
+	ex.client, ex.clientStr = cid, cid.String()
+
+	snap := g.s.snapshot()
+	now := time.Now()
+	consumer := snap.byClient[cid]
+	if consumer == nil {
+		g.refuse(ctx, ex, FaultUnknownMember, fmt.Sprintf("Client '%s' not found", ex.clientStr))
+		return
+	}
+	ex.consumer = consumer
+	if msg := g.authenticate(ctx, snap, ex, now); msg != "" {
+		g.refuse(ctx, ex, FaultAuthentication, msg)
+		return
+	}
+	if !g.allow(consumer, now) {
+		g.refuse(ctx, ex, FaultRateLimited, fmt.Sprintf("Client '%s' called faster than its rate", ex.clientStr))
+		return
+	}
+	if slices.Contains(MetaServices, sid.Code) && ex.method == "GET" && sid.Instance == g.s.opt.Instance {
+		g.meta(ctx, snap, ex)
+		return
+	}
+	svc := snap.services[sid]
+	if svc == nil {
+		g.refuse(ctx, ex, FaultUnknownService, fmt.Sprintf("Unknown service: %s", sid.String()))
+		return
+	}
+	ex.svc = svc
+	if !svc.enabled {
+		g.refuse(ctx, ex, FaultDisabled, fmt.Sprintf("Service %s is disabled", sid.String()))
+		return
+	}
+	for _, e := range svc.endpoints {
+		if !e.enabled && e.matches(ex.method, ex.path) {
+			g.refuse(ctx, ex, FaultDisabled, fmt.Sprintf("Endpoint %s %s of %s is disabled", e.method, e.path, sid.String()))
+			return
+		}
+	}
+	if !allowed(svc, consumer.id, ex.method, ex.path) {
+		g.refuse(ctx, ex, FaultAccessDenied, fmt.Sprintf("Request is not allowed: %s", sid.String()))
+		return
+	}
+	if cl := h.ContentLength(); int64(cl) > g.o.MaxBody {
+		g.refuse(ctx, ex, FaultBadRequest, fmt.Sprintf("Request body larger than %d bytes", g.o.MaxBody))
+		return
+	}
+	// The request's record is durable before the backend sees anything.
+	if err := g.log.Append(ctx, ex.record(RecordRequest), true); err != nil && !g.o.FailOpen {
+		g.refuse(ctx, ex, FaultLoggingFailed, "The message log cannot be written; the hub accepts no exchange it cannot record")
+		return
+	}
+	g.forward(ctx, ex)
+}
+
+// authenticate finds the request's credential and checks that it is
+// active and X-Road-Client's; a message says why not.
+func (g *Gateway) authenticate(ctx *fasthttp.RequestCtx, snap *snapshot, ex *exchange, now time.Time) string {
+	if cs := ctx.TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 {
+		sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
+		c := snap.byCert[hex.EncodeToString(sum[:])]
+		if c == nil || !c.activeAt(now) {
+			return "The TLS client certificate is not a registered credential, or it has been revoked"
+		}
+		if c.subsystem != ex.consumer.id {
+			return fmt.Sprintf("Client (%s) TLS certificate does not match any IS certificates", ex.clientStr)
+		}
+		ex.credential = "certificate:" + strconv.FormatInt(c.id, 10)
+		return ""
+	}
+	auth := string(ctx.Request.Header.Peek("Authorization"))
+	tok, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok {
+		return fmt.Sprintf("Client (%s) presented no credential: a TLS client certificate or an access token is required", ex.clientStr)
+	}
+	claims, err := g.verifier.VerifyToken(strings.TrimSpace(tok), now)
+	if err != nil {
+		return "The access token is invalid, expired or revoked"
+	}
+	// The token names its credential (the hub's tokens), or only its client
+	// id (another issuer behind SetTokens): either way the credential must
+	// be active and X-Road-Client's.
+	c := snap.credentials[claims.Credential]
+	if c == nil && claims.ClientID != "" {
+		c = snap.byClientID[claims.ClientID]
+	}
+	if c == nil || !c.activeAt(now) {
+		return "The access token's client is not a registered credential, or it has been revoked"
+	}
+	if c.subsystem != ex.consumer.id {
+		return fmt.Sprintf("Client (%s) access token was issued to another client", ex.clientStr)
+	}
+	ex.credential, ex.bearer = "secret:"+strconv.FormatInt(c.id, 10), true
+	return ""
+}
+
+// allowed decides access from the snapshot's rights: a right on the whole
+// service, or on an enabled endpoint the call matches.
+func allowed(svc *snapService, consumer int64, method, path string) bool {
+	for _, ep := range svc.rights[consumer] {
+		if ep == 0 {
+			return true
+		}
+		for _, e := range svc.endpoints {
+			if e.id == ep && e.enabled && e.matches(method, path) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// bucket is a consumer's token bucket.
+type bucket struct {
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time
+}
+
+// allow takes one call from the consumer's bucket (rate per second, burst
+// twice the rate unless set).
+func (g *Gateway) allow(x *snapSubsystem, now time.Time) bool {
+	rate, burst := x.rate, x.burst
+	if rate == 0 {
+		rate = g.o.Rate
+	}
+	if rate == 0 {
+		return true
+	}
+	if burst == 0 {
+		burst = 2 * rate
+	}
+	v, ok := g.limits.Load(x.id)
+	if !ok {
+		v, _ = g.limits.LoadOrStore(x.id, &bucket{tokens: float64(burst), last: now})
+	}
+	b := v.(*bucket)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.tokens = min(float64(burst), b.tokens+now.Sub(b.last).Seconds()*float64(rate))
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// backend is the client of a backend host with a timeout.
+func (g *Gateway) backend(u *url.URL, timeout time.Duration) *fasthttp.HostClient {
+	key := u.Scheme + "://" + u.Host + "|" + timeout.String()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if hc, ok := g.backends[key]; ok {
+		return hc
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		if u.Scheme == "https" {
+			addr += ":443"
+		} else {
+			addr += ":80"
+		}
+	}
+	dialer := &net.Dialer{Timeout: min(timeout, 10*time.Second), KeepAlive: 30 * time.Second}
+	hc := &fasthttp.HostClient{
+		Addr:                          addr,
+		IsTLS:                         u.Scheme == "https",
+		TLSConfig:                     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: g.backendRoots()},
+		Dial:                          func(a string) (net.Conn, error) { return dialer.Dial("tcp", a) },
+		ReadTimeout:                   timeout,
+		WriteTimeout:                  timeout,
+		MaxConns:                      4096,
+		MaxIdleConnDuration:           30 * time.Second,
+		MaxConnWaitTimeout:            timeout,
+		DisablePathNormalizing:        true,
+		DisableHeaderNamesNormalizing: false,
+		NoDefaultUserAgentHeader:      true,
+		StreamResponseBody:            true,
+		MaxIdemponentCallAttempts:     2,
+		RetryIfErr: func(req *fasthttp.Request, attempts int, err error) (bool, bool) {
+			// Retry once, only an idempotent call without a streamed body,
+			// and only when the connection failed before an answer.
+			m := string(req.Header.Method())
+			idem := m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" || m == "DELETE"
+			return false, idem && !req.IsBodyStream() && attempts < 2 && !errors.Is(err, fasthttp.ErrTimeout)
+		},
+	}
+	g.backends[key] = hc
+	return hc
+}
+
+// backendRoots trusts the system's roots and the hub's CA, which may have
+// issued a backend's certificate.
+func (g *Gateway) backendRoots() *x509.CertPool {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	keys, err := g.s.Keys(context.Background())
+	if err == nil {
+		for _, k := range keys {
+			if k.Purpose == PurposeCA && k.cert != nil {
+				pool.AddCert(k.cert)
+			}
+		}
+	}
+	return pool
+}
+
+// hashingReader hashes and counts what it reads, and stops a body that
+// grows past the limit.
+type hashingReader struct {
+	r      io.Reader
+	sha256 hash.Hash
+	sha512 hash.Hash
+	n      int64
+	limit  int64
+	err    error
+}
+
+var errBodyTooLarge = errors.New("request body too large")
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if n > 0 {
+		h.sha256.Write(p[:n])
+		h.sha512.Write(p[:n])
+		h.n += int64(n)
+		if h.n > h.limit {
+			h.err = errBodyTooLarge
+			return n, errBodyTooLarge
+		}
+	}
+	if err != nil && err != io.EOF {
+		h.err = err
+	}
+	return n, err
+}
+
+// serialize writes a header line of the serialized request the request
+// hash covers: VERB CRLF path[?query] CRLF (Name:Value CRLF)*.
+func appendHeaderLine(b []byte, k, v string) []byte {
+	b = append(b, k...)
+	b = append(b, ':')
+	b = append(b, v...)
+	return append(b, '\r', '\n')
+}
+
+func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
+	svc := ex.svc
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	target := svc.backend.Scheme + "://" + svc.backend.Host + strings.TrimSuffix(svc.backend.EscapedPath(), "/") + ex.svcPathRaw
+	if ex.svcPathRaw == "" && svc.backend.EscapedPath() == "" {
+		target += "/"
+	}
+	if ex.rawQuery != "" {
+		target += "?" + ex.rawQuery
+	}
+	req.SetRequestURI(target)
+	req.Header.SetMethod(ex.method)
+
+	// The serialized request (X-Road's RestRequest): verb, the /r1/ path and
+	// query, the headers passed on, then x-road-request-id and, when the hub
+	// made it, x-road-id.
+	ser := make([]byte, 0, 512)
+	ser = append(ser, ex.method...)
+	ser = append(ser, '\r', '\n')
+	ser = append(ser, ex.rawPath...)
+	if ex.rawQuery != "" {
+		ser = append(ser, '?')
+		ser = append(ser, ex.rawQuery...)
+	}
+	ser = append(ser, '\r', '\n')
+	in := &ctx.Request.Header
+	hop := connectionTokens(in)
+	for k, v := range in.All() {
+		lk := strings.ToLower(string(k))
+		if skipRequest(lk, ex.bearer) || hop[lk] {
+			continue
+		}
+		req.Header.AddBytesKV(k, v)
+		ser = appendHeaderLine(ser, string(k), string(v))
+	}
+	req.Header.Set(hdrRequestID, ex.xRequestID)
+	ser = appendHeaderLine(ser, "x-road-request-id", ex.xRequestID)
+	if ex.generated {
+		req.Header.Set(hdrID, ex.queryID)
+		ser = appendHeaderLine(ser, "x-road-id", ex.queryID)
+	}
+	var body *hashingReader
+	if cl := in.ContentLength(); cl != 0 && ctx.RequestBodyStream() != nil && ex.method != "GET" && ex.method != "HEAD" {
+		body = &hashingReader{r: ctx.RequestBodyStream(), sha256: sha256.New(), sha512: sha512.New(), limit: g.o.MaxBody}
+		if cl < 0 {
+			cl = -1
+		}
+		req.SetBodyStream(body, cl)
+	}
+
+	resp := fasthttp.AcquireResponse()
+	err := g.backend(svc.backend, svc.timeout).Do(req, resp)
+	if err != nil {
+		fasthttp.ReleaseResponse(resp)
+		fault, msg := FaultIO, "The service did not answer in time"
+		var oe *net.OpError
+		switch {
+		case body != nil && errors.Is(body.err, errBodyTooLarge):
+			fault, msg = FaultBadRequest, fmt.Sprintf("Request body larger than %d bytes", g.o.MaxBody)
+		case body != nil && body.err != nil:
+			fault, msg = FaultBadRequest, "The request body could not be read: "+body.err.Error()
+		case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, fasthttp.ErrDialTimeout), os.IsTimeout(err):
+		case errors.As(err, &oe) && oe.Op == "dial", errors.Is(err, fasthttp.ErrNoFreeConns):
+			fault, msg = FaultNetwork, "Connect to the service failed: "+err.Error()
+		default:
+			msg = "The service broke the connection: " + err.Error()
+		}
+		g.refuse(ctx, ex, fault, msg)
+		return
+	}
+
+	// The request hash: SHA-512 of the serialized request, combined with
+	// the body's SHA-512 when there was a body (ServerRestMessageProcessor).
+	reqSum := sha512.Sum512(ser)
+	var requestHash string
+	rec := ex.record(RecordResponse)
+	if body != nil && body.n > 0 {
+		h := sha512.New()
+		h.Write(reqSum[:])
+		h.Write(body.sha512.Sum(nil))
+		requestHash = base64.StdEncoding.EncodeToString(h.Sum(nil))
+		rec.RequestSize, rec.RequestSHA256 = body.n, hex.EncodeToString(body.sha256.Sum(nil))
+	} else {
+		requestHash = base64.StdEncoding.EncodeToString(reqSum[:])
+		rec.RequestSHA256 = emptySHA256
+	}
+	rec.RequestHash = requestHash
+	rec.Status = resp.StatusCode()
+
+	ctx.SetStatusCode(resp.StatusCode())
+	out := &ctx.Response.Header
+	hop = responseConnectionTokens(&resp.Header)
+	for k, v := range resp.Header.All() {
+		lk := strings.ToLower(string(k))
+		if skipResponse(lk) || hop[lk] {
+			continue
+		}
+		out.AddBytesKV(k, v)
+	}
+	out.Set(hdrID, ex.queryID)
+	out.Set(hdrClient, ex.clientStr)
+	out.Set(hdrService, ex.sid.String())
+	out.Set(hdrRequestID, ex.xRequestID)
+	out.Set(hdrRequestHash, requestHash)
+
+	r := &relay{g: g, ex: ex, resp: resp, rec: rec, sha: sha256.New()}
+	stream := resp.BodyStream()
+	if stream == nil || ex.method == "HEAD" {
+		r.eof = true
+		r.finish()
+		return
+	}
+	r.body = stream
+	size := resp.Header.ContentLength()
+	if size < 0 {
+		size = -1
+	}
+	r.size = int64(size)
+	ctx.Response.SetBodyStream(r, size)
+}
+
+// emptySHA256 is the SHA-256 of no bytes.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// relay streams the backend's body to the consumer, hashing it, and logs
+// the response once the stream is closed.
+type relay struct {
+	g    *Gateway
+	ex   *exchange
+	resp *fasthttp.Response
+	body io.Reader
+	rec  Record
+	sha  hash.Hash
+	n    int64
+	size int64 // the backend's Content-Length, -1 when chunked
+	eof  bool
+	once sync.Once
+}
+
+func (r *relay) Read(p []byte) (int, error) {
+	n, err := r.body.Read(p)
+	if n > 0 {
+		r.sha.Write(p[:n])
+		r.n += int64(n)
+	}
+	if err == io.EOF {
+		r.eof = true
+	}
+	return n, err
+}
+
+// Close is called by fasthttp when the body has been written (or the
+// consumer went away).
+func (r *relay) Close() error {
+	r.once.Do(r.finish)
+	return nil
+}
+
+func (r *relay) finish() {
+	if r.body != nil {
+		if !r.eof && r.size >= 0 && r.n == r.size {
+			// fasthttp wrote exactly Content-Length bytes and stopped; one
+			// more read meets the end, so the backend connection goes back
+			// to the pool instead of being closed.
+			var b [1]byte
+			if n, err := r.body.Read(b[:]); n == 0 && err == io.EOF {
+				r.eof = true
+			}
+		}
+		r.resp.CloseBodyStream()
+	}
+	fasthttp.ReleaseResponse(r.resp)
+	r.rec.ResponseSize = r.n
+	r.rec.ResponseSHA256 = hex.EncodeToString(r.sha.Sum(nil))
+	if !r.eof {
+		r.rec.Fault = "incomplete"
+	}
+	r.rec.AtUS = time.Now().UnixMicro()
+	r.rec.DurationUS = time.Since(r.ex.start).Microseconds()
+	if r.g.log != nil && !r.g.log.TryAppend(r.rec) {
+		// The queue is full: wait rather than lose the record.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := r.g.log.Append(ctx, r.rec, false); err != nil {
+			slog.Error("hub message log: a response record is lost", "x-road-request-id", r.ex.xRequestID)
+		}
+		cancel()
+	}
+}
+
+// connectionTokens are the header names a request's Connection header
+// lists: hop-by-hop as well (RFC 9110 §7.6.1).
+func connectionTokens(h *fasthttp.RequestHeader) map[string]bool {
+	v := h.Peek("Connection")
+	if len(v) == 0 {
+		return nil
+	}
+	return tokens(string(v))
+}
+
+func responseConnectionTokens(h *fasthttp.ResponseHeader) map[string]bool {
+	v := h.Peek("Connection")
+	if len(v) == 0 {
+		return nil
+	}
+	return tokens(string(v))
+}
+
+func tokens(v string) map[string]bool {
+	out := map[string]bool{}
+	for _, t := range strings.Split(v, ",") {
+		if t = strings.ToLower(strings.TrimSpace(t)); t != "" && t != "close" && t != "keep-alive" {
+			out[t] = true
+		}
+	}
+	return out
+}

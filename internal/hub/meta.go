@@ -1,0 +1,310 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/xml"
+	"io"
+	"mime"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// X-Road's metadata services (PR-MREST; PR-META for listClients), in the
+// JSON shapes X-Road's code writes (Jackson, SNAKE_CASE, NON_NULL) — the
+// Annex A schema of PR-MREST is not what the code produces, Annex B is.
+
+// listClients JSON.
+type xClientID struct {
+	MemberClass   string `json:"member_class"`
+	MemberCode    string `json:"member_code"`
+	SubsystemCode string `json:"subsystem_code,omitempty"`
+	ObjectType    string `json:"object_type"`
+	XRoadInstance string `json:"xroad_instance"`
+}
+
+type xClient struct {
+	ID            xClientID `json:"id"`
+	Name          string    `json:"name,omitempty"`
+	SubsystemName string    `json:"subsystem_name,omitempty"`
+}
+
+type xClientList struct {
+	Member []xClient `json:"member"`
+}
+
+// listMethods / allowedMethods JSON.
+type xEndpoint struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+}
+
+type xService struct {
+	MemberClass   string      `json:"member_class"`
+	MemberCode    string      `json:"member_code"`
+	ObjectType    string      `json:"object_type"`
+	ServiceCode   string      `json:"service_code"`
+	ServiceType   string      `json:"service_type"`
+	SubsystemCode string      `json:"subsystem_code"`
+	XRoadInstance string      `json:"xroad_instance"`
+	EndpointList  []xEndpoint `json:"endpoint_list"`
+}
+
+type xServiceList struct {
+	Service []xService `json:"service"`
+}
+
+// acceptsJSON: Accept names application/json (parameters and q ignored,
+// as X-Road's acceptsJson does).
+func acceptsJSON(accept []byte) bool {
+	for _, part := range strings.Split(string(accept), ",") {
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "application/json" {
+			return true
+		}
+	}
+	return false
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, v any) {
+	b, _ := json.Marshal(v)
+	ctx.SetContentType("application/json; charset=utf-8")
+	ctx.SetBody(b)
+}
+
+// listClients answers GET /listClients[?xRoadInstance=]: the members and
+// subsystems of the instance, JSON when Accept asks for it, else XML.
+func (g *Gateway) listClients(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsGet() {
+		g.writeFault(ctx, FaultBadRequest, "listClients takes GET", "")
+		return
+	}
+	inst := string(ctx.QueryArgs().Peek("xRoadInstance"))
+	if inst == "" {
+		inst = g.s.opt.Instance
+	}
+	list := xClientList{Member: []xClient{}}
+	for _, m := range g.s.snapshot().members {
+		if m.xid.Instance != inst {
+			continue
+		}
+		list.Member = append(list.Member, xClient{ID: xClientID{MemberClass: m.xid.Class, MemberCode: m.xid.Member, ObjectType: ObjectMember, XRoadInstance: m.xid.Instance}, Name: m.name})
+		for _, x := range m.subsystems {
+			list.Member = append(list.Member, xClient{ID: xClientID{MemberClass: m.xid.Class, MemberCode: m.xid.Member, SubsystemCode: x.xid.Subsystem, ObjectType: ObjectSubsystem, XRoadInstance: m.xid.Instance},
+				Name: m.name, SubsystemName: x.name})
+		}
+	}
+	if acceptsJSON(ctx.Request.Header.Peek("Accept")) {
+		writeJSON(ctx, list)
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	b.WriteString(`<xrd:clientList xmlns:xrd="http://x-road.eu/xsd/xroad.xsd" xmlns:id="http://x-road.eu/xsd/identifiers">` + "\n")
+	text := func(s string) string {
+		var t bytes.Buffer
+		xml.EscapeText(&t, []byte(s))
+		return t.String()
+	}
+	for _, c := range list.Member {
+		b.WriteString(`  <xrd:member>` + "\n")
+		b.WriteString(`    <xrd:id id:objectType="` + c.ID.ObjectType + `">`)
+		b.WriteString(`<id:xRoadInstance>` + text(c.ID.XRoadInstance) + `</id:xRoadInstance>`)
+		b.WriteString(`<id:memberClass>` + text(c.ID.MemberClass) + `</id:memberClass>`)
+		b.WriteString(`<id:memberCode>` + text(c.ID.MemberCode) + `</id:memberCode>`)
+		if c.ID.SubsystemCode != "" {
+			b.WriteString(`<id:subsystemCode>` + text(c.ID.SubsystemCode) + `</id:subsystemCode>`)
+		}
+		b.WriteString("</xrd:id>\n")
+		b.WriteString(`    <xrd:name>` + text(c.Name) + "</xrd:name>\n")
+		if c.SubsystemName != "" {
+			b.WriteString(`    <xrd:subsystemName>` + text(c.SubsystemName) + "</xrd:subsystemName>\n")
+		}
+		b.WriteString("  </xrd:member>\n")
+	}
+	b.WriteString("</xrd:clientList>\n")
+	ctx.SetContentType("text/xml; charset=utf-8")
+	ctx.SetBody(b.Bytes())
+}
+
+func serviceDetails(v *snapService) xService {
+	return xService{MemberClass: v.xid.Class, MemberCode: v.xid.Member, ObjectType: ObjectService, ServiceCode: v.xid.Code, ServiceType: v.typ,
+		SubsystemCode: v.xid.Subsystem, XRoadInstance: v.xid.Instance, EndpointList: []xEndpoint{}}
+}
+
+// listedEndpoints are a service's endpoints as listMethods shows them: not
+// the base endpoint (* **), not the disabled ones, paths in X-Road's glob form.
+func listedEndpoints(v *snapService, keep func(*snapEndpoint) bool) []xEndpoint {
+	out := []xEndpoint{}
+	for _, e := range v.endpoints {
+		if !e.enabled || (e.method == "*" && e.path == "**") || !keep(e) {
+			continue
+		}
+		out = append(out, xEndpoint{Method: e.method, Path: e.glob})
+	}
+	return out
+}
+
+// meta answers listMethods, allowedMethods and getOpenAPI addressed to a
+// provider subsystem; they need a credential but no right (X-Road's
+// metaservices do not verify access).
+func (g *Gateway) meta(ctx *fasthttp.RequestCtx, snap *snapshot, ex *exchange) {
+	provider := snap.byClient[ex.sid.ClientID]
+	if provider == nil {
+		g.refuse(ctx, ex, FaultUnknownService, "Unknown service: "+ex.sid.String())
+		return
+	}
+	switch ex.sid.Code {
+	case "listMethods":
+		list := xServiceList{Service: []xService{}}
+		for _, v := range snap.servicesOf[provider.id] {
+			d := serviceDetails(v)
+			d.EndpointList = listedEndpoints(v, func(*snapEndpoint) bool { return true })
+			list.Service = append(list.Service, d)
+		}
+		writeJSON(ctx, list)
+	case "allowedMethods":
+		list := xServiceList{Service: []xService{}}
+		for _, v := range snap.servicesOf[provider.id] {
+			rights := v.rights[ex.consumer.id]
+			if len(rights) == 0 {
+				continue
+			}
+			d := serviceDetails(v)
+			d.EndpointList = listedEndpoints(v, func(e *snapEndpoint) bool {
+				for _, r := range rights {
+					if r == 0 || r == e.id {
+						return true
+					}
+					for _, o := range v.endpoints {
+						if o.id == r && o.matches(e.method, e.glob) {
+							return true
+						}
+					}
+				}
+				return false
+			})
+			list.Service = append(list.Service, d)
+		}
+		writeJSON(ctx, list)
+	case "getOpenAPI":
+		code := ""
+		for k, v := range ctx.QueryArgs().All() {
+			if strings.EqualFold(string(k), "serviceCode") {
+				code = string(v)
+			}
+		}
+		if code == "" {
+			g.refuse(ctx, ex, FaultInvalidRequest, "Missing serviceCode in message body")
+			return
+		}
+		target := ServiceID{ex.sid.ClientID, code}
+		v := snap.services[target]
+		if v == nil {
+			g.refuse(ctx, ex, FaultMetaInternal, "Service not found: "+target.String())
+			return
+		}
+		if v.typ != TypeOpenAPI {
+			g.refuse(ctx, ex, FaultMetaInternal, "Invalid service type: "+v.typ)
+			return
+		}
+		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		doc, mt, err := g.s.OpenAPI(rctx, v.id)
+		cancel()
+		if err != nil {
+			g.refuse(ctx, ex, FaultMetaInternal, "Failed reading service description of "+target.String())
+			return
+		}
+		format := "yaml"
+		if mt == "application/json" {
+			format = "json"
+		}
+		ctx.SetContentType(mt + "; charset=utf-8")
+		ctx.SetBody(anonymise(doc, format))
+	}
+	h := &ctx.Response.Header
+	h.Set(hdrID, ex.queryID)
+	h.Set(hdrClient, ex.clientStr)
+	h.Set(hdrService, ex.sid.String())
+	h.Set(hdrRequestID, ex.xRequestID)
+	if g.log != nil {
+		rec := ex.record(RecordMeta)
+		rec.Status = ctx.Response.StatusCode()
+		rec.ResponseSize = int64(len(ctx.Response.Body()))
+		rec.RequestSHA256 = emptySHA256
+		rec.ResponseSHA256 = sha256Hex(ctx.Response.Body())
+		rec.DurationUS = time.Since(ex.start).Microseconds()
+		g.log.TryAppend(rec)
+	}
+}
+
+// token is the OAuth2 token endpoint (client credentials grant): the
+// client authenticates with HTTP Basic (client_secret_basic) or with
+// client_id and client_secret in the form (client_secret_post).
+func (g *Gateway) token(ctx *fasthttp.RequestCtx) {
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	fail := func(status int, code string) {
+		if status == fasthttp.StatusUnauthorized {
+			ctx.Response.Header.Set("WWW-Authenticate", `Basic realm="tinhso hub"`)
+		}
+		ctx.SetStatusCode(status)
+		writeJSON(ctx, map[string]string{"error": code})
+	}
+	if !ctx.IsPost() {
+		fail(fasthttp.StatusMethodNotAllowed, "invalid_request")
+		return
+	}
+	var raw []byte
+	if st := ctx.RequestBodyStream(); st != nil {
+		raw, _ = io.ReadAll(io.LimitReader(st, 8<<10))
+	}
+	form, err := url.ParseQuery(string(raw))
+	if err != nil {
+		fail(fasthttp.StatusBadRequest, "invalid_request")
+		return
+	}
+	if form.Get("grant_type") != "client_credentials" {
+		fail(fasthttp.StatusBadRequest, "unsupported_grant_type")
+		return
+	}
+	id, secret := form.Get("client_id"), form.Get("client_secret")
+	if auth, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Basic "); ok {
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(auth))
+		if err != nil {
+			fail(fasthttp.StatusUnauthorized, "invalid_client")
+			return
+		}
+		u, p, _ := strings.Cut(string(b), ":")
+		id, _ = url.QueryUnescape(u)
+		secret, _ = url.QueryUnescape(p)
+	}
+	tok, err := g.issuer.IssueToken(ctx, id, secret)
+	if err != nil {
+		fail(fasthttp.StatusUnauthorized, "invalid_client")
+		return
+	}
+	writeJSON(ctx, tok)
+}
+
+// jwks publishes the token keys (RFC 8037 OKP keys).
+func (g *Gateway) jwks(ctx *fasthttp.RequestCtx) {
+	type jwk struct {
+		Kty string `json:"kty"`
+		Crv string `json:"crv"`
+		X   string `json:"x"`
+		Kid string `json:"kid"`
+		Use string `json:"use"`
+		Alg string `json:"alg"`
+	}
+	out := struct {
+		Keys []jwk `json:"keys"`
+	}{Keys: []jwk{}}
+	for kid, k := range g.s.snapshot().tokenKeys {
+		out.Keys = append(out.Keys, jwk{Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(k.pub), Kid: kid, Use: "sig", Alg: "EdDSA"})
+	}
+	writeJSON(ctx, out)
+}

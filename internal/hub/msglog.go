@@ -1,0 +1,533 @@
+package hub
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tinhso/tinhso/internal/store"
+)
+
+// The message log keeps a record of every exchange: who called what, when,
+// the outcome, the sizes and the SHA-256 of both bodies (hashed while they
+// stream). Records are chained, each to the one before it in its chain:
+//
+//	hash = SHA-256(prev_hash ‖ canonical(record))
+//
+// where canonical is the record's fields, one "name=value" line each in a
+// fixed order with values quoted as Go quotes strings (Record.Canonical).
+// A single writer per node owns its chain and commits records in groups:
+// requests wait for their group's commit (one transaction for everything
+// that arrived meanwhile), so the request's record is durable before the
+// backend sees the request, at the cost of one commit per group rather
+// than per request. Responses and refusals are queued without waiting.
+// Every SealEvery the writer seals the chain's head: an Ed25519 signature
+// over the last record's hash, chained to the previous seal.
+
+// Record kinds.
+const (
+	RecordRequest  = "request"  // written before the backend sees the request
+	RecordResponse = "response" // once the response has been relayed
+	RecordRefused  = "refused"  // the gateway answered with an X-Road error
+	RecordMeta     = "meta"     // a metadata service the gateway answered itself
+)
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// GenesisHash is prev_hash of a chain's first record and prev_seal of its
+// first seal.
+var GenesisHash = strings.Repeat("0", 64)
+
+// Record is one line of the message log.
+type Record struct {
+	Chain          string `json:"chain"`
+	Seq            int64  `json:"seq"`
+	Kind           string `json:"kind"`
+	AtUS           int64  `json:"atUs" doc:"Unix microseconds"`
+	XRequestID     string `json:"xRequestId"`
+	QueryID        string `json:"queryId" doc:"X-Road-Id"`
+	Client         string `json:"client"`
+	Service        string `json:"service"`
+	Credential     string `json:"credential" doc:"secret:ID or certificate:ID"`
+	Method         string `json:"method"`
+	Path           string `json:"path" doc:"the service path, percent-decoded"`
+	Query          string `json:"query"`
+	UserID         string `json:"userId" doc:"X-Road-UserId"`
+	Issue          string `json:"issue" doc:"X-Road-Issue"`
+	Status         int    `json:"status"`
+	RequestSize    int64  `json:"requestSize"`
+	ResponseSize   int64  `json:"responseSize"`
+	RequestSHA256  string `json:"requestSha256"`
+	ResponseSHA256 string `json:"responseSha256"`
+	RequestHash    string `json:"requestHash" doc:"X-Road-Request-Hash"`
+	Fault          string `json:"fault"`
+	DurationUS     int64  `json:"durationUs"`
+	PrevHash       string `json:"prevHash"`
+	Hash           string `json:"hash"`
+}
+
+// Canonical is the record's fields as its hash covers them.
+func (r *Record) Canonical() []byte {
+	var b strings.Builder
+	b.Grow(512)
+	b.WriteString("tinhso-hub-log-v1\n")
+	str := func(k, v string) {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(strconv.Quote(v))
+		b.WriteByte('\n')
+	}
+	num := func(k string, v int64) {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(strconv.FormatInt(v, 10))
+		b.WriteByte('\n')
+	}
+	str("chain", r.Chain)
+	num("seq", r.Seq)
+	str("kind", r.Kind)
+	num("at_us", r.AtUS)
+	str("x_request_id", r.XRequestID)
+	str("query_id", r.QueryID)
+	str("client", r.Client)
+	str("service", r.Service)
+	str("credential", r.Credential)
+	str("method", r.Method)
+	str("path", r.Path)
+	str("query", r.Query)
+	str("user_id", r.UserID)
+	str("issue", r.Issue)
+	num("status", int64(r.Status))
+	num("request_size", r.RequestSize)
+	num("response_size", r.ResponseSize)
+	str("request_sha256", r.RequestSHA256)
+	str("response_sha256", r.ResponseSHA256)
+	str("request_hash", r.RequestHash)
+	str("fault", r.Fault)
+	num("duration_us", r.DurationUS)
+	return []byte(b.String())
+}
+
+// chainHash is SHA-256(prev ‖ canonical), hex.
+func chainHash(prev string, canonical []byte) string {
+	p, _ := hex.DecodeString(prev)
+	h := sha256.New()
+	h.Write(p)
+	h.Write(canonical)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Seal signs a chain's head.
+type Seal struct {
+	Chain      string `json:"chain"`
+	Seq        int64  `json:"seq"`
+	FirstSeq   int64  `json:"firstSeq"`
+	LastSeq    int64  `json:"lastSeq"`
+	LastHash   string `json:"lastHash"`
+	PrevSeal   string `json:"prevSeal"`
+	SealedAtUS int64  `json:"sealedAtUs"`
+	KID        string `json:"kid"`
+	Signature  string `json:"signature" doc:"base64 Ed25519 signature of the canonical seal"`
+}
+
+// Canonical is what the seal's signature covers.
+func (s *Seal) Canonical() []byte {
+	return fmt.Appendf(nil, "tinhso-hub-seal-v1\nchain=%q\nseq=%d\nfirst_seq=%d\nlast_seq=%d\nlast_hash=%q\nprev_seal=%q\nsealed_at_us=%d\nkid=%q\n",
+		s.Chain, s.Seq, s.FirstSeq, s.LastSeq, s.LastHash, s.PrevSeal, s.SealedAtUS, s.KID)
+}
+
+// Hash is the seal's own hash, which the next seal carries: SHA-256 of the
+// canonical seal and its signature.
+func (s *Seal) Hash() string {
+	h := sha256.New()
+	h.Write(s.Canonical())
+	h.Write([]byte(s.Signature))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ErrLogUnavailable is what a request gets when its record could not be
+// written (the gateway then refuses the exchange, unless it fails open).
+var ErrLogUnavailable = errors.New("message log unavailable")
+
+type pending struct {
+	rec  Record
+	done chan error // nil: nobody waits
+}
+
+// LogWriter appends to one chain.
+type LogWriter struct {
+	s       *Store
+	chain   string
+	in      chan *pending
+	flush   chan chan error
+	every   time.Duration
+	maxRows int
+
+	mu       sync.Mutex // guards the head, read by Head
+	lastSeq  int64
+	lastHash string
+	// The last seal, known to the writer goroutine only.
+	sealSeq, sealedTo int64
+	sealHash          string
+	retry             []*pending // queued records of a failed group, tried again
+	stale             bool       // the head could not be read after a failure: read it first
+}
+
+// LogOptions tune a writer.
+type LogOptions struct {
+	Chain     string
+	SealEvery time.Duration // 0: 5 seconds
+	Queue     int           // records that may wait; 0: 8192
+	MaxGroup  int           // records per commit at most; 0: 512
+}
+
+// NewLogWriter opens the writer of a chain, reading its head.
+func (s *Store) NewLogWriter(ctx context.Context, o LogOptions) (*LogWriter, error) {
+	if o.Chain == "" {
+		o.Chain = "main"
+	}
+	if o.SealEvery <= 0 {
+		o.SealEvery = 5 * time.Second
+	}
+	if o.Queue <= 0 {
+		o.Queue = 8192
+	}
+	if o.MaxGroup <= 0 {
+		o.MaxGroup = 512
+	}
+	w := &LogWriter{s: s, chain: o.Chain, in: make(chan *pending, o.Queue), flush: make(chan chan error), every: o.SealEvery, maxRows: o.MaxGroup}
+	if err := w.loadHead(ctx); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *LogWriter) loadHead(ctx context.Context) error {
+	seq, hash := int64(0), GenesisHash
+	err := w.s.db.Write.QueryRowContext(ctx, `SELECT seq, hash FROM hub_log WHERE chain = $1 ORDER BY seq DESC LIMIT 1`, w.chain).Scan(&seq, &hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		w.stale = true
+		return fmt.Errorf("message log head: %w", err)
+	}
+	sealSeq, sealedTo, sealHash := int64(0), int64(0), GenesisHash
+	var sl Seal
+	err = w.s.db.Write.QueryRowContext(ctx, `SELECT chain, seq, first_seq, last_seq, last_hash, prev_seal, sealed_at_us, kid, signature FROM hub_log_seals WHERE chain = $1 ORDER BY seq DESC LIMIT 1`, w.chain).
+		Scan(&sl.Chain, &sl.Seq, &sl.FirstSeq, &sl.LastSeq, &sl.LastHash, &sl.PrevSeal, &sl.SealedAtUS, &sl.KID, &sl.Signature)
+	if err == nil {
+		sealSeq, sealedTo, sealHash = sl.Seq, sl.LastSeq, sl.Hash()
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		w.stale = true
+		return fmt.Errorf("message log seals: %w", err)
+	}
+	w.mu.Lock()
+	w.lastSeq, w.lastHash = seq, hash
+	w.mu.Unlock()
+	w.sealSeq, w.sealedTo, w.sealHash, w.stale = sealSeq, sealedTo, sealHash, false
+	return nil
+}
+
+// Head is the chain's last committed record.
+func (w *LogWriter) Head() (int64, string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lastSeq, w.lastHash
+}
+
+// Append queues a record; with wait it returns once the record is
+// committed (or could not be), else at once.
+func (w *LogWriter) Append(ctx context.Context, rec Record, wait bool) error {
+	p := &pending{rec: rec}
+	if wait {
+		p.done = make(chan error, 1)
+	}
+	select {
+	case w.in <- p:
+	case <-ctx.Done():
+		return ErrLogUnavailable
+	}
+	if !wait {
+		return nil
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return ErrLogUnavailable
+	}
+}
+
+// TryAppend queues a record nobody waits for; false when the queue is
+// full.
+func (w *LogWriter) TryAppend(rec Record) bool {
+	select {
+	case w.in <- &pending{rec: rec}:
+		return true
+	default:
+		return false
+	}
+}
+
+// Run writes groups and seals until ctx ends, then writes what is queued
+// and seals a last time.
+func (w *LogWriter) Run(ctx context.Context) error {
+	tick := time.NewTicker(w.every)
+	defer tick.Stop()
+	for {
+		select {
+		case p := <-w.in:
+			w.group(context.WithoutCancel(ctx), p)
+		case <-tick.C:
+			w.sealNow(context.WithoutCancel(ctx))
+		case reply := <-w.flush:
+			end := context.WithoutCancel(ctx)
+			w.drain(end)
+			_, err := w.Seal(end)
+			reply <- err
+		case <-ctx.Done():
+			end := context.WithoutCancel(ctx)
+			w.drain(end)
+			w.flushRetries(end)
+			w.sealNow(end)
+			return nil
+		}
+	}
+}
+
+// drain commits everything queued.
+func (w *LogWriter) drain(ctx context.Context) {
+	for {
+		select {
+		case p := <-w.in:
+			w.group(ctx, p)
+			continue
+		default:
+		}
+		if len(w.retry) > 0 {
+			w.group(ctx, nil)
+		}
+		return
+	}
+}
+
+// Flush has the running writer commit what is queued and seal the head;
+// it returns the seal's error.
+func (w *LogWriter) Flush(ctx context.Context) error {
+	reply := make(chan error, 1)
+	select {
+	case w.flush <- reply:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *LogWriter) flushRetries(ctx context.Context) {
+	for i := 0; i < 3 && len(w.retry) > 0; i++ {
+		w.group(ctx, nil)
+	}
+	if n := len(w.retry); n > 0 {
+		slog.Error("hub message log: records lost after retries", "chain", w.chain, "records", n)
+		w.retry = nil
+	}
+}
+
+// group commits first and whatever else is queued, in one transaction.
+func (w *LogWriter) group(ctx context.Context, first *pending) {
+	batch := append([]*pending(nil), w.retry...)
+	w.retry = nil
+	if first != nil {
+		batch = append(batch, first)
+	}
+	for len(batch) < w.maxRows {
+		select {
+		case p := <-w.in:
+			batch = append(batch, p)
+			continue
+		default:
+		}
+		break
+	}
+	if len(batch) == 0 {
+		return
+	}
+	if w.stale {
+		if err := w.loadHead(ctx); err != nil {
+			w.fail(batch)
+			return
+		}
+	}
+	seq, prev := w.Head()
+	for _, p := range batch {
+		seq++
+		p.rec.Chain, p.rec.Seq, p.rec.PrevHash = w.chain, seq, prev
+		p.rec.Hash = chainHash(prev, p.rec.Canonical())
+		prev = p.rec.Hash
+	}
+	err := w.insert(ctx, batch)
+	if err == nil {
+		w.mu.Lock()
+		w.lastSeq, w.lastHash = seq, prev
+		w.mu.Unlock()
+	} else {
+		slog.Error("hub message log: commit failed", "chain", w.chain, "records", len(batch), "err", err)
+		if lerr := w.loadHead(ctx); lerr != nil {
+			slog.Error("hub message log: reading the head", "err", lerr)
+		}
+	}
+	if err != nil {
+		w.fail(batch)
+		return
+	}
+	for _, p := range batch {
+		if p.done != nil {
+			p.done <- nil
+		}
+	}
+}
+
+// fail answers a group that could not be written: the waiting requests
+// are refused, the queued records kept for the next group (up to a bound).
+func (w *LogWriter) fail(batch []*pending) {
+	for _, p := range batch {
+		if p.done != nil {
+			p.done <- ErrLogUnavailable
+		} else if len(w.retry) < 4*w.maxRows {
+			w.retry = append(w.retry, p)
+		} else {
+			slog.Error("hub message log: a record is lost", "chain", w.chain, "kind", p.rec.Kind, "x-road-request-id", p.rec.XRequestID)
+		}
+	}
+}
+
+const logColumns = `chain, seq, kind, at_us, x_request_id, query_id, client, service, credential, method, path, query, user_id, issue,
+	status, request_size, response_size, request_sha256, response_sha256, request_hash, fault, duration_us, prev_hash, hash`
+
+const logColumnCount = 24
+
+func recordArgs(r *Record) []any {
+	return []any{r.Chain, r.Seq, r.Kind, r.AtUS, r.XRequestID, r.QueryID, r.Client, r.Service, r.Credential, r.Method, r.Path, r.Query, r.UserID, r.Issue,
+		r.Status, r.RequestSize, r.ResponseSize, r.RequestSHA256, r.ResponseSHA256, r.RequestHash, r.Fault, r.DurationUS, r.PrevHash, r.Hash}
+}
+
+func (w *LogWriter) insert(ctx context.Context, batch []*pending) error {
+	return w.s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if w.s.db.Engine == store.SQLite {
+			// SQLite parses a statement of many $n slowly (each name is looked
+			// up in a list): one prepared row, many executions.
+			st, err := tx.PrepareContext(ctx, `INSERT INTO hub_log (`+logColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for _, p := range batch {
+				if _, err := st.ExecContext(ctx, recordArgs(&p.rec)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		const perStatement = 100
+		for start := 0; start < len(batch); start += perStatement {
+			part := batch[start:min(start+perStatement, len(batch))]
+			var b strings.Builder
+			b.WriteString("INSERT INTO hub_log (" + logColumns + ") VALUES ")
+			args := make([]any, 0, len(part)*logColumnCount)
+			for i, p := range part {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteByte('(')
+				for j := range logColumnCount {
+					if j > 0 {
+						b.WriteByte(',')
+					}
+					b.WriteByte('$')
+					b.WriteString(strconv.Itoa(len(args) + j + 1))
+				}
+				b.WriteByte(')')
+				args = append(args, recordArgs(&p.rec)...)
+			}
+			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// sealNow seals the records since the last seal, if any.
+func (w *LogWriter) sealNow(ctx context.Context) {
+	if _, err := w.Seal(ctx); err != nil {
+		slog.Error("hub message log: seal failed", "chain", w.chain, "err", err)
+	}
+}
+
+// Seal signs the chain's head now (called by the writer's goroutine, or
+// by tests and the CLI while no writer runs); false when there was
+// nothing new to seal.
+func (w *LogWriter) Seal(ctx context.Context) (bool, error) {
+	last, hash := w.Head()
+	if last <= w.sealedTo {
+		return false, nil
+	}
+	key := w.s.snapshot().sealKey
+	if key == nil || key.priv == nil {
+		return false, errors.New("no seal key")
+	}
+	sl := Seal{Chain: w.chain, Seq: w.sealSeq + 1, FirstSeq: w.sealedTo + 1, LastSeq: last, LastHash: hash, PrevSeal: w.sealHash,
+		SealedAtUS: time.Now().UnixMicro(), KID: key.kid}
+	sl.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(key.priv, sl.Canonical()))
+	_, err := w.s.db.Write.ExecContext(ctx, `INSERT INTO hub_log_seals (chain, seq, first_seq, last_seq, last_hash, prev_seal, sealed_at_us, kid, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		sl.Chain, sl.Seq, sl.FirstSeq, sl.LastSeq, sl.LastHash, sl.PrevSeal, sl.SealedAtUS, sl.KID, sl.Signature)
+	if err != nil {
+		if lerr := w.loadHead(ctx); lerr != nil {
+			slog.Error("hub message log: reading the head", "err", lerr)
+		}
+		return false, err
+	}
+	w.sealSeq, w.sealedTo, w.sealHash = sl.Seq, sl.LastSeq, sl.Hash()
+	return true, nil
+}
+
+// Records reads a chain's records from seq on, at most limit.
+func (s *Store) Records(ctx context.Context, q store.Querier, chain string, from int64, limit int) ([]Record, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+logColumns+` FROM hub_log WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, chain, from, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func scanRecord(sc interface{ Scan(...any) error }) (Record, error) {
+	var r Record
+	err := sc.Scan(&r.Chain, &r.Seq, &r.Kind, &r.AtUS, &r.XRequestID, &r.QueryID, &r.Client, &r.Service, &r.Credential, &r.Method, &r.Path, &r.Query,
+		&r.UserID, &r.Issue, &r.Status, &r.RequestSize, &r.ResponseSize, &r.RequestSHA256, &r.ResponseSHA256, &r.RequestHash, &r.Fault, &r.DurationUS, &r.PrevHash, &r.Hash)
+	return r, err
+}

@@ -1,0 +1,195 @@
+package hub
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+)
+
+// X-Road's REST protocol as the gateway speaks it (PR-REST 1.0.4 and X-Road
+// 7's proxy code, see ../shared/research/dhis2-xroad.md §A1).
+//
+// Errors the gateway itself answers carry X-Road-Error: <type> and a body
+// {"type","message","detail"} (XML <error><type/><message/><detail/></error>
+// when Accept asks for text/xml, application/xml or text/*), detail being
+// the exchange's X-Road-Request-Id, which names its record in the message
+// log. The status follows X-Road's rule: a type starting Server. is 500,
+// Client. is 400 — except Client.RateLimited, tinhso's own (X-Road has no
+// rate limits), which is 429 with Retry-After. The types are spelled as
+// X-Road 7.0–7.7 spell them (CamelCase, the default) or as 7.8 does
+// (lower snake case), never both; --hub-errors chooses. A backend's own
+// error (any status it answers) passes through unchanged, without
+// X-Road-Error. The types:
+//
+//	Client.BadRequest                              the /r1/ path, an identifier, the method or the service path is malformed (also ".." in the path)
+//	Client.InvalidClientIdentifier                 X-Road-Client is missing or malformed
+//	Client.RateLimited                             the consumer called faster than its rate (429)
+//	Server.ClientProxy.SslAuthenticationFailed     no credential, an unknown, expired or revoked one, or one that is not X-Road-Client's
+//	Server.ClientProxy.UnknownMember               X-Road-Client names no registered subsystem
+//	Server.ClientProxy.LoggingFailed               the message log cannot be written (the hub fails closed)
+//	Server.ClientProxy.InternalError               anything else of the hub's own
+//	Server.ServerProxy.UnknownService              no such service
+//	Server.ServerProxy.ServiceDisabled             the service, or the endpoint called, is disabled
+//	Server.ServerProxy.AccessDenied                the consumer has no right to the service or endpoint
+//	Server.ServerProxy.InvalidRequest              a metaservice call lacks what it needs (getOpenAPI without serviceCode)
+//	Server.ServerProxy.InternalError               a metaservice cannot answer (getOpenAPI of a service without a description)
+//	Server.ServerProxy.ServiceFailed.NetworkError  the backend cannot be reached
+//	Server.ServerProxy.ServiceFailed.IOError       the backend timed out or broke the connection
+
+// Fault types.
+const (
+	FaultBadRequest     = "Client.BadRequest"
+	FaultInvalidClient  = "Client.InvalidClientIdentifier"
+	FaultRateLimited    = "Client.RateLimited"
+	FaultAuthentication = "Server.ClientProxy.SslAuthenticationFailed"
+	FaultUnknownMember  = "Server.ClientProxy.UnknownMember"
+	FaultLoggingFailed  = "Server.ClientProxy.LoggingFailed"
+	FaultInternal       = "Server.ClientProxy.InternalError"
+	FaultUnknownService = "Server.ServerProxy.UnknownService"
+	FaultDisabled       = "Server.ServerProxy.ServiceDisabled"
+	FaultAccessDenied   = "Server.ServerProxy.AccessDenied"
+	FaultInvalidRequest = "Server.ServerProxy.InvalidRequest"
+	FaultMetaInternal   = "Server.ServerProxy.InternalError"
+	FaultNetwork        = "Server.ServerProxy.ServiceFailed.NetworkError"
+	FaultIO             = "Server.ServerProxy.ServiceFailed.IOError"
+)
+
+// snakeFaults are the X-Road 7.8 spellings (ErrorCodes.java at 7.8.0).
+var snakeFaults = map[string]string{
+	FaultBadRequest:     "client.bad_request",
+	FaultInvalidClient:  "client.invalid_client_identifier",
+	FaultRateLimited:    "client.rate_limited",
+	FaultAuthentication: "server.clientproxy.ssl_authentication_failed",
+	FaultUnknownMember:  "server.clientproxy.unknown_member",
+	FaultLoggingFailed:  "server.clientproxy.logging_failed",
+	FaultInternal:       "server.clientproxy.internal_error",
+	FaultUnknownService: "server.serverproxy.unknown_service",
+	FaultDisabled:       "server.serverproxy.service_disabled",
+	FaultAccessDenied:   "server.serverproxy.access_denied",
+	FaultInvalidRequest: "server.serverproxy.invalid_request",
+	FaultMetaInternal:   "server.serverproxy.internal_error",
+	FaultNetwork:        "server.serverproxy.service_failed.network_error",
+	FaultIO:             "server.serverproxy.service_failed.io_error",
+}
+
+// FaultStatus is the HTTP status of a fault type.
+func FaultStatus(fault string) int {
+	switch {
+	case fault == FaultRateLimited:
+		return fasthttp.StatusTooManyRequests
+	case strings.HasPrefix(fault, "Server."):
+		return fasthttp.StatusInternalServerError
+	}
+	return fasthttp.StatusBadRequest
+}
+
+// Header names, as X-Road's MimeUtils writes them.
+const (
+	hdrClient        = "X-Road-Client"
+	hdrID            = "X-Road-Id"
+	hdrUserID        = "X-Road-UserId"
+	hdrIssue         = "X-Road-Issue"
+	hdrRequestID     = "X-Road-Request-Id"
+	hdrRequestHash   = "X-Road-Request-Hash"
+	hdrService       = "X-Road-Service"
+	hdrError         = "X-Road-Error"
+	hdrRepresented   = "X-Road-Represented-Party"
+	hdrSecurityServe = "X-Road-Security-Server"
+)
+
+// skipped are the headers never passed on, either way (RestMessage's
+// SKIPPED_HEADERS): hop-by-hop ones, Host, User-Agent, Server, Expect and
+// Content-Length (the body's framing is the hub's).
+var skipped = map[string]bool{
+	"transfer-encoding": true, "keep-alive": true, "proxy-authenticate": true, "proxy-authorization": true, "te": true,
+	"trailer": true, "upgrade": true, "connection": true, "user-agent": true, "host": true, "content-length": true,
+	"server": true, "expect": true,
+}
+
+// skipRequest: besides the skipped ones, the request's X-Road-Request-Id and
+// X-Road-Request-Hash are dropped (the hub sets them), and Authorization
+// when it carried the consumer's token for the hub (a consumer that
+// authenticates with its certificate may send one for the backend).
+func skipRequest(lower string, bearer bool) bool {
+	return skipped[lower] || lower == "x-road-request-id" || lower == "x-road-request-hash" || (bearer && lower == "authorization")
+}
+
+// skipResponse: besides the skipped ones, the backend's own x-road-id,
+// -client, -service, -request-id and -request-hash are dropped (the hub
+// sets them, as RestResponse does).
+func skipResponse(lower string) bool {
+	switch lower {
+	case "x-road-id", "x-road-client", "x-road-service", "x-road-request-id", "x-road-request-hash", "x-road-error":
+		return true
+	}
+	return skipped[lower]
+}
+
+// newUUID is a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
+
+// faultBody is an X-Road error body.
+type faultBody struct {
+	XMLName xml.Name `json:"-" xml:"error"`
+	Type    string   `json:"type" xml:"type"`
+	Message string   `json:"message" xml:"message"`
+	Detail  string   `json:"detail" xml:"detail"`
+}
+
+// wantsXML reports whether Accept asks for XML, as X-Road decides.
+func wantsXML(accept []byte) bool {
+	for _, part := range strings.Split(string(accept), ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		switch strings.ToLower(strings.TrimSpace(mt)) {
+		case "text/xml", "application/xml", "text/*":
+			return true
+		}
+	}
+	return false
+}
+
+// writeFault answers with an X-Road error.
+func (g *Gateway) writeFault(ctx *fasthttp.RequestCtx, fault, message, detail string) {
+	typ := fault
+	if g.snake {
+		if s, ok := snakeFaults[fault]; ok {
+			typ = s
+		}
+	}
+	ctx.Response.Reset()
+	ctx.SetStatusCode(FaultStatus(fault))
+	ctx.Response.Header.Set(hdrError, typ)
+	if fault == FaultRateLimited {
+		ctx.Response.Header.Set("Retry-After", "1")
+	}
+	body := faultBody{Type: typ, Message: message, Detail: detail}
+	if wantsXML(ctx.Request.Header.Peek("Accept")) {
+		ctx.SetContentType("text/xml; charset=utf-8")
+		b, _ := xml.MarshalIndent(body, "", "  ")
+		ctx.SetBody(append([]byte(xml.Header), b...))
+		return
+	}
+	ctx.SetContentType("application/json; charset=utf-8")
+	b, _ := json.Marshal(body)
+	ctx.SetBody(b)
+}
