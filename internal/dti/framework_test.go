@@ -95,7 +95,7 @@ func TestNationalFrameworks(t *testing.T) {
 		status, body, _ = app.Do(t, "baocao.pleiku", "GET", "/api/v1/pillars", "")
 		var ps []struct {
 			Code, Framework, NameVi string
-			MaxPoints           int
+			MaxPoints               int
 		}
 		testapp.JSON(t, body, &ps)
 		if status != 200 || len(ps) != 9 || ps[0].Code != "nhan_thuc_so" || ps[0].Framework != "922/QĐ-BTTTT" || ps[5].MaxPoints != 200 || ps[5].NameVi != "Chính quyền số" {

@@ -142,7 +142,10 @@ func TestAssessmentCycle(t *testing.T) {
 					comp(m, 0, 0)["rule"].(map[string]any)["steps"].([]any)[1].(map[string]any)["max"] = 5
 				})}, []string{"mainIndices[0].components[0].rule.steps[0]"}, "chồng lên"),
 			refused("an unknown indicator and a rule an indicator cannot answer", "dieuphoi", false, 422, testapp.Call{Method: "POST", Path: "/api/v1/dti/frameworks",
-				Body: broken(func(m map[string]any) { comp(m, 1, 0)["indicator"] = "KHONG.CO"; comp(m, 1, 2)["indicator"] = "CDS.DTI.SOC" })},
+				Body: broken(func(m map[string]any) {
+					comp(m, 1, 0)["indicator"] = "KHONG.CO"
+					comp(m, 1, 2)["indicator"] = "CDS.DTI.SOC"
+				})},
 				[]string{"mainIndices[1].components[0].indicator", "mainIndices[1].components[2].indicator"}),
 			testapp.Scenario{Name: "the coordinator imports the framework", Call: testapp.Call{User: "dieuphoi", Method: "POST", Path: "/api/v1/dti/frameworks", Body: string(doc)},
 				Status: 201, Contains: []string{`"created":true`}, Capture: map[string]string{"fw": "id"}},
