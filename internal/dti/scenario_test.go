@@ -368,6 +368,18 @@ func TestAssessmentCycle(t *testing.T) {
 		)
 		app.Run(t, vars, table)
 		app.CheckCoverage(t, vars, table, "dti")
+		t.Run("the pages show the results and the sheet", func(t *testing.T) {
+			b := app.Login(t, "lanhdao")
+			checkPage(t, b, "/dti/scores?framework="+vars["fw"]+"&year=2024", 200, "<strong>1</strong>/2", "Thành phố Pleiku", "82", "0,8200", "0,7500",
+				"Nơi bị mất điểm nhiều nhất", "mất 6 điểm (đạt 14/20)", "bản 2")
+			checkPage(t, b, "/dti/assessments/"+vars["asm"]+"/units/"+fmt.Sprint(app.UnitID(t, "GL.PLEIKU")), 200, "Đã công bố", "3 ∈ [3; 4) → 15",
+				"Điều chỉnh", "Chỉ có biên bản 2 cuộc họp", "từ chỉ tiêu CDS.DTI.CHUYENTRACH năm 2024: 2", "bien-ban-hop.pdf", "Bổ sung biên bản cuộc họp quý III", "đính chính")
+			// An Khê's reporter sees An Khê only.
+			body := checkPage(t, app.Login(t, "baocao.ankhe"), "/dti/scores?framework="+vars["fw"]+"&year=2024", 200, "<strong>2</strong>/2")
+			if strings.Contains(body, "Thành phố Pleiku") {
+				t.Error("An Khê's reporter sees Pleiku's row")
+			}
+		})
 		// Every step was audited.
 		for kind, n := range map[string]int{"dti.framework": 1, "dti.open": 2, "dti.self": 15, "dti.submit": 3, "dti.review": 3, "dti.appraise": 2, "dti.publish": 1, "dti.correct": 1} {
 			if got := app.Count(t, `SELECT COUNT(*) FROM audit_events WHERE kind = $1 AND success = $2`, kind, true); got != n {
