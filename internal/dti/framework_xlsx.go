@@ -141,7 +141,7 @@ func (s *Store) sendWorkbook(w http.ResponseWriter, r *http.Request, f Framework
 			return err
 		}
 		for _, c := range m.Components {
-			if err := t.Append(ch.rowType.Label(xlComponent), c.Code, c.Name, nil, nil, c.MaxPoints, nil, ch.rule.Label(c.Rule.Kind), ruleParams(c.Rule),
+			if err := t.Append(ch.rowType.Label(xlComponent), c.Code, c.Name, nil, nil, c.MaxPoints, nil, ch.rule.Label(c.Rule.Kind), strings.Join(ruleLines(locale.VI, c.Rule, true), "\n"),
 				c.Evidence, c.DataSource, c.Verifier, c.Indicator, ch.provenance.Label(c.Provenance), c.Source); err != nil {
 				b.Close()
 				return err
@@ -180,9 +180,11 @@ func (s *Store) sendWorkbook(w http.ResponseWriter, r *http.Request, f Framework
 	return xlsx.Send(w, xlsx.FileName("Bộ chỉ số", f.Code), b)
 }
 
-// ruleParams writes a rule's parameters as the workbook's «Tham số» cell.
-func ruleParams(r Rule) string {
-	n := func(f float64) string { return locale.Number(locale.VI, f, 4) }
+// ruleLines writes a rule's parameters, one line each, in the language:
+// with the codes ("chair: Bí thư hoặc Chủ tịch = 10") as the workbook's
+// «Tham số» cell reads them back, or without for a page.
+func ruleLines(l locale.Lang, r Rule, codes bool) []string {
+	n := func(f float64) string { return locale.Number(l, f, 4) }
 	var lines []string
 	switch r.Kind {
 	case Tiered, Parts:
@@ -191,13 +193,17 @@ func ruleParams(r Rule) string {
 			list = r.Parts
 		}
 		for _, o := range list {
-			lines = append(lines, o.Code+": "+o.Label+" = "+n(o.Points))
+			line := o.Label + " = " + n(o.Points)
+			if codes {
+				line = o.Code + ": " + line
+			}
+			lines = append(lines, line)
 		}
 	case Steps:
 		for _, s := range r.Steps {
-			lines = append(lines, s.Span(locale.VI)+" = "+n(s.Points))
+			lines = append(lines, s.Span(l)+" = "+n(s.Points))
 		}
-		if r.Measure != "" {
+		if r.Measure != "" && codes {
 			lines = append(lines, "đơn vị: "+r.Measure)
 		}
 	case Ratio:
@@ -208,7 +214,7 @@ func ruleParams(r Rule) string {
 			lines = append(lines, "b: "+r.Denominator)
 		}
 	}
-	return strings.Join(lines, "\n")
+	return lines
 }
 
 var spanPattern = regexp.MustCompile(`^\[\s*([^;\]]*?)\s*;\s*([^)\]]*?)\s*[)\]]\s*=\s*(.+)$`)

@@ -138,36 +138,11 @@ func (s *Store) frameworkShow(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range f.MainIndices {
 		mr := mainRow{MainIndex: m}
 		for _, c := range m.Components {
-			mr.Rows = append(mr.Rows, componentRow{Component: c, Params: ruleParamsIn(locale.FromRequest(r), c.Rule)})
+			mr.Rows = append(mr.Rows, componentRow{Component: c, Params: strings.Join(ruleLines(locale.FromRequest(r), c.Rule, false), "; ")})
 		}
 		d.Mains = append(d.Mains, mr)
 	}
 	return frameworkPage.Render(w, r, d)
-}
-
-// ruleParamsIn writes a rule's parameters for a page, in the language.
-func ruleParamsIn(l locale.Lang, r Rule) string {
-	n := func(f float64) string { return locale.Number(l, f, 2) }
-	var parts []string
-	switch r.Kind {
-	case Tiered, Parts:
-		list := r.Options
-		if r.Kind == Parts {
-			list = r.Parts
-		}
-		for _, o := range list {
-			parts = append(parts, o.Label+": "+n(o.Points))
-		}
-	case Steps:
-		for _, s := range r.Steps {
-			parts = append(parts, s.Span(l)+": "+n(s.Points))
-		}
-	case Ratio:
-		if r.Numerator != "" || r.Denominator != "" {
-			parts = append(parts, "a = "+r.Numerator, "b = "+r.Denominator)
-		}
-	}
-	return strings.Join(parts, "; ")
 }
 
 type scoresData struct {

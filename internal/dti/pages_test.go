@@ -52,7 +52,7 @@ func TestPages(t *testing.T) {
 		checkPage(t, b, "/dti", 200, "Chỉ số chuyển đổi số (DTI)", "922/QĐ-BTTTT", "405/QĐ-BKHCN", "9 chỉ số chính, 98 chỉ số thành phần", "8 chỉ số chính, 47 chỉ số thành phần",
 			"Kết quả quốc gia đã công bố", "62/63", "0,4790", "478,99", "Nhận thức số: 72,5/100", "31/34", "Trung bình cả nước (cấp tỉnh)", "0,6961")
 		fw := checkPage(t, b, "/dti/frameworks/"+strconv.FormatInt(id922, 10), 200, "Đô thị thông minh", "không tính điểm", "1.000",
-			"Người đứng đầu tỉnh (Bí thư hoặc Chủ tịch) là Trưởng ban Ban chỉ đạo chuyển đổi số", "Theo mức", "Phó Bí thư hoặc Phó Chủ tịch là Trưởng ban: 5",
+			"Người đứng đầu tỉnh (Bí thư hoặc Chủ tịch) là Trưởng ban Ban chỉ đạo chuyển đổi số", "Theo mức", "Phó Bí thư hoặc Phó Chủ tịch là Trưởng ban = 5",
 			"Chỉ số mẫu 2.1", "Tên có nguồn, điểm mẫu", "Mức độ ứng dụng trí tuệ nhân tạo (AI) trong nền tảng số")
 		if n := strings.Count(fw, ">Chỉ số mẫu</span>"); n != 90 {
 			t.Errorf("922's page marks %d components as samples, want 90", n)
