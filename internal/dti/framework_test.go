@@ -91,6 +91,24 @@ func TestNationalFrameworks(t *testing.T) {
 				t.Errorf("405 %s: %s, but no component name of 405 is in public sources", c.Code, c.Provenance)
 			}
 		}
+		// The demo's cascaded set for Gia Lai's departments is a sample
+		// throughout.
+		if g, ok := byCode["GL25-SO-MAU"]; !ok || g.Owner != "GL25" || g.Level != dti.LevelDepartment || len(g.MainIndices) != 6 || g.TotalPoints != 1000 {
+			t.Errorf("the demo's departments set: %+v", g)
+		} else {
+			computed := 0
+			for _, c := range g.Components() {
+				if c.Provenance != dti.Sample {
+					t.Errorf("GL25-SO-MAU %s is not marked a sample", c.Code)
+				}
+				if c.Indicator != "" {
+					computed++
+				}
+			}
+			if computed != 9 {
+				t.Errorf("GL25-SO-MAU: %d components compute themselves, want 9", computed)
+			}
+		}
 		// Plans keep their pillars, now through the dti domain.
 		status, body, _ = app.Do(t, "baocao.pleiku", "GET", "/api/v1/pillars", "")
 		var ps []struct {
