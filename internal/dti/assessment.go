@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -329,15 +330,21 @@ func (s *Store) assessments(ctx context.Context, where string, args ...any) ([]A
 
 // unitRefs names units with their province.
 func (s *Store) unitRefs(ctx context.Context, ids []int64) (map[int64]UnitRef, error) {
-	units, err := s.org.UnitsByID(ctx, ids)
-	if err != nil {
-		return nil, err
+	units := map[int64]org.Unit{}
+	// In chunks: a long list of parameters costs SQLite quadratic time to
+	// parse.
+	for start := 0; start < len(ids); start += 500 {
+		part, err := s.org.UnitsByID(ctx, ids[start:min(start+500, len(ids))])
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(units, part)
 	}
 	out := make(map[int64]UnitRef, len(units))
 	for id, u := range units {
 		label := u.Label
 		if label == "" {
-			label = s.org.LabelOf(ctx, u)
+			label = u.Name
 		}
 		out[id] = UnitRef{ID: id, Code: u.Code, Name: u.Name, Label: label}
 	}

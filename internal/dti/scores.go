@@ -387,90 +387,91 @@ func (s *Store) Results(ctx context.Context, p *org.Principal, framework int64, 
 }
 
 // results scores every unit of framework f in year (owners: assessment →
-// owner unit).
+// owner unit). Three reads, none with a list of ids: the units, their
+// scores (the bulk: units × components, three columns), and the evidence
+// counts; the rest is arithmetic on slices indexed by component.
 func (s *Store) results(ctx context.Context, f Framework, year int, stage string) (Results, map[int64]int64, error) {
 	res := Results{Framework: FrameworkRef{ID: f.ID, Code: f.Code, Name: f.Name, Level: f.Level, TotalPoints: f.TotalPoints}, Year: year, Stage: stage, Units: []UnitScore{}}
-	var q string
+	const units = `FROM dti_assessment_units au JOIN dti_assessments a ON a.id = au.assessment_id WHERE a.framework_id = $1 AND a.year = $2`
+	var scoreQuery, only string
 	switch stage {
 	case StageFinal:
-		q = `SELECT au.id, au.assessment_id, a.owner_unit_id, au.unit_id, au.state, au.revision, fs.component_id, fs.score, 0
-			FROM dti_assessment_units au JOIN dti_assessments a ON a.id = au.assessment_id
-			JOIN dti_final_scores fs ON fs.assessment_unit_id = au.id AND fs.revision = au.revision
-			WHERE a.framework_id = $1 AND a.year = $2 AND au.state = 'published'`
+		only = ` AND au.state = 'published'`
+		scoreQuery = `SELECT fs.assessment_unit_id, fs.component_id, fs.score FROM dti_final_scores fs
+			JOIN dti_assessment_units au ON au.id = fs.assessment_unit_id AND fs.revision = au.revision
+			JOIN dti_assessments a ON a.id = au.assessment_id WHERE a.framework_id = $1 AND a.year = $2 AND au.state = 'published'`
 	case StageCurrent:
-		q = `SELECT au.id, au.assessment_id, a.owner_unit_id, au.unit_id, au.state, au.revision, COALESCE(sc.component_id, 0),
-			COALESCE(fs.score, sc.appraised_score, CASE WHEN sc.review = 'adjusted' THEN sc.review_score ELSE sc.self_score END, 0),
-			(SELECT COUNT(*) FROM dti_evidence e WHERE e.score_id = sc.id)
-			FROM dti_assessment_units au JOIN dti_assessments a ON a.id = au.assessment_id
-			LEFT JOIN dti_scores sc ON sc.assessment_unit_id = au.id
+		scoreQuery = `SELECT sc.assessment_unit_id, sc.component_id,
+			COALESCE(fs.score, sc.appraised_score, CASE WHEN sc.review = 'adjusted' THEN sc.review_score ELSE sc.self_score END)
+			FROM dti_scores sc JOIN dti_assessment_units au ON au.id = sc.assessment_unit_id JOIN dti_assessments a ON a.id = au.assessment_id
 			LEFT JOIN dti_final_scores fs ON fs.assessment_unit_id = au.id AND fs.revision = au.revision AND fs.component_id = sc.component_id
 			WHERE a.framework_id = $1 AND a.year = $2`
 	default:
 		return res, nil, errs.Invalid(errs.Field{Name: "stage", Code: "one_of", Args: []any{"final, current"}})
 	}
-	rows, err := s.db.Read.QueryContext(ctx, q, f.ID, year)
-	if err != nil {
-		return res, nil, err
+	comps := f.Components()
+	at := make(map[int64]int, len(comps)) // component id → position
+	for i, c := range comps {
+		at[c.ID] = i
 	}
 	type unitAcc struct {
 		UnitScore
-		row    int64
-		scores map[int64]float64
-		ev     map[int64]int
+		scores []float64
+		ev     []int
 	}
 	acc := map[int64]*unitAcc{}
 	var order []int64
 	owners := map[int64]int64{}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT au.id, au.assessment_id, a.owner_unit_id, au.unit_id, au.state, au.revision `+units+only, f.ID, year)
+	if err != nil {
+		return res, nil, err
+	}
+	var unitIDs []int64
 	for rows.Next() {
-		var row, assessment, owner, unit, comp int64
-		var state string
-		var revision, ev int
-		var score float64
-		if err := rows.Scan(&row, &assessment, &owner, &unit, &state, &revision, &comp, &score, &ev); err != nil {
+		a := &unitAcc{scores: make([]float64, len(comps)), ev: make([]int, len(comps))}
+		var row, owner int64
+		if err := rows.Scan(&row, &a.Assessment, &owner, &a.Unit.ID, &a.State, &a.Revision); err != nil {
 			rows.Close()
 			return res, nil, err
 		}
-		a, ok := acc[row]
-		if !ok {
-			a = &unitAcc{UnitScore: UnitScore{Unit: UnitRef{ID: unit}, Assessment: assessment, State: state, Revision: revision}, row: row, scores: map[int64]float64{}, ev: map[int64]int{}}
-			acc[row] = a
-			order = append(order, row)
-			owners[assessment] = owner
-		}
-		if comp != 0 {
-			a.scores[comp] = score
-			a.ev[comp] = ev
-		}
+		acc[row] = a
+		order = append(order, row)
+		owners[a.Assessment] = owner
+		unitIDs = append(unitIDs, a.Unit.ID)
 	}
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := rows.Err(); err != nil || len(order) == 0 {
+		return res, owners, err
+	}
+	fill := func(q string, set func(a *unitAcc, i int, v float64)) error {
+		rows, err := s.db.Read.QueryContext(ctx, q, f.ID, year)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var row, comp int64
+			var v float64
+			if err := rows.Scan(&row, &comp, &v); err != nil {
+				return err
+			}
+			if a := acc[row]; a != nil {
+				if i, ok := at[comp]; ok {
+					set(a, i, v)
+				}
+			}
+		}
+		return rows.Err()
+	}
+	if err := fill(scoreQuery, func(a *unitAcc, i int, v float64) { a.scores[i] = v }); err != nil {
 		return res, nil, err
 	}
-	if stage == StageFinal && len(order) > 0 {
-		// Evidence counts of the published units, in one query.
-		var args []any
-		in := store.InList(&args, order)
-		erows, err := s.db.Read.QueryContext(ctx, `SELECT sc.assessment_unit_id, sc.component_id, COUNT(e.id) FROM dti_scores sc JOIN dti_evidence e ON e.score_id = sc.id
-			WHERE sc.assessment_unit_id IN (`+in+`) GROUP BY sc.assessment_unit_id, sc.component_id`, args...)
-		if err != nil {
-			return res, nil, err
-		}
-		for erows.Next() {
-			var row, comp int64
-			var n int
-			if err := erows.Scan(&row, &comp, &n); err != nil {
-				erows.Close()
-				return res, nil, err
-			}
-			acc[row].ev[comp] = n
-		}
-		erows.Close()
+	if err := fill(`SELECT sc.assessment_unit_id, sc.component_id, COUNT(e.id) FROM dti_scores sc JOIN dti_evidence e ON e.score_id = sc.id
+		JOIN dti_assessment_units au ON au.id = sc.assessment_unit_id JOIN dti_assessments a ON a.id = au.assessment_id
+		WHERE a.framework_id = $1 AND a.year = $2 GROUP BY sc.assessment_unit_id, sc.component_id`, func(a *unitAcc, i int, v float64) { a.ev[i] = int(v) }); err != nil {
+		return res, nil, err
 	}
-	var ids []int64
-	for _, row := range order {
-		ids = append(ids, acc[row].Unit.ID)
-	}
-	refs, err := s.unitRefs(ctx, ids)
+	refs, err := s.unitRefs(ctx, unitIDs)
 	if err != nil {
 		return res, nil, err
 	}
@@ -479,14 +480,16 @@ func (s *Store) results(ctx context.Context, f Framework, year int, stage string
 		a.Unit = refs[a.Unit.ID]
 		a.MainIndices = make([]MainScore, 0, len(f.MainIndices))
 		var losses []Loss
+		i := 0
 		for _, m := range f.MainIndices {
 			ms := MainScore{Code: m.Code, Pillar: m.Pillar, Name: m.Name, MaxPoints: m.MaxPoints}
 			for _, c := range m.Components {
-				sc := a.scores[c.ID]
+				sc := a.scores[i]
 				ms.Points += sc
 				if gap := c.MaxPoints - sc; gap > tolerance {
-					losses = append(losses, Loss{Component: c.Code, Name: c.Name, MainIndex: m.Code, Pillar: m.Pillar, MaxPoints: c.MaxPoints, Score: sc, Gap: round(gap), Evidence: a.ev[c.ID], Sample: c.IsSample()})
+					losses = append(losses, Loss{Component: c.Code, Name: c.Name, MainIndex: m.Code, Pillar: m.Pillar, MaxPoints: c.MaxPoints, Score: sc, Gap: round(gap), Evidence: a.ev[i], Sample: c.IsSample()})
 				}
+				i++
 			}
 			ms.Points = round(ms.Points)
 			if m.IsScored() && m.MaxPoints > 0 {
