@@ -3,6 +3,7 @@ package dti
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -226,6 +227,22 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			httpx.JSON(w, 200, res)
 			return nil
 		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/scores/export", Tag: "dti", Summary: "The results table as an Excel workbook or CSV with a UTF-8 BOM: rank, unit, points, index and each main index",
+		Query: []string{"framework: framework id (required)", "year: YYYY (required)", "stage: final or current", "format: xlsx (the default) or csv"}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			if err := s.canView(r); err != nil {
+				return err
+			}
+			res, err := s.resultsOf(r)
+			if err != nil {
+				return err
+			}
+			f, err := s.Framework(r.Context(), res.Framework.ID)
+			if err != nil {
+				return err
+			}
+			return xlsx.SendExport(w, r.URL.Query().Get("format"), resultsExport(f, res))
+		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/published", Tag: "dti", Summary: "National results as public sources state them (ranks, indices, main indices), apart from tinhso's assessments", Response: Published{}, List: true,
 		Query: []string{"year: YYYY", "unit: unit id"}},
 		func(w http.ResponseWriter, r *http.Request) error {
@@ -305,4 +322,29 @@ func (s *Store) answerImport(w http.ResponseWriter, r *http.Request, f Framework
 	}
 	httpx.JSON(w, status, res)
 	return nil
+}
+
+// resultsExport is the results table as a download: one row per unit,
+// best first, with its points and index and each main index's points and
+// value, in the framework's order.
+func resultsExport(f Framework, res Results) xlsx.Export {
+	cols := []xlsx.Column{{Header: "Xếp hạng", Width: 9, Format: xlsx.Integer}, {Header: "Mã đơn vị", Width: 16, Format: xlsx.TextFmt}, {Header: "Đơn vị", Width: 40},
+		{Header: "Trạng thái", Width: 16}, {Header: "Bản", Width: 6, Format: xlsx.Integer}, {Header: "Tổng điểm", Width: 11, Format: xlsx.NumberFmt}, {Header: "Chỉ số", Width: 9, Format: xlsx.NumberFmt}}
+	for _, m := range f.MainIndices {
+		cols = append(cols, xlsx.Column{Header: m.Code + ". " + m.Name + " (điểm)", Width: 14, Format: xlsx.NumberFmt}, xlsx.Column{Header: m.Code + ". " + m.Name + " (chỉ số)", Width: 14, Format: xlsx.NumberFmt})
+	}
+	e := xlsx.Export{Name: fmt.Sprintf("Kết quả DTI %s %d", f.Code, res.Year), Title: fmt.Sprintf("DTI %d", res.Year), Columns: cols}
+	for _, u := range res.Units {
+		row := []any{u.Rank, u.Unit.Code, u.Unit.Label, locale.T(locale.VI, "dti.state."+u.State), u.Revision, u.Total, math.Round(u.Index*1e4) / 1e4}
+		for _, m := range u.MainIndices {
+			var ix *float64
+			if m.Index != nil {
+				v := math.Round(*m.Index*1e4) / 1e4
+				ix = &v
+			}
+			row = append(row, m.Points, ix)
+		}
+		e.Rows = append(e.Rows, row)
+	}
+	return e
 }
