@@ -373,7 +373,7 @@ func TestAssessmentCycle(t *testing.T) {
 		t.Run("the pages show the results and the sheet", func(t *testing.T) {
 			b := app.Login(t, "lanhdao")
 			checkPage(t, b, "/dti/scores?framework="+vars["fw"]+"&year=2024", 200, "<strong>1</strong>/2", "Thành phố Pleiku", "82", "0,8200", "0,7500",
-				"Nơi bị mất điểm nhiều nhất", "mất 6 điểm (đạt 14/20)", "bản 2")
+				"Nơi bị mất điểm nhiều nhất", "mất 6 điểm (đạt 14/20)", "bản 2", `href="/tasks?pillar=nhan_luc_so"`)
 			checkPage(t, b, "/dti/assessments/"+vars["asm"]+"/units/"+fmt.Sprint(app.UnitID(t, "GL.PLEIKU")), 200, "Đã công bố", "3 ∈ [3; 4) → 15",
 				"Điều chỉnh", "Chỉ có biên bản 2 cuộc họp", "từ chỉ tiêu CDS.DTI.CHUYENTRACH năm 2024: 2", "bien-ban-hop.pdf", "Bổ sung biên bản cuộc họp quý III", "đính chính")
 			// An Khê's reporter sees An Khê only.
