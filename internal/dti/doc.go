@@ -67,6 +67,12 @@
 //     rank), main indices, and the ten components with the largest gap
 //     first. The caller sees the rows of the units in their dti.view
 //     scope, ranked among all.
+//   - api.go also answers the results table as a download
+//     (/api/v1/dti/scores/export, XLSX or CSV through xlsx.SendExport).
+//   - demo.go: LoadDemo imports demodata/gl-so-mau.json, a sample cascaded
+//     set for Gia Lai's departments (6 main indices as Đắk Lắk's
+//     department set, 1,000 points; every component a sample, nine
+//     computing themselves from the reporting demo's indicators).
 //   - published.go and demodata/published.json: national results the
 //     sources state for the demo provinces (ranks, indices, points, the
 //     main indices of Hà Giang 2022, the pillars of Tuyên Quang 2023, the
@@ -74,17 +80,26 @@
 //     assessments; LoadDemo loads them.
 //   - api.go (routes under /api/v1/dti/, scenario_test.go is their table)
 //     and pages.go with templates/ (/dti, /dti/frameworks/{id},
-//     /dti/scores, /dti/assessments/{id}/units/{unit}; read-only).
+//     /dti/scores, /dti/assessments/{id}/units/{unit}; read-only). A lost
+//     component links to the programme's tasks under the same pillar
+//     (/tasks?pillar=…), until components are linked to tasks one by one.
+//   - bench_test.go: BenchmarkResults, 34 provinces × 98 components and
+//     3,321 communes × 65, against a raw scan of the same final scores
+//     (docs/perf.md).
 //
-// Left for the next session: pages to open an assessment, self-assess
-// with uploads, review, appraise and publish (the API does all of it);
-// the demo of part 7 (cascaded sets for Gia Lai's departments and
-// communes, a complete 2024 cycle, a 2025 cycle in progress, 3015's tasks
-// linked to components) and "where we lose points" linked to plan tasks;
-// change from last year; charts (radar or bars of the main indices, rank
-// over the years); the Excel export of the whole scoring sheet; the
-// reorganisation averages of part 5 (a merged unit's history and the plain
-// average of its predecessors' main indices); the browser test; the
-// benchmark (34 provinces × 98 components, 3,321 communes × 65) in
-// docs/perf.md.
+// Left for the next session (where this one stopped):
+//
+//   - pages to open an assessment, self-assess with uploads, review,
+//     appraise, publish and correct (the API does all of it);
+//   - the demo of part 7: a commune set, a complete 2024 cycle for Gia
+//     Lai's departments on the sample set, a 2025 cycle in progress, and
+//     3015's tasks linked to the components they address (a link table;
+//     "where we lose points" then names the task, not the pillar);
+//   - change from last year; charts (main indices as a radar or bars, rank
+//     over the years); the Excel export of a whole scoring sheet in the
+//     provinces' layout;
+//   - part 5: a merged unit's history with its predecessors' scores, and
+//     the plain average of their main indices for a year before a merger;
+//   - the browser test; a benchmark of the evaluator over whole sheets
+//     (docs/perf.md measures the results).
 package dti
