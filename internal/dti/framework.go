@@ -559,6 +559,9 @@ func (s *Store) Import(ctx context.Context, f Framework) (ImportResult, error) {
 		}
 		return writeStructure(ctx, tx, res.ID, f)
 	})
+	if store.IsUniqueViolation(err) {
+		return ImportResult{}, errs.Conflict // the same code imported at the same moment
+	}
 	return res, err
 }
 
