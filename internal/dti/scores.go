@@ -1,11 +1,13 @@
 package dti
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -501,8 +503,9 @@ func (s *Store) results(ctx context.Context, f Framework, year int, stage string
 		}
 		a.Total = round(a.Total)
 		a.Index = a.Total / f.TotalPoints
-		// The largest gaps first; between equal gaps, the framework's order.
-		sort.SliceStable(losses, func(i, j int) bool { return losses[i].Gap > losses[j].Gap })
+		// The largest gaps first; between equal gaps, the framework's order
+		// (losses are collected in it, so a stable sort keeps it).
+		slices.SortStableFunc(losses, func(x, y Loss) int { return cmp.Compare(y.Gap, x.Gap) })
 		if len(losses) > MaxLosses {
 			losses = losses[:MaxLosses]
 		}
