@@ -44,7 +44,7 @@
 //     indicators through report.Store.Computed). server.New fills
 //     Store.Indicators with it; the analytics engine (branch analytics)
 //     takes its place when it lands.
-//   - assessment.go: the cycle. Open (framework, year, owner, units of the
+//   - assessment.go and steps.go: the cycle. Open (framework, year, owner, units of the
 //     framework's level under the owner, deadline, evidence guidance),
 //     SelfAssess (the input the rule reads or the indicator value, score,
 //     comment, explanation, evidence files checked by type, content and
