@@ -6,7 +6,7 @@
 //
 // Where it stands (end of its first session):
 //
-//   - Migration 0006_dti.sql holds the whole schema and the national
+//   - Migration 0012_dti.sql holds the whole schema and the national
 //     frameworks. It moves 0002's dti_pillars here (one row per pillar,
 //     with the names plans use) and loads 922/QĐ-BTTTT (provinces, DTI
 //     2021–2023: 9 main indices, 98 components, 1,000 points, Đô thị thông
