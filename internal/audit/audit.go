@@ -37,6 +37,17 @@ const (
 	TaskOverride   = "task.override"
 	TaskReassign   = "task.reassign" // a task's lead or coordinating units changed by hand
 	ReportImport   = "report.import" // indicators and report forms imported
+	// The DTI cycle: a framework imported, an assessment opened, a unit's
+	// self-assessment, submission, review, appraisal, publication and a
+	// correction of published scores.
+	DTIFramework = "dti.framework"
+	DTIOpen      = "dti.open"
+	DTISelf      = "dti.self"
+	DTISubmit    = "dti.submit"
+	DTIReview    = "dti.review"
+	DTIAppraise  = "dti.appraise"
+	DTIPublish   = "dti.publish"
+	DTICorrect   = "dti.correct"
 )
 
 // Kinds of the data exchange hub (internal/hub).
@@ -49,7 +60,8 @@ const (
 
 // Kinds lists every kind, in the order the audit page offers them.
 var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
-	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, ReportImport, HubRegistry, HubAccess, HubCredential, HubKey, AccessDenied, CSRFRefused}
+	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, ReportImport,
+	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, HubRegistry, HubAccess, HubCredential, HubKey, AccessDenied, CSRFRefused}
 
 // Event is one line of the trail.
 type Event struct {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/tinhso/tinhso/internal/dti"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/report"
@@ -121,7 +122,10 @@ func Load(ctx context.Context, db *store.DB, passwords password.Hasher) error {
 	if err := LoadPlans(ctx, db, org.Today()); err != nil {
 		return err
 	}
-	return report.LoadDemo(ctx, db)
+	if err := report.LoadDemo(ctx, db); err != nil {
+		return err
+	}
+	return dti.LoadDemo(ctx, db)
 }
 
 // backfillHeirs names the heirs of the demo's dissolves in a demo database

@@ -8,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/tinhso/tinhso/internal/dti"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/plan"
@@ -25,6 +26,7 @@ func LoadPlans(ctx context.Context, db *store.DB, today string) error {
 	}
 	orgs := org.NewStore(db, password.Default()) // creates no account
 	plans := plan.NewStore(db, orgs)
+	plans.UsePillars(dti.NewStore(db, orgs, nil).PlanPillars)
 	docs, err := plan.DemoDocs()
 	if err != nil {
 		return err

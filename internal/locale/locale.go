@@ -105,8 +105,33 @@ func T(l Lang, key string, args ...any) string {
 	if len(args) == 0 {
 		return msg
 	}
+	copied := false
+	for i, a := range args {
+		var s string
+		switch a := a.(type) {
+		case Num:
+			s = Number(l, float64(a), 2)
+		case Key:
+			s = T(l, string(a))
+		default:
+			continue
+		}
+		if !copied {
+			args, copied = append([]any(nil), args...), true // the caller's slice stays as it was
+		}
+		args[i] = s
+	}
 	return fmt.Sprintf(msg, args...)
 }
+
+// Num is a message argument that T writes with the language's separators
+// (12,5 in Vietnamese, 12.5 in English), for messages whose numbers are
+// decimals: give it to a %s verb.
+type Num float64
+
+// Key is a message argument that T writes as the translation of a
+// catalogue key (a state's or a level's name), in the message's language.
+type Key string
 
 // Has reports whether key is in the catalogue of l.
 func Has(l Lang, key string) bool { _, ok := catalogs[l][key]; return ok }

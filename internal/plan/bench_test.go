@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tinhso/tinhso/internal/config"
+	"github.com/tinhso/tinhso/internal/dti"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/plan"
@@ -43,6 +44,7 @@ func buildProvince(b *testing.B) *province {
 	db := storetest.Open(b, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
 	orgs := org.NewStore(db, password.Cheap())
 	p := &province{db: db, orgs: orgs, plans: plan.NewStore(db, orgs)}
+	p.plans.UsePillars(dti.NewStore(db, orgs, nil).PlanPillars)
 	var codes []string
 	err := db.Tx(ctx, func(tx *sql.Tx) error {
 		add := func(code, name, kind string, parent *int64) int64 {

@@ -24,6 +24,7 @@ type Store struct {
 	org     *org.Store
 	reviews reviewCache
 	imports *xlsx.Limiter // workbook imports running at once
+	pillars PillarSource  // the DTI pillars, from the dti domain
 }
 
 // NewStore returns the plan store.
@@ -35,7 +36,9 @@ func NewStore(db *store.DB, orgs *org.Store) *Store {
 // fourth waits two seconds for a slot, then is answered 429).
 func (s *Store) ImportLimiter() *xlsx.Limiter { return s.imports }
 
-// Pillar is a DTI main index, from the framework data.
+// Pillar is a DTI main index that targets and tasks are filed under. The
+// dti domain owns the pillars and their frameworks; plan reads them
+// through a PillarSource.
 type Pillar struct {
 	Code      string `json:"code"`
 	Framework string `json:"framework"`
@@ -44,22 +47,19 @@ type Pillar struct {
 	MaxPoints int    `json:"maxPoints"`
 }
 
-// Pillars lists the pillars of the 2022 framework that plans are filed under.
+// PillarSource lists the pillars in order (dti.Store.PlanPillars).
+type PillarSource func(ctx context.Context) ([]Pillar, error)
+
+// UsePillars sets where the pillars come from; called while the server is
+// assembled, before it takes requests (server.New, demo.LoadPlans).
+func (s *Store) UsePillars(src PillarSource) { s.pillars = src }
+
+// Pillars lists the pillars that plans are filed under.
 func (s *Store) Pillars(ctx context.Context) ([]Pillar, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT code, framework, name_vi, name_en, max_points FROM dti_pillars WHERE framework = '922/QĐ-BTTTT' ORDER BY sort_order`)
-	if err != nil {
-		return nil, err
+	if s.pillars == nil {
+		return nil, errors.New("plan: no source of DTI pillars (Store.UsePillars)")
 	}
-	defer rows.Close()
-	var out []Pillar
-	for rows.Next() {
-		var p Pillar
-		if err := rows.Scan(&p.Code, &p.Framework, &p.NameVI, &p.NameEN, &p.MaxPoints); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return s.pillars(ctx)
 }
 
 func (s *Store) pillarCodes(ctx context.Context) ([]string, error) {

@@ -24,6 +24,7 @@ import (
 	"github.com/tinhso/tinhso/internal/audit"
 	"github.com/tinhso/tinhso/internal/auth"
 	"github.com/tinhso/tinhso/internal/config"
+	"github.com/tinhso/tinhso/internal/dti"
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/hub"
@@ -54,6 +55,7 @@ type Server struct {
 	Plan    *plan.Store
 	Report  *report.Store
 	Hub     *hub.Store
+	DTI     *dti.Store
 	API     *httpx.API
 	site    *web.Site
 	mux     *http.ServeMux
@@ -73,6 +75,12 @@ func New(cfg config.Config, db *store.DB) *Server {
 	s.Plan = plan.NewStore(db, s.Org)
 	s.Report = report.NewStore(db, s.Org)
 	s.Hub = hub.NewStore(db, s.Org, hubOptions(cfg))
+	// DTI owns the pillars plans file under; its computed components read
+	// the reporting domain's values (its analytics engine, once there,
+	// takes ReportValues' place here).
+	s.DTI = dti.NewStore(db, s.Org, s.Report)
+	s.DTI.Indicators = dti.NewReportValues(db, s.Report)
+	s.Plan.UsePillars(s.DTI.PlanPillars)
 	s.API = httpx.NewAPI(s.mux, requireAuth)
 	s.site = web.NewSite(s.mux, s.API, web.Hooks{
 		Viewer: func(r *http.Request) *web.Viewer {
@@ -88,7 +96,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 		},
 	})
 	// The domains, each attached in one place.
-	for _, d := range []web.Domain{s.Auth, s.Org, s.Plan, s.Report, s.Hub} {
+	for _, d := range []web.Domain{s.Auth, s.Org, s.Plan, s.Report, s.DTI, s.Hub} {
 		d.Mount(s.site)
 	}
 

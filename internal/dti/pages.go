@@ -1,0 +1,260 @@
+package dti
+
+import (
+	"embed"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/locale"
+	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/web"
+)
+
+// The DTI pages: the overview (frameworks, assessments, published
+// results), a framework, the results of a framework and year, and a
+// unit's scoring sheet. They call the same store methods as the API.
+
+//go:embed templates/*.html
+var pageTemplates embed.FS
+
+func newPage(name string) *web.Page {
+	return web.NewPage(pageTemplates, "templates/"+name, "templates/parts.html")
+}
+
+var (
+	overviewPage  = newPage("overview.html")
+	frameworkPage = newPage("framework.html")
+	scoresPage    = newPage("scores.html")
+	sheetPage     = newPage("sheet.html")
+)
+
+func (s *Store) pageRoutes(site *web.Site) {
+	site.AddMenu("/dti", "nav.dti", string(ViewDTI))
+	site.Page("GET /dti", s.overviewShow)
+	site.Page("GET /dti/frameworks/{id}", s.frameworkShow)
+	site.Page("GET /dti/scores", s.scoresShow)
+	site.Page("GET /dti/assessments/{id}/units/{unit}", s.sheetShow)
+}
+
+// padIndex keeps the trailing zeros of an index: 0,4790, not 0,479.
+func padIndex(l locale.Lang, v float64) string {
+	s := strconv.FormatFloat(v, 'f', 4, 64)
+	if l == locale.EN {
+		return s
+	}
+	return strings.Replace(s, ".", ",", 1)
+}
+
+type publishedRow struct {
+	Published
+	IndexText string
+	Parts     []partRow
+}
+
+type partRow struct {
+	PublishedPart
+	ValueText string
+}
+
+type overviewData struct {
+	Frameworks  []Framework
+	Assessments []Assessment
+	Published   []publishedRow
+	CanManage   bool
+}
+
+func (s *Store) overviewShow(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := org.PrincipalFrom(ctx)
+	if err := s.org.Authorize(ctx, p, ViewDTI, 0); err != nil {
+		return err
+	}
+	fs, err := s.Frameworks(ctx)
+	if err != nil {
+		return err
+	}
+	as, err := s.Assessments(ctx, p)
+	if err != nil {
+		return err
+	}
+	pub, err := s.PublishedResults(ctx, p, PublishedFilter{})
+	if err != nil {
+		return err
+	}
+	lang := locale.FromRequest(r)
+	d := overviewData{Frameworks: fs, Assessments: as}
+	d.CanManage, _ = s.org.Can(ctx, p, ManageDTI, 0)
+	for _, x := range pub {
+		row := publishedRow{Published: x}
+		if x.Index != nil {
+			row.IndexText = padIndex(lang, *x.Index)
+		}
+		for _, part := range x.Parts {
+			pr := partRow{PublishedPart: part}
+			switch {
+			case part.Value != nil:
+				pr.ValueText = padIndex(lang, *part.Value)
+			case part.Points != nil && part.MaxPoints != nil:
+				pr.ValueText = locale.Number(lang, *part.Points, 2) + "/" + locale.Number(lang, *part.MaxPoints, 2)
+			}
+			row.Parts = append(row.Parts, pr)
+		}
+		d.Published = append(d.Published, row)
+	}
+	return overviewPage.Render(w, r, d)
+}
+
+type frameworkData struct {
+	F     Framework
+	Mains []mainRow
+}
+
+type mainRow struct {
+	MainIndex
+	Rows []componentRow
+}
+
+type componentRow struct {
+	Component
+	Params string
+}
+
+func (s *Store) frameworkShow(w http.ResponseWriter, r *http.Request) error {
+	if err := s.canView(r); err != nil {
+		return err
+	}
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f, err := s.Framework(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	d := frameworkData{F: f}
+	for _, m := range f.MainIndices {
+		mr := mainRow{MainIndex: m}
+		for _, c := range m.Components {
+			mr.Rows = append(mr.Rows, componentRow{Component: c, Params: strings.Join(ruleLines(locale.FromRequest(r), c.Rule, false), "; ")})
+		}
+		d.Mains = append(d.Mains, mr)
+	}
+	return frameworkPage.Render(w, r, d)
+}
+
+type scoresData struct {
+	Frameworks []Framework
+	Framework  int64
+	Year       int
+	Stage      string
+	Results    *Results
+	Rows       []scoreRow
+	Mains      []MainIndex
+	Published  []publishedRow
+}
+
+type scoreRow struct {
+	UnitScore
+	IndexText string
+	Mains     []string
+}
+
+func (s *Store) scoresShow(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if err := s.canView(r); err != nil {
+		return err
+	}
+	fs, err := s.Frameworks(ctx)
+	if err != nil {
+		return err
+	}
+	d := scoresData{Frameworks: fs, Stage: StageFinal}
+	q := r.URL.Query()
+	if q.Get("framework") == "" && q.Get("year") == "" {
+		return scoresPage.Render(w, r, d)
+	}
+	d.Framework, _ = strconv.ParseInt(q.Get("framework"), 10, 64)
+	d.Year, _ = strconv.Atoi(q.Get("year"))
+	if st := q.Get("stage"); st != "" {
+		d.Stage = st
+	}
+	res, err := s.resultsOf(r)
+	if e, ok := errs.As(err); ok && e.Status == 422 {
+		v := web.NewView(r, d)
+		for _, f := range e.Fields {
+			v.Errors = append(v.Errors, httpx.ProblemField{Field: f.Name, Code: f.Code, Message: httpx.FieldMessage(v.Lang, f)})
+		}
+		return scoresPage.RenderView(w, r, 422, v)
+	} else if err != nil {
+		return err
+	}
+	lang := locale.FromRequest(r)
+	d.Results = &res
+	for _, f := range fs {
+		if f.ID == res.Framework.ID {
+			d.Mains = f.MainIndices
+		}
+	}
+	for _, u := range res.Units {
+		row := scoreRow{UnitScore: u, IndexText: padIndex(lang, u.Index)}
+		for _, m := range u.MainIndices {
+			if m.Index != nil {
+				row.Mains = append(row.Mains, padIndex(lang, *m.Index))
+			} else {
+				row.Mains = append(row.Mains, "—")
+			}
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	// The national results of the same year, beside a province-level
+	// framework's own.
+	if res.Framework.Level == LevelProvince {
+		pub, err := s.PublishedResults(ctx, org.PrincipalFrom(ctx), PublishedFilter{Year: d.Year})
+		if err != nil {
+			return err
+		}
+		for _, x := range pub {
+			row := publishedRow{Published: x}
+			if x.Index != nil {
+				row.IndexText = padIndex(lang, *x.Index)
+			}
+			d.Published = append(d.Published, row)
+		}
+	}
+	return scoresPage.Render(w, r, d)
+}
+
+type sheetData struct {
+	Sheet
+	IndexText string
+	Mains     []sheetMainRow
+}
+
+type sheetMainRow struct {
+	SheetMain
+	IndexText string
+}
+
+func (s *Store) sheetShow(w http.ResponseWriter, r *http.Request) error {
+	a, u, err := pathUnit(r)
+	if err != nil {
+		return err
+	}
+	lang := locale.FromRequest(r)
+	sh, err := s.Sheet(r.Context(), org.PrincipalFrom(r.Context()), lang, a, u)
+	if err != nil {
+		return err
+	}
+	d := sheetData{Sheet: sh, IndexText: padIndex(lang, sh.Index)}
+	for _, m := range sh.MainIndices {
+		row := sheetMainRow{SheetMain: m, IndexText: "—"}
+		if m.Index != nil {
+			row.IndexText = padIndex(lang, *m.Index)
+		}
+		d.Mains = append(d.Mains, row)
+	}
+	return sheetPage.Render(w, r, d)
+}
