@@ -419,6 +419,13 @@ func (im *importer) run(ctx context.Context) (ValuesResult, error) {
 	return result, nil
 }
 
+func (s *Store) batchSize() int {
+	if s.importBatch > 0 {
+		return s.importBatch
+	}
+	return importBatch
+}
+
 func (s *Store) importLimit() int64 {
 	if s.MaxImportBytes > 0 {
 		return s.MaxImportBytes
@@ -547,12 +554,12 @@ func (im *importer) value(i int, v DataValue) error {
 		return err
 	}
 	if cf != nil {
-		im.sum.Reject(i, im.sentConflict(cf, v, &in))
+		im.sum.Reject(i, im.sentConflict(cf, v, &in, form))
 		return nil
 	}
 	im.reports[ReportKey{Form: form, Unit: unit, Period: pe.String()}] = true
 	im.batch = append(im.batch, in)
-	if len(im.batch) >= importBatch {
+	if len(im.batch) >= im.s.batchSize() {
 		return im.flush()
 	}
 	return nil
@@ -568,7 +575,7 @@ func (im *importer) flush() error {
 	case <-im.writer.done:
 		return errors.New("report: import writer stopped")
 	}
-	im.batch = make([]ValueInput, 0, importBatch)
+	im.batch = make([]ValueInput, 0, im.s.batchSize())
 	return nil
 }
 
@@ -586,24 +593,11 @@ func (im *importer) formName(form int64) string {
 
 // sentConflict rebuilds a Checker conflict, which names tinhso's ids, with
 // the identifiers the client sent, in the order of the code's message.
-func (im *importer) sentConflict(cf *Conflict, v DataValue, in *ValueInput) Conflict {
+func (im *importer) sentConflict(cf *Conflict, v DataValue, in *ValueInput, form int64) Conflict {
 	de, pe, ou := v.DataElement, v.Period, v.OrgUnit
 	user := ""
 	if p := im.req.Principal; p != nil {
 		user = p.Username
-	}
-	// The form a lock or an assignment concerns: the one named, or the
-	// first the indicator belongs to with the period's type.
-	form := im.setForm
-	if form == 0 {
-		if m := im.chk.inds[in.Indicator]; m != nil {
-			for _, f := range m.forms {
-				if im.chk.forms[f].periodType == in.PeriodOf.Type() {
-					form = f
-					break
-				}
-			}
-		}
 	}
 	switch cf.ErrorCode {
 	case E7610, E7618:

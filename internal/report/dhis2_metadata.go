@@ -742,7 +742,7 @@ func (s *Store) dhis2Me(w http.ResponseWriter, r *http.Request) error {
 	me := object{"id": id(p.UserID), "username": p.Username, "name": o.FullName, "displayName": o.FullName, "firstName": first, "surname": surname,
 		"email": o.Email, "jobTitle": o.Title, "organisationUnits": refs(EnterReports), "dataViewOrganisationUnits": refs(ViewReports),
 		"teiSearchOrganisationUnits": []any{}, "authorities": auths, "userRoles": roles, "programs": []any{}, "dataSets": []any{},
-		"settings": map[string]any{"keyUiLocale": lang, "keyDbLocale": lang},
+		"settings":        map[string]any{"keyUiLocale": lang, "keyDbLocale": lang},
 		"userCredentials": map[string]any{"username": p.Username}}
 	var fields []fieldSel
 	if spec := strings.Join(r.URL.Query()["fields"], ","); spec != "" {

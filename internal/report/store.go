@@ -27,6 +27,7 @@ type Store struct {
 	MaxImportBytes int64
 	computed       map[string]ComputedFunc
 	jobs           *jobRunner
+	importBatch    int // values per write batch of an import (tests shrink it)
 }
 
 // NewStore builds the reporting store over db and the registry.
