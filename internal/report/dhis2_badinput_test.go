@@ -164,7 +164,9 @@ func lcDepartments(t *testing.T, app *testapp.App) []string {
 	if status != 200 {
 		t.Fatalf("units: %d %s", status, body)
 	}
-	var r struct{ DataSets []struct{ OrganisationUnits []struct{ Code string } } }
+	var r struct {
+		DataSets []struct{ OrganisationUnits []struct{ Code string } }
+	}
 	testapp.JSON(t, body, &r)
 	var out []string
 	for _, u := range r.DataSets[0].OrganisationUnits {
