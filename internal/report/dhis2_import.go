@@ -36,7 +36,7 @@ const DefaultImportLimit int64 = 90 << 20
 const DefaultCOC = "HllvX50cXC0"
 
 // importBatch is how many checked values go to the writer at once.
-const importBatch = 5000
+const importBatch = 20000
 
 // Payload formats of POST /api/dataValueSets.
 const (
