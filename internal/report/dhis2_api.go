@@ -9,12 +9,11 @@ package report
 // problem+json.
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
@@ -96,9 +95,9 @@ func writeMessage(w http.ResponseWriter, m WebMessage) {
 	httpx.JSON(w, m.HTTPStatusCode, m)
 }
 
-// dhis2Error is DHIS2's WebMessage for a refused query: 409, status ERROR,
+// queryError is DHIS2's WebMessage for a refused query: 409, status ERROR,
 // the message and the E-code (an IllegalQueryException).
-type dhis2Error struct {
+type queryError struct {
 	HTTPStatus     string `json:"httpStatus"`
 	HTTPStatusCode int    `json:"httpStatusCode"`
 	Status         string `json:"status"`
@@ -107,7 +106,7 @@ type dhis2Error struct {
 }
 
 func writeConflict(w http.ResponseWriter, code, message string) {
-	httpx.JSON(w, http.StatusConflict, dhis2Error{HTTPStatus: "Conflict", HTTPStatusCode: 409, Status: "ERROR", Message: message, ErrorCode: code})
+	httpx.JSON(w, http.StatusConflict, queryError{HTTPStatus: "Conflict", HTTPStatusCode: 409, Status: "ERROR", Message: message, ErrorCode: code})
 }
 
 // importParams reads the query of POST /api/dataValueSets; an unknown value
@@ -121,7 +120,7 @@ func importParams(w http.ResponseWriter, r *http.Request) (opts ImportOptions, f
 	}
 	var oe *OptionError
 	if errors.As(err, &oe) {
-		writeConflict(w, "E2014", oe.Error())
+		writeConflict(w, "", oe.Error())
 		return opts, false, false
 	}
 	return opts, force, err == nil
@@ -175,9 +174,12 @@ func isBodyTooLarge(err error) bool {
 // registerComplete registers the reports an import covered as complete
 // when its payload carried completeDate, and returns what the summary's
 // dataSetComplete says: the date, or "false".
-func (s *Store) registerComplete(_ any, _ *org.Principal, res ValuesResult) string {
+func (s *Store) registerComplete(_ context.Context, _ *org.Principal, res ValuesResult) string {
 	// The report workflow (Submit) lives on its own branch; until it is
-	// there, completeDate is accepted and not registered.
+	// on main, completeDate is accepted and not registered, and
+	// dataSetComplete says "false". res.Reports and res.CompleteDate are
+	// what a Submit per report would take.
+	_ = res
 	return "false"
 }
 
@@ -186,6 +188,3 @@ func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
-
-var _ = fmt.Sprint
-var _ = strings.TrimSpace

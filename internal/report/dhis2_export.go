@@ -15,12 +15,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/store"
 )
@@ -424,6 +422,3 @@ func (vw *valueWriter) close() error {
 	_, err := fmt.Fprint(vw.w, "]}\n")
 	return err
 }
-
-var _ = sort.Strings
-var _ = errs.NotFound

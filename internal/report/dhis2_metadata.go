@@ -463,7 +463,7 @@ func (s *Store) getHandler(c collection) httpx.HandlerFunc {
 			}
 		}
 		// DHIS2's 404 WebMessage for an unknown uid.
-		httpx.JSON(w, http.StatusNotFound, dhis2Error{HTTPStatus: "Not Found", HTTPStatusCode: 404, Status: "ERROR",
+		httpx.JSON(w, http.StatusNotFound, queryError{HTTPStatus: "Not Found", HTTPStatusCode: 404, Status: "ERROR",
 			Message: fmt.Sprintf("%s with id %s could not be found.", c.single, want), ErrorCode: "E1005"})
 		return nil
 	}

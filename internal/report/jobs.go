@@ -120,8 +120,8 @@ func newJobRunner() *jobRunner {
 // WaitJobs waits until the jobs started so far have ended (tests, shutdown).
 func (s *Store) WaitJobs() { s.jobs.wg.Wait() }
 
-// dhis2Time is how DHIS2 writes a notification's time.
-func dhis2Time(t time.Time) string { return t.Format("2006-01-02T15:04:05.000") }
+// notifierTime is how DHIS2 writes a notification's time.
+func notifierTime(t time.Time) string { return t.Format("2006-01-02T15:04:05.000") }
 
 // newUID makes a DHIS2-style identifier: 11 characters, a letter first.
 func newUID() string {
@@ -190,7 +190,7 @@ func (s *Store) StartImportJob(ctx context.Context, body io.Reader, spec jobSpec
 }
 
 func (s *Store) note(uid, level, msg string, done bool, p *JobProgress) Notification {
-	return Notification{Level: level, ID: newUID(), UID: uid, Category: JobType, Time: dhis2Time(time.Now()), Message: msg, Completed: done, Data: p,
+	return Notification{Level: level, ID: newUID(), UID: uid, Category: JobType, Time: notifierTime(time.Now()), Message: msg, Completed: done, Data: p,
 		DataType: map[bool]string{true: "PARAMETERS"}[p != nil]}
 }
 
@@ -434,7 +434,7 @@ func (s *Store) startImportJob(w http.ResponseWriter, r *http.Request, p *org.Pr
 	}
 	w.Header().Set("Location", TaskPath(j.UID))
 	httpx.JSON(w, http.StatusOK, jobMessage{HTTPStatus: "OK", HTTPStatusCode: 200, Status: "OK", Message: "Initiated " + JobType,
-		Response: jobResponse{ResponseType: "JobConfigurationWebMessageResponse", Name: JobType, ID: j.UID, Created: dhis2Time(j.CreatedAt.Local()),
+		Response: jobResponse{ResponseType: "JobConfigurationWebMessageResponse", Name: JobType, ID: j.UID, Created: notifierTime(j.CreatedAt.Local()),
 			JobType: JobType, JobStatus: "SCHEDULED", RelativeNotifierEndpoint: TaskPath(j.UID)}})
 	return nil
 }
