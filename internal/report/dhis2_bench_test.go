@@ -241,23 +241,7 @@ func benchInsert(b *testing.B, ctx context.Context, db *store.DB, units []int64,
 			var q strings.Builder
 			q.WriteString(`INSERT INTO report_values (indicator_id, option_id, unit_id, period, period_type, start_date, end_date,
 				value, number, comment, followup, created_by, created_at, updated_by, updated_at) VALUES `)
-			if db.Engine == store.SQLite {
-				q.WriteString(report.QuestionPlaceholders(len(args)/cols, cols))
-			} else {
-				for r := range len(args) / cols {
-					if r > 0 {
-						q.WriteByte(',')
-					}
-					q.WriteByte('(')
-					for c := range cols {
-						if c > 0 {
-							q.WriteByte(',')
-						}
-						q.WriteString("$" + strconv.Itoa(r*cols+c+1))
-					}
-					q.WriteByte(')')
-				}
-			}
+			q.WriteString(report.RowPlaceholders(db.Engine, len(args)/cols, cols))
 			_, err := tx.ExecContext(ctx, q.String(), args...)
 			args = args[:0]
 			return err

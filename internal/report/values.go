@@ -242,7 +242,13 @@ func (s *Store) afterWrite(ctx context.Context, tx *sql.Tx, changes []Change) er
 // search of the names seen so far, which makes a 7,500-parameter batch
 // quadratic (most of an import's time, measured); PostgreSQL takes $n.
 func (s *Store) rowPlaceholders(rows, cols int) string {
-	if s.db.Engine == store.SQLite {
+	return RowPlaceholders(s.db.Engine, rows, cols)
+}
+
+// RowPlaceholders is the multi-row VALUES list of rows × cols parameters
+// with engine e's cheapest placeholders.
+func RowPlaceholders(e store.Engine, rows, cols int) string {
+	if e == store.SQLite {
 		return QuestionPlaceholders(rows, cols)
 	}
 	return placeholders(rows, cols)
