@@ -48,6 +48,9 @@ const (
 	DTIAppraise  = "dti.appraise"
 	DTIPublish   = "dti.publish"
 	DTICorrect   = "dti.correct"
+	// ReportValuesImport is a DHIS2 dataValueSets import that changed
+	// values, with its counts (and whether locks were forced).
+	ReportValuesImport = "report.values.import"
 )
 
 // Kinds of the data exchange hub (internal/hub).
@@ -60,7 +63,7 @@ const (
 
 // Kinds lists every kind, in the order the audit page offers them.
 var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
-	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, ReportImport,
+	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, ReportImport, ReportValuesImport,
 	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, HubRegistry, HubAccess, HubCredential, HubKey, AccessDenied, CSRFRefused}
 
 // Event is one line of the trail.

@@ -186,18 +186,17 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if h := r.Header.Get("Authorization"); h != "" {
-			secret, ok := strings.CutPrefix(h, "Bearer ")
-			user, err := int64(0), error(nil)
-			if ok {
-				user, err = s.tokenUser(ctx, strings.TrimSpace(secret))
-			}
+			user, challenge, err := s.credentialUser(r, h)
 			if err != nil {
+				if e, ok := errs.As(err); ok && e.Status == 401 {
+					w.Header().Set("WWW-Authenticate", challenge)
+				}
 				httpx.Error(w, r, err)
 				return
 			}
 			p, perr := s.principal(ctx, user)
 			if perr != nil || p == nil {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="tinhso", error="invalid_token"`)
+				w.Header().Set("WWW-Authenticate", challenge)
 				httpx.Error(w, r, errs.Unauthorized)
 				return
 			}

@@ -18,7 +18,9 @@ func (s *Store) Mount(site *web.Site) {
 	s.org.Allow(ManageReports, org.RoleAdmin, org.RoleCoordinator)
 	s.org.Allow(EnterReports, org.RoleAdmin, org.RoleCoordinator, org.RoleApprover, org.RoleReporter)
 	s.org.Allow(ApproveReports, org.RoleAdmin, org.RoleCoordinator, org.RoleApprover)
+	s.org.Allow(ForceReports, org.RoleAdmin)
 	s.apiRoutes(site.API)
+	s.dhis2Routes(site)
 }
 
 func (s *Store) canView(r *http.Request) error {

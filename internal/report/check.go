@@ -180,7 +180,8 @@ func (c *Checker) FormCode(id int64) string {
 // the data set a payload names (0: any form that holds the indicator for
 // the period's type and that the unit reports). It fills v.ValueType. The
 // conflict's identifiers are ids (callers that received codes put theirs
-// back in); a nil conflict with a nil error means v may be written.
+// back in); a nil conflict with a nil error means v may be written. With a
+// lock conflict (E7642, E7643) formID is the form whose report is locked.
 func (c *Checker) Check(ctx context.Context, v *ValueInput, form int64) (formID int64, conflict *Conflict, err error) {
 	ind := c.inds[v.Indicator]
 	de, ou, pe := id(v.Indicator), id(v.Unit), v.Period
@@ -271,14 +272,14 @@ func (c *Checker) Check(ctx context.Context, v *ValueInput, form int64) (formID 
 		return 0, nil, err
 	}
 	if !Editable(state) {
-		return 0, conflictOf(E7642, ou, pe, f.code, "default"), nil
+		return formID, conflictOf(E7642, ou, pe, f.code, "default"), nil
 	}
 	open, err := c.open(ctx, key, v.PeriodOf, f)
 	if err != nil {
 		return 0, nil, err
 	}
 	if !open {
-		return 0, conflictOf(E7643, pe, f.code), nil
+		return formID, conflictOf(E7643, pe, f.code), nil
 	}
 	return formID, nil, nil
 }

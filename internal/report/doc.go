@@ -3,9 +3,9 @@
 // calendar, data entry and approval up the tree, completeness, and
 // exchange in DHIS2's formats.
 //
-// Where it stands: pure building blocks, then indicators and report forms
-// as stored data with their import and API; data entry, approval and the
-// DHIS2 API come next.
+// Where it stands: pure building blocks, indicators and report forms as
+// stored data with their import and API, values with their history, and
+// the DHIS2-compatible exchange (dataValueSets in and out, metadata, jobs).
 //
 //   - period.go: period types and periods in DHIS2 notation (202301,
 //     2023Q1, 2023S1, 2023, 2023W5, and tinhso's 2023NM for the nine-month
@@ -38,6 +38,31 @@
 //     under /api/v1/report/ (indicators, forms, forms/{id}/units?period=,
 //     import, audited as report.import); scenario_test.go is its table.
 //   - demo.go: LoadDemo imports demodata/forms.json when it is there.
+//   - dhis2_import.go: ImportDataValues, the import behind POST
+//     /api/dataValueSets: a payload streamed by ReadJSON/ReadCSV, each value
+//     resolved from preloaded maps (UID = tinhso's numeric ids, CODE =
+//     codes; the default category option combo is empty, "default" or
+//     HllvX50cXC0), checked by the Checker, refused with DHIS2's conflicts
+//     naming what the client sent, deduplicated (E7699) and written by
+//     WriteValues in one transaction on a second goroutine; dry runs roll
+//     back; one audit event (report.values.import) per import that changed
+//     something.
+//   - dhis2_api.go: the DHIS2 routes (POST/GET /api/dataValueSets and
+//     /api/v1/dataValueSets, .json and .csv), ForceReports (force=true,
+//     administrators), 409 WebMessages for set-level refusals, 413 naming
+//     the cap (Store.MaxImportBytes, DefaultImportLimit 90 MiB).
+//   - dhis2_export.go: GET /api/dataValueSets, streamed as DHIS2's JSON or
+//     CSV, with DHIS2's E2001–E2012 validation and the caller's view scope.
+//   - dhis2_metadata.go: /api/dataElements, /api/dataSets,
+//     /api/organisationUnits, /api/categoryOptionCombos (pager, fields=,
+//     filter=, order=, paging=false, /{id}), /api/me, /api/system/info.
+//   - jobs.go and migration 0006_report_jobs.sql: async=true imports as
+//     jobs (StartImportJob spools the upload, one job at a time per
+//     server), DHIS2's /api/system/tasks and /api/system/taskSummaries for
+//     DATAVALUE_IMPORT, readable by the owner or an administrator.
+//   - dhis2_pages.go and templates/exchange*.html: the exchange page
+//     (/report/exchange): upload a DHIS2 file, follow the job's progress bar,
+//     read the summary and its conflicts in Vietnamese.
 //
 // In short: ParsePeriod / NewPeriod / PeriodOf make a Period; its String,
 // Type, Start, End, Contains, Next, Prev, Within, Parts, Months, CutOff and

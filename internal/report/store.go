@@ -22,12 +22,17 @@ type Store struct {
 	// move it).
 	Calendar *Calendar
 	Now      func() time.Time
-	computed map[string]ComputedFunc
+	// MaxImportBytes caps a dataValueSets payload (DefaultImportLimit
+	// when zero).
+	MaxImportBytes int64
+	computed       map[string]ComputedFunc
+	jobs           *jobRunner
+	importBatch    int // values per write batch of an import (tests shrink it)
 }
 
 // NewStore builds the reporting store over db and the registry.
 func NewStore(db *store.DB, orgs *org.Store) *Store {
-	return &Store{db: db, org: orgs, Calendar: DefaultCalendar(), Now: time.Now, computed: map[string]ComputedFunc{}}
+	return &Store{db: db, org: orgs, Calendar: DefaultCalendar(), Now: time.Now, computed: map[string]ComputedFunc{}, jobs: newJobRunner()}
 }
 
 // ComputedFunc answers a computed indicator for a unit (its subtree) and a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +69,10 @@ type Change struct {
 // SQLite's and PostgreSQL's bind-parameter limits (15 columns × 500).
 const writeBatch = 500
 
+// readBatch is how many values one query of current rows covers (their
+// units and periods are bound, a few hundred parameters).
+const readBatch = 20000
+
 // WriteValues writes vs inside tx, batch by batch: it reads the current
 // rows the batch names, decides each value's outcome (an unchanged value,
 // same value, comment and follow-up, is ignored, as in DHIS2), writes the
@@ -82,9 +87,22 @@ func (s *Store) WriteValues(ctx context.Context, tx *sql.Tx, vs []ValueInput, o 
 		o.Strategy = StrategyCreateAndUpdate
 	}
 	out := make([]Outcome, 0, len(vs))
+	st := &stmtCache{tx: tx, m: map[string]*sql.Stmt{}}
+	defer st.close()
+	// The current rows of the whole call are read in a few queries, and
+	// kept up to date as the batches write, so a key written twice in one
+	// call is seen as it stands after the first write.
+	cur := map[Key]currentValue{}
+	for start := 0; start < len(vs); start += readBatch {
+		part, err := currentValues(ctx, tx, vs[start:min(start+readBatch, len(vs))])
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(cur, part)
+	}
 	for start := 0; start < len(vs); start += writeBatch {
 		end := min(start+writeBatch, len(vs))
-		res, err := s.writeBatch(ctx, tx, vs[start:end], o)
+		res, err := s.writeBatch(ctx, st, cur, vs[start:end], o)
 		if err != nil {
 			return nil, err
 		}
@@ -93,17 +111,49 @@ func (s *Store) WriteValues(ctx context.Context, tx *sql.Tx, vs []ValueInput, o 
 	return out, nil
 }
 
+// stmtCache prepares each statement of a write once: the batches of one
+// WriteValues call share the text of their multi-row INSERTs, and parsing
+// a 7,500-parameter statement costs about as much as running it.
+type stmtCache struct {
+	tx *sql.Tx
+	m  map[string]*sql.Stmt
+}
+
+func (c *stmtCache) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := c.m[q]; ok {
+		return st, nil
+	}
+	st, err := c.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.m[q] = st
+	return st, nil
+}
+
+func (c *stmtCache) exec(ctx context.Context, q string, args ...any) error {
+	st, err := c.stmt(ctx, q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
+	return err
+}
+
+func (c *stmtCache) close() {
+	for _, st := range c.m {
+		st.Close()
+	}
+}
+
 type currentValue struct {
 	value, comment string
 	followup       bool
 	number         *float64
 }
 
-func (s *Store) writeBatch(ctx context.Context, tx *sql.Tx, vs []ValueInput, o WriteOptions) ([]Outcome, error) {
-	cur, err := currentValues(ctx, tx, vs)
-	if err != nil {
-		return nil, err
-	}
+func (s *Store) writeBatch(ctx context.Context, st *stmtCache, cur map[Key]currentValue, vs []ValueInput, o WriteOptions) ([]Outcome, error) {
+	tx := st.tx
 	out := make([]Outcome, len(vs))
 	var inserts, history []any
 	var nInsert, nHistory int
@@ -151,6 +201,11 @@ func (s *Store) writeBatch(ctx context.Context, tx *sql.Tx, vs []ValueInput, o W
 				v.Value, nullFloat(ch.New), v.Comment, v.FollowUp, who, o.Now, who, o.Now)
 			nInsert++
 		}
+		if del {
+			delete(cur, v.Key)
+		} else {
+			cur[v.Key] = currentValue{value: v.Value, comment: v.Comment, followup: v.FollowUp, number: ch.New}
+		}
 		history = append(history, v.Indicator, v.Option, v.Unit, v.Period, oldValue, newValue, old.comment, v.Comment, o.Reason, o.Source, who, o.Now)
 		nHistory++
 		changes = append(changes, ch)
@@ -158,15 +213,15 @@ func (s *Store) writeBatch(ctx context.Context, tx *sql.Tx, vs []ValueInput, o W
 	if nInsert > 0 {
 		q := `INSERT INTO report_values (indicator_id, option_id, unit_id, period, period_type, start_date, end_date,
 			value, number, comment, followup, created_by, created_at, updated_by, updated_at) VALUES ` +
-			placeholders(nInsert, 15)
-		if _, err := tx.ExecContext(ctx, q, inserts...); err != nil {
+			s.rowPlaceholders(nInsert, 15)
+		if err := st.exec(ctx, q, inserts...); err != nil {
 			return nil, fmt.Errorf("report: insert values: %w", err)
 		}
 	}
 	if nHistory > 0 {
 		q := `INSERT INTO report_value_history (indicator_id, option_id, unit_id, period, old_value, new_value,
-			old_comment, new_comment, reason, source, changed_by, changed_at) VALUES ` + placeholders(nHistory, 12)
-		if _, err := tx.ExecContext(ctx, q, history...); err != nil {
+			old_comment, new_comment, reason, source, changed_by, changed_at) VALUES ` + s.rowPlaceholders(nHistory, 12)
+		if err := st.exec(ctx, q, history...); err != nil {
 			return nil, fmt.Errorf("report: value history: %w", err)
 		}
 	}
@@ -180,6 +235,37 @@ func (s *Store) writeBatch(ctx context.Context, tx *sql.Tx, vs []ValueInput, o W
 // totals) follows each write, in the same transaction.
 func (s *Store) afterWrite(ctx context.Context, tx *sql.Tx, changes []Change) error {
 	return nil
+}
+
+// rowPlaceholders is placeholders for the store's engine: on SQLite plain
+// "?" in order, since SQLite resolves "$n" as a named parameter by a linear
+// search of the names seen so far, which makes a 7,500-parameter batch
+// quadratic (most of an import's time, measured); PostgreSQL takes $n.
+func (s *Store) rowPlaceholders(rows, cols int) string {
+	return RowPlaceholders(s.db.Engine, rows, cols)
+}
+
+// RowPlaceholders is the multi-row VALUES list of rows × cols parameters
+// with engine e's cheapest placeholders.
+func RowPlaceholders(e store.Engine, rows, cols int) string {
+	if e == store.SQLite {
+		return QuestionPlaceholders(rows, cols)
+	}
+	return placeholders(rows, cols)
+}
+
+// QuestionPlaceholders is "(?,…,?),(…)" for rows rows of cols parameters.
+func QuestionPlaceholders(rows, cols int) string {
+	row := "(" + strings.Repeat("?,", cols-1) + "?)"
+	var b strings.Builder
+	b.Grow(rows * (len(row) + 1))
+	for r := range rows {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	return b.String()
 }
 
 // placeholders is "($1,…,$cols),(…)" for rows rows of cols parameters.
@@ -203,22 +289,30 @@ func placeholders(rows, cols int) string {
 	return b.String()
 }
 
-// currentValues reads the stored rows for the keys of vs.
+// currentValues reads the stored rows for the keys of vs: by the batch's
+// units and periods (the index report_values_unit_period), and by its
+// indicators only when they are few, since each bound parameter costs
+// (a batch of one form's values names every indicator of the form); rows
+// of other keys are dropped here.
 func currentValues(ctx context.Context, q store.Querier, vs []ValueInput) (map[Key]currentValue, error) {
 	units, periods, inds := map[int64]bool{}, map[string]bool{}, map[int64]bool{}
+	want := make(map[Key]bool, len(vs))
 	for _, v := range vs {
 		units[v.Unit], periods[v.Period], inds[v.Indicator] = true, true, true
+		want[v.Key] = true
 	}
 	var args []any
 	uq := store.InList(&args, keys(units))
-	iq := store.InList(&args, keys(inds))
 	var pq []string
 	for p := range periods {
 		args = append(args, p)
 		pq = append(pq, "$"+strconv.Itoa(len(args)))
 	}
-	rows, err := q.QueryContext(ctx, `SELECT indicator_id, option_id, unit_id, period, value, comment, followup, number FROM report_values
-		WHERE unit_id IN (`+uq+`) AND indicator_id IN (`+iq+`) AND period IN (`+strings.Join(pq, ",")+`)`, args...)
+	where := `unit_id IN (` + uq + `) AND period IN (` + strings.Join(pq, ",") + `)`
+	if len(inds) <= 8 {
+		where += ` AND indicator_id IN (` + store.InList(&args, keys(inds)) + `)`
+	}
+	rows, err := q.QueryContext(ctx, `SELECT indicator_id, option_id, unit_id, period, value, comment, followup, number FROM report_values WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report: read values: %w", err)
 	}
@@ -230,6 +324,9 @@ func currentValues(ctx context.Context, q store.Querier, vs []ValueInput) (map[K
 		var n sql.NullFloat64
 		if err := rows.Scan(&k.Indicator, &k.Option, &k.Unit, &k.Period, &c.value, &c.comment, &c.followup, &n); err != nil {
 			return nil, err
+		}
+		if !want[k] {
+			continue
 		}
 		if n.Valid {
 			c.number = &n.Float64

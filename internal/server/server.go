@@ -149,7 +149,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 	h = s.metricsGate(h)
 	h = cop.Handler(h)
 	h = s.securityHeaders(h)
-	h = limitBody(h)
+	h = s.limitBody(h)
 	h = s.metrics.middleware(h)
 	h = recoverer(h)
 	h = s.site.Attach(h)
@@ -278,9 +278,15 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 // legitimate one is an evidence upload or a workbook of 10 MiB.
 const MaxRequestBody = 24 << 20
 
-func limitBody(next http.Handler) http.Handler {
+// limitBody applies MaxRequestBody, or the larger limit a domain set for a
+// path that streams its body (web.Site.BodyLimit: DHIS2 imports).
+func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.ContentLength > MaxRequestBody {
+		limit := int64(MaxRequestBody)
+		if max, ok := s.site.BodyLimitOf(r.URL.Path); ok {
+			limit = max
+		}
+		if r.Body != nil && r.ContentLength > limit {
 			e := &errs.Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Key: "error.too_large"}
 			if strings.HasPrefix(r.URL.Path, "/api/") {
 				httpx.Error(w, r, e)
@@ -289,7 +295,7 @@ func limitBody(next http.Handler) http.Handler {
 			}
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -35,8 +35,12 @@ type Scenario struct {
 	Fields   []string          // a 422 must name exactly these fields
 	Header   map[string]string // header → substring its value must hold
 	Capture  map[string]string // var name → top-level JSON member of the answer
-	Before   func(t *testing.T, app *App)
-	Check    func(t *testing.T, app *App, body []byte, h http.Header)
+	// DHIS2 marks an answer in DHIS2's shapes: an error status is checked
+	// as DHIS2's WebMessage (httpStatusCode, status ERROR) when the answer
+	// is not problem+json.
+	DHIS2  bool
+	Before func(t *testing.T, app *App)
+	Check  func(t *testing.T, app *App, body []byte, h http.Header)
 }
 
 // NoRedirect is a client that shows redirects instead of following them.
@@ -160,7 +164,11 @@ func (a *App) Run(t *testing.T, vars map[string]string, table []Scenario) {
 				}
 			}
 			if status >= 400 {
-				CheckProblem(t, status, body, h)
+				if mt, _, _ := mime.ParseMediaType(h.Get("Content-Type")); sc.DHIS2 && mt != "application/problem+json" {
+					CheckWebMessage(t, status, body)
+				} else {
+					CheckProblem(t, status, body, h)
+				}
 			}
 			if sc.Fields != nil {
 				if got := ProblemFields(t, body); !slices.Equal(got, sc.Fields) {
@@ -238,6 +246,26 @@ func CheckProblem(t testing.TB, status int, body []byte, h http.Header) map[stri
 		t.Errorf("problem without a title: %s", body)
 	}
 	return p
+}
+
+// CheckWebMessage asserts that an error answer is DHIS2's WebMessage with
+// the given status: httpStatusCode, status ERROR and a message.
+func CheckWebMessage(t testing.TB, status int, body []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("WebMessage body %q: %v", body, err)
+	}
+	if got, _ := m["httpStatusCode"].(float64); int(got) != status {
+		t.Errorf("WebMessage httpStatusCode = %v, want %d", m["httpStatusCode"], status)
+	}
+	if m["status"] != "ERROR" {
+		t.Errorf("WebMessage status = %v, want ERROR: %s", m["status"], body)
+	}
+	if msg, _ := m["message"].(string); msg == "" {
+		t.Errorf("WebMessage without a message: %s", body)
+	}
+	return m
 }
 
 // ProblemFields lists the fields a 422 problem names.

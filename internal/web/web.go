@@ -201,6 +201,7 @@ type Site struct {
 	menu       []menuItem
 	home       map[string]func(r *http.Request) []HomeItem
 	components []Component
+	bodyLimits map[string]int64
 }
 
 // Domain is a part of tinhso that attaches itself to a site: its pages,
@@ -221,7 +222,7 @@ func NewSite(mux *http.ServeMux, api *httpx.API, hooks Hooks) *Site {
 		hooks.Can = func(*http.Request, string) bool { return false }
 	}
 	return &Site{Mux: mux, API: api, hooks: hooks, menu: []menuItem{{"/", "nav.home", ""}},
-		home: map[string]func(r *http.Request) []HomeItem{}}
+		home: map[string]func(r *http.Request) []HomeItem{}, bodyLimits: map[string]int64{}}
 }
 
 // AddMenu puts a page in the main menu, shown to whoever may take action.
@@ -240,6 +241,18 @@ func (s *Site) AddHome(name string, f func(r *http.Request) []HomeItem) { s.home
 
 // AddComponent adds a long-running part that the server runs and stops.
 func (s *Site) AddComponent(c Component) { s.components = append(s.components, c) }
+
+// BodyLimit lets requests to one path (exactly) carry bodies up to max
+// bytes instead of the server's default: a streamed import that reads its
+// body as it goes and applies its own cap. Called from Mount.
+func (s *Site) BodyLimit(path string, max int64) { s.bodyLimits[path] = max }
+
+// BodyLimitOf is the body limit BodyLimit set for path; ok is false when
+// the server's default applies.
+func (s *Site) BodyLimitOf(path string) (max int64, ok bool) {
+	max, ok = s.bodyLimits[path]
+	return max, ok
+}
 
 // Components lists what AddComponent added.
 func (s *Site) Components() []Component { return s.components }

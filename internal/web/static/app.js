@@ -35,7 +35,34 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   // Unit search pickers.
   document.querySelectorAll("input[data-unit-picker]").forEach(unitPicker);
+  // Import jobs: follow the job's DHIS2 status URL.
+  document.querySelectorAll("[data-job-status]").forEach(jobProgress);
 });
+
+// jobProgress moves an import job's progress bar by polling its status
+// URL (DHIS2's notifications, newest first) and reloads the page when the
+// job has ended, to show the summary. Without the script the page
+// refreshes itself (a meta refresh inside noscript).
+function jobProgress(el) {
+  const bar = el.querySelector("progress");
+  const msg = el.querySelector("[data-job-message]");
+  const tick = () =>
+    fetch(el.dataset.jobStatus, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((list) => {
+        const last = list[0];
+        if (last && last.completed) return window.location.reload();
+        const d = (list.find((n) => n.data) || {}).data;
+        if (d) {
+          if (bar) bar.value = d.percent;
+          if (msg && el.dataset.msgRead)
+            msg.textContent = el.dataset.msgRead.replace("{read}", d.read.toLocaleString("vi-VN")).replace("{percent}", d.percent);
+        }
+        setTimeout(tick, 1000);
+      })
+      .catch(() => setTimeout(tick, 3000));
+  tick();
+}
 
 // unitPicker turns a field of unit codes (data-unit-picker="one" or
 // "many") into a search box: typing asks /units/picker (names or codes,

@@ -1,0 +1,12 @@
+package report
+
+// SetImportBatch makes imports hand values to the writer n at a time, so a
+// test can see a failed import roll back batches already written.
+func SetImportBatch(s *Store, n int) { s.importBatch = n }
+
+// HoldJobs keeps import jobs queued until release is called, so a test can
+// see a job's page while it has not finished.
+func HoldJobs(s *Store) (release func()) {
+	s.jobs.sem <- struct{}{}
+	return func() { <-s.jobs.sem }
+}
