@@ -672,7 +672,7 @@ func (c *counter) rowUnits(q CompletenessQuery) ([]org.Unit, error) {
 	}
 	for _, id := range asked {
 		if !c.tree.Has(id) {
-			return nil, errs.Invalid(errs.Field{Name: "unit", Code: "completeness.unit_not_in_structure", Args: []any{c.tree.Date}, Context: "completeness"})
+			return nil, errs.Invalid(errs.Field{Name: "unit", Code: "completeness.unit_not_in_structure", Args: []any{locale.InputDate(c.tree.Date)}, Context: "completeness"})
 		}
 		add(id)
 		var below []int64
@@ -713,7 +713,7 @@ func (s *Store) ExpectedReports(ctx context.Context, q CompletenessQuery) ([]Exp
 	}
 	unit := q.Units[0]
 	if !c.tree.Has(unit) {
-		return nil, errs.Invalid(errs.Field{Name: "unit", Code: "completeness.unit_not_in_structure", Args: []any{c.tree.Date}, Context: "completeness"})
+		return nil, errs.Invalid(errs.Field{Name: "unit", Code: "completeness.unit_not_in_structure", Args: []any{locale.InputDate(c.tree.Date)}, Context: "completeness"})
 	}
 	out := []ExpectedReport{}
 	for i, f := range c.forms {
