@@ -11,15 +11,20 @@ import (
 // reorganisation. It answers what Units, Successors and Predecessors
 // answer, for any number of dates and units without a query each, so that
 // bulk work (completeness over a country's 3,321 communes, twelve months
-// at a time) stays fast. It is read-only and safe for concurrent use once
-// built; it does not see writes made after Snapshot returned.
+// at a time) stays fast. It does not see writes made after Snapshot
+// returned. It builds trees as it is asked for them, so one goroutine uses
+// a snapshot at a time.
 type Snapshot struct {
 	units map[int64]*snapUnit
 	ids   []int64            // every unit, by id
 	next  map[int64][]int64  // heirs: one step forward, as Heirs
 	prev  map[int64][]int64  // one step back, as Predecessors follows
-	trees map[string]*AtTree // filled by Prepare, read-only afterwards
-	today string
+	trees map[string]*AtTree // by epoch; filled by At
+	// bounds are the days the registry changes on (a unit or version
+	// begins, or the day after one ends), in order: between two of them
+	// the tree is the same, and dates share it.
+	bounds []string
+	today  string
 }
 
 type snapUnit struct {
@@ -112,7 +117,41 @@ func (s *Store) Snapshot(ctx context.Context) (*Snapshot, error) {
 	for id := range sn.next {
 		slices.Sort(sn.next[id])
 	}
+	seen := map[string]bool{}
+	bound := func(d string) {
+		if d != "" && !seen[d] {
+			seen[d] = true
+			sn.bounds = append(sn.bounds, d)
+		}
+	}
+	for _, u := range sn.units {
+		bound(u.validFrom)
+		if u.validTo != "" {
+			bound(dayAfter(u.validTo))
+		}
+		for _, v := range u.versions {
+			bound(v.from)
+			if v.to != "" {
+				bound(dayAfter(v.to))
+			}
+		}
+	}
+	slices.Sort(sn.bounds)
 	return sn, nil
+}
+
+// Epoch is the first day of the span of days around date over which the
+// registry does not change ("" before any unit): two dates with the same
+// epoch see the same tree and the same successors.
+func (sn *Snapshot) Epoch(date string) string {
+	i, found := slices.BinarySearch(sn.bounds, date)
+	if found {
+		return sn.bounds[i]
+	}
+	if i == 0 {
+		return ""
+	}
+	return sn.bounds[i-1]
 }
 
 // Today is the date the snapshot was taken on (Vietnam), YYYY-MM-DD.
@@ -189,24 +228,20 @@ type AtTree struct {
 	units    map[int64]Unit
 	children map[int64][]int64
 	sn       *Snapshot
-}
-
-// Prepare builds the trees of dates ahead, so that At is safe to call
-// from several goroutines afterwards (At builds and keeps a tree it was
-// not prepared for, which is not).
-func (sn *Snapshot) Prepare(dates ...string) {
-	for _, d := range dates {
-		sn.At(d)
-	}
+	order    *[]Unit // tree order, shared by the dates of an epoch
 }
 
 // At is the tree of the registry on date (YYYY-MM-DD), built once per
-// date and kept.
+// epoch (see Epoch) and shared by the dates in it.
 func (sn *Snapshot) At(date string) *AtTree {
-	if t := sn.trees[date]; t != nil {
-		return t
+	epoch := sn.Epoch(date)
+	if t := sn.trees[epoch]; t != nil {
+		if t.Date == date {
+			return t
+		}
+		return &AtTree{Date: date, units: t.units, children: t.children, sn: sn, order: t.order}
 	}
-	t := &AtTree{Date: date, units: map[int64]Unit{}, children: map[int64][]int64{}, sn: sn}
+	t := &AtTree{Date: date, units: map[int64]Unit{}, children: map[int64][]int64{}, sn: sn, order: new([]Unit)}
 	for _, id := range sn.ids {
 		if v, ok := sn.units[id].versionAt(date); ok {
 			t.units[id] = sn.units[id].unit(v)
@@ -217,7 +252,7 @@ func (sn *Snapshot) At(date string) *AtTree {
 			t.children[*u.ParentID] = append(t.children[*u.ParentID], id)
 		}
 	}
-	sn.trees[date] = t
+	sn.trees[epoch] = t
 	return t
 }
 
@@ -262,15 +297,20 @@ func (t *AtTree) Ancestors(unit int64) []int64 {
 	return out
 }
 
-// Units lists the tree's units in tree order, as Units does.
+// Units lists the tree's units in tree order, as Units does (sorted once;
+// the caller must not change the slice).
 func (t *AtTree) Units() []Unit {
+	if *t.order != nil {
+		return *t.order
+	}
 	out := make([]Unit, 0, len(t.units))
 	for _, id := range t.sn.ids {
 		if u, ok := t.units[id]; ok {
 			out = append(out, u)
 		}
 	}
-	return TreeOrder(out)
+	*t.order = TreeOrder(out)
+	return *t.order
 }
 
 // Unit is a unit as Store.Unit(id, "") gives it: as it is on the

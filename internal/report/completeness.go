@@ -128,6 +128,7 @@ type formInfo struct {
 	issuer          int64
 	assign          []assignmentRow
 	expected        map[string][]int64 // period → units, filled lazily
+	byEpoch         map[string][]int64 // registry epoch and active assignments → units
 	deadlines       map[string]time.Time
 	dueAt           map[string]time.Time
 }
@@ -147,7 +148,7 @@ func (s *Store) loadForms(ctx context.Context, ids []int64) ([]*formInfo, error)
 	var out []*formInfo
 	byID := map[int64]*formInfo{}
 	for rows.Next() {
-		f := &formInfo{expected: map[string][]int64{}, deadlines: map[string]time.Time{}, dueAt: map[string]time.Time{}}
+		f := &formInfo{expected: map[string][]int64{}, byEpoch: map[string][]int64{}, deadlines: map[string]time.Time{}, dueAt: map[string]time.Time{}}
 		var pt string
 		if err := rows.Scan(&f.id, &f.code, &f.name, &pt, &f.deadline, &f.grace, &f.issuer); err != nil {
 			rows.Close()
@@ -191,11 +192,26 @@ func expectedAt(sn *org.Snapshot, f *formInfo, p Period) []int64 {
 	_, end := p.CutOff()
 	asOf := end.Format(time.DateOnly)
 	start, last := p.Start().Format(time.DateOnly), p.End().Format(time.DateOnly)
+	// Periods whose registry and assignments are the same share the
+	// answer (the twelve months of a year without a reorganisation).
+	var key strings.Builder
+	key.WriteString(sn.Epoch(asOf))
+	active := make([]bool, len(f.assign))
+	for i, a := range f.assign {
+		active[i] = !(a.from > last || (a.to != "" && a.to < start))
+		if active[i] {
+			fmt.Fprintf(&key, "|%d", i)
+		}
+	}
+	if units, ok := f.byEpoch[key.String()]; ok {
+		f.expected[p.String()] = units
+		return units
+	}
 	tree := sn.At(asOf)
 	want := map[int64]bool{}
 	var out []int64
-	for _, a := range f.assign {
-		if a.from > last || (a.to != "" && a.to < start) {
+	for i, a := range f.assign {
+		if !active[i] {
 			continue
 		}
 		// The assignment's unit, or those that stood for it on the day.
@@ -220,6 +236,7 @@ func expectedAt(sn *org.Snapshot, f *formInfo, p Period) []int64 {
 	}
 	slices.Sort(out)
 	f.expected[p.String()] = out
+	f.byEpoch[key.String()] = out
 	return out
 }
 
@@ -315,29 +332,80 @@ type slotKey struct {
 	period     string
 }
 
-// submissions reads the reports of forms for periods, in one query.
-func (s *Store) submissions(ctx context.Context, forms []int64, periods []string) (map[slotKey]submission, error) {
-	out := map[slotKey]submission{}
+// formPeriod names the reports of one form for one period.
+type formPeriod struct {
+	form   int64
+	period string
+}
+
+// stateCodes number the states in SQL, so that the rows counted (one per
+// report: forty thousand for a country's year of monthly reports) carry
+// integers only.
+var stateCodes = []string{StateDraft, StateSubmitted, StateReturned, StateApproved, StateAccepted}
+
+// submissions reads the reports of forms for periods, in one query; with
+// times, the first submission and approval instants too (the drill-down
+// shows them; the figures do not need them).
+func (s *Store) submissions(ctx context.Context, forms []int64, periods []string, times bool) (map[formPeriod]map[int64]submission, error) {
+	out := map[formPeriod]map[int64]submission{}
 	if len(forms) == 0 || len(periods) == 0 {
 		return out, nil
 	}
 	var args []any
-	q := `SELECT form_id, unit_id, period, state, COALESCE(on_time, FALSE), first_submitted_at, approved_at FROM report_submissions
-		WHERE form_id IN (` + store.InList(&args, forms) + `) AND period IN (` + inStrings(&args, periods) + `)`
+	var state, period strings.Builder
+	state.WriteString("CASE state")
+	for i, st := range stateCodes {
+		fmt.Fprintf(&state, " WHEN '%s' THEN %d", st, i)
+	}
+	state.WriteString(" ELSE -1 END")
+	period.WriteString("CASE period")
+	for i, p := range periods {
+		args = append(args, p)
+		fmt.Fprintf(&period, " WHEN $%d THEN %d", len(args), i)
+	}
+	period.WriteString(" END")
+	// One integer carries the period, the state and on_time.
+	cols := `form_id, unit_id, (` + period.String() + `) * 16 + (` + state.String() + ` + 1) * 2 + CAST(COALESCE(on_time, FALSE) AS INTEGER)`
+	if times {
+		cols += `, first_submitted_at, approved_at`
+	}
+	q := `SELECT ` + cols + ` FROM report_submissions WHERE form_id IN (` + store.InList(&args, forms) + `) AND period IN (` + inStrings(&args, periods) + `)`
+	if !times {
+		q += ` AND state <> '` + StateDraft + `'` // a draft counts for nothing
+	}
 	rows, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report: submissions: %w", err)
 	}
 	defer rows.Close()
+	var last formPeriod
+	var cur map[int64]submission
+	var form, unit, code int64
+	var first, appr sql.NullTime
+	dest := []any{&form, &unit, &code}
+	if times {
+		dest = append(dest, &first, &appr)
+	}
 	for rows.Next() {
-		var k slotKey
-		var sub submission
-		var first, appr sql.NullTime
-		if err := rows.Scan(&k.form, &k.unit, &k.period, &sub.state, &sub.onTime, &first, &appr); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		sub.firstSubmitted, sub.approved = timePtr(first), timePtr(appr)
-		out[k] = sub
+		pi, si := int(code/16), int(code%16/2)-1
+		if si < 0 || pi < 0 || pi >= len(periods) {
+			continue
+		}
+		sub := submission{state: stateCodes[si], onTime: code%2 == 1}
+		if times {
+			sub.firstSubmitted, sub.approved = timePtr(first), timePtr(appr)
+		}
+		if k := (formPeriod{form, periods[pi]}); k != last || cur == nil {
+			if cur = out[k]; cur == nil {
+				cur = map[int64]submission{}
+				out[k] = cur
+			}
+			last = k
+		}
+		cur[unit] = sub
 	}
 	return out, rows.Err()
 }
@@ -366,7 +434,7 @@ type counter struct {
 	tree  *org.AtTree // the structure asked for
 	now   time.Time
 	forms []*formInfo
-	subs  map[slotKey]submission
+	subs  map[formPeriod]map[int64]submission
 	// counted caches, per reporting unit (and the day it reported on when
 	// it is not in the structure asked for), the units its report counts
 	// under.
@@ -442,7 +510,7 @@ type slot struct {
 }
 
 // prepare reads what a query needs: forms, snapshot, submissions.
-func (s *Store) prepare(ctx context.Context, q *CompletenessQuery) (*counter, [][]Period, error) {
+func (s *Store) prepare(ctx context.Context, q *CompletenessQuery, times bool) (*counter, [][]Period, error) {
 	forms, err := s.loadForms(ctx, q.Forms)
 	if err != nil {
 		return nil, nil, err
@@ -489,20 +557,23 @@ func (s *Store) prepare(ctx context.Context, q *CompletenessQuery) (*counter, []
 		ps = append(ps, p)
 	}
 	slices.Sort(ps)
-	if c.subs, err = s.submissions(ctx, ids, ps); err != nil {
+	if c.subs, err = s.submissions(ctx, ids, ps, times); err != nil {
 		return nil, nil, err
 	}
 	return c, asked, nil
 }
 
-// each calls fn for every expected report of forms[i] for asked, in
-// order of the form's periods.
+// each calls fn for every expected report of f for asked, in order of
+// the form's periods. The slot is reused from call to call.
 func (c *counter) each(f *formInfo, asked Period, fn func(sl *slot)) {
+	var sl slot
 	for _, fp := range inside(asked, f.typ) {
 		due := !c.now.Before(c.s.dueAt(f, fp))
+		subs := c.subs[formPeriod{f.id, fp.String()}]
 		for _, u := range expectedAt(c.sn, f, fp) {
-			sub, has := c.subs[slotKey{f.id, u, fp.String()}]
-			fn(&slot{form: f, asked: asked, period: fp, unit: u, sub: sub, has: has, due: due})
+			sub, has := subs[u]
+			sl = slot{form: f, asked: asked, period: fp, unit: u, sub: sub, has: has, due: due}
+			fn(&sl)
 		}
 	}
 }
@@ -519,7 +590,7 @@ func uniq(ids []int64) []int64 {
 // (code order; the total last), period, then unit in the order asked,
 // each followed by its children or descendants in tree order.
 func (s *Store) Completeness(ctx context.Context, q CompletenessQuery) (CompletenessResult, error) {
-	c, asked, err := s.prepare(ctx, &q)
+	c, asked, err := s.prepare(ctx, &q, false)
 	if err != nil {
 		return CompletenessResult{}, err
 	}
@@ -531,7 +602,39 @@ func (s *Store) Completeness(ctx context.Context, q CompletenessQuery) (Complete
 	for i, u := range units {
 		index[u.ID] = i
 	}
-	out := CompletenessResult{AsOf: q.AsOf, Rows: []CompletenessRow{}}
+	// The rows a report of a unit counts in, once per unit (per unit and
+	// day for a unit not in the structure asked for).
+	inTree := map[int64][]int{}
+	ended := map[slotKey][]int{}
+	rowsOf := func(unit int64, p Period) []int {
+		if c.tree.Has(unit) {
+			if js, ok := inTree[unit]; ok {
+				return js
+			}
+		} else if js, ok := ended[slotKey{unit: unit, period: cutOffDay(p)}]; ok {
+			return js
+		}
+		var js []int
+		for _, id := range c.countedUnder(unit, cutOffDay(p)) {
+			if j, ok := index[id]; ok {
+				js = append(js, j)
+			}
+		}
+		if c.tree.Has(unit) {
+			inTree[unit] = js
+		} else {
+			ended[slotKey{unit: unit, period: cutOffDay(p)}] = js
+		}
+		return js
+	}
+	n := 0
+	for i := range c.forms {
+		n += len(asked[i])
+	}
+	if q.Total {
+		n *= 2
+	}
+	out := CompletenessResult{AsOf: q.AsOf, Rows: make([]CompletenessRow, 0, n*len(units))}
 	totals := map[string][]CompletenessRow{}
 	var totalOrder []string
 	for i, f := range c.forms {
@@ -544,15 +647,11 @@ func (s *Store) Completeness(ctx context.Context, q CompletenessQuery) (Complete
 				if q.DueOnly && !sl.due && !submittedState(sl.sub.state) {
 					return
 				}
-				for _, id := range c.countedUnder(sl.unit, cutOffDay(sl.period)) {
-					if j, ok := index[id]; ok {
-						rows[j].add(sl)
-					}
+				for _, j := range rowsOf(sl.unit, sl.period) {
+					rows[j].add(sl)
 				}
 			})
-			for j := range rows {
-				rows[j].rates()
-			}
+			setRates(rows)
 			out.Rows = append(out.Rows, rows...)
 			if q.Total {
 				key := p.String()
@@ -572,9 +671,7 @@ func (s *Store) Completeness(ctx context.Context, q CompletenessQuery) (Complete
 		}
 	}
 	for _, key := range totalOrder {
-		for j := range totals[key] {
-			totals[key][j].rates()
-		}
+		setRates(totals[key])
 		out.Rows = append(out.Rows, totals[key]...)
 	}
 	return out, nil
@@ -633,16 +730,21 @@ func (r *CompletenessRow) sum(o CompletenessRow) {
 	r.Late += o.Late
 }
 
-func (r *CompletenessRow) rates() {
-	r.Rate, r.RateOnTime, r.ApprovedRate = nil, nil, nil
-	if r.Expected == 0 {
-		return
+// setRates fills the rates of rows from their counts, the numbers in one
+// allocation.
+func setRates(rows []CompletenessRow) {
+	fs := make([]float64, 3*len(rows))
+	for i := range rows {
+		r := &rows[i]
+		r.Rate, r.RateOnTime, r.ApprovedRate = nil, nil, nil
+		if r.Expected == 0 {
+			continue
+		}
+		v := fs[3*i : 3*i+3]
+		e := float64(r.Expected)
+		v[0], v[1], v[2] = float64(r.Actual)*100/e, float64(r.ActualOnTime)*100/e, float64(r.Approved)*100/e
+		r.Rate, r.RateOnTime, r.ApprovedRate = &v[0], &v[1], &v[2]
 	}
-	pct := func(n int) *float64 {
-		v := float64(n) * 100 / float64(r.Expected)
-		return &v
-	}
-	r.Rate, r.RateOnTime, r.ApprovedRate = pct(r.Actual), pct(r.ActualOnTime), pct(r.Approved)
 }
 
 // rowUnits lists the units that get a row, with their labels: each unit
@@ -707,7 +809,7 @@ func (s *Store) ExpectedReports(ctx context.Context, q CompletenessQuery) ([]Exp
 	if len(q.Units) != 1 {
 		return nil, errs.Invalid(errs.Field{Name: "unit", Code: "required", Context: "completeness"})
 	}
-	c, asked, err := s.prepare(ctx, &q)
+	c, asked, err := s.prepare(ctx, &q, true)
 	if err != nil {
 		return nil, err
 	}
