@@ -396,7 +396,7 @@ func (s *Store) submissions(ctx context.Context, forms []int64, periods []string
 		}
 		sub := submission{state: stateCodes[si], onTime: code%2 == 1}
 		if times {
-			sub.firstSubmitted, sub.approved = timePtr(first), timePtr(appr)
+			sub.firstSubmitted, sub.approved = optTime(first), optTime(appr)
 		}
 		if k := (formPeriod{form, periods[pi]}); k != last || cur == nil {
 			if cur = out[k]; cur == nil {
@@ -419,7 +419,7 @@ func inStrings(args *[]any, vs []string) string {
 	return strings.Join(ph, ",")
 }
 
-func timePtr(n sql.NullTime) *time.Time {
+func optTime(n sql.NullTime) *time.Time {
 	if !n.Valid {
 		return nil
 	}
@@ -509,8 +509,8 @@ type slot struct {
 	due    bool
 }
 
-// prepare reads what a query needs: forms, snapshot, submissions.
-func (s *Store) prepare(ctx context.Context, q *CompletenessQuery, times bool) (*counter, [][]Period, error) {
+// prepareCount reads what a query needs: forms, snapshot, submissions.
+func (s *Store) prepareCount(ctx context.Context, q *CompletenessQuery, times bool) (*counter, [][]Period, error) {
 	forms, err := s.loadForms(ctx, q.Forms)
 	if err != nil {
 		return nil, nil, err
@@ -590,7 +590,7 @@ func uniq(ids []int64) []int64 {
 // (code order; the total last), period, then unit in the order asked,
 // each followed by its children or descendants in tree order.
 func (s *Store) Completeness(ctx context.Context, q CompletenessQuery) (CompletenessResult, error) {
-	c, asked, err := s.prepare(ctx, &q, false)
+	c, asked, err := s.prepareCount(ctx, &q, false)
 	if err != nil {
 		return CompletenessResult{}, err
 	}
@@ -809,7 +809,7 @@ func (s *Store) ExpectedReports(ctx context.Context, q CompletenessQuery) ([]Exp
 	if len(q.Units) != 1 {
 		return nil, errs.Invalid(errs.Field{Name: "unit", Code: "required", Context: "completeness"})
 	}
-	c, asked, err := s.prepare(ctx, &q, true)
+	c, asked, err := s.prepareCount(ctx, &q, true)
 	if err != nil {
 		return nil, err
 	}

@@ -108,8 +108,8 @@ func (s *Store) expectedReportsFor(ctx context.Context, p *org.Principal, q Comp
 	return ExpectedReports{AsOf: q.AsOf, Unit: ref, Reports: list}, nil
 }
 
-// values splits a parameter given repeated and/or comma-separated.
-func values(v url.Values, name string) []string {
+// paramList splits a parameter given repeated and/or comma-separated.
+func paramList(v url.Values, name string) []string {
 	var out []string
 	for _, s := range v[name] {
 		for _, p := range strings.Split(s, ",") {
@@ -127,7 +127,7 @@ func (s *Store) completenessQuery(r *http.Request) (CompletenessQuery, error) {
 	v := r.URL.Query()
 	val := errs.Validator{Context: "completeness"}
 	var q CompletenessQuery
-	if codes := values(v, "form"); len(codes) > 0 {
+	if codes := paramList(v, "form"); len(codes) > 0 {
 		forms, err := s.formIndex(ctx)
 		if err != nil {
 			return q, err
@@ -159,7 +159,7 @@ func (s *Store) completenessQuery(r *http.Request) (CompletenessQuery, error) {
 		}
 		return p, true
 	}
-	for _, s := range values(v, "period") {
+	for _, s := range paramList(v, "period") {
 		if p, ok := periodField("period", s); ok {
 			q.Periods = append(q.Periods, p)
 		}
@@ -190,7 +190,7 @@ func (s *Store) completenessQuery(r *http.Request) (CompletenessQuery, error) {
 	if len(q.Periods) > maxPeriods {
 		val.Add("period", "completeness.too_many_periods", maxPeriods)
 	}
-	for _, u := range values(v, "unit") {
+	for _, u := range paramList(v, "unit") {
 		id, err := s.unitParam(ctx, u)
 		if err != nil {
 			val.Add("unit", "completeness.unknown_unit", u)

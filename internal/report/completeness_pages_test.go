@@ -70,7 +70,7 @@ func TestCompletenessPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		csv := readAll(t, res)
+		csv := bodyOf(t, res)
 		if res.StatusCode != 200 || !strings.HasPrefix(csv, "\ufeff") || !strings.Contains(csv, "Phải gửi") || !strings.Contains(csv, "CDS.QUY.SO.GL,2025Q2,Tỉnh Gia Lai,GL25,11,11,2,1,1,1,9,18.2,9.1") {
 			t.Errorf("CSV export %d:\n%s", res.StatusCode, csv)
 		}
@@ -86,7 +86,7 @@ func TestCompletenessPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		list := readAll(t, res)
+		list := bodyOf(t, res)
 		if !strings.Contains(list, "GL.SYT") || !strings.Contains(list, "bị trả lại") || strings.Count(list, "\n") != 12 {
 			t.Errorf("list export:\n%s", list)
 		}
@@ -101,7 +101,7 @@ func TestCompletenessPage(t *testing.T) {
 	})
 }
 
-func readAll(t *testing.T, res *http.Response) string {
+func bodyOf(t *testing.T, res *http.Response) string {
 	t.Helper()
 	defer res.Body.Close()
 	var sb strings.Builder
@@ -208,7 +208,7 @@ func TestShareOfReportsIndicator(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if !now.After(d.Add(17 * time.Hour)) { // due at the end of the deadline day in Vietnam
+					if !clock.After(d.Add(17 * time.Hour)) { // due at the end of the deadline day in Vietnam
 						continue
 					}
 					fu, err := s.UnitsFor(ctx, f.ID, fp)

@@ -13,10 +13,10 @@ import (
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
-// now is the clock of the completeness tests: 1 December 2026, 10:00 in
+// clock is the time the completeness tests run at: 1 December 2026, 10:00 in
 // Vietnam. Every 2025 period is past its deadline; 2026Q4's deadline is
 // 16/12/2026.
-var now = time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+var clock = time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
 
 // seeded is one report put in place the way the workflow leaves it.
 type seeded struct {
@@ -41,7 +41,7 @@ type seeded struct {
 //     of 2023 accepted (the 4900/KH-UBND target year).
 func seedReports(t *testing.T, app *testapp.App) {
 	t.Helper()
-	app.Server.Report.Now = func() time.Time { return now }
+	app.Server.Report.Now = func() time.Time { return clock }
 	list := []seeded{
 		{"CDS.QUY.SO.GL", "GL.SKHCN", "2025Q2", report.StateAccepted, true, "", ""},
 		{"CDS.QUY.SO.GL", "GL.STC", "2025Q2", report.StateSubmitted, false, "GL25", ""},
@@ -69,7 +69,7 @@ func seedReports(t *testing.T, app *testapp.App) {
 				return fmt.Errorf("form %s: %w", x.form, err)
 			}
 			unit := app.UnitID(t, x.unit)
-			at := now.AddDate(0, -1, 0)
+			at := clock.AddDate(0, -1, 0)
 			var waiting, approvedAt any
 			if x.waiting != "" {
 				waiting = app.UnitID(t, x.waiting)

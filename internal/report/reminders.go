@@ -270,7 +270,7 @@ func (s *Store) returned(ctx context.Context, submission int64, r Reminder) (Rem
 		by = append(by, who)
 	}
 	if unit.Valid {
-		if u, ok := s.unitLabel(ctx, unit.Int64); ok {
+		if u, ok := s.labelOfUnit(ctx, unit.Int64); ok {
 			by = append(by, u)
 		}
 	}
@@ -278,7 +278,7 @@ func (s *Store) returned(ctx context.Context, submission int64, r Reminder) (Rem
 	return r, nil
 }
 
-func (s *Store) unitLabel(ctx context.Context, id int64) (string, bool) {
+func (s *Store) labelOfUnit(ctx context.Context, id int64) (string, bool) {
 	us, err := s.org.UnitsByID(ctx, []int64{id})
 	if err != nil {
 		return "", false
@@ -340,7 +340,7 @@ func (s *Store) waitingReminders(ctx context.Context, b *reminderBase, p *org.Pr
 		}
 		u, _ := b.sn.Unit(x.unit)
 		r := s.reminder(b, f, pe, UnitRef{ID: x.unit, Code: u.Code, Name: u.Label})
-		r.Kind, r.Ref, r.At = ReminderWaiting, x.ev, timePtr(x.at)
+		r.Kind, r.Ref, r.At = ReminderWaiting, x.ev, optTime(x.at)
 		out = append(out, r)
 	}
 	return out, nil
