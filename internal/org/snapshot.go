@@ -359,3 +359,44 @@ func (sn *Snapshot) ByCode(code string) (int64, bool) {
 	}
 	return 0, false
 }
+
+// Within is Store.Within without queries: unit lies in the subtree of
+// scope on its last day if it has ended, else on the snapshot's day; a
+// scope also covers what its predecessors covered.
+func (sn *Snapshot) Within(unit, scope int64) bool {
+	if unit == scope {
+		return true
+	}
+	u := sn.units[unit]
+	if u == nil {
+		return false
+	}
+	date := u.validTo
+	if date == "" || date > sn.today {
+		date = sn.today
+	}
+	tree := sn.At(date)
+	// The ancestors as Store.Within walks them: up the versions valid on
+	// date, whether or not each ancestor's own row says it exists then.
+	var ancestors []int64
+	for id, n := unit, 0; id != 0 && n < 33; n++ {
+		ancestors = append(ancestors, id)
+		p := tree.Parent(id)
+		if p == 0 {
+			break
+		}
+		id = p
+	}
+	if slices.Contains(ancestors, scope) {
+		return true
+	}
+	if date == sn.today {
+		return false
+	}
+	for _, a := range ancestors {
+		if slices.Contains(sn.Successors(a, sn.today), scope) {
+			return true
+		}
+	}
+	return false
+}

@@ -88,6 +88,22 @@ func TestSnapshotAgrees(t *testing.T) {
 				t.Errorf("unit %s: snapshot %q (%q), store %q (%q)", u.Code, got.Name, got.Label, byID[u.ID].Name, byID[u.ID].Label)
 			}
 		}
+		// Within, for every unit against the scopes the demo's roles use.
+		for _, code := range []string{"VN", "GL25", "GL", "BD", "LC", "LC.SKHCN", "GL.PLEIKU", "GL25.SKHCN"} {
+			var scope int64
+			if err := db.Read.QueryRow(`SELECT id FROM org_units WHERE code = $1`, code).Scan(&scope); err != nil {
+				t.Fatal(err)
+			}
+			for id := range seen {
+				want, err := s.Within(ctx, id, scope)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := sn.Within(id, scope); got != want {
+					t.Errorf("unit %d within %s: snapshot %v, store %v", id, code, got, want)
+				}
+			}
+		}
 		if len(seen) < 300 {
 			t.Errorf("only %d units compared", len(seen))
 		}

@@ -67,10 +67,11 @@ func EntryHref(form, unit int64, period string) string {
 
 // reminderBase is what reminders read once for many officials.
 type reminderBase struct {
-	forms []*formInfo
-	sn    *org.Snapshot
-	now   time.Time
-	today time.Time // civil date in Vietnam
+	forms   []*formInfo
+	sn      *org.Snapshot
+	now     time.Time
+	today   time.Time     // civil date in Vietnam
+	waiting *[]waitingRow // read once, when first needed
 }
 
 func (s *Store) reminderBase(ctx context.Context) (*reminderBase, error) {
@@ -290,9 +291,19 @@ func (s *Store) labelOfUnit(ctx context.Context, id int64) (string, bool) {
 	return u.Label, ok
 }
 
-// waitingReminders are the reports waiting at a unit in p's scope of
-// report.approve: submitted, or approved by a level below and sent on.
-func (s *Store) waitingReminders(ctx context.Context, b *reminderBase, p *org.Principal) ([]Reminder, error) {
+// waitingRow is a report waiting at a unit for its approvers.
+type waitingRow struct {
+	form, unit, waiting, ev int64
+	period                  string
+	at                      sql.NullTime
+}
+
+// waitingRows reads, once per base, the reports waiting at some unit:
+// submitted, or approved by a level below and sent on.
+func (s *Store) waitingRows(ctx context.Context, b *reminderBase) ([]waitingRow, error) {
+	if b.waiting != nil {
+		return *b.waiting, nil
+	}
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT s.form_id, s.unit_id, s.period, s.waiting_unit_id, s.submitted_at,
 		(SELECT COALESCE(MAX(e.id), 0) FROM report_submission_events e WHERE e.submission_id = s.id)
 		FROM report_submissions s WHERE s.waiting_unit_id IS NOT NULL AND s.state IN ($1, $2)
@@ -300,24 +311,30 @@ func (s *Store) waitingReminders(ctx context.Context, b *reminderBase, p *org.Pr
 	if err != nil {
 		return nil, fmt.Errorf("report: waiting reports: %w", err)
 	}
-	type row struct {
-		form, unit, waiting, ev int64
-		period                  string
-		at                      sql.NullTime
-	}
-	var list []row
+	defer rows.Close()
+	list := []waitingRow{}
 	for rows.Next() {
-		var x row
+		var x waitingRow
 		if err := rows.Scan(&x.form, &x.unit, &x.period, &x.waiting, &x.at, &x.ev); err != nil {
-			rows.Close()
 			return nil, err
 		}
 		list = append(list, x)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	b.waiting = &list
+	return list, nil
+}
+
+// waitingReminders are the reports waiting at a unit in p's scope of
+// report.approve (decided on the snapshot, as Authorize would).
+func (s *Store) waitingReminders(ctx context.Context, b *reminderBase, p *org.Principal) ([]Reminder, error) {
+	list, err := s.waitingRows(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	scopes := s.org.Scopes(p, ApproveReports)
 	forms := map[int64]*formInfo{}
 	for _, f := range b.forms {
 		forms[f.id] = f
@@ -327,9 +344,11 @@ func (s *Store) waitingReminders(ctx context.Context, b *reminderBase, p *org.Pr
 	for _, x := range list {
 		ok, seen := can[x.waiting]
 		if !seen {
-			var err error
-			if ok, err = s.org.Can(ctx, p, ApproveReports, x.waiting); err != nil {
-				return nil, err
+			for _, sc := range scopes {
+				if b.sn.Within(x.waiting, sc) {
+					ok = true
+					break
+				}
 			}
 			can[x.waiting] = ok
 		}
