@@ -370,7 +370,10 @@ func (s *Store) completenessShow(w http.ResponseWriter, r *http.Request) error {
 		}
 		rv := completenessRowView{CompletenessRow: row, Self: row.Unit.ID == units[0],
 			RateText: pctText(lang, row.Rate), OnTimeText: pctText(lang, row.RateOnTime), ApprovedText: pctText(lang, row.ApprovedRate)}
-		if !rv.Self && row.Expected > 0 && len(tree.Children(row.Unit.ID)) > 0 {
+		if !rv.Self && row.Expected == 0 {
+			continue // a unit that reports nothing of this form: not listed
+		}
+		if !rv.Self {
 			rv.Href = drill(raw, row.Unit.ID)
 		}
 		view.Tables[i].Rows = append(view.Tables[i].Rows, rv)
