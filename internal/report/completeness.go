@@ -435,6 +435,9 @@ type counter struct {
 	now   time.Time
 	forms []*formInfo
 	subs  map[formPeriod]map[int64]submission
+	// await waits for subs, read while the registry is (call it once,
+	// before counting).
+	await func() error
 	// counted caches, per reporting unit (and the day it reported on when
 	// it is not in the structure asked for), the units its report counts
 	// under.
@@ -503,6 +506,7 @@ type slot struct {
 	form   *formInfo
 	asked  Period // the period asked for
 	period Period // the form's period inside it
+	day    string // the last day of its cut-off, the registry's day
 	unit   int64
 	sub    submission // zero: nothing submitted (open)
 	has    bool
@@ -518,16 +522,10 @@ func (s *Store) prepareCount(ctx context.Context, q *CompletenessQuery, times bo
 	if len(q.Forms) > 0 && len(forms) != len(uniq(q.Forms)) {
 		return nil, nil, errs.Invalid(errs.Field{Name: "form", Code: "not_found", Context: "completeness"})
 	}
-	sn, err := s.org.Snapshot(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	if q.AsOf == "" {
-		q.AsOf = sn.Today()
-	} else if !org.ValidDate(q.AsOf) {
+	if q.AsOf != "" && !org.ValidDate(q.AsOf) {
 		return nil, nil, errs.Invalid(errs.Field{Name: "asOf", Code: "date", Context: "completeness"})
 	}
-	c := &counter{s: s, sn: sn, tree: sn.At(q.AsOf), now: s.Now(), forms: forms, counted: map[slotKey][]int64{}}
+	now := s.Now()
 	// The periods each form answers for.
 	asked := make([][]Period, len(forms))
 	var ids []int64
@@ -535,7 +533,7 @@ func (s *Store) prepareCount(ctx context.Context, q *CompletenessQuery, times bo
 	for i, f := range forms {
 		ps := q.Periods
 		if len(ps) == 0 {
-			ps = []Period{s.latestDue(f, c.now)}
+			ps = []Period{s.latestDue(f, now)}
 		}
 		for _, p := range ps {
 			if len(inside(p, f.typ)) > 0 {
@@ -557,8 +555,30 @@ func (s *Store) prepareCount(ctx context.Context, q *CompletenessQuery, times bo
 		ps = append(ps, p)
 	}
 	slices.Sort(ps)
-	if c.subs, err = s.submissions(ctx, ids, ps, times); err != nil {
+	// The reports and the registry are read at the same time, on two
+	// connections of the read pool.
+	type subsResult struct {
+		subs map[formPeriod]map[int64]submission
+		err  error
+	}
+	got := make(chan subsResult, 1)
+	go func() {
+		subs, err := s.submissions(ctx, ids, ps, times)
+		got <- subsResult{subs, err}
+	}()
+	sn, err := s.org.Snapshot(ctx)
+	if err != nil {
+		<-got
 		return nil, nil, err
+	}
+	if q.AsOf == "" {
+		q.AsOf = sn.Today()
+	}
+	c := &counter{s: s, sn: sn, tree: sn.At(q.AsOf), now: now, forms: forms, counted: map[slotKey][]int64{}}
+	c.await = func() error {
+		r := <-got
+		c.subs = r.subs
+		return r.err
 	}
 	return c, asked, nil
 }
@@ -570,9 +590,10 @@ func (c *counter) each(f *formInfo, asked Period, fn func(sl *slot)) {
 	for _, fp := range inside(asked, f.typ) {
 		due := !c.now.Before(c.s.dueAt(f, fp))
 		subs := c.subs[formPeriod{f.id, fp.String()}]
+		day := cutOffDay(fp)
 		for _, u := range expectedAt(c.sn, f, fp) {
 			sub, has := subs[u]
-			sl = slot{form: f, asked: asked, period: fp, unit: u, sub: sub, has: has, due: due}
+			sl = slot{form: f, asked: asked, period: fp, day: day, unit: u, sub: sub, has: has, due: due}
 			fn(&sl)
 		}
 	}
@@ -595,6 +616,9 @@ func (s *Store) Completeness(ctx context.Context, q CompletenessQuery) (Complete
 		return CompletenessResult{}, err
 	}
 	units, err := c.rowUnits(q)
+	if werr := c.await(); err == nil {
+		err = werr
+	}
 	if err != nil {
 		return CompletenessResult{}, err
 	}
@@ -606,16 +630,16 @@ func (s *Store) Completeness(ctx context.Context, q CompletenessQuery) (Complete
 	// day for a unit not in the structure asked for).
 	inTree := map[int64][]int{}
 	ended := map[slotKey][]int{}
-	rowsOf := func(unit int64, p Period) []int {
+	rowsOf := func(unit int64, day string) []int {
 		if c.tree.Has(unit) {
 			if js, ok := inTree[unit]; ok {
 				return js
 			}
-		} else if js, ok := ended[slotKey{unit: unit, period: cutOffDay(p)}]; ok {
+		} else if js, ok := ended[slotKey{unit: unit, period: day}]; ok {
 			return js
 		}
 		var js []int
-		for _, id := range c.countedUnder(unit, cutOffDay(p)) {
+		for _, id := range c.countedUnder(unit, day) {
 			if j, ok := index[id]; ok {
 				js = append(js, j)
 			}
@@ -623,7 +647,7 @@ func (s *Store) Completeness(ctx context.Context, q CompletenessQuery) (Complete
 		if c.tree.Has(unit) {
 			inTree[unit] = js
 		} else {
-			ended[slotKey{unit: unit, period: cutOffDay(p)}] = js
+			ended[slotKey{unit: unit, period: day}] = js
 		}
 		return js
 	}
@@ -639,20 +663,21 @@ func (s *Store) Completeness(ctx context.Context, q CompletenessQuery) (Complete
 	var totalOrder []string
 	for i, f := range c.forms {
 		for _, p := range asked[i] {
-			rows := make([]CompletenessRow, len(units))
-			for j, u := range units {
-				rows[j] = newRow(f, p, u)
+			start := len(out.Rows)
+			ps := p.String()
+			for _, u := range units {
+				out.Rows = append(out.Rows, newRow(f, ps, u))
 			}
+			rows := out.Rows[start:]
 			c.each(f, p, func(sl *slot) {
 				if q.DueOnly && !sl.due && !submittedState(sl.sub.state) {
 					return
 				}
-				for _, j := range rowsOf(sl.unit, sl.period) {
+				for _, j := range rowsOf(sl.unit, sl.day) {
 					rows[j].add(sl)
 				}
 			})
 			setRates(rows)
-			out.Rows = append(out.Rows, rows...)
 			if q.Total {
 				key := p.String()
 				t, ok := totals[key]
@@ -660,7 +685,7 @@ func (s *Store) Completeness(ctx context.Context, q CompletenessQuery) (Complete
 					totalOrder = append(totalOrder, key)
 					t = make([]CompletenessRow, len(units))
 					for j, u := range units {
-						t[j] = newRow(nil, p, u)
+						t[j] = newRow(nil, key, u)
 					}
 					totals[key] = t
 				}
@@ -683,8 +708,8 @@ func cutOffDay(p Period) string {
 	return end.Format(time.DateOnly)
 }
 
-func newRow(f *formInfo, p Period, u org.Unit) CompletenessRow {
-	r := CompletenessRow{Period: p.String(), Unit: UnitRef{ID: u.ID, Code: u.Code, Name: u.Label}, Level: u.Level}
+func newRow(f *formInfo, p string, u org.Unit) CompletenessRow {
+	r := CompletenessRow{Period: p, Unit: UnitRef{ID: u.ID, Code: u.Code, Name: u.Label}, Level: u.Level}
 	if r.Unit.Name == "" {
 		r.Unit.Name = u.Name
 	}
@@ -814,6 +839,9 @@ func (s *Store) ExpectedReports(ctx context.Context, q CompletenessQuery) ([]Exp
 		return nil, err
 	}
 	unit := q.Units[0]
+	if err := c.await(); err != nil {
+		return nil, err
+	}
 	if !c.tree.Has(unit) {
 		return nil, errs.Invalid(errs.Field{Name: "unit", Code: "completeness.unit_not_in_structure", Args: []any{locale.InputDate(c.tree.Date)}, Context: "completeness"})
 	}
@@ -822,7 +850,7 @@ func (s *Store) ExpectedReports(ctx context.Context, q CompletenessQuery) ([]Exp
 		for _, p := range asked[i] {
 			start := len(out)
 			c.each(f, p, func(sl *slot) {
-				if !slices.Contains(c.countedUnder(sl.unit, cutOffDay(sl.period)), unit) {
+				if !slices.Contains(c.countedUnder(sl.unit, sl.day), unit) {
 					return
 				}
 				u, _ := c.sn.Unit(sl.unit)
