@@ -1,14 +1,9 @@
 package org
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
-
-	"golang.org/x/text/collate"
-
-	"github.com/tinhso/tinhso/internal/locale"
 )
 
 // Snapshot is the registry's whole history in memory, read in a few
@@ -314,47 +309,8 @@ func (t *AtTree) Units() []Unit {
 			out = append(out, u)
 		}
 	}
-	*t.order = treeOrderByKeys(out)
+	*t.order = TreeOrder(out)
 	return *t.order
-}
-
-// treeOrderByKeys is TreeOrder with each name's collation key computed
-// once, for the thousands of units of a country.
-func treeOrderByKeys(units []Unit) []Unit {
-	col := locale.Collator()
-	var buf collate.Buffer
-	keys := make(map[int64][]byte, len(units))
-	byID := make(map[int64]bool, len(units))
-	for _, u := range units {
-		keys[u.ID] = slices.Clone(col.KeyFromString(&buf, u.Name))
-		buf.Reset()
-		byID[u.ID] = true
-	}
-	children := map[int64][]Unit{}
-	var roots []Unit
-	for _, u := range units {
-		if u.ParentID != nil && byID[*u.ParentID] {
-			children[*u.ParentID] = append(children[*u.ParentID], u)
-		} else {
-			roots = append(roots, u)
-		}
-	}
-	out := make([]Unit, 0, len(units))
-	var walk func([]Unit)
-	walk = func(us []Unit) {
-		slices.SortStableFunc(us, func(a, b Unit) int {
-			if a.SortOrder != b.SortOrder {
-				return a.SortOrder - b.SortOrder
-			}
-			return bytes.Compare(keys[a.ID], keys[b.ID])
-		})
-		for _, u := range us {
-			out = append(out, u)
-			walk(children[u.ID])
-		}
-	}
-	walk(roots)
-	return out
 }
 
 // Unit is a unit as Store.Unit(id, "") gives it: as it is on the
