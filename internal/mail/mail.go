@@ -89,7 +89,8 @@ func (c *Client) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("mail to %q: not an e-mail address", m.To)
 	}
 	to.Name = m.ToName
-	data, err := Format(*c.from, *to, m.Subject, m.Body, time.Now(), c.host)
+	_, domain, _ := strings.Cut(c.from.Address, "@")
+	data, err := Format(*c.from, *to, m.Subject, m.Body, time.Now(), domain)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,10 @@ func TestSendPlain(t *testing.T) {
 			t.Errorf("%s: %q, want %q", k, g, want)
 		}
 	}
-	if m.Header.Get("Message-ID") == "" || m.Header.Get("Date") == "" {
+	if id := m.Header.Get("Message-ID"); !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, "@laichau.gov.vn>") {
+		t.Errorf("Message-ID %q: want <…@the sender's domain>", id)
+	}
+	if m.Header.Get("Date") == "" {
 		t.Errorf("Message-ID or Date missing:\n%s", m.RawHeader)
 	}
 	if _, err := m.Header.Date(); err != nil {
