@@ -423,7 +423,12 @@ func (s *Store) homeItems(r *http.Request) []web.HomeItem {
 	var items []web.HomeItem
 	shown := map[string]int{}
 	more := map[string]int{}
+	locked := 0
 	for _, x := range rs {
+		if x.Kind == ReminderLate && x.Locked {
+			locked++ // past its lock: counted on one line, listed on /report/reminders
+			continue
+		}
 		if shown[x.Kind] >= homeLimit {
 			more[x.Kind]++
 			continue
@@ -436,6 +441,9 @@ func (s *Store) homeItems(r *http.Request) []web.HomeItem {
 		if n := more[k]; n > 0 {
 			items = append(items, web.HomeItem{Key: "reminder.more." + k, Count: n, Href: "/report/reminders", Alert: k != ReminderNext})
 		}
+	}
+	if locked > 0 {
+		items = append(items, web.HomeItem{Key: "reminder.locked", Count: locked, Href: "/report/reminders", Alert: true})
 	}
 	return items
 }
