@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -47,6 +48,15 @@ type Config struct {
 	TokenMaxTTL string
 	// Hub holds the data exchange hub's settings (internal/hub).
 	Hub Hub
+	// SMTPAddr, when set, is the SMTP server (host:port) the reminders go
+	// through: STARTTLS when it offers it, implicit TLS on port 465.
+	// SMTPFrom is the sender; SMTPUser and SMTPPassword authenticate
+	// (PLAIN, never over a connection in clear). The password is read from
+	// TINHSO_SMTP_PASSWORD only, never from a flag (flags show in ps).
+	SMTPAddr     string
+	SMTPFrom     string
+	SMTPUser     string
+	SMTPPassword string
 }
 
 // Hub is the data exchange hub's configuration: its X-Road instance, the
@@ -63,6 +73,9 @@ type Hub struct {
 	FailOpen string // "true": serve on when the message log cannot be written (default: refuse)
 	Errors   string // X-Road-Error spelling: camel (X-Road 7.0–7.7, default) or snake (7.8)
 }
+
+// SMTPPasswordEnv is the variable the SMTP password is read from.
+const SMTPPasswordEnv = "TINHSO_SMTP_PASSWORD"
 
 // MinMetricsToken is the shortest metrics token accepted: it guards the
 // node's internals, so it must not be guessable.
@@ -112,6 +125,9 @@ func (c *Config) settings(which ...string) []setting {
 		{"hub-rate", "TINHSO_HUB_RATE", "calls per second a consumer subsystem may make by default (0: unlimited)", &c.Hub.Rate},
 		{"hub-log-fail-open", "TINHSO_HUB_LOG_FAIL_OPEN", "true: keep serving when the message log cannot be written (default false: refuse new exchanges)", &c.Hub.FailOpen},
 		{"hub-errors", "TINHSO_HUB_ERRORS", "X-Road-Error spelling: camel (Server.ServerProxy.AccessDenied, X-Road 7.0–7.7) or snake (server.serverproxy.access_denied, 7.8)", &c.Hub.Errors},
+		{"smtp-addr", "TINHSO_SMTP_ADDR", "SMTP server (host:port) for e-mail reminders, STARTTLS when offered, implicit TLS on port 465; no e-mail when empty", &c.SMTPAddr},
+		{"smtp-from", "TINHSO_SMTP_FROM", "sender of the e-mails, e.g. \"tinhso <tinhso@gialai.gov.vn>\"", &c.SMTPFrom},
+		{"smtp-user", "TINHSO_SMTP_USER", "SMTP user name (the password is read from " + SMTPPasswordEnv + " only)", &c.SMTPUser},
 	}
 	if len(which) == 0 {
 		return all
@@ -136,6 +152,9 @@ func (c *Config) Bind(fs *flag.FlagSet, which ...string) {
 			def = v
 		}
 		fs.StringVar(s.field, s.flag, def, fmt.Sprintf("%s (env %s)", s.usage, s.env))
+		if s.field == &c.SMTPAddr {
+			c.SMTPPassword = os.Getenv(SMTPPasswordEnv)
+		}
 	}
 }
 
@@ -177,6 +196,7 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.Hub.validate(c.Addr, c.MetricsAddr)...)
+	errs = append(errs, c.validateSMTP()...)
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls-cert and tls-key go together"))
 	}
@@ -188,6 +208,33 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateSMTP checks the e-mail settings: all optional, but the sender
+// and the server go together, and so do the user and the password.
+func (c Config) validateSMTP() []error {
+	var errs []error
+	if c.SMTPAddr == "" {
+		if c.SMTPFrom != "" || c.SMTPUser != "" || c.SMTPPassword != "" {
+			errs = append(errs, errors.New("smtp-from, smtp-user and "+SMTPPasswordEnv+" need smtp-addr"))
+		}
+		return errs
+	}
+	if host, port, err := net.SplitHostPort(c.SMTPAddr); err != nil || host == "" || port == "" {
+		errs = append(errs, fmt.Errorf("smtp-addr %q: want host:port", c.SMTPAddr))
+	}
+	if c.SMTPFrom == "" {
+		errs = append(errs, errors.New("smtp-from: required with smtp-addr"))
+	} else if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+		errs = append(errs, fmt.Errorf("smtp-from %q: not an e-mail address", c.SMTPFrom))
+	}
+	if c.SMTPUser != "" && c.SMTPPassword == "" {
+		errs = append(errs, errors.New("smtp-user: set the password in "+SMTPPasswordEnv))
+	}
+	if c.SMTPUser == "" && c.SMTPPassword != "" {
+		errs = append(errs, errors.New(SMTPPasswordEnv+" is set without smtp-user"))
+	}
+	return errs
 }
 
 // Proxies parses TrustedProxies.

@@ -108,3 +108,39 @@ func TestHubSettings(t *testing.T) {
 		t.Errorf("default rate %d %v", n, err)
 	}
 }
+
+// TestSMTPSettings: e-mail is optional; when asked for, the server and the
+// sender go together and so do the user and the password, which comes from
+// the environment only.
+func TestSMTPSettings(t *testing.T) {
+	c := config.Default()
+	c.SMTPFrom = "tinhso@gialai.gov.vn"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "need smtp-addr") {
+		t.Errorf("smtp-from without smtp-addr: %v", err)
+	}
+	c = config.Default()
+	c.SMTPAddr, c.SMTPFrom, c.SMTPUser = "mail.gialai.gov.vn", "không phải địa chỉ", "tinhso"
+	err := c.Validate()
+	for _, want := range []string{"smtp-addr \"mail.gialai.gov.vn\": want host:port", "smtp-from", "smtp-user: set the password in TINHSO_SMTP_PASSWORD"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not name %s: %v", want, err)
+		}
+	}
+	t.Setenv("TINHSO_SMTP_ADDR", "mail.gialai.gov.vn:587")
+	t.Setenv("TINHSO_SMTP_PASSWORD", "mật khẩu thư")
+	c = config.Default()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	c.Bind(fs)
+	if err := fs.Parse([]string{"-smtp-from", "tinhso <tinhso@gialai.gov.vn>", "-smtp-user", "tinhso"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPAddr != "mail.gialai.gov.vn:587" || c.SMTPPassword != "mật khẩu thư" || c.SMTPUser != "tinhso" {
+		t.Errorf("smtp settings %q %q %q", c.SMTPAddr, c.SMTPUser, c.SMTPPassword)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("a full SMTP configuration: %v", err)
+	}
+	if fs.Lookup("smtp-password") != nil {
+		t.Error("the SMTP password is a flag: it would show in the process list")
+	}
+}

@@ -5,6 +5,7 @@
 package org
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -13,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/text/collate"
 
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/locale"
@@ -441,13 +444,21 @@ func TreeOrder(units []Unit) []Unit {
 			roots = append(roots, u)
 		}
 	}
+	// Each name's collation key once: a country's registry sorts 3,000
+	// communes.
 	col := locale.Collator()
+	var buf collate.Buffer
+	keys := make(map[int64][]byte, len(units))
+	for _, u := range units {
+		keys[u.ID] = slices.Clone(col.KeyFromString(&buf, u.Name))
+		buf.Reset()
+	}
 	sortSiblings := func(us []Unit) {
 		slicesSortFunc(us, func(a, b Unit) int {
 			if a.SortOrder != b.SortOrder {
 				return a.SortOrder - b.SortOrder
 			}
-			return col.CompareString(a.Name, b.Name)
+			return bytes.Compare(keys[a.ID], keys[b.ID])
 		})
 	}
 	out := make([]Unit, 0, len(units))

@@ -21,6 +21,7 @@ func (s *Store) Mount(site *web.Site) {
 	s.org.Allow(ForceReports, org.RoleAdmin)
 	s.apiRoutes(site.API)
 	s.dhis2Routes(site)
+	s.mountCompleteness(site) // completeness, the computed share of reports, reminders (completeness.go, reminders.go)
 }
 
 func (s *Store) canView(r *http.Request) error {

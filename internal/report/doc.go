@@ -63,6 +63,43 @@
 //   - dhis2_pages.go and templates/exchange*.html: the exchange page
 //     (/report/exchange): upload a DHIS2 file, follow the job's progress bar,
 //     read the summary and its conflicts in Vietnamese.
+//   - completeness.go: completeness and timeliness (issue 7, part 4).
+//     Completeness(ctx, CompletenessQuery) counts, per form, unit and
+//     period, the reports expected (UnitsFor's units, read in bulk from an
+//     org.Snapshot), submitted (submitted, approved or accepted), submitted
+//     on time (report_submissions.on_time), approved, returned and late —
+//     rolled up the tree of the structure asked for (today's by default:
+//     a report of a unit that has ended counts under its successors or
+//     heirs) and over time (a year sums a quarterly form's quarters);
+//     CompletenessFor authorises report.view; ExpectedReports lists the
+//     reports behind one unit's figure; ExpectedUnits is UnitsFor for many
+//     periods at once. The indicator ShareOfReports (CDS.BC.HETHONG.TYLE,
+//     demodata/forms.json) is computed from it (AddComputed in Mount).
+//     DHIS2's REPORTING_RATE, REPORTING_RATE_ON_TIME, ACTUAL_REPORTS,
+//     ACTUAL_REPORTS_ON_TIME and EXPECTED_REPORTS map onto a row's rate,
+//     rateOnTime, actual, actualOnTime and expected.
+//   - completeness_api.go and templates/completeness.html: GET
+//     /api/v1/report/completeness (form, period, from/to, unit, children,
+//     descendants, asOf, total, dueOnly; every bad parameter named),
+//     GET /api/v1/report/completeness/reports (the drill-down list), the
+//     page /report/completeness (a table per form × period with rates, the
+//     units late, returned, sent late and not yet due, drill-down into a
+//     unit) and /report/completeness/export (XLSX or CSV via
+//     xlsx.SendExport; what=reports for the list).
+//   - reminders.go and templates/reminders.html: Reminders(ctx, principal)
+//     — the official's unit's next report of each form (period, deadline,
+//     days left), its late reports (locked or not), the reports returned
+//     to it with the approver's comment, the reports waiting for the
+//     official's approval (waiting_unit_id in the report.approve scope) —
+//     on the home page, on /report/reminders and at GET
+//     /api/v1/report/reminders; each links to EntryHref, the workflow's
+//     /report/entry/{form}/{unit}/{period}. SendReminders e-mails each
+//     official with an address what is due (RemindDays working days before
+//     the deadline), late, returned or waiting, each once (migration
+//     0009_report_reminders.sql: report_reminders_sent, claimed before
+//     sending), through the operator's SMTP server (internal/mail,
+//     --smtp-addr); Mount runs it on start and daily at 07:00 as the
+//     component "report-reminders", only when SMTP is configured.
 //
 // In short: ParsePeriod / NewPeriod / PeriodOf make a Period; its String,
 // Type, Start, End, Contains, Next, Prev, Within, Parts, Months, CutOff and

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/mail"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/store"
 )
@@ -28,6 +29,10 @@ type Store struct {
 	computed       map[string]ComputedFunc
 	jobs           *jobRunner
 	importBatch    int // values per write batch of an import (tests shrink it)
+	// Mailer sends the reminders by e-mail (nil: none are sent); BaseURL
+	// starts their links. The server sets both before Mount.
+	Mailer  *mail.Client
+	BaseURL string
 }
 
 // NewStore builds the reporting store over db and the registry.

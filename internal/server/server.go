@@ -29,6 +29,7 @@ import (
 	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/hub"
 	"github.com/tinhso/tinhso/internal/locale"
+	"github.com/tinhso/tinhso/internal/mail"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/plan"
 	"github.com/tinhso/tinhso/internal/report"
@@ -81,6 +82,10 @@ func New(cfg config.Config, db *store.DB) *Server {
 	s.DTI = dti.NewStore(db, s.Org, s.Report)
 	s.DTI.Indicators = dti.NewReportValues(db, s.Report)
 	s.Plan.UsePillars(s.DTI.PlanPillars)
+	s.Report.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.SMTPAddr != "" { // validated with the configuration
+		s.Report.Mailer, _ = mail.New(mail.Config{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: cfg.SMTPPassword})
+	}
 	s.API = httpx.NewAPI(s.mux, requireAuth)
 	s.site = web.NewSite(s.mux, s.API, web.Hooks{
 		Viewer: func(r *http.Request) *web.Viewer {

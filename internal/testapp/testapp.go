@@ -69,6 +69,13 @@ func DemoURLs(t testing.TB) map[store.Engine]string {
 // into it unless it is there already.
 func New(t testing.TB, dbURL string) *App {
 	t.Helper()
+	return NewWith(t, dbURL, nil)
+}
+
+// NewWith is New with settings changed by configure (an SMTP server, a
+// base URL) before the server is built.
+func NewWith(t testing.TB, dbURL string, configure func(*config.Config)) *App {
+	t.Helper()
 	db := storetest.Open(t, dbURL)
 	if err := LoadDemo(context.Background(), db); err != nil {
 		t.Fatalf("load demo: %v", err)
@@ -76,6 +83,9 @@ func New(t testing.TB, dbURL string) *App {
 	cfg := config.Default()
 	cfg.Database = dbURL
 	cfg.Passwords = password.Cheap()
+	if configure != nil {
+		configure(&cfg)
+	}
 	srv := server.New(cfg, db)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
