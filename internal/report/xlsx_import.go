@@ -182,6 +182,19 @@ func (s *Store) xlRead(ctx context.Context, pr *org.Principal, form Form, data [
 	}
 	pe, err := ParsePeriod(first[0])
 	if err != nil {
+		// A period written as its label: «Quý IV/2026», «Năm 2026».
+		if pt, perr := ParsePeriodType(form.PeriodType); perr == nil {
+			p := currentPeriod(pt, s.Now()).Next()
+			for range 40 {
+				if fold(p.Label(locale.VI)) == fold(ptext) || fold(p.Label(locale.EN)) == fold(ptext) {
+					pe, err = p, nil
+					break
+				}
+				p = p.Prev()
+			}
+		}
+	}
+	if err != nil {
 		e, _ := errs.As(err)
 		f := errs.Field{Name: sh.Ref(pc, prow), Code: "report_excel.no_period", Column: xlPeriodLabel}
 		if e != nil && len(e.Fields) > 0 {
@@ -403,6 +416,9 @@ func xlCellText(sh *xlsx.Sheet, col, row int, label, valueType string) (string, 
 			return "", false
 		}
 		v = iso
+	case "FILE":
+		sh.Fail(col, row, label, "report_excel.file_value")
+		return "", false
 	case TypeText, TypeLongText:
 		v = sh.Text(col, row, label)
 		var val errs.Validator

@@ -31,6 +31,7 @@ func excelScenarios(vars map[string]string) []testapp.Scenario {
 			}
 			vars["soLC"] = fmt.Sprint(xlFormID(t, app, "CDS.QUY.SO.LC"))
 			vars["soGL"] = fmt.Sprint(xlFormID(t, app, "CDS.QUY.SO.GL"))
+			vars["xaLC"] = fmt.Sprint(xlFormID(t, app, "CDS.QUY.XA.LC"))
 		}
 	}
 	// refused checks one audited refusal and no row written (the audit
@@ -104,6 +105,8 @@ func excelScenarios(vars map[string]string) []testapp.Scenario {
 		{Name: "a workbook without a period", Call: testapp.Call{User: "baocao.laichau", Method: "GET", Path: "/api/v1/report/forms/{var:soLC}/template.xlsx"}, Status: 422, Fields: []string{"period"}},
 		{Name: "a workbook of a monthly period for a quarterly form", Call: testapp.Call{User: "baocao.laichau", Method: "GET", Path: "/api/v1/report/forms/{var:soLC}/template.xlsx?period=202611"}, Status: 422, Fields: []string{"period"}},
 		{Name: "a workbook for a unit that is no id", Call: testapp.Call{User: "baocao.laichau", Method: "GET", Path: "/api/v1/report/forms/{var:soLC}/template.xlsx?period=" + q + "&unit=LC"}, Status: 422, Fields: []string{"unit"}},
+		{Name: "a workbook of a unit under which nobody reports the form", Call: testapp.Call{User: "baocao.laichau", Method: "GET", Path: "/api/v1/report/forms/{var:xaLC}/template.xlsx?period=" + q + "&unit={unit:LC.SKHCN}"},
+			Before: snap(""), Status: 422, Fields: []string{"unit"}},
 		{Name: "the workbook of a form that does not exist", Call: testapp.Call{User: "baocao.laichau", Method: "GET", Path: "/api/v1/report/forms/999999/template.xlsx?period=" + q}, Status: 404},
 
 		{Name: "Lai Châu's reporter may not import Gia Lai's departments", Call: testapp.Call{User: "baocao.laichau", Method: "POST", Path: "/api/v1/report/forms/{var:soGL}/import.xlsx", Body: "{var:glFile}", Headers: xlsxType},

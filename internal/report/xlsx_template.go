@@ -97,13 +97,15 @@ type xlLine struct {
 func xlLayout(f Form, inds map[int64]Indicator) []xlLine {
 	var out []xlLine
 	n := 0
+	placed := map[int64]bool{}
 	for i, sec := range f.Sections {
 		out = append(out, xlLine{section: xlRoman(i+1) + ". " + sec.Name})
 		for _, ref := range sec.Indicators {
 			in, ok := inds[ref.ID]
-			if !ok {
+			if !ok || placed[ref.ID] {
 				continue
 			}
+			placed[ref.ID] = true
 			n++
 			num := strconv.Itoa(n) + "."
 			if len(in.CategoryOptions) == 0 || in.Numerator != "" {
@@ -297,7 +299,11 @@ func (s *Store) xlSelect(ctx context.Context, pr *org.Principal, a org.Action, q
 				return nil, err
 			}
 		}
-		return nil, errs.Invalid(errs.Field{Name: "period", Code: "report_excel.no_units_due", Args: []any{q.form.Code, q.period.Label(locale.VI)}, Context: "report"})
+		field := "period"
+		if q.under != 0 {
+			field = "unit"
+		}
+		return nil, errs.Invalid(errs.Field{Name: field, Code: "report_excel.no_units_due", Args: []any{q.form.Code, q.period.Label(locale.VI)}, Context: "report"})
 	}
 	return mine, nil
 }

@@ -478,6 +478,13 @@ func TestExcelImport(t *testing.T) {
 			t.Errorf("the downloaded workbook imported %+v", res.ImportCount)
 		}
 
+		// The period written as its label reads as the period.
+		b0 := xlEdit(t, again)
+		b0.set("C3", q.Label("vi"))
+		if res := xlImportOK(t, app, "baocao.laichau", "CDS.QUY.SO.LC", b0.bytes(), true); res.Period != q.String() {
+			t.Errorf("period %q read from %q", res.Period, q.Label("vi"))
+		}
+
 		// One value changed: one update; a comment entered on the entry
 		// page stays.
 		if _, err := app.DB.Write.Exec(`UPDATE report_values SET comment = 'theo sổ theo dõi' WHERE unit_id = $1 AND period = $2 AND indicator_id = (SELECT id FROM report_indicators WHERE code = 'CDS.VB.DI')`,
