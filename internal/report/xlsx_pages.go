@@ -272,11 +272,11 @@ func (x *excel) formValues(r *http.Request, q xlRequest) ([]FormValue, error) {
 
 // valuesData is what the values page shows.
 type valuesData struct {
-	Form    Form
-	Period  Period
-	Label   string
-	Values  []FormValue
-	Unit    int64 // the unit asked for, 0 for all
+	Form   Form
+	Period Period
+	Label  string
+	Values []FormValue
+	Unit   int64 // the unit asked for, 0 for all
 }
 
 func (x *excel) values(w http.ResponseWriter, r *http.Request) error {
