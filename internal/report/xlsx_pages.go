@@ -13,7 +13,6 @@ package report
 import (
 	"embed"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -171,14 +170,6 @@ func (x *excel) run(r *http.Request, f Form, data []byte, dryRun bool, name stri
 	return x.s.ImportExcel(r.Context(), org.PrincipalFrom(r.Context()), f, data, dryRun, name)
 }
 
-// busy asks a client refused for too many imports at once to come back in
-// a few seconds.
-func busy(w http.ResponseWriter, err error) {
-	if errors.Is(err, xlsx.ErrBusy) {
-		w.Header().Set("Retry-After", "5")
-	}
-}
-
 func (x *excel) importAPI(w http.ResponseWriter, r *http.Request) error {
 	dry := false
 	if v := r.URL.Query().Get("dryRun"); v != "" {
@@ -193,7 +184,7 @@ func (x *excel) importAPI(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := x.run(r, f, data, dry, name)
 	if err != nil {
-		busy(w, err)
+		xlsx.RetryAfter(w, err)
 		return err
 	}
 	httpx.JSON(w, 200, res)
@@ -606,11 +597,9 @@ type importData struct {
 	Preview  bool
 	Data     string // the previewed file, base64, sent back with the confirmation
 	Filename string
-	Issues   []importIssue
+	Issues   []xlsx.Issue
 	Label    string // the period's label
 }
-
-type importIssue struct{ Cell, Column, Message string }
 
 func (x *excel) importShow(w http.ResponseWriter, r *http.Request) error {
 	f, _, _, err := x.read(w, r, func() ([]byte, string, error) { return nil, "", nil })
@@ -665,17 +654,11 @@ func (x *excel) importSubmit(w http.ResponseWriter, r *http.Request) error {
 func (x *excel) importError(w http.ResponseWriter, r *http.Request, d importData, err error) error {
 	e, ok := errs.As(err)
 	if !ok || len(e.Fields) == 0 {
-		busy(w, err)
+		xlsx.RetryAfter(w, err)
 		return err
 	}
 	v := web.NewView(r, nil)
-	for _, f := range e.Fields {
-		is := importIssue{Cell: f.Name, Column: f.Column, Message: locale.T(v.Lang, "invalid."+f.Code, f.Args...)}
-		if f.Name == xlsx.FileField || f.Context != "" {
-			is.Cell = httpx.FieldLabel(v.Lang, errs.Field{Name: f.Name, Context: f.Context})
-		}
-		d.Issues = append(d.Issues, is)
-	}
+	d.Issues = xlsx.Issues(v.Lang, err)
 	v.Data = d
 	return excelImportPage.RenderView(w, r, e.Status, v)
 }

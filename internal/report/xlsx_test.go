@@ -68,11 +68,16 @@ func xlUpload(t testing.TB, app *testapp.App, user, form string, data []byte, dr
 	if dryRun {
 		path += "?dryRun=true"
 	}
+	return xlPost(t, app, user, path, xlsx.ContentType, data)
+}
+
+func xlPost(t testing.TB, app *testapp.App, user, path, ctype string, data []byte) (int, []byte) {
+	t.Helper()
 	req, err := http.NewRequest("POST", app.URL+path, bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", xlsx.ContentType)
+	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Authorization", "Bearer "+app.Token(t, user))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -671,16 +676,7 @@ func xlUploadType(t testing.TB, app *testapp.App, user, form string, data []byte
 	if ctype == "" {
 		return xlUpload(t, app, user, form, data, false)
 	}
-	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/report/forms/%d/import.xlsx", app.URL, xlFormID(t, app, form)), bytes.NewReader(data))
-	req.Header.Set("Content-Type", ctype)
-	req.Header.Set("Authorization", "Bearer "+app.Token(t, user))
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
+	return xlPost(t, app, user, fmt.Sprintf("/api/v1/report/forms/%d/import.xlsx", xlFormID(t, app, form)), ctype, data)
 }
 
 // TestExcelPages goes through the pages as an official: the forms and
