@@ -522,6 +522,21 @@ func TestExcelImport(t *testing.T) {
 			t.Errorf("values CSV %q", recs)
 		}
 
+		// Approved, the report is marked so in the workbook, whose unchanged
+		// values import as before (nothing to write), while a change is
+		// refused (TestExcelImportBadInput).
+		if _, err := app.DB.Write.Exec(`INSERT INTO report_submissions (form_id, unit_id, period, state, updated_at) VALUES ($1, $2, $3, 'approved', $4)`,
+			xlFormID(t, app, "CDS.QUY.SO.LC"), app.UnitID(t, "LC.SKHCN"), q.String(), time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+		approved := xlTemplate(t, app, "baocao.laichau", "CDS.QUY.SO.LC", q, "")
+		if _, sh := xlSheet(t, approved, "Dữ liệu"); sh.At(5, 8).String() != "Đã phê duyệt — đã khóa" {
+			t.Errorf("approved report marked %q", sh.At(5, 8).String())
+		}
+		if res := xlImportOK(t, app, "baocao.laichau", "CDS.QUY.SO.LC", approved, false); res.ImportCount != (report.ImportCount{Ignored: 12}) {
+			t.Errorf("the approved report's workbook imported %+v", res.ImportCount)
+		}
+
 		// Many units: Lai Châu's administrator fills in the communes' form
 		// for all of them at once.
 		data = xlTemplate(t, app, "quantri.laichau", "CDS.QUY.XA.LC", q, "")
