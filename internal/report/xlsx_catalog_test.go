@@ -28,7 +28,7 @@ func TestExcelMessages(t *testing.T) {
 		for _, m := range code.FindAllStringSubmatch(string(src), -1) {
 			switch m[1] {
 			case "report_excel.type.other", "report_excel.status.until", "report_excel.deadline", "report_excel.deadline_unknown",
-				"report_excel.hint_derived", "report_excel.assignment", "report_excel.assignment_from", "report_excel.assignment_to":
+				"report_excel.hint_derived", "report_excel.yes", "report_excel.no", "report_excel.assignment", "report_excel.assignment_from", "report_excel.assignment_to":
 				keys[m[1]] = true
 			default:
 				keys["invalid."+m[1]] = true

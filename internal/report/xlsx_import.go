@@ -48,6 +48,7 @@ type ExcelChange struct {
 	IndicatorName string `json:"indicatorName"`
 	Option        string `json:"option,omitempty"`
 	OptionName    string `json:"optionName,omitempty"`
+	ValueType     string `json:"valueType"`
 	Old           string `json:"old,omitempty" doc:"the stored value, absent for a new one"`
 	New           string `json:"new"`
 }
@@ -380,7 +381,7 @@ func (s *Store) xlRead(ctx context.Context, pr *org.Principal, form Form, data [
 			if sh.At(c, row).IsBlank() {
 				continue
 			}
-			v, ok := xlCellText(sh, c, row, headerOf(c), in.ValueType)
+			v, ok := xlCellText(sh, c, row, headerOf(c)+" · "+strings.TrimSpace(in.Code+" "+opt.Code), in.ValueType)
 			if !ok {
 				continue
 			}
@@ -563,7 +564,7 @@ func (s *Store) ImportExcel(ctx context.Context, pr *org.Principal, form Form, d
 			continue
 		}
 		ch := ExcelChange{Cell: v.ref, Unit: v.unit.Code, UnitName: v.unit.Name, Indicator: v.ind.Code, IndicatorName: v.ind.Name,
-			Option: v.option.Code, OptionName: v.option.Name, New: v.in.Value}
+			Option: v.option.Code, OptionName: v.option.Name, ValueType: v.ind.ValueType, New: v.in.Value}
 		if exists {
 			ch.Old = old.value
 		}

@@ -261,14 +261,39 @@ func (x *excel) formValues(r *http.Request, q xlRequest) ([]FormValue, error) {
 	return out, nil
 }
 
+// shownValue is a stored value as a page shows it: numbers the way the
+// language writes them (1.500, 45,5), yes/no as words, dates as dates.
+func shownValue(l locale.Lang, valueType, v string) string {
+	switch ValueType(valueType) {
+	case TypeBoolean, TypeTrueOnly:
+		if v == "true" {
+			return locale.T(l, "report_excel.yes")
+		}
+		return locale.T(l, "report_excel.no")
+	case TypeDate:
+		return locale.ISODate(l, v)
+	case TypeText, TypeLongText:
+		return v
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return v
+	}
+	return locale.Number(l, f, 10)
+}
+
 // valuesData is what the values page shows.
 type valuesData struct {
+	Lang   locale.Lang
 	Form   Form
 	Period Period
 	Label  string
 	Values []FormValue
 	Unit   int64 // the unit asked for, 0 for all
 }
+
+// Shown writes a value for the page.
+func (d valuesData) Shown(valueType, v string) string { return shownValue(d.Lang, valueType, v) }
 
 func (x *excel) values(w http.ResponseWriter, r *http.Request) error {
 	if err := x.s.canView(r); err != nil {
@@ -293,7 +318,7 @@ func (x *excel) values(w http.ResponseWriter, r *http.Request) error {
 		httpx.JSON(w, 200, list)
 		return nil
 	}
-	return excelValuesPage.Render(w, r, valuesData{Form: q.form, Period: q.period, Label: q.period.Label(locale.FromRequest(r)), Values: list, Unit: q.under})
+	return excelValuesPage.Render(w, r, valuesData{Lang: locale.FromRequest(r), Form: q.form, Period: q.period, Label: q.period.Label(locale.FromRequest(r)), Values: list, Unit: q.under})
 }
 
 // valuesExport is the values table as a download.
@@ -591,6 +616,7 @@ func (x *excel) formPage(w http.ResponseWriter, r *http.Request) error {
 // importData is what the import page shows: the form, then a preview (a
 // dry run's changes and the file to confirm), a result, or the errors.
 type importData struct {
+	Lang     locale.Lang
 	Form     Form
 	MaxMB    int64
 	Result   *ExcelResult
@@ -601,12 +627,20 @@ type importData struct {
 	Label    string // the period's label
 }
 
+// Shown writes a value for the page.
+func (d importData) Shown(valueType, v string) string {
+	if v == "" {
+		return ""
+	}
+	return shownValue(d.Lang, valueType, v)
+}
+
 func (x *excel) importShow(w http.ResponseWriter, r *http.Request) error {
 	f, _, _, err := x.read(w, r, func() ([]byte, string, error) { return nil, "", nil })
 	if err != nil {
 		return err
 	}
-	return excelImportPage.Render(w, r, importData{Form: f, MaxMB: xlsx.DefaultLimits().MaxUpload >> 20})
+	return excelImportPage.Render(w, r, importData{Lang: locale.FromRequest(r), Form: f, MaxMB: xlsx.DefaultLimits().MaxUpload >> 20})
 }
 
 // importSubmit checks an uploaded workbook and shows what would change
@@ -632,9 +666,9 @@ func (x *excel) importSubmit(w http.ResponseWriter, r *http.Request) error {
 		if f.ID == 0 {
 			return err
 		}
-		return x.importError(w, r, importData{Form: f, MaxMB: xlsx.DefaultLimits().MaxUpload >> 20, Filename: name}, err)
+		return x.importError(w, r, importData{Lang: locale.FromRequest(r), Form: f, MaxMB: xlsx.DefaultLimits().MaxUpload >> 20, Filename: name}, err)
 	}
-	d := importData{Form: f, MaxMB: xlsx.DefaultLimits().MaxUpload >> 20, Filename: name}
+	d := importData{Lang: locale.FromRequest(r), Form: f, MaxMB: xlsx.DefaultLimits().MaxUpload >> 20, Filename: name}
 	res, err := x.run(r, f, data, !confirm, name)
 	if err != nil {
 		return x.importError(w, r, d, err)

@@ -766,7 +766,7 @@ func TestExcelPages(t *testing.T) {
 			t.Errorf("errors page %d %s", status, page)
 		}
 		status, page = b.Get(t, fmt.Sprintf("/report/forms/%d/values?period=%s", id, q))
-		if status != 200 || !strings.Contains(page, "45.5") {
+		if status != 200 || !strings.Contains(page, "45,5 %") {
 			t.Errorf("values page %d", status)
 		}
 		// Another province's reporter sees the form but none of its units.
