@@ -312,6 +312,19 @@ func (s *Store) xlRead(ctx context.Context, pr *org.Principal, form Form, data [
 		}
 		return 0
 	}
+	// Merged regions: each unit and each row needs its own value, so a
+	// region over the codes or the units' cells is refused by its range
+	// (never read as a blank); one over names and sections is left alone.
+	firstRow := p.head + 1
+	for firstRow <= sh.Rows() && xlRaw(sh, codeCol, firstRow) == "" {
+		firstRow++
+	}
+	sh.ApplyMerges(firstRow, func(c int) (xlsx.MergeRule, string) {
+		if isUnit[c] || c == codeCol || c == optCol && optCol != 0 {
+			return xlsx.Refuse, headerOf(c)
+		}
+		return xlsx.Ignore, ""
+	})
 	stray := map[int]bool{} // columns without a unit code that hold values
 	rows := map[[2]int64]int{}
 	for row := p.head + 1; row <= sh.Rows(); row++ {

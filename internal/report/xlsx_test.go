@@ -644,6 +644,11 @@ func TestExcelImportBadInput(t *testing.T) {
 						t.Fatal(err)
 					}
 				}},
+			{name: "one value merged over two rows", data: edit(func(b *xlBook) {
+				if err := b.f.MergeCell("Dữ liệu", b.cell("CDS.DVC.SO", "TOANTRINH", "LC.SKHCN"), b.cell("CDS.DVC.SO", "MOTPHAN", "LC.SKHCN")); err != nil {
+					t.Fatal(err)
+				}
+			}), status: 422, field: "Dữ liệu!" + at("CDS.DVC.SO", "TOANTRINH") + ":" + at("CDS.DVC.SO", "MOTPHAN"), message: "bỏ gộp ô"},
 			{name: "a formula whose result is an error", data: xlSetXML(t, good, tiếp, `<c r="`+tiếp+`" t="e"><f>1/0</f><v>#DIV/0!</v></c>`), status: 422, field: "Dữ liệu!" + tiếp, message: "#DIV/0!"},
 			{name: "a formula saved without its result", data: xlSetXML(t, good, tiếp, `<c r="`+tiếp+`"><f>SUM(E1:E2)</f></c>`), status: 422, field: "Dữ liệu!" + tiếp, message: "chưa lưu kết quả"},
 			{name: "no data sheet", data: edit(func(b *xlBook) { b.f.SetSheetName("Dữ liệu", "Sheet1") }), status: 422, field: "Dữ liệu", message: "thiếu trang tính"},
