@@ -53,6 +53,11 @@ const (
 	ReportValuesImport = "report.values.import"
 )
 
+// Kinds of periodic reporting's values (internal/report).
+const (
+	ReportExcel = "report.values.excel" // report values imported from an Excel workbook
+)
+
 // Kinds of the data exchange hub (internal/hub).
 const (
 	HubRegistry   = "hub.registry"   // a member, subsystem, service, endpoint or description changed
@@ -63,7 +68,7 @@ const (
 
 // Kinds lists every kind, in the order the audit page offers them.
 var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
-	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, ReportImport, ReportValuesImport,
+	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, ReportImport, ReportValuesImport, ReportExcel,
 	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, HubRegistry, HubAccess, HubCredential, HubKey, AccessDenied, CSRFRefused}
 
 // Event is one line of the trail.

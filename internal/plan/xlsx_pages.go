@@ -5,12 +5,10 @@ package plan
 
 import (
 	"embed"
-	"errors"
 	"net/http"
 
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
-	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/web"
 	"github.com/tinhso/tinhso/internal/xlsx"
@@ -114,39 +112,13 @@ func (s *Store) xlsxImportRequest(w http.ResponseWriter, r *http.Request) (Impor
 
 // xlsxBusy asks a client refused for too many imports at once to come back
 // in a few seconds.
-func xlsxBusy(w http.ResponseWriter, err error) {
-	if errors.Is(err, xlsx.ErrBusy) {
-		w.Header().Set("Retry-After", "5")
-	}
-}
-
-// xlsxIssue is one error of an upload as the page lists it.
-type xlsxIssue struct {
-	Cell, Column, Message string
-}
-
-// xlsxIssues lists the errors of err by cell, column and message.
-func xlsxIssues(lang locale.Lang, err error) []xlsxIssue {
-	e, ok := errs.As(err)
-	if !ok {
-		return nil
-	}
-	var out []xlsxIssue
-	for _, f := range e.Fields {
-		is := xlsxIssue{Cell: f.Name, Column: f.Column, Message: locale.T(lang, "invalid."+f.Code, f.Args...)}
-		if f.Context != "" && f.Name == xlsx.FileField {
-			is.Cell = httpx.FieldLabel(lang, errs.Field{Name: f.Name, Context: f.Context})
-		}
-		out = append(out, is)
-	}
-	return out
-}
+func xlsxBusy(w http.ResponseWriter, err error) { xlsx.RetryAfter(w, err) }
 
 type xlsxImportData struct {
 	MaxMB    int64
 	Result   *ImportResult
 	Plan     string
-	Issues   []xlsxIssue
+	Issues   []xlsx.Issue
 	Filename string
 }
 
@@ -179,7 +151,7 @@ func (s *Store) xlsxImportSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := web.NewView(r, nil)
-	d.Issues = xlsxIssues(v.Lang, err)
+	d.Issues = xlsx.Issues(v.Lang, err)
 	v.Data = d
 	return xlsxImportPage.RenderView(w, r, e.Status, v)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/web"
+	"github.com/tinhso/tinhso/internal/xlsx"
 )
 
 // Mount attaches the reporting domain to a site: its policy rules and API.
@@ -22,6 +23,7 @@ func (s *Store) Mount(site *web.Site) {
 	s.apiRoutes(site.API)
 	s.dhis2Routes(site)
 	s.mountCompleteness(site) // completeness, the computed share of reports, reminders (completeness.go, reminders.go)
+	s.xlsxRoutes(site)        // Excel workbooks of forms, their import, values and downloads (xlsx_*.go)
 }
 
 func (s *Store) canView(r *http.Request) error {
@@ -29,16 +31,19 @@ func (s *Store) canView(r *http.Request) error {
 }
 
 func (s *Store) apiRoutes(api *httpx.API) {
-	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/indicators", Tag: "report", Summary: "Reporting indicators (chỉ tiêu báo cáo), by code", Response: Indicator{}, List: true},
-		httpx.ListHandler(s.canView, s.Indicators))
+	download := "format: xlsx or csv to download the list (CSV with a UTF-8 byte-order mark), sorted by name in Vietnamese order"
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/indicators", Tag: "report", Summary: "Reporting indicators (chỉ tiêu báo cáo), by code", Response: Indicator{}, List: true,
+		Query: []string{download}},
+		exportable(httpx.ListHandler(s.canView, s.Indicators), s.indicatorsExport))
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/indicators/{id}", Tag: "report", Summary: "One indicator with its category options and formula", Response: Indicator{}},
 		httpx.GetHandler(s.canView, s.Indicator))
-	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/forms", Tag: "report", Summary: "Report forms with their period type, sections, indicators and assignments", Response: Form{}, List: true},
-		httpx.ListHandler(s.canView, s.Forms))
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/forms", Tag: "report", Summary: "Report forms with their period type, sections, indicators and assignments", Response: Form{}, List: true,
+		Query: []string{download}},
+		exportable(httpx.ListHandler(s.canView, s.Forms), s.formsExport))
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/forms/{id}", Tag: "report", Summary: "One report form", Response: Form{}},
 		httpx.GetHandler(s.canView, s.Form))
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/report/forms/{id}/units", Tag: "report", Summary: "The units that must report a form for a period, as the registry stood on the last day of its data cut-off", Response: FormUnits{},
-		Query: []string{"period: a period of the form's type in DHIS2 notation, e.g. 2025Q3 (required)"}},
+		Query: []string{"period: a period of the form's type in DHIS2 notation, e.g. 2025Q3 (required)", "format: xlsx or csv to download the list"}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			if err := s.canView(r); err != nil {
 				return err
@@ -58,9 +63,16 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			if err != nil {
 				return err
 			}
+			format, export, err := xlsx.ExportFormat(r)
+			if err != nil {
+				return err
+			}
 			out, err := s.UnitsFor(r.Context(), id, p)
 			if err != nil {
 				return err
+			}
+			if export {
+				return s.unitsExport(w, r, out, format)
 			}
 			httpx.JSON(w, 200, out)
 			return nil

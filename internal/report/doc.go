@@ -5,7 +5,8 @@
 //
 // Where it stands: pure building blocks, indicators and report forms as
 // stored data with their import and API, values with their history, and
-// the DHIS2-compatible exchange (dataValueSets in and out, metadata, jobs).
+// the DHIS2-compatible exchange (dataValueSets in and out, metadata, jobs),
+// and the Excel exchange (the workbook of a form and period, its import).
 //
 //   - period.go: period types and periods in DHIS2 notation (202301,
 //     2023Q1, 2023S1, 2023, 2023W5, and tinhso's 2023NM for the nine-month
@@ -36,7 +37,8 @@
 //     and current), so no code is taken over across provinces.
 //   - api.go: Mount, the report.view / report.manage rules and the routes
 //     under /api/v1/report/ (indicators, forms, forms/{id}/units?period=,
-//     import, audited as report.import); scenario_test.go is its table.
+//     import, audited as report.import); scenario_test.go is its table
+//     (xlsx_scenario_test.go adds the Excel routes' rows).
 //   - demo.go: LoadDemo imports demodata/forms.json when it is there.
 //   - dhis2_import.go: ImportDataValues, the import behind POST
 //     /api/dataValueSets: a payload streamed by ReadJSON/ReadCSV, each value
@@ -100,6 +102,28 @@
 //     sending), through the operator's SMTP server (internal/mail,
 //     --smtp-addr); Mount runs it on start and daily at 07:00 as the
 //     component "report-reminders", only when SMTP is configured.
+//   - xlsx_template.go: the Excel workbook of a form and period
+//     (docs/report-excel.md): sheet «Dữ liệu» with the form's sections and
+//     indicators in order, category options as sub-rows, derived rates as
+//     formulas, one column per unit due (UnitsFor) that the caller may enter
+//     data for (a district's twenty communes side by side, one department
+//     alone), values entered and each unit's report state (open, returned,
+//     reopened, submitted, approved, locked …, read through the Checker),
+//     a drop-down of periods and of Có/Không, input hints; sheet «Hướng
+//     dẫn» with the cut-off, the deadline and each indicator's meaning.
+//   - xlsx_import.go: ImportExcel reads such a workbook (as Excel or
+//     LibreOffice saved it) against its form: form, period and units from
+//     the sheet, every value through NewChecker/Check, all written with
+//     WriteValues (source "excel") in one transaction with its audit row
+//     (audit.ReportExcel), or none; a dry run says what would change. Every
+//     problem names its cell; units outside the caller's scope are one
+//     audited 403; blank cells keep, equal cells are ignored (idempotent).
+//   - xlsx_pages.go: the routes (GET …/forms/{id}/template.xlsx, POST
+//     …/forms/{id}/import.xlsx?dryRun=, GET …/forms/{id}/values) and the
+//     pages under /report/forms (list, a form's page by period, upload with
+//     preview and confirmation, values) and /report/indicators; every list
+//     downloads with ?format=xlsx|csv (xlsx.ExportFormat, xlsx.SendExport),
+//     the convention for every table.
 //
 // In short: ParsePeriod / NewPeriod / PeriodOf make a Period; its String,
 // Type, Start, End, Contains, Next, Prev, Within, Parts, Months, CutOff and

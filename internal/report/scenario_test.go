@@ -31,7 +31,7 @@ func TestReportAPIScenarios(t *testing.T) {
 	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		vars := map[string]string{}
-		table := reportScenarios(vars)
+		table := append(reportScenarios(vars), excelScenarios(vars)...)
 		app.Run(t, vars, table)
 		app.CheckCoverage(t, vars, append(table, completenessScenarios()...), "report") // completeness_scenario_test.go runs those
 	})

@@ -74,6 +74,21 @@ func SendExport(w http.ResponseWriter, format string, e Export) error {
 	return errs.Invalid(errs.Field{Name: "format", Code: "invalid"})
 }
 
+// ExportFormat reads the download a list request asks for. tinhso's
+// convention for every table: the list's own URL (an API route or a page)
+// with ?format=xlsx or ?format=csv downloads what the list shows, with the
+// same filters; without it (or with format=json or html) the list answers
+// as usual. Another format is a validation error naming "format".
+func ExportFormat(r *http.Request) (format string, ok bool, err error) {
+	switch f := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("format"))); f {
+	case "", "json", "html":
+		return "", false, nil
+	case "xlsx", "csv":
+		return f, true, nil
+	}
+	return "", false, errs.Invalid(errs.Field{Name: "format", Code: "export_format"})
+}
+
 func csvCell(v any) string {
 	switch v := v.(type) {
 	case nil:

@@ -16,6 +16,8 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/locale"
 )
 
 // Send writes a built workbook as a download named name. Nothing is sent
@@ -138,6 +140,38 @@ type Limiter struct {
 // slot, then is refused with ErrBusy.
 func NewLimiter(n int, wait time.Duration) *Limiter {
 	return &Limiter{slots: make(chan struct{}, max(n, 1)), wait: wait}
+}
+
+// RetryAfter asks a client refused with ErrBusy to come back in a few
+// seconds (Retry-After), and does nothing for other errors.
+func RetryAfter(w http.ResponseWriter, err error) {
+	if errors.Is(err, ErrBusy) {
+		w.Header().Set("Retry-After", "5")
+	}
+}
+
+// Issue is one problem of an upload as an import page lists it: the cell
+// (or the file's label), its column's header, the message.
+type Issue struct {
+	Cell, Column, Message string
+}
+
+// Issues lists the problems of err in lang, in its order; nil when err
+// names no field.
+func Issues(lang locale.Lang, err error) []Issue {
+	e, ok := errs.As(err)
+	if !ok {
+		return nil
+	}
+	var out []Issue
+	for _, f := range e.Fields {
+		is := Issue{Cell: f.Name, Column: f.Column, Message: locale.T(lang, "invalid."+f.Code, f.Args...)}
+		if f.Context != "" {
+			is.Cell = httpx.FieldLabel(lang, errs.Field{Name: f.Name, Context: f.Context})
+		}
+		out = append(out, is)
+	}
+	return out
 }
 
 // ErrBusy is the answer when every slot stayed taken: 429, try again soon.

@@ -533,6 +533,17 @@ func parseRef(s string) (col, row int, ok bool) {
 	return col, row, true
 }
 
+// CellPos reads where a problem's field points: "Dữ liệu!E12", "E12", or
+// the first cell of a range ("Nhiệm vụ!P5:P9"), for sorting problems by
+// row and column. ok is false for a sheet or the file.
+func CellPos(ref string) (col, row int, ok bool) {
+	if i := strings.LastIndexByte(ref, '!'); i >= 0 {
+		ref = ref[i+1:]
+	}
+	ref, _, _ = strings.Cut(ref, ":")
+	return parseRef(ref)
+}
+
 func parseRange(s string) (Range, bool) {
 	a, b, found := strings.Cut(s, ":")
 	if !found {

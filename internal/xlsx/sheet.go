@@ -116,6 +116,38 @@ func (s *Sheet) Number(col, row int, label string) (float64, bool) {
 	return 0, false
 }
 
+// Decimal reads a number as Number does, and also takes a text whose one
+// point cannot group thousands as a decimal point: 12.5, 0.25, 1234.5 —
+// figures officials type either way into a form. 1.500 stays one thousand
+// five hundred (the Vietnamese reading) and 1,500 is still refused as
+// ambiguous.
+func (s *Sheet) Decimal(col, row int, label string) (float64, bool) {
+	c := s.At(col, row)
+	if c.Kind == Text && !c.IsBlank() {
+		if f, err := ParseDecimal(c.Str); err == nil {
+			return f, true
+		}
+	}
+	return s.Number(col, row, label)
+}
+
+// ParseDecimal is ParseNumber that takes a single point before other than
+// three digits, or after more than three, as a decimal point (12.5,
+// 1234.567), where ParseNumber finds them ambiguous.
+func ParseDecimal(s string) (float64, error) {
+	f, err := ParseNumber(s)
+	if err != ErrAmbiguous {
+		return f, err
+	}
+	t := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%"))
+	t = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(t, "-"), "−"), "+")
+	whole, frac, ok := strings.Cut(t, ".")
+	if !ok || whole == "" || frac == "" || strings.Trim(whole+frac, "0123456789") != "" || len(whole) <= 3 && len(frac) == 3 {
+		return 0, ErrAmbiguous
+	}
+	return ParseNumber(strings.Replace(s, ".", ",", 1))
+}
+
 // roundPct undoes the binary noise of ×100 (0.07 × 100 = 7.000000000000001).
 func roundPct(f float64) float64 { return math.Round(f*1e9) / 1e9 }
 

@@ -166,6 +166,13 @@ func (b *Book) AddForm(name string, cols []Column) (*Table, error) {
 	return b.addSheet(name, nil, cols, false)
 }
 
+// AddGrid adds a sheet that opens with title lines, then a header row
+// without a filter: a grid of values, such as a report form with a row
+// per indicator and a column per unit (Freeze keeps its labels in view).
+func (b *Book) AddGrid(name string, title []string, cols []Column) (*Table, error) {
+	return b.addSheet(name, title, cols, false)
+}
+
 // AddReport adds a sheet that opens with title lines (the first one large
 // and bold), then a table whose header stays in view.
 func (b *Book) AddReport(name string, title []string, cols []Column) (*Table, error) {
@@ -179,16 +186,18 @@ func (b *Book) addSheet(name string, title []string, cols []Column, filter bool)
 	head := 1
 	if len(title) > 0 {
 		head = len(title) + 2
-		big, err := b.f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}})
-		if err != nil {
-			return nil, err
-		}
 		for i, line := range title {
 			if err := b.f.SetCellStr(name, CellName(1, i+1), line); err != nil {
 				return nil, err
 			}
 		}
-		b.f.SetCellStyle(name, "A1", "A1", big)
+		// The title's style goes on after the columns' (SetColStyle
+		// restyles the cells a column already holds).
+		defer func() {
+			if big, err := b.f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}); err == nil {
+				b.f.SetCellStyle(name, "A1", "A1", big)
+			}
+		}()
 	}
 	s := &Table{b: b, name: name, cols: cols, head: head, last: head}
 	hs, err := b.style(styleKey{header: true})
@@ -343,9 +352,14 @@ func decimals(v float64) int {
 // Choices). A short list is written into the rule itself, a long one (or
 // one whose labels hold commas) on a hidden sheet.
 func (s *Table) DropDown(col, last int, labels []string, prompt string) error {
+	return s.DropDownAt(Range{Col1: col, Row1: s.head + 1, Col2: col, Row2: last}, labels, prompt)
+}
+
+// DropDownAt is DropDown over any range: a row of a grid (the yes/no
+// answers of one indicator across units) or one cell (a form's period).
+func (s *Table) DropDownAt(r Range, labels []string, prompt string) error {
 	dv := excelize.NewDataValidation(true)
-	c := ColumnName(col)
-	dv.SetSqref(fmt.Sprintf("%s%d:%s%d", c, s.head+1, c, last))
+	dv.SetSqref(r.ref())
 	inline := strings.Join(labels, ",")
 	if utf16Len(inline) <= 255 && !strings.ContainsAny(strings.Join(labels, ""), `,"`) {
 		if err := dv.SetDropList(labels); err != nil {
@@ -372,11 +386,71 @@ func (s *Table) DropDown(col, last int, labels []string, prompt string) error {
 // Hint shows a message when a cell of a column below the header (down to
 // last) is selected.
 func (s *Table) Hint(col, last int, title, msg string) error {
+	return s.HintAt(Range{Col1: col, Row1: s.head + 1, Col2: col, Row2: last}, title, msg)
+}
+
+// HintAt is Hint over any range (the cells of one indicator's row).
+func (s *Table) HintAt(r Range, title, msg string) error {
 	dv := excelize.NewDataValidation(true)
-	c := ColumnName(col)
-	dv.SetSqref(fmt.Sprintf("%s%d:%s%d", c, s.head+1, c, last))
+	dv.SetSqref(r.ref())
 	dv.SetInput(clip(title, 32), clip(msg, 255))
 	return s.b.f.AddDataValidation(s.name, dv)
+}
+
+// Freeze keeps the columns left of col and the rows above row in view
+// (Freeze(5, 9): columns A–D and rows 1–8), for a grid whose labels sit
+// left of the values and whose header spans several rows.
+func (s *Table) Freeze(col, row int) error {
+	at := CellName(col, row)
+	return s.b.f.SetPanes(s.name, &excelize.Panes{Freeze: true, XSplit: col - 1, YSplit: row - 1, TopLeftCell: at, ActivePane: "bottomRight",
+		Selection: []excelize.Selection{{SQRef: at, ActiveCell: at, Pane: "bottomRight"}}})
+}
+
+// PrintWide sets the sheet to print landscape on A4, one page wide (as
+// many pages down as it needs), so a grid of units prints whole.
+func (s *Table) PrintWide() error {
+	landscape, a4, one, any := "landscape", 9, 1, 0
+	fit := true
+	if err := s.b.f.SetSheetProps(s.name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	return s.b.f.SetPageLayout(s.name, &excelize.PageLayoutOptions{Orientation: &landscape, Size: &a4, FitToWidth: &one, FitToHeight: &any})
+}
+
+// Height sets a row's height in points (a header of unit names that
+// wraps over several lines).
+func (s *Table) Height(row int, points float64) error {
+	return s.b.f.SetRowHeight(s.name, row, points)
+}
+
+// Bold writes text in bold (a section's heading in a grid).
+func (s *Table) Bold(col, row int, text string) error {
+	if err := s.Set(col, row, text); err != nil {
+		return err
+	}
+	id, err := s.b.style(styleKey{format: Label})
+	if err != nil {
+		return err
+	}
+	cell := CellName(col, row)
+	return s.b.f.SetCellStyle(s.name, cell, cell, id)
+}
+
+// Formula writes a formula (without the leading "="), in the file's own
+// notation: commas between arguments, English function names. The file
+// holds no result: Excel and LibreOffice compute it on opening, and a
+// reader sees the cell as Uncached until one of them saved it.
+func (s *Table) Formula(col, row int, formula string) error {
+	s.last = max(s.last, row)
+	return s.b.f.SetCellFormula(s.name, CellName(col, row), formula)
+}
+
+// ref is a range as a rule names it: "C3" for one cell, "E10:X10".
+func (r Range) ref() string {
+	if r.Col1 == r.Col2 && r.Row1 == r.Row2 {
+		return CellName(r.Col1, r.Row1)
+	}
+	return r.String()
 }
 
 func utf16Len(s string) int { return len(utf16.Encode([]rune(s))) }
