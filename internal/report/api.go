@@ -22,6 +22,9 @@ func (s *Store) Mount(site *web.Site) {
 	s.apiRoutes(site.API)
 	s.dhis2Routes(site)
 	s.mountCompleteness(site) // completeness, the computed share of reports, reminders (completeness.go, reminders.go)
+	s.workflowRoutes(site.API)
+	s.dhis2ApprovalRoutes(site.API)
+	s.entryRoutes(site)
 }
 
 func (s *Store) canView(r *http.Request) error {

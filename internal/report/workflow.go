@@ -654,32 +654,52 @@ func setState(ctx context.Context, tx *sql.Tx, row subRow, state string, waiting
 // The report then waits at the next level of its Chain or, approved by
 // the last, is final (accepted). Its data stay locked.
 func (s *Store) Approve(ctx context.Context, p *org.Principal, k ReportKey, comment string) error {
-	return s.approve(ctx, p, k, comment, false, false)
-}
-
-// approve is Approve; accept asks for DHIS2's acceptance: the report must
-// have been approved by a lower level already (see dhis2_approval.go).
-func (s *Store) approve(ctx context.Context, p *org.Principal, k ReportKey, comment string, accept, dry bool) error {
-	info, err := s.prepare(ctx, k)
+	plan, err := s.planApprove(ctx, p, k, comment, false)
 	if err != nil {
 		return err
+	}
+	return s.run(ctx, plan)
+}
+
+// stepPlan is a step checked and authorised, to apply in a transaction
+// (several in one, for DHIS2's bulk approvals: all or nothing).
+type stepPlan func(ctx context.Context, tx *sql.Tx) error
+
+func (s *Store) run(ctx context.Context, plans ...stepPlan) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, apply := range plans {
+			if err := apply(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// planApprove checks and authorises an approval; accept asks for DHIS2's
+// acceptance: the report must have been approved by a lower level already
+// (see dhis2_approval.go).
+func (s *Store) planApprove(ctx context.Context, p *org.Principal, k ReportKey, comment string, accept bool) (stepPlan, error) {
+	info, err := s.prepare(ctx, k)
+	if err != nil {
+		return nil, err
 	}
 	k = info.key
 	pre, err := readSub(ctx, s.db.Read, k)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if (pre.state != StateSubmitted && pre.state != StateApproved) || pre.waiting == 0 || (accept && pre.state != StateApproved) {
-		return errNotWaiting
+		return nil, errNotWaiting
 	}
 	if err := s.org.Authorize(ctx, p, ApproveReports, pre.waiting); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkComment(comment, false); err != nil {
-		return err
+		return nil, err
 	}
 	now := s.now()
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
 		row, err := readSub(ctx, tx, k)
 		if err != nil {
 			return err
@@ -705,18 +725,8 @@ func (s *Store) approve(ctx context.Context, p *org.Principal, k ReportKey, comm
 		if err := addEvent(ctx, tx, row.id, action, row.waiting, comment, digest, p, now); err != nil {
 			return err
 		}
-		if err := auditStep(ctx, tx, kind, info, stepDetail(digest, comment)); err != nil {
-			return err
-		}
-		if dry {
-			return errDryRun
-		}
-		return nil
-	})
-	if errors.Is(err, errDryRun) {
-		return nil
-	}
-	return err
+		return auditStep(ctx, tx, kind, info, stepDetail(digest, comment))
+	}, nil
 }
 
 // Return sends a report back to its unit with a comment saying why (Trả
@@ -799,32 +809,36 @@ func addReopening(ctx context.Context, tx *sql.Tx, info *reportInfo, sub int64, 
 // goes back to wait at that level; its data stay locked until it is
 // returned to the unit.
 func (s *Store) Unapprove(ctx context.Context, p *org.Principal, k ReportKey, comment string) error {
-	return s.unapprove(ctx, p, k, comment, false, false)
-}
-
-// unapprove is Unapprove; final asks that the report be final (DHIS2's
-// unacceptance).
-func (s *Store) unapprove(ctx context.Context, p *org.Principal, k ReportKey, comment string, final, dry bool) error {
-	info, err := s.prepare(ctx, k)
+	plan, err := s.planUnapprove(ctx, p, k, comment, false)
 	if err != nil {
 		return err
+	}
+	return s.run(ctx, plan)
+}
+
+// planUnapprove checks and authorises an unapproval; final asks that the
+// report be final (DHIS2's unacceptance).
+func (s *Store) planUnapprove(ctx context.Context, p *org.Principal, k ReportKey, comment string, final bool) (stepPlan, error) {
+	info, err := s.prepare(ctx, k)
+	if err != nil {
+		return nil, err
 	}
 	k = info.key
 	pre, err := readSub(ctx, s.db.Read, k)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if (pre.state != StateApproved && pre.state != StateAccepted) || pre.approved == 0 || (final && pre.state != StateAccepted) {
-		return errNotApproved
+		return nil, errNotApproved
 	}
 	if err := s.org.Authorize(ctx, p, ApproveReports, pre.approved); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkComment(comment, false); err != nil {
-		return err
+		return nil, err
 	}
 	now := s.now()
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
 		row, err := readSub(ctx, tx, k)
 		if err != nil {
 			return err
@@ -855,18 +869,8 @@ func (s *Store) unapprove(ctx context.Context, p *org.Principal, k ReportKey, co
 		if err := addEvent(ctx, tx, row.id, ActionUnapprove, row.approved, comment, digest, p, now); err != nil {
 			return err
 		}
-		if err := auditStep(ctx, tx, audit.ReportUnapprove, info, stepDetail(digest, comment)); err != nil {
-			return err
-		}
-		if dry {
-			return errDryRun
-		}
-		return nil
-	})
-	if errors.Is(err, errDryRun) {
-		return nil
-	}
-	return err
+		return auditStep(ctx, tx, audit.ReportUnapprove, info, stepDetail(digest, comment))
+	}, nil
 }
 
 // Reopen opens the period for one unit until the end of the day until
