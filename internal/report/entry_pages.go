@@ -335,6 +335,18 @@ type entryData struct {
 	LastLevel  bool // approving now makes it final
 	Note       string
 	Today      string
+	// LockDay and ReopenDay are the last days the period takes values
+	// (dd/mm/yyyy): before its lock, and until its reopening for the unit.
+	LockDay, ReopenDay string
+}
+
+// lastDay is the day that ends at an instant (a lock at midnight ends the
+// day before), written dd/mm/yyyy.
+func lastDay(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.In(vietnam()).Add(-time.Nanosecond).Format("02/01/2006")
 }
 
 type valueView struct {
@@ -393,7 +405,7 @@ func (s *Store) entryData(r *http.Request, k ReportKey) (*entryData, error) {
 	}
 	now := s.now()
 	d := &entryData{D: det, Form: info.form, Key: info.key, Base: EntryPath(info.key), Return: lastReturn(det.Events),
-		Today: Day(now.In(vietnam())).Format(time.DateOnly)}
+		Today: Day(now.In(vietnam())).Format(time.DateOnly), LockDay: lastDay(det.LockAt), ReopenDay: lastDay(det.ReopenedUntil)}
 	if err := s.entryOpen(ctx, s.db.Read, info, now); err != nil {
 		d.Locked = true
 	}
@@ -680,7 +692,7 @@ func (s *Store) historyShow(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return historyPage.Render(w, r, struct {
-		*entryData
+		E       *entryData
 		Changes []ValueChange
 	}{d, changes})
 }
@@ -699,7 +711,7 @@ func (s *Store) verifyShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return verifyPage.Render(w, r, struct {
-		*entryData
+		E                       *entryData
 		V                       Verification
 		VerdictShown, VerdictOK bool
 	}{d, v, v.Match != nil, v.Match != nil && *v.Match})
