@@ -95,10 +95,11 @@ func ParseDecimal(l Lang, s string) (string, error) {
 }
 
 // grouped reports whether s is digits grouped by three with sep: 1 to 3
-// digits, then one or more groups of exactly three.
+// digits not starting with 0, then one or more groups of exactly three
+// (0.125 groups nothing: it is a decimal).
 func grouped(s, sep string) bool {
 	parts := strings.Split(s, sep)
-	if len(parts) < 2 || len(parts[0]) < 1 || len(parts[0]) > 3 {
+	if len(parts) < 2 || len(parts[0]) < 1 || len(parts[0]) > 3 || parts[0][0] == '0' {
 		return false
 	}
 	for _, p := range parts[1:] {
