@@ -533,3 +533,48 @@ func TestRules(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesImport: a form's rules are imported with it, checked whole
+// (every bad member named), idempotent, replaced when they change, and
+// shown with the form.
+func TestRulesImport(t *testing.T) {
+	t.Parallel()
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		w := newWorld(t, app, vnTime(2026, 12, 1, 10))
+		res, err := w.s.Import(w.ctx, decodeDoc(t, lcCommunes))
+		if err != nil || !res.Created {
+			t.Fatalf("import %+v, %v", res, err)
+		}
+		if res, err := w.s.Import(w.ctx, decodeDoc(t, lcCommunes)); err != nil || res.Changes != 0 {
+			t.Fatalf("again: %+v, %v; want no change", res, err)
+		}
+		f, err := w.s.Form(w.ctx, w.form("T.XA.LC"))
+		if err != nil || len(f.Rules) != 1 || f.Rules[0].Code != "TT_LE_TN" || f.Rules[0].Missing != "skip" {
+			t.Fatalf("rules of the form: %+v, %v", f.Rules, err)
+		}
+		changed := strings.Replace(lcCommunes, `"operator":"<="`, `"operator":"<"`, 1)
+		if res, err := w.s.Import(w.ctx, decodeDoc(t, changed)); err != nil || res.Changes != 2 {
+			t.Fatalf("a changed rule: %+v, %v; want its row replaced", res, err)
+		}
+		bad := strings.Replace(lcCommunes, `"rules":[{"code":"TT_LE_TN","left":"#{CDS.HS.TRUCTUYEN}","operator":"<=","right":"#{CDS.HS.TIEPNHAN}","message":"Số hồ sơ xử lý trực tuyến không được lớn hơn số hồ sơ tiếp nhận"}]`,
+			`"rules":[{"code":"a b","left":"#{CDS.HS.TRUCTUYEN} +","operator":"=<","right":"#{CDS.VB.DI}","message":""},
+			 {"code":"R2","left":"#{CDS.HS.TRUCTUYEN.TYLE}","operator":"<=","right":"#{CDS.HS.TIEPNHAN:TOANTRINH}","message":"m","missing":"never"}]`, 1)
+		_, err = w.s.Import(w.ctx, decodeDoc(t, bad))
+		e, ok := errs.As(err)
+		if !ok {
+			t.Fatalf("bad rules: %v", err)
+		}
+		var got []string
+		for _, f := range e.Fields {
+			got = append(got, f.Name+":"+f.Code)
+		}
+		want := "forms[0].rules[0].code:code_format forms[0].rules[0].operator:one_of forms[0].rules[0].message:required forms[0].rules[0].left:report.rule_expression forms[0].rules[0].right:report.rule_not_on_form " +
+			"forms[0].rules[1].missing:one_of forms[0].rules[1].left:report.rule_derived forms[0].rules[1].right:report.rule_option"
+		if strings.Join(got, " ") != want {
+			t.Errorf("fields\n%s\nwant\n%s", strings.Join(got, " "), want)
+		}
+		if f, _ := w.s.Form(w.ctx, w.form("T.XA.LC")); len(f.Rules) != 1 || f.Rules[0].Operator != "<" {
+			t.Errorf("a refused import changed the rules: %+v", f.Rules)
+		}
+	})
+}
