@@ -113,8 +113,8 @@ func commentName(indicator, option int64) string { return fmt.Sprintf("c.%d.%d",
 // EntryField is what was typed for one value: Has* say the field was on
 // the form that was sent (a field not sent is left as it is).
 type EntryField struct {
-	Indicator, Option   int64
-	Value, Comment      string
+	Indicator, Option    int64
+	Value, Comment       string
 	HasValue, HasComment bool
 }
 

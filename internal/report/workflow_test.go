@@ -521,7 +521,7 @@ func TestRules(t *testing.T) {
 		{"#{B:X} + #{B:Y}", "==", "11", "", report.RulePassed}, // options add up
 		{"#{B:X}", "<", "#{A} / 2", "", report.RulePassed},
 		{"(#{A} - #{B:Y}) * 2", ">=", "6", "", report.RulePassed},
-		{"#{C}", "<=", "#{A}", "", report.RuleSkipped},  // C missing
+		{"#{C}", "<=", "#{A}", "", report.RuleSkipped},    // C missing
 		{"#{C}", "<=", "#{A}", "zero", report.RulePassed}, // C counts 0
 		{"#{A} / #{D}", "<", "1", "", report.RuleSkipped}, // division by zero
 		{"0.1 + 0.2", "==", "0.3", "", report.RulePassed},
