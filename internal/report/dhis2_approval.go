@@ -395,24 +395,35 @@ func (s *Store) approvalStep(plan planFunc) httpx.HandlerFunc {
 		if len(wfs) == 0 {
 			wfs = []string{""}
 		}
-		var plans []stepPlan
+		var specs []approvalTarget
 		for _, wf := range wfs {
-			t, err := s.resolveTarget(ctx, wf, single(q, "pe"), single(q, "ou"), single(q, "aoc"))
-			if err != nil {
-				return dhis2Answer(w, err)
-			}
-			p, err := plan(ctx, org.PrincipalFrom(ctx), t.key)
-			if err != nil {
-				return dhis2Answer(w, err)
-			}
-			plans = append(plans, p)
+			specs = append(specs, approvalTarget{wf: wf, pe: single(q, "pe"), ou: single(q, "ou"), aoc: single(q, "aoc")})
 		}
-		if err := s.run(ctx, plans...); err != nil {
+		return s.applyAll(w, ctx, plan, specs)
+	}
+}
+
+// applyAll resolves, checks and authorises every report named, then
+// applies all the steps in one transaction (204), or answers the first
+// refusal and writes nothing.
+func (s *Store) applyAll(w http.ResponseWriter, ctx context.Context, plan planFunc, specs []approvalTarget) error {
+	var plans []stepPlan
+	for _, sp := range specs {
+		t, err := s.resolveTarget(ctx, sp.wf, sp.pe, sp.ou, sp.aoc)
+		if err != nil {
 			return dhis2Answer(w, err)
 		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+		p, err := plan(ctx, org.PrincipalFrom(ctx), t.key)
+		if err != nil {
+			return dhis2Answer(w, err)
+		}
+		plans = append(plans, p)
 	}
+	if err := s.run(ctx, plans...); err != nil {
+		return dhis2Answer(w, err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // approvalsBulk answers POST dataApprovals/approvals and /unapprovals:
@@ -432,27 +443,15 @@ func (s *Store) approvalsBulk(plan planFunc) httpx.HandlerFunc {
 		if len(in.PE) == 0 {
 			return dhis2Answer(w, conflictf("Approvals must have periods"))
 		}
-		var plans []stepPlan
+		var specs []approvalTarget
 		for _, wf := range wfs {
 			for _, pe := range in.PE {
 				for _, a := range in.Approvals {
-					t, err := s.resolveTarget(ctx, wf, pe, a.OU, a.AOC)
-					if err != nil {
-						return dhis2Answer(w, err)
-					}
-					p, err := plan(ctx, org.PrincipalFrom(ctx), t.key)
-					if err != nil {
-						return dhis2Answer(w, err)
-					}
-					plans = append(plans, p)
+					specs = append(specs, approvalTarget{wf: wf, pe: pe, ou: a.OU, aoc: a.AOC})
 				}
 			}
 		}
-		if err := s.run(ctx, plans...); err != nil {
-			return dhis2Answer(w, err)
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+		return s.applyAll(w, ctx, plan, specs)
 	}
 }
 

@@ -502,12 +502,18 @@ func showValue(lang locale.Lang, valueType, value string) string {
 	return display(lang, valueType, value)
 }
 
-func (s *Store) entryShow(w http.ResponseWriter, r *http.Request) error {
+// pageOf reads the report of a page's path with what its page shows.
+func (s *Store) pageOf(r *http.Request) (ReportKey, *entryData, error) {
 	k, err := pageKey(r)
 	if err != nil {
-		return err
+		return k, nil, err
 	}
 	d, err := s.entryData(r, k)
+	return k, d, err
+}
+
+func (s *Store) entryShow(w http.ResponseWriter, r *http.Request) error {
+	_, d, err := s.pageOf(r)
 	if err != nil {
 		return err
 	}
@@ -661,11 +667,7 @@ func (s *Store) entryStep(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Store) historyShow(w http.ResponseWriter, r *http.Request) error {
-	k, err := pageKey(r)
-	if err != nil {
-		return err
-	}
-	d, err := s.entryData(r, k)
+	k, d, err := s.pageOf(r)
 	if err != nil {
 		return err
 	}
@@ -698,11 +700,7 @@ func (s *Store) historyShow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Store) verifyShow(w http.ResponseWriter, r *http.Request) error {
-	k, err := pageKey(r)
-	if err != nil {
-		return err
-	}
-	d, err := s.entryData(r, k)
+	k, d, err := s.pageOf(r)
 	if err != nil {
 		return err
 	}

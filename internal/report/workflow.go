@@ -661,6 +661,42 @@ func (s *Store) Approve(ctx context.Context, p *org.Principal, k ReportKey, comm
 	return s.run(ctx, plan)
 }
 
+// preStep is what the approvers' steps do first: load the report, read its
+// row, let check decide whether the step applies and at which level, and
+// authorise the caller there (report.approve); comment is checked
+// (required for a return).
+func (s *Store) preStep(ctx context.Context, p *org.Principal, k ReportKey, comment string, required bool, check func(subRow) (int64, error)) (*reportInfo, subRow, error) {
+	info, err := s.prepare(ctx, k)
+	if err != nil {
+		return nil, subRow{}, err
+	}
+	pre, err := readSub(ctx, s.db.Read, info.key)
+	if err != nil {
+		return nil, subRow{}, err
+	}
+	level, err := check(pre)
+	if err != nil {
+		return nil, subRow{}, err
+	}
+	if err := s.org.Authorize(ctx, p, ApproveReports, level); err != nil {
+		return nil, subRow{}, err
+	}
+	if err := checkComment(comment, required); err != nil {
+		return nil, subRow{}, err
+	}
+	return info, pre, nil
+}
+
+// sameRow reads the report's row in the step's transaction and refuses the
+// step when someone acted since it was checked.
+func sameRow(ctx context.Context, tx *sql.Tx, k ReportKey, pre subRow) (subRow, error) {
+	row, err := readSub(ctx, tx, k)
+	if err == nil && row != pre {
+		err = errChanged
+	}
+	return row, err
+}
+
 // stepPlan is a step checked and authorised, to apply in a transaction
 // (several in one, for DHIS2's bulk approvals: all or nothing).
 type stepPlan func(ctx context.Context, tx *sql.Tx) error
@@ -680,32 +716,20 @@ func (s *Store) run(ctx context.Context, plans ...stepPlan) error {
 // acceptance: the report must have been approved by a lower level already
 // (see dhis2_approval.go).
 func (s *Store) planApprove(ctx context.Context, p *org.Principal, k ReportKey, comment string, accept bool) (stepPlan, error) {
-	info, err := s.prepare(ctx, k)
+	info, pre, err := s.preStep(ctx, p, k, comment, false, func(r subRow) (int64, error) {
+		if (r.state != StateSubmitted && r.state != StateApproved) || r.waiting == 0 || (accept && r.state != StateApproved) {
+			return 0, errNotWaiting
+		}
+		return r.waiting, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	k = info.key
-	pre, err := readSub(ctx, s.db.Read, k)
-	if err != nil {
-		return nil, err
-	}
-	if (pre.state != StateSubmitted && pre.state != StateApproved) || pre.waiting == 0 || (accept && pre.state != StateApproved) {
-		return nil, errNotWaiting
-	}
-	if err := s.org.Authorize(ctx, p, ApproveReports, pre.waiting); err != nil {
-		return nil, err
-	}
-	if err := checkComment(comment, false); err != nil {
-		return nil, err
-	}
-	now := s.now()
+	k, now := info.key, s.now()
 	return func(ctx context.Context, tx *sql.Tx) error {
-		row, err := readSub(ctx, tx, k)
+		row, err := sameRow(ctx, tx, k, pre)
 		if err != nil {
 			return err
-		}
-		if row != pre {
-			return errChanged
 		}
 		state, next, action, kind := StateAccepted, int64(0), ActionAccept, audit.ReportAccept
 		if i := chainIndex(info.chain, row.waiting); i >= 0 && i+1 < len(info.chain) {
@@ -735,32 +759,20 @@ func (s *Store) planApprove(ctx context.Context, p *org.Principal, k ReportKey, 
 // and every level approves again. A report returned after its period
 // locked is reopened for its unit for ReturnReopenDays working days.
 func (s *Store) Return(ctx context.Context, p *org.Principal, k ReportKey, comment string) error {
-	info, err := s.prepare(ctx, k)
+	info, pre, err := s.preStep(ctx, p, k, comment, true, func(r subRow) (int64, error) {
+		if (r.state != StateSubmitted && r.state != StateApproved) || r.waiting == 0 {
+			return 0, errNotWaiting
+		}
+		return r.waiting, nil
+	})
 	if err != nil {
 		return err
 	}
-	k = info.key
-	pre, err := readSub(ctx, s.db.Read, k)
-	if err != nil {
-		return err
-	}
-	if (pre.state != StateSubmitted && pre.state != StateApproved) || pre.waiting == 0 {
-		return errNotWaiting
-	}
-	if err := s.org.Authorize(ctx, p, ApproveReports, pre.waiting); err != nil {
-		return err
-	}
-	if err := checkComment(comment, true); err != nil {
-		return err
-	}
-	now := s.now()
+	k, now := info.key, s.now()
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		row, err := readSub(ctx, tx, k)
+		row, err := sameRow(ctx, tx, k, pre)
 		if err != nil {
 			return err
-		}
-		if row != pre {
-			return errChanged
 		}
 		values, err := ReportValues(ctx, tx, k)
 		if err != nil {
@@ -819,32 +831,20 @@ func (s *Store) Unapprove(ctx context.Context, p *org.Principal, k ReportKey, co
 // planUnapprove checks and authorises an unapproval; final asks that the
 // report be final (DHIS2's unacceptance).
 func (s *Store) planUnapprove(ctx context.Context, p *org.Principal, k ReportKey, comment string, final bool) (stepPlan, error) {
-	info, err := s.prepare(ctx, k)
+	info, pre, err := s.preStep(ctx, p, k, comment, false, func(r subRow) (int64, error) {
+		if (r.state != StateApproved && r.state != StateAccepted) || r.approved == 0 || (final && r.state != StateAccepted) {
+			return 0, errNotApproved
+		}
+		return r.approved, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	k = info.key
-	pre, err := readSub(ctx, s.db.Read, k)
-	if err != nil {
-		return nil, err
-	}
-	if (pre.state != StateApproved && pre.state != StateAccepted) || pre.approved == 0 || (final && pre.state != StateAccepted) {
-		return nil, errNotApproved
-	}
-	if err := s.org.Authorize(ctx, p, ApproveReports, pre.approved); err != nil {
-		return nil, err
-	}
-	if err := checkComment(comment, false); err != nil {
-		return nil, err
-	}
-	now := s.now()
+	k, now := info.key, s.now()
 	return func(ctx context.Context, tx *sql.Tx) error {
-		row, err := readSub(ctx, tx, k)
+		row, err := sameRow(ctx, tx, k, pre)
 		if err != nil {
 			return err
-		}
-		if row != pre {
-			return errChanged
 		}
 		state, waiting, approved := StateSubmitted, row.approved, int64(0)
 		var by sql.NullInt64
