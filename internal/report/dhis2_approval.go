@@ -455,6 +455,24 @@ func (s *Store) approvalsBulk(plan planFunc) httpx.HandlerFunc {
 	}
 }
 
+// dhis2Form is the form a DHIS2 request names (id or code), with its
+// period type; unknown, the conflict of format.
+func (s *Store) dhis2Form(ctx context.Context, name, format string) (Form, PeriodType, error) {
+	id, err := s.formID(ctx, name)
+	if err != nil {
+		return Form{}, 0, err
+	}
+	if id == 0 {
+		return Form{}, 0, conflictf(format, name)
+	}
+	f, err := s.Form(ctx, id)
+	if err != nil {
+		return Form{}, 0, err
+	}
+	pt, err := ParsePeriodType(f.PeriodType)
+	return f, pt, err
+}
+
 // periodsOf lists the periods a request names: pe, or the periods of the
 // form's type overlapping startDate–endDate.
 func periodsOf(q url.Values, pt PeriodType) ([]Period, error) {
@@ -495,18 +513,10 @@ func (s *Store) approvalsGet(w http.ResponseWriter, r *http.Request) error {
 	cans := s.cansIn(ctx)
 	out := []ApprovalStatus{}
 	for _, wf := range wfs {
-		form, err := s.formID(ctx, wf)
+		_, pt, err := s.dhis2Form(ctx, wf, "Data approval workflow does not exist: %s")
 		if err != nil {
-			return err
+			return dhis2Answer(w, err)
 		}
-		if form == 0 {
-			return dhis2Answer(w, conflictf("Data approval workflow does not exist: %s", wf))
-		}
-		f, err := s.Form(ctx, form)
-		if err != nil {
-			return err
-		}
-		pt, _ := ParsePeriodType(f.PeriodType)
 		periods, err := periodsOf(q, pt)
 		if err != nil {
 			return dhis2Answer(w, err)
@@ -739,18 +749,11 @@ func (s *Store) registrationsGet(w http.ResponseWriter, r *http.Request) error {
 	cans := s.cansIn(ctx)
 	out := Registrations{CompleteDataSetRegistrations: []Registration{}}
 	for _, ds := range dss {
-		form, err := s.formID(ctx, ds)
+		f, pt, err := s.dhis2Form(ctx, ds, "Data set does not exist: %s")
 		if err != nil {
-			return err
+			return dhis2Answer(w, err)
 		}
-		if form == 0 {
-			return dhis2Answer(w, conflictf("Data set does not exist: %s", ds))
-		}
-		f, err := s.Form(ctx, form)
-		if err != nil {
-			return err
-		}
-		pt, _ := ParsePeriodType(f.PeriodType)
+		form := f.ID
 		periods, err := periodsOf(url.Values{"pe": q["period"], "startDate": q["startDate"], "endDate": q["endDate"]}, pt)
 		if err != nil {
 			return dhis2Answer(w, err)

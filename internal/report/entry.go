@@ -182,14 +182,11 @@ func normalise(lang locale.Lang, t, typed string) (string, string, []any) {
 // it). An open report becomes a draft.
 func (s *Store) SaveEntry(ctx context.Context, p *org.Principal, k ReportKey, fields []EntryField, lang locale.Lang, reason string) (SaveResult, error) {
 	var res SaveResult
-	info, err := s.prepare(ctx, k)
+	info, err := s.preEntry(ctx, p, k, "")
 	if err != nil {
 		return res, err
 	}
 	k = info.key
-	if err := s.org.Authorize(ctx, p, EnterReports, k.Unit); err != nil {
-		return res, err
-	}
 	reason = strings.TrimSpace(reason)
 	v := errs.Validator{Context: "report"}
 	v.Text("reason", reason, errs.Paragraph)

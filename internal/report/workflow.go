@@ -485,6 +485,19 @@ func checkComment(comment string, required bool) error {
 	return v.Err()
 }
 
+// preEntry is what the unit's steps do first: load the report, authorise
+// the caller to enter the unit's data (report.enter), check the comment.
+func (s *Store) preEntry(ctx context.Context, p *org.Principal, k ReportKey, comment string) (*reportInfo, error) {
+	info, err := s.prepare(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.org.Authorize(ctx, p, EnterReports, info.key.Unit); err != nil {
+		return nil, err
+	}
+	return info, checkComment(comment, false)
+}
+
 // Submit sends a report up (Gửi báo cáo): the caller must enter data for
 // the unit (report.enter); the report must be open, a draft or returned;
 // the period's cut-off must have begun and the period must not be locked
@@ -498,18 +511,11 @@ func (s *Store) Submit(ctx context.Context, p *org.Principal, k ReportKey, comme
 
 // submit is Submit; with dry it checks everything and writes nothing.
 func (s *Store) submit(ctx context.Context, p *org.Principal, k ReportKey, comment string, dry bool) error {
-	info, err := s.prepare(ctx, k)
+	info, err := s.preEntry(ctx, p, k, comment)
 	if err != nil {
 		return err
 	}
-	k = info.key
-	if err := s.org.Authorize(ctx, p, EnterReports, k.Unit); err != nil {
-		return err
-	}
-	if err := checkComment(comment, false); err != nil {
-		return err
-	}
-	now := s.now()
+	k, now := info.key, s.now()
 	onTime := sql.NullBool{}
 	if due, err := s.Calendar.LockAt(info.period, info.form.DeadlineDays, 0); err == nil {
 		onTime = sql.NullBool{Bool: now.Before(due), Valid: true}
@@ -582,18 +588,11 @@ func (s *Store) Withdraw(ctx context.Context, p *org.Principal, k ReportKey, com
 }
 
 func (s *Store) withdraw(ctx context.Context, p *org.Principal, k ReportKey, comment string, dry bool) error {
-	info, err := s.prepare(ctx, k)
+	info, err := s.preEntry(ctx, p, k, comment)
 	if err != nil {
 		return err
 	}
-	k = info.key
-	if err := s.org.Authorize(ctx, p, EnterReports, k.Unit); err != nil {
-		return err
-	}
-	if err := checkComment(comment, false); err != nil {
-		return err
-	}
-	now := s.now()
+	k, now := info.key, s.now()
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		row, err := readSub(ctx, tx, k)
 		if err != nil {
