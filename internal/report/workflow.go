@@ -461,6 +461,14 @@ func addEvent(ctx context.Context, tx *sql.Tx, sub int64, action string, unit in
 	return nil
 }
 
+// recordStep records a step: its event and its line of the audit trail.
+func recordStep(ctx context.Context, tx *sql.Tx, sub int64, action string, unit int64, kind string, info *reportInfo, comment, digest string, p *org.Principal, now time.Time) error {
+	if err := addEvent(ctx, tx, sub, action, unit, comment, digest, p, now); err != nil {
+		return err
+	}
+	return auditStep(ctx, tx, kind, info, stepDetail(digest, comment))
+}
+
 // auditStep writes the step's line of the audit trail in its transaction:
 // the report as "FORM UNIT PERIOD", the digest and the comment.
 func auditStep(ctx context.Context, tx *sql.Tx, kind string, info *reportInfo, detail string) error {
@@ -483,6 +491,21 @@ func checkComment(comment string, required bool) error {
 	}
 	v.Text("comment", comment, errs.Paragraph)
 	return v.Err()
+}
+
+// tx runs a step in one transaction; dry rolls it back once every check
+// passed (DHIS2's dryRun).
+func (s *Store) tx(ctx context.Context, dry bool, fn func(tx *sql.Tx) error) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := fn(tx); err != nil || !dry {
+			return err
+		}
+		return errDryRun
+	})
+	if errors.Is(err, errDryRun) {
+		return nil
+	}
+	return err
 }
 
 // preEntry is what the unit's steps do first: load the report, authorise
@@ -520,7 +543,7 @@ func (s *Store) submit(ctx context.Context, p *org.Principal, k ReportKey, comme
 	if due, err := s.Calendar.LockAt(info.period, info.form.DeadlineDays, 0); err == nil {
 		onTime = sql.NullBool{Bool: now.Before(due), Valid: true}
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, dry, func(tx *sql.Tx) error {
 		row, err := readSub(ctx, tx, k)
 		if err != nil {
 			return err
@@ -562,21 +585,11 @@ func (s *Store) submit(ctx context.Context, p *org.Principal, k ReportKey, comme
 				return errChanged
 			}
 		}
-		if err := addEvent(ctx, tx, row.id, ActionSubmit, k.Unit, comment, digest, p, now); err != nil {
+		if err := recordStep(ctx, tx, row.id, ActionSubmit, k.Unit, audit.ReportSubmit, info, comment, digest, p, now); err != nil {
 			return err
-		}
-		if err := auditStep(ctx, tx, audit.ReportSubmit, info, stepDetail(digest, comment)); err != nil {
-			return err
-		}
-		if dry {
-			return errDryRun
 		}
 		return nil
 	})
-	if errors.Is(err, errDryRun) {
-		return nil
-	}
-	return err
 }
 
 // Withdraw takes a submitted report back to a draft before any level
@@ -593,7 +606,7 @@ func (s *Store) withdraw(ctx context.Context, p *org.Principal, k ReportKey, com
 		return err
 	}
 	k, now := info.key, s.now()
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, dry, func(tx *sql.Tx) error {
 		row, err := readSub(ctx, tx, k)
 		if err != nil {
 			return err
@@ -615,21 +628,11 @@ func (s *Store) withdraw(ctx context.Context, p *org.Principal, k ReportKey, com
 		if err := setState(ctx, tx, row, StateDraft, 0, 0, sql.NullInt64{}, sql.NullTime{}, now); err != nil {
 			return err
 		}
-		if err := addEvent(ctx, tx, row.id, ActionWithdraw, k.Unit, comment, digest, p, now); err != nil {
+		if err := recordStep(ctx, tx, row.id, ActionWithdraw, k.Unit, audit.ReportWithdraw, info, comment, digest, p, now); err != nil {
 			return err
-		}
-		if err := auditStep(ctx, tx, audit.ReportWithdraw, info, stepDetail(digest, comment)); err != nil {
-			return err
-		}
-		if dry {
-			return errDryRun
 		}
 		return nil
 	})
-	if errors.Is(err, errDryRun) {
-		return nil
-	}
-	return err
 }
 
 // setState moves a report from row's state (checked again, so that two
@@ -745,10 +748,7 @@ func (s *Store) planApprove(ctx context.Context, p *org.Principal, k ReportKey, 
 		if _, err := tx.ExecContext(ctx, `UPDATE report_submissions SET values_sha256 = $1 WHERE id = $2`, digest, row.id); err != nil {
 			return err
 		}
-		if err := addEvent(ctx, tx, row.id, action, row.waiting, comment, digest, p, now); err != nil {
-			return err
-		}
-		return auditStep(ctx, tx, kind, info, stepDetail(digest, comment))
+		return recordStep(ctx, tx, row.id, action, row.waiting, kind, info, comment, digest, p, now)
 	}, nil
 }
 
@@ -781,10 +781,7 @@ func (s *Store) Return(ctx context.Context, p *org.Principal, k ReportKey, comme
 		if err := setState(ctx, tx, row, StateReturned, 0, 0, sql.NullInt64{}, sql.NullTime{}, now); err != nil {
 			return err
 		}
-		if err := addEvent(ctx, tx, row.id, ActionReturn, row.waiting, comment, digest, p, now); err != nil {
-			return err
-		}
-		if err := auditStep(ctx, tx, audit.ReportReturn, info, stepDetail(digest, comment)); err != nil {
+		if err := recordStep(ctx, tx, row.id, ActionReturn, row.waiting, audit.ReportReturn, info, comment, digest, p, now); err != nil {
 			return err
 		}
 		locked, _, err := s.lockedAt(ctx, tx, info, now)
@@ -865,10 +862,7 @@ func (s *Store) planUnapprove(ctx context.Context, p *org.Principal, k ReportKey
 		if err := setState(ctx, tx, row, state, waiting, approved, by, at, now); err != nil {
 			return err
 		}
-		if err := addEvent(ctx, tx, row.id, ActionUnapprove, row.approved, comment, digest, p, now); err != nil {
-			return err
-		}
-		return auditStep(ctx, tx, audit.ReportUnapprove, info, stepDetail(digest, comment))
+		return recordStep(ctx, tx, row.id, ActionUnapprove, row.approved, audit.ReportUnapprove, info, comment, digest, p, now)
 	}, nil
 }
 
