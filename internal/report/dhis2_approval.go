@@ -13,7 +13,8 @@ package report
 //     refused, each refusal a conflict with its index. dryRun checks
 //     everything and writes nothing. idScheme, dataSetIdScheme and
 //     orgUnitIdScheme: UID (tinhso's ids, the default) or CODE. date is not
-//     trusted: a submission is recorded when it arrives.
+//     trusted: a submission is recorded when it arrives; async=true is
+//     answered at once, as async=false.
 //   - GET /api/completeDataSetRegistrations?dataSet=&period= (or
 //     startDate=&endDate=)&orgUnit=[&children=true]: the reports submitted,
 //     approved or final; DELETE ?ds=&pe=&ou=: withdraw.
@@ -639,6 +640,9 @@ func (s *Store) registrationsImport(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return dhis2Answer(w, conflictf("%s", err.Error()))
 	}
+	// Registrations are few and quick: async runs here and now, and the
+	// echo says so.
+	opts.Async = false
 	var doc Registrations
 	if err := json.NewDecoder(io.LimitReader(r.Body, httpx.MaxBody)).Decode(&doc); err != nil {
 		var b SummaryBuilder
