@@ -126,7 +126,7 @@ func (w *workflowWorld) wantState(k report.ReportKey, state, waiting string) {
 	}
 }
 
-func codes(us []report.UnitRef) string {
+func chainCodes(us []report.UnitRef) string {
 	var out []string
 	for _, u := range us {
 		out = append(out, u.Code)
@@ -166,14 +166,14 @@ func TestApprovalChain(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s: %v", c.unit, c.period, err)
 			}
-			if got := codes(chain); got != c.want {
+			if got := chainCodes(chain); got != c.want {
 				t.Errorf("chain of %s in %s: %s, want %s", c.unit, c.period, got, c.want)
 			}
 		}
 		// The report knows it too.
 		d, err := w.s.Detail(w.ctx, w.key("T.XA.LC", "LC.TAMDUONG.BANBO", "2024Q4"))
-		if err != nil || codes(d.Chain) != "LC.TAMDUONG → LC" {
-			t.Errorf("detail chain %v, %v", codes(d.Chain), err)
+		if err != nil || chainCodes(d.Chain) != "LC.TAMDUONG → LC" {
+			t.Errorf("detail chain %v, %v", chainCodes(d.Chain), err)
 		}
 		// A unit that does not report the form has no report.
 		if _, err := w.s.Report(w.ctx, w.key("T.XA.LC", "LC.SKHCN", "2024Q4")); err == nil || !strings.Contains(err.Error(), "report_not_assigned") {
