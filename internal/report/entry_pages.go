@@ -70,10 +70,8 @@ func pageKey(r *http.Request) (ReportKey, error) {
 	return ReportKey{Form: form, Unit: unit, Period: p.String()}, nil
 }
 
-// EntryPath is the page of a report.
-func EntryPath(k ReportKey) string {
-	return fmt.Sprintf("/report/entry/%d/%d/%s", k.Form, k.Unit, k.Period)
-}
+// EntryPath is the page of a report (EntryHref).
+func EntryPath(k ReportKey) string { return EntryHref(k.Form, k.Unit, k.Period) }
 
 // canCache answers Can for one request, once per action and unit.
 type canCache struct {
