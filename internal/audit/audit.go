@@ -66,10 +66,23 @@ const (
 	HubKey        = "hub.key"        // a hub key (token signing, seals, CA) created or rotated
 )
 
+// Kinds of the report workflow (internal/report/workflow.go): the steps of
+// a report up the tree.
+const (
+	ReportSubmit    = "report.submit"
+	ReportWithdraw  = "report.withdraw"
+	ReportApprove   = "report.approve"
+	ReportAccept    = "report.accept" // approved by the last level: final
+	ReportReturn    = "report.return"
+	ReportUnapprove = "report.unapprove"
+	ReportReopen    = "report.reopen"
+)
+
 // Kinds lists every kind, in the order the audit page offers them.
 var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
 	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, ReportImport, ReportValuesImport, ReportExcel,
-	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, HubRegistry, HubAccess, HubCredential, HubKey, AccessDenied, CSRFRefused}
+	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, HubRegistry, HubAccess, HubCredential, HubKey,
+	ReportSubmit, ReportWithdraw, ReportApprove, ReportAccept, ReportReturn, ReportUnapprove, ReportReopen, AccessDenied, CSRFRefused}
 
 // Event is one line of the trail.
 type Event struct {

@@ -32,7 +32,10 @@ type Account struct {
 }
 
 // Accounts are the demo logins, one per role (and two reporters, to show
-// that one district cannot see another's officials).
+// that one district cannot see another's officials), then the reporters
+// and approvers of the periodic reports' way up the tree since 1 July
+// 2025: a commune's reporter sends, the province's approver approves or
+// returns.
 var Accounts = []Account{
 	{"admin", "Nguyễn Văn An", "Quản trị hệ thống", "VN", org.RoleAdmin, "VN", "system administrator, whole country"},
 	{"dieuphoi", "Trần Thị Bình", "Chuyên viên Phòng Chuyển đổi số", "GL25.SKHCN", org.RoleCoordinator, "GL25", "coordinator, Sở KH&CN of the new Gia Lai (covers old Gia Lai and Bình Định)"},
@@ -42,19 +45,27 @@ var Accounts = []Account{
 	{"baocao.ankhe", "Võ Thị Giang", "Chuyên viên Phòng Văn hóa và Thông tin", "GL.ANKHE", org.RoleReporter, "GL.ANKHE", "reporter, Thị xã An Khê"},
 	{"quantri.laichau", "Đặng Quốc Huy", "Trưởng phòng Công nghệ thông tin", "LC.SKHCN", org.RoleAdmin, "LC", "administrator of Lai Châu only"},
 	{"baocao.laichau", "Bùi Thị Lan", "Chuyên viên", "LC.SKHCN", org.RoleReporter, "LC.SKHCN", "reporter, Sở KH&CN Lai Châu"},
+	{"baocao.bienho", "Rơ Châm Hiền", "Công chức Văn hóa - Xã hội", "GL25.X.BIENHO", org.RoleReporter, "GL25.X.BIENHO", "reporter, Xã Biển Hồ (a commune of the new Gia Lai): fills in and sends the quarterly digital-transformation report"},
+	{"pheduyet.tinh", "Ngô Thanh Hải", "Phó Giám đốc Sở Khoa học và Công nghệ", "GL25.SKHCN", org.RoleApprover, "GL25", "approver, Tỉnh Gia Lai: approves or returns the communes' and departments' reports"},
+	{"baocao.banbo", "Lò Văn Sơn", "Công chức Văn phòng - Thống kê", "LC.X.BANBO", org.RoleReporter, "LC.X.BANBO", "reporter, Xã Bản Bo (Lai Châu): sends the commune's quarterly report"},
+	{"pheduyet.laichau", "Tao Thị Mai", "Phó Giám đốc Sở Khoa học và Công nghệ", "LC.SKHCN", org.RoleApprover, "LC", "approver, Tỉnh Lai Châu: approves or returns Lai Châu's reports; refused on Gia Lai's"},
 }
 
 // notesVI say what each demo account is for, in Vietnamese (Note is
 // English), for the console of tinhso demo.
 var notesVI = map[string]string{
-	"admin":           "quản trị hệ thống, toàn quốc",
-	"dieuphoi":        "điều phối, Sở KH&CN tỉnh Gia Lai mới (gồm Gia Lai cũ và Bình Định)",
-	"lanhdao":         "lãnh đạo, Ban Chỉ đạo tỉnh Gia Lai",
-	"pheduyet.pleiku": "phê duyệt, Thành phố Pleiku (cơ cấu 2022)",
-	"baocao.pleiku":   "báo cáo, Thành phố Pleiku",
-	"baocao.ankhe":    "báo cáo, Thị xã An Khê",
-	"quantri.laichau": "quản trị, chỉ tỉnh Lai Châu",
-	"baocao.laichau":  "báo cáo, Sở KH&CN tỉnh Lai Châu",
+	"admin":            "quản trị hệ thống, toàn quốc",
+	"dieuphoi":         "điều phối, Sở KH&CN tỉnh Gia Lai mới (gồm Gia Lai cũ và Bình Định)",
+	"lanhdao":          "lãnh đạo, Ban Chỉ đạo tỉnh Gia Lai",
+	"pheduyet.pleiku":  "phê duyệt, Thành phố Pleiku (cơ cấu 2022)",
+	"baocao.pleiku":    "báo cáo, Thành phố Pleiku",
+	"baocao.ankhe":     "báo cáo, Thị xã An Khê",
+	"quantri.laichau":  "quản trị, chỉ tỉnh Lai Châu",
+	"baocao.laichau":   "báo cáo, Sở KH&CN tỉnh Lai Châu",
+	"baocao.bienho":    "báo cáo, Xã Biển Hồ (xã của tỉnh Gia Lai mới): nhập và gửi báo cáo chuyển đổi số hằng quý",
+	"pheduyet.tinh":    "phê duyệt, tỉnh Gia Lai: phê duyệt hoặc trả lại báo cáo của các xã, các sở",
+	"baocao.banbo":     "báo cáo, Xã Bản Bo (Lai Châu): gửi báo cáo hằng quý của xã",
+	"pheduyet.laichau": "phê duyệt, tỉnh Lai Châu: phê duyệt hoặc trả lại báo cáo của Lai Châu; bị từ chối với Gia Lai",
 }
 
 // NoteVI is what the account is for, in Vietnamese.
@@ -118,6 +129,8 @@ func Load(ctx context.Context, db *store.DB, passwords password.Hasher) error {
 		}
 	} else if err := backfillHeirs(ctx, orgs); err != nil {
 		return fmt.Errorf("demo heirs: %w", err)
+	} else if err := db.Tx(ctx, func(tx *sql.Tx) error { return loadAccounts(ctx, tx, orgs) }); err != nil {
+		return fmt.Errorf("demo accounts: %w", err)
 	}
 	if err := LoadPlans(ctx, db, org.Today()); err != nil {
 		return err
@@ -305,6 +318,15 @@ func loadAccounts(ctx context.Context, tx *sql.Tx, orgs *org.Store) error {
 		return id, nil
 	}
 	for _, a := range Accounts {
+		// An account added to the demo after a database was loaded is
+		// created; the others are left as they are.
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE username = $1`, a.Username).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
 		unit, err := unitID(a.Unit)
 		if err != nil {
 			return err

@@ -24,6 +24,9 @@ func (s *Store) Mount(site *web.Site) {
 	s.dhis2Routes(site)
 	s.mountCompleteness(site) // completeness, the computed share of reports, reminders (completeness.go, reminders.go)
 	s.xlsxRoutes(site)        // Excel workbooks of forms, their import, values and downloads (xlsx_*.go)
+	s.workflowRoutes(site.API)
+	s.dhis2ApprovalRoutes(site.API)
+	s.entryRoutes(site)
 }
 
 func (s *Store) canView(r *http.Request) error {

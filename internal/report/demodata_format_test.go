@@ -48,6 +48,16 @@ type demoAssign struct {
 	To    string   `json:"to,omitempty"`
 }
 
+type demoRule struct {
+	Code      string `json:"code"`
+	Left      string `json:"left"`
+	Operator  string `json:"operator"`
+	Right     string `json:"right"`
+	Message   string `json:"message"`
+	MessageEn string `json:"messageEn,omitempty"`
+	Missing   string `json:"missing,omitempty"`
+}
+
 type demoForm struct {
 	Code         string        `json:"code"`
 	Name         string        `json:"name"`
@@ -58,6 +68,7 @@ type demoForm struct {
 	Basis        string        `json:"basis,omitempty"`
 	Sections     []demoSection `json:"sections"`
 	Assign       []demoAssign  `json:"assign"`
+	Rules        []demoRule    `json:"rules,omitempty"`
 }
 
 type demoDocument struct {
@@ -67,6 +78,7 @@ type demoDocument struct {
 
 var (
 	demoCodeRE     = regexp.MustCompile(`^[A-Z0-9._-]{1,40}$`)
+	demoRuleRef    = regexp.MustCompile(`#\{([A-Z0-9._-]+)(?::[A-Z0-9._-]+)?\}`)
 	demoValueTypes = demoSet("NUMBER", "INTEGER", "INTEGER_ZERO_OR_POSITIVE", "PERCENTAGE", "BOOLEAN", "TEXT", "FILE")
 	demoAggs       = demoSet("sum", "average", "last", "none")
 	demoPeriods    = demoSet("Monthly", "Quarterly", "SixMonthly", "NineMonthly", "Yearly")
@@ -245,6 +257,18 @@ func TestDemodataFormat(t *testing.T) {
 		}
 		if len(f.Assign) == 0 {
 			t.Errorf("form %s: assigned to nobody", f.Code)
+		}
+		// Rules name the form's own indicators (the importer checks the
+		// rest: operators, expressions, messages).
+		for _, r := range f.Rules {
+			if !demoCodeRE.MatchString(r.Code) || r.Message == "" {
+				t.Errorf("form %s: rule %+v without code or message", f.Code, r)
+			}
+			for _, m := range demoRuleRef.FindAllStringSubmatch(r.Left+" "+r.Right, -1) {
+				if !seen[m[1]] {
+					t.Errorf("form %s: rule %s names %s, not on the form", f.Code, r.Code, m[1])
+				}
+			}
 		}
 		for _, a := range f.Assign {
 			if !units[a.Under] {

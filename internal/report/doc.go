@@ -4,9 +4,11 @@
 // exchange in DHIS2's formats.
 //
 // Where it stands: pure building blocks, indicators and report forms as
-// stored data with their import and API, values with their history, and
-// the DHIS2-compatible exchange (dataValueSets in and out, metadata, jobs),
-// and the Excel exchange (the workbook of a form and period, its import).
+// stored data with their import and API, values with their history, the
+// DHIS2-compatible exchange (dataValueSets in and out, metadata, jobs), and
+// data entry and approval up the tree with DHIS2's completion and approval
+// endpoints (docs/report-workflow.md is the officials' guide), and the Excel
+// exchange (the workbook of a form and period, its import).
 //
 //   - period.go: period types and periods in DHIS2 notation (202301,
 //     2023Q1, 2023S1, 2023, 2023W5, and tinhso's 2023NM for the nine-month
@@ -124,6 +126,43 @@
 //     preview and confirmation, values) and /report/indicators; every list
 //     downloads with ?format=xlsx|csv (xlsx.ExportFormat, xlsx.SendExport),
 //     the convention for every table.
+//   - rules.go and migration 0008_report_workflow.sql: validation rules of
+//     a form (report_rules), "left operator right" over #{CODE} and
+//     #{CODE:OPTION} with + - * / and a Vietnamese message; imported with
+//     the form (Doc's forms[].rules, validated, idempotent), listed in
+//     Form.Rules; CheckRules evaluates them. They block Submit, never a
+//     draft.
+//   - workflow.go: the way of a report (form × unit × period) up the tree:
+//     Chain (the districts and provinces above the unit as the registry
+//     stood on the last day of the period's cut-off), Submit, Withdraw,
+//     Approve (the last level's approval is final: state accepted),
+//     Return (with a comment; after the lock it reopens the period for
+//     ReturnReopenDays working days), Unapprove (the last approval, by its
+//     level or one above), Reopen (the coordinator, until a day); every
+//     step one transaction with its event, its SHA-256 and its audit line.
+//     Reports(ReportFilter) lists reports for completeness and reminders;
+//     Canonical and Digest define the digest (format 1: sorted
+//     "CODE\tOPTION\tVALUE\n" lines).
+//   - workflow_read.go: Detail (values, rules, levels, deadline, lock,
+//     steps), History (every change of the values) and Verify (digests
+//     recomputed now and from the history at each step's instant).
+//   - entry.go: SaveEntry, the entry form's save: Vietnamese numbers
+//     (locale.ParseDecimal) stored as DHIS2 numbers, yes/no, text, a
+//     comment per value; every valid change of one save written together
+//     through the Checker and WriteValues (source "form"), each invalid
+//     one refused with its message and kept on the form.
+//   - entry_pages.go and templates/: /report/entry (the reports the
+//     official's units must send), /report/approvals (those waiting for
+//     their approval), /report/entry/{form}/{unit}/{period} (the entry
+//     form, one column for a phone, the steps and the approvers' and
+//     coordinator's actions) with /history and /verify.
+//   - workflow_api.go: /api/v1/report/reports (list, one report, submit,
+//     withdraw, approve, return, unapprove, reopen, history, verify; tag
+//     report.workflow); workflow_scenario_test.go is its table.
+//   - dhis2_approval.go: DHIS2's completeDataSetRegistrations (POST, GET,
+//     DELETE), dataApprovals (GET, POST, DELETE, bulk approvals and
+//     unapprovals) and dataAcceptances at /api/ and /api/v1/ (tag
+//     dhis2.approval), with the states of dhis2-core's DataApprovalState.
 //
 // In short: ParsePeriod / NewPeriod / PeriodOf make a Period; its String,
 // Type, Start, End, Contains, Next, Prev, Within, Parts, Months, CutOff and

@@ -60,6 +60,7 @@ type DocForm struct {
 	Basis        string          `json:"basis,omitempty" doc:"legal basis"`
 	Sections     []DocSection    `json:"sections"`
 	Assignments  []DocAssignment `json:"assign" doc:"who must report, as the registry stood in each period"`
+	Rules        []Rule          `json:"rules,omitempty" doc:"validation rules over the form's indicators (rules.go); replaced as a whole when they differ"`
 }
 
 // DocSection is a section of a form with its indicators' codes in order.
@@ -105,6 +106,7 @@ type resolvedForm struct {
 	DocForm
 	issuer      int64
 	assignments []resolvedAssignment
+	rules       []Rule
 }
 
 type resolved struct {
@@ -329,6 +331,10 @@ func (s *Store) Validate(ctx context.Context, d Doc) (*resolved, error) {
 					rf.assignments = append(rf.assignments, resolvedAssignment{under: *under, kind: kind, from: a.From, to: a.To})
 				}
 			}
+		}
+		var err error
+		if rf.rules, err = s.validateRules(ctx, &v, p, f, d.Indicators); err != nil {
+			return nil, err
 		}
 		r.forms = append(r.forms, rf)
 	}
@@ -689,5 +695,6 @@ func (s *Store) writeForm(ctx context.Context, tx *sql.Tx, f resolvedForm, owner
 			changes++
 		}
 	}
-	return changes, created, nil
+	n, err := writeRules(ctx, tx, id, f.rules)
+	return changes + n, created, err
 }

@@ -121,6 +121,7 @@ type Form struct {
 	Issuer       UnitRef      `json:"issuerUnit"`
 	Sections     []Section    `json:"sections"`
 	Assignments  []Assignment `json:"assign"`
+	Rules        []Rule       `json:"rules" doc:"validation rules; a failing rule blocks submission (rules.go)"`
 }
 
 const indicatorColumns = `i.id, i.code, i.name, i.description, i.value_type, i.measure, i.aggregation, i.time_aggregation,
@@ -314,7 +315,8 @@ func (s *Store) fillForm(ctx context.Context, f *Form) error {
 		}
 		f.Assignments = append(f.Assignments, Assignment{Under: ref, Kind: a.kind, From: a.from, To: a.to})
 	}
-	return nil
+	f.Rules, err = formRules(ctx, s.db.Read, f.ID)
+	return err
 }
 
 type assignmentRow struct {

@@ -185,7 +185,7 @@ func (s *Store) xlRead(ctx context.Context, pr *org.Principal, form Form, data [
 	if err != nil {
 		// A period written as its label: «Quý IV/2026», «Năm 2026».
 		if pt, perr := ParsePeriodType(form.PeriodType); perr == nil {
-			p := currentPeriod(pt, s.Now()).Next()
+			p := currentPeriod(pt, Day(s.Now().In(vietnam()))).Next()
 			for range 40 {
 				if fold(p.Label(locale.VI)) == fold(ptext) || fold(p.Label(locale.EN)) == fold(ptext) {
 					pe, err = p, nil

@@ -518,20 +518,6 @@ type periodOption struct {
 	Selected     bool
 }
 
-// currentPeriod is the period of type t whose data cut-off window holds
-// now's day in Vietnam (the one officials are collecting), else the
-// calendar period of now.
-func currentPeriod(t PeriodType, now time.Time) Period {
-	day := Day(now.In(vietnam()))
-	p := PeriodOf(t, day)
-	for _, q := range []Period{p, p.Next(), p.Prev()} {
-		if q.InCutOff(day) {
-			return q
-		}
-	}
-	return p
-}
-
 // periodOptions are the current period, the seven before it and the next.
 func periodOptions(l locale.Lang, cur, selected Period) []periodOption {
 	var out []periodOption
@@ -580,7 +566,7 @@ func (x *excel) formPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	lang := locale.FromRequest(r)
-	cur := currentPeriod(pt, x.s.Now())
+	cur := currentPeriod(pt, Day(x.s.Now().In(vietnam())))
 	p := cur
 	if v := strings.TrimSpace(r.URL.Query().Get("period")); v != "" {
 		q, err := x.request(r, Period{})
