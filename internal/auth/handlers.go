@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"embed"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -36,11 +37,19 @@ type Me struct {
 func (s *Service) Mount(site *web.Site) {
 	api := site.API
 	site.PublicPage("GET /login", func(w http.ResponseWriter, r *http.Request) error {
-		if org.PrincipalFrom(r.Context()) != nil {
-			http.Redirect(w, r, httpx.LocalPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+		// prompt=login asks a signed-in official to sign in again (the
+		// single sign-on provider's prompt=login and max_age); username
+		// fills the form (its login_hint).
+		q := r.URL.Query()
+		if org.PrincipalFrom(r.Context()) != nil && q.Get("prompt") != "login" {
+			http.Redirect(w, r, httpx.LocalPath(q.Get("next")), http.StatusSeeOther)
 			return nil
 		}
-		return loginPage.Render(w, r, map[string]string{"Next": httpx.LocalPath(r.URL.Query().Get("next"))})
+		view := web.NewView(r, map[string]string{"Next": httpx.LocalPath(q.Get("next"))})
+		if u := strings.TrimSpace(q.Get("username")); u != "" && len(u) <= 64 {
+			view.Form = url.Values{"username": {u}}
+		}
+		return loginPage.RenderView(w, r, http.StatusOK, view)
 	})
 	site.PublicPage("POST /login", s.loginSubmit)
 	site.Page("POST /logout", func(w http.ResponseWriter, r *http.Request) error {
@@ -118,6 +127,12 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 			return loginPage.RenderView(w, r, e.Status, view)
 		}
 		return loginPage.FormError(w, r, err, map[string]string{"Next": next})
+	}
+	// Signing in again over a session (prompt=login) replaces it.
+	if old := CurrentSessionHash(r); old != "" {
+		if _, err := s.DB.Write.ExecContext(r.Context(), `DELETE FROM sessions WHERE token_hash = $1`, old); err != nil {
+			return err
+		}
 	}
 	s.SetCookie(w, secret)
 	// A language chosen on the login page wins and is remembered; otherwise

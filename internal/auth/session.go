@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ type Service struct {
 	SecureCookies bool
 	SessionTTL    time.Duration
 	Tokens        Lifetimes
+	exempt        []string // paths that authenticate their callers themselves (Exempt)
 }
 
 // NewService returns the auth service with a working-day session lifetime.
@@ -178,12 +180,36 @@ func isSafe(method string) bool {
 	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
 }
 
+// SessionStarted is when the request's session signed in (the single
+// sign-on provider's auth_time); false without a session.
+func (s *Service) SessionStarted(r *http.Request) (time.Time, bool) {
+	sess, ok := r.Context().Value(sessionKey{}).(session)
+	if !ok {
+		return time.Time{}, false
+	}
+	var at time.Time
+	if err := s.DB.Read.QueryRowContext(r.Context(), `SELECT created_at FROM sessions WHERE token_hash = $1`, sess.hash).Scan(&at); err != nil {
+		return time.Time{}, false
+	}
+	return at, true
+}
+
+// Exempt leaves paths to their own authentication: the single sign-on
+// provider's token, revocation, introspection and userinfo endpoints read
+// client credentials and access tokens themselves, and never act for a
+// session. Called before the server takes requests.
+func (s *Service) Exempt(paths ...string) { s.exempt = append(s.exempt, paths...) }
+
 // Middleware resolves the principal from a bearer token or the session
 // cookie, and enforces the CSRF token on state-changing requests made with
 // a cookie. (Cross-origin requests are refused earlier, by the server's
 // http.CrossOriginProtection; the token is the second line.)
 func (s *Service) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slices.Contains(s.exempt, r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx := r.Context()
 		if h := r.Header.Get("Authorization"); h != "" {
 			user, challenge, err := s.credentialUser(r, h)

@@ -46,6 +46,10 @@ type Config struct {
 	// duration such as "720h".
 	TokenTTL    string
 	TokenMaxTTL string
+	// SSOSecret seals the single sign-on provider's signing keys and token
+	// secret in the database (AES-256-GCM); without it they are stored
+	// unsealed. Keep it out of the database's backups.
+	SSOSecret string
 	// Hub holds the data exchange hub's settings (internal/hub).
 	Hub Hub
 	// SMTPAddr, when set, is the SMTP server (host:port) the reminders go
@@ -115,6 +119,7 @@ func (c *Config) settings(which ...string) []setting {
 		{"metrics-token", "TINHSO_METRICS_TOKEN", fmt.Sprintf("serve /metrics on the main address to requests with Authorization: Bearer TOKEN (at least %d characters); off when empty", MinMetricsToken), &c.MetricsToken},
 		{"token-ttl", "TINHSO_TOKEN_TTL", "lifetime of a new API token when none is asked for, e.g. 90d or 720h", &c.TokenTTL},
 		{"token-max-ttl", "TINHSO_TOKEN_MAX_TTL", "longest lifetime an API token may have, e.g. 365d; older tokens expire at it", &c.TokenMaxTTL},
+		{"sso-secret", "TINHSO_SSO_SECRET", "secret that seals the single sign-on signing keys in the database (at least 16 characters); unsealed when empty", &c.SSOSecret},
 		{"hub-addr", "TINHSO_HUB_ADDR", "the data exchange hub's gateway listener (host:port), X-Road's /r1/ protocol; off when empty", &c.Hub.Addr},
 		{"hub-instance", "TINHSO_HUB_INSTANCE", "the hub's X-Road instance identifier, e.g. LGSP-LC", &c.Hub.Instance},
 		{"hub-owner", "TINHSO_HUB_OWNER", "code of the org unit whose managers run the hub's keys and CA; the top of the tree when empty", &c.Hub.Owner},
@@ -181,6 +186,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.Proxies(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.SSOSecret != "" && len(c.SSOSecret) < 16 {
+		errs = append(errs, fmt.Errorf("sso-secret: at least 16 characters"))
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
