@@ -73,8 +73,12 @@ func newRP(t *testing.T, app *testapp.App, c registered, scopes ...string) *rp {
 	if len(scopes) == 0 {
 		scopes = []string{oidc.ScopeOpenID, "profile", "email", "offline_access", "tinhso"}
 	}
+	// The header, as the client registered (client_secret_basic): x/oauth2
+	// would otherwise retry a refusal with the secret in the body.
+	ep := p.Endpoint()
+	ep.AuthStyle = oauth2.AuthStyleInHeader
 	return &rp{provider: p, verifier: p.Verifier(&oidc.Config{ClientID: c.ID}),
-		config: oauth2.Config{ClientID: c.ID, ClientSecret: c.Secret, Endpoint: p.Endpoint(), RedirectURL: callback, Scopes: scopes}}
+		config: oauth2.Config{ClientID: c.ID, ClientSecret: c.Secret, Endpoint: ep, RedirectURL: callback, Scopes: scopes}}
 }
 
 // browser keeps cookies, follows the provider's redirects and stops at the
