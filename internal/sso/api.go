@@ -50,7 +50,9 @@ func (s *Store) Mount(site *web.Site) {
 
 	api := site.API
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/sso/clients", Tag: "sso", Summary: "List the applications registered under the caller's units", Response: Client{}, List: true},
-		httpx.ListHandler(nil, func(ctx context.Context) ([]Client, error) {
+		httpx.ListHandler(func(r *http.Request) error {
+			return s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewClients, 0)
+		}, func(ctx context.Context) ([]Client, error) {
 			return s.Clients(ctx, s.org.Scopes(org.PrincipalFrom(ctx), ViewClients))
 		}))
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/sso/clients", Tag: "sso", Summary: "Register an application (its secret is returned once)", Request: ClientInput{}, Response: NewClient{}, Status: 201},

@@ -2,6 +2,7 @@ package sso_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -260,3 +261,5 @@ func audits(t *testing.T, app *testapp.App, kind string, success bool) int {
 	t.Helper()
 	return app.Count(t, `SELECT COUNT(*) FROM audit_events WHERE kind = $1 AND success = $2`, kind, success)
 }
+
+func jsonB64(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
