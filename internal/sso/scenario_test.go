@@ -74,7 +74,7 @@ func clientScenarios() []testapp.Scenario {
 			Body: `{"name":"Thiếu","unitId":{unit:GL25},"grantTypes":["authorization_code"],"scopes":["profile"]}`}, Status: 422, Fields: []string{"redirectUris", "scopes"}},
 		{Name: "an admin registers a web application", Call: testapp.Call{User: "admin", Method: "POST", Path: "/api/v1/sso/clients", Body: web}, Status: 201,
 			Contains: []string{`"id":"congdvc.gialai"`, `"clientSecret":"tss_`, `"tokenEndpointAuthMethod":"client_secret_basic"`},
-			Header: map[string]string{"Cache-Control": "no-store"}, Capture: map[string]string{"secret": "clientSecret"},
+			Header:   map[string]string{"Cache-Control": "no-store"}, Capture: map[string]string{"secret": "clientSecret"},
 			Check: func(t *testing.T, app *testapp.App, _ []byte, _ http.Header) {
 				var hash string
 				app.DB.Read.QueryRow(`SELECT secret_hash FROM sso_clients WHERE id = 'congdvc.gialai'`).Scan(&hash)
