@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/tinhso/tinhso/internal/audit"
 	"github.com/tinhso/tinhso/internal/errs"
@@ -126,6 +128,24 @@ func (s *Store) Mount(site *web.Site) {
 			return errs.NotFound
 		})
 	s.pageRoutes(site)
+	site.AddComponent(web.Component{Name: "sso-sweeper", Run: s.sweepLoop})
+}
+
+// sweepLoop deletes, every hour, the grants past their expiry (a day
+// after, so that a late replay is still recognised) and old assertion ids.
+func (s *Store) sweepLoop(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := s.storage.sweep(ctx); err != nil && ctx.Err() == nil {
+				slog.WarnContext(ctx, "sso sweep", "err", err)
+			}
+		}
+	}
 }
 
 // rootUnit is the top of the tree today (the nation, or the province of a

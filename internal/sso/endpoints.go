@@ -13,8 +13,10 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/tinhso/tinhso/internal/audit"
+	"github.com/tinhso/tinhso/internal/auth"
 	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/store"
 )
 
 // Scopes the provider knows besides a machine client's own API scopes.
@@ -122,6 +124,9 @@ func (s *Store) record(ctx context.Context, r *http.Request, e audit.Event) {
 // and the grant is revoked.
 func (s *Store) token(w http.ResponseWriter, r *http.Request) {
 	ctx := s.withIssuer(r)
+	if s.throttled(ctx, w, r) {
+		return
+	}
 	sess := newSession()
 	ar, err := s.provider.NewAccessRequest(ctx, r, sess)
 	kind := audit.SSOToken
@@ -181,6 +186,23 @@ func (s *Store) token(w http.ResponseWriter, r *http.Request) {
 	}
 	s.record(ctx, r, e)
 	s.provider.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// throttled refuses an address with too many recent failures at the token
+// endpoint (wrong secrets, codes, verifiers): each costs an argon2id check.
+// The lock lifts a window after the last counted failure, as logins' does.
+func (s *Store) throttled(ctx context.Context, w http.ResponseWriter, r *http.Request) bool {
+	ip := httpx.ClientIP(r)
+	n, err := audit.Failures(ctx, s.db, audit.SSOToken, "ip", ip, store.Now().Add(-auth.ThrottleWindow))
+	if err != nil || n < auth.MaxAddressFailures {
+		return false
+	}
+	s.record(ctx, r, audit.Event{Kind: audit.SSOToken, Subject: clientOf(r, nil), Detail: "throttled"})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Retry-After", strconv.Itoa(int(auth.ThrottleWindow.Seconds())))
+	w.WriteHeader(http.StatusTooManyRequests)
+	fmt.Fprintln(w, `{"error":"temporarily_unavailable","error_description":"Too many failed attempts from this address; try again later."}`)
+	return true
 }
 
 // revokeGrant ends everything one grant issued: its code, access and

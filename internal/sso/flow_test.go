@@ -311,3 +311,46 @@ func TestPrompts(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentRefresh: two refreshes racing with one refresh token get
+// one answer with tokens between them, never two.
+func TestConcurrentRefresh(t *testing.T) {
+	t.Parallel()
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		ctx := context.Background()
+		c := webClient(t, app, true)
+		relying := newRP(t, app, c, oidc.ScopeOpenID, "offline_access")
+		b := newBrowser(app)
+		b.login(t, b.get(t, "/login"), "lanhdao")
+		v := oauth2.GenerateVerifier()
+		p := b.get(t, relying.config.AuthCodeURL("race-0001", oauth2.S256ChallengeOption(v), oidc.Nonce("nonce-race-0001")))
+		tok, err := relying.config.Exchange(ctx, code(t, p, "race-0001"), oauth2.VerifierOption(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range 3 {
+			errc := make(chan error, 2)
+			for range 2 {
+				go func() {
+					_, err := relying.config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
+					errc <- err
+				}()
+			}
+			ok := 0
+			for range 2 {
+				if err := <-errc; err == nil {
+					ok++
+				}
+			}
+			if ok != 1 {
+				t.Fatalf("round %d: %d of two racing refreshes got tokens", round, ok)
+			}
+			// A new grant for the next round.
+			v = oauth2.GenerateVerifier()
+			p = b.get(t, relying.config.AuthCodeURL("race-000"+string(rune('2'+round)), oauth2.S256ChallengeOption(v), oidc.Nonce("nonce-race-0002")))
+			if tok, err = relying.config.Exchange(ctx, code(t, p, "race-000"+string(rune('2'+round))), oauth2.VerifierOption(v)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}

@@ -230,14 +230,16 @@ func (s *storage) GetAuthorizeCodeSession(ctx context.Context, code string, sess
 	return r, nil
 }
 
-// InvalidateAuthorizeCodeSession marks a code used.
+// InvalidateAuthorizeCodeSession marks a code used. Only one of two
+// exchanges racing with the same code gets here first: the other finds it
+// used (the row lock orders them) and its transaction rolls back.
 func (s *storage) InvalidateAuthorizeCodeSession(ctx context.Context, code string) error {
-	res, err := s.q(ctx).ExecContext(ctx, `UPDATE sso_grants SET active = $1 WHERE kind = $2 AND signature = $3`, false, kindCode, code)
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE sso_grants SET active = $1 WHERE kind = $2 AND signature = $3 AND active = $4`, false, kindCode, code, true)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fosite.ErrNotFound
+		return fosite.ErrSerializationFailure
 	}
 	return nil
 }
@@ -291,6 +293,17 @@ func (s *storage) DeleteRefreshTokenSession(ctx context.Context, signature strin
 // RotateRefreshToken retires the grant's refresh tokens (kept, inactive, to
 // recognise a replay) and deletes its access tokens.
 func (s *storage) RotateRefreshToken(ctx context.Context, requestID, signature string) error {
+	// The token presented is retired first, on condition that it was
+	// still active: of two refreshes racing with one token, the second
+	// finds it retired and fails (fosite answers "retry"), so one token
+	// never yields two.
+	res, err := s.q(ctx).ExecContext(ctx, `UPDATE sso_grants SET active = $1 WHERE kind = $2 AND signature = $3 AND active = $4`, false, kindRefresh, signature, true)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fosite.ErrSerializationFailure
+	}
 	if err := s.RevokeRefreshToken(ctx, requestID); err != nil {
 		return err
 	}
@@ -346,6 +359,9 @@ func (s *storage) DeleteOpenIDConnectSession(ctx context.Context, code string) e
 // sweep deletes what can no longer be used: expired rows, kept a day past
 // their expiry so that a late replay is still recognised (and revokes).
 func (s *storage) sweep(ctx context.Context) error {
-	_, err := s.db.Write.ExecContext(ctx, `DELETE FROM sso_grants WHERE expires_at < $1`, store.Now().Add(-24*time.Hour))
+	if _, err := s.db.Write.ExecContext(ctx, `DELETE FROM sso_grants WHERE expires_at < $1`, store.Now().Add(-24*time.Hour)); err != nil {
+		return err
+	}
+	_, err := s.db.Write.ExecContext(ctx, `DELETE FROM sso_jtis WHERE expires_at < $1`, store.Now())
 	return err
 }
