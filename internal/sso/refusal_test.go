@@ -241,3 +241,25 @@ func TestClientCredentials(t *testing.T) {
 		}
 	})
 }
+
+// TestTokenThrottle: after repeated failures from one address the token
+// endpoint refuses it for a while, even with the right secret.
+func TestTokenThrottle(t *testing.T) {
+	t.Parallel()
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		m := register(t, app, `{"name":"Hệ thống thử","unitId":{unit:GL25},"grantTypes":["client_credentials"],"scopes":["x"]}`)
+		bad := m
+		bad.Secret = "tss_wrong"
+		for range 20 {
+			if status, _ := postForm(t, app, sso.PathToken, bad, url.Values{"grant_type": {"client_credentials"}}); status != 401 {
+				t.Fatalf("wrong secret: %d", status)
+			}
+		}
+		if status, e := postForm(t, app, sso.PathToken, m, url.Values{"grant_type": {"client_credentials"}}); status != 429 || e["error"] != "temporarily_unavailable" {
+			t.Fatalf("after 20 failures: %d %v", status, e)
+		}
+		if n := app.Count(t, `SELECT COUNT(*) FROM audit_events WHERE kind = $1 AND detail = 'throttled'`, audit.SSOToken); n != 1 {
+			t.Fatalf("%d throttled audit lines", n)
+		}
+	})
+}
