@@ -200,7 +200,8 @@ func (s *Store) authorize(w http.ResponseWriter, r *http.Request) error {
 	sess.Subject = subjectOf(p.UserID)
 	sess.Username = p.Username
 	sess.UserID = p.UserID
-	sess.SID = sessionID(auth.CurrentSessionHash(r))
+	sess.SessionHash = auth.CurrentSessionHash(r)
+	sess.SID = sessionID(sess.SessionHash)
 	c := sess.IDTokenClaims()
 	c.Subject = sess.Subject
 	c.Issuer = issuerFrom(ctx)

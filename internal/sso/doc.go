@@ -80,9 +80,13 @@
 //  4. The browser test (internal/e2e): one login with TOTP reaching two
 //     applications.
 //
-// Also open: disabling an official does not yet delete their grants at once
-// (org cannot import sso); the token endpoint, userinfo and introspection
-// refuse them from that moment, and access tokens last 10 minutes.
+// A grant lives as long as the tinhso session it was made under
+// (sso_grants.session_hash): logging out anywhere, a password reset, a
+// disabled account or the session's expiry ends every application's
+// tokens — the token endpoint, userinfo and introspection refuse them from
+// that moment, and the rows go with the hourly sweep. (So there are no
+// offline tokens beyond a session yet; offline_access only asks for a
+// refresh token.)
 // RP-initiated logout accepts GET (and the confirmation's same-site POST);
 // a cross-site POST from an application is refused by cross-origin
 // protection.

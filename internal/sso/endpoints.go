@@ -160,12 +160,16 @@ func (s *Store) token(w http.ResponseWriter, r *http.Request) {
 		us.Subject = ar.GetClient().GetID()
 	} else {
 		extra, err := s.claims(ctx, us.UserID, ar.GetGrantedScopes())
+		hint := "The official's account is disabled."
+		if err == nil && !s.sessionLive(ctx, us.SessionHash) {
+			err, hint = errNoOfficial, "The official's tinhso session has ended (logged out, password reset, or expired)."
+		}
 		if err != nil {
 			if rerr := s.revokeGrant(ctx, ar.GetID()); rerr != nil {
 				refuse(fosite.ErrServerError.WithWrap(rerr))
 				return
 			}
-			refuse(fosite.ErrInvalidGrant.WithHint("The official's account is disabled."))
+			refuse(fosite.ErrInvalidGrant.WithHint(hint))
 			return
 		}
 		if us.SID != "" {
@@ -203,6 +207,17 @@ func (s *Store) throttled(ctx context.Context, w http.ResponseWriter, r *http.Re
 	w.WriteHeader(http.StatusTooManyRequests)
 	fmt.Fprintln(w, `{"error":"temporarily_unavailable","error_description":"Too many failed attempts from this address; try again later."}`)
 	return true
+}
+
+// sessionLive reports whether the tinhso session behind an official's grant
+// still exists: an application's tokens end with it.
+func (s *Store) sessionLive(ctx context.Context, hash string) bool {
+	if hash == "" {
+		return false
+	}
+	var n int
+	err := s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE token_hash = $1 AND expires_at > $2`, hash, store.Now()).Scan(&n)
+	return err == nil && n > 0
 }
 
 // revokeGrant ends everything one grant issued: its code, access and
@@ -269,8 +284,8 @@ func (s *Store) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims, err := s.claims(ctx, us.UserID, ar.GetGrantedScopes())
-	if err != nil {
-		bearerError(w, http.StatusUnauthorized, "invalid_token", "the official's account is disabled")
+	if err != nil || !s.sessionLive(ctx, us.SessionHash) {
+		bearerError(w, http.StatusUnauthorized, "invalid_token", "the official's account is disabled or their session has ended")
 		return
 	}
 	claims["sub"] = us.GetSubject()
@@ -305,7 +320,7 @@ func (s *Store) introspect(w http.ResponseWriter, r *http.Request) {
 	}
 	if ir.IsActive() {
 		if us, ok := ir.GetAccessRequester().GetSession().(*Session); ok && us.UserID != 0 {
-			if _, err := s.org.Principal(ctx, us.UserID); err != nil {
+			if _, err := s.org.Principal(ctx, us.UserID); err != nil || !s.sessionLive(ctx, us.SessionHash) {
 				httpx.JSON(w, http.StatusOK, map[string]bool{"active": false})
 				return
 			}

@@ -231,6 +231,9 @@ type Session struct {
 	openid.DefaultSession
 	UserID int64  `json:"uid,omitempty"`
 	SID    string `json:"sid,omitempty" doc:"the tinhso session the official signed in with, as the sid claim names it"`
+	// SessionHash is that session's key in the sessions table; it lives in
+	// its own column (sso_grants.session_hash), never in a token.
+	SessionHash string `json:"-"`
 }
 
 func newSession() *Session {

@@ -158,6 +158,29 @@ func TestRefusals(t *testing.T) {
 			}
 		})
 
+		t.Run("the tinhso session ended", func(t *testing.T) {
+			ob := newBrowser(app)
+			ob.login(t, ob.get(t, "/login"), "baocao.ankhe")
+			v := oauth2.GenerateVerifier()
+			p := ob.get(t, relying.config.AuthCodeURL("state-ended", oauth2.S256ChallengeOption(v), oidc.Nonce("nonce-state-ended")))
+			tok, err := relying.config.Exchange(ctx, code(t, p, "state-ended"), oauth2.VerifierOption(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Logging out of tinhso itself (not through the application).
+			acct := ob.get(t, "/account")
+			if p := ob.post(t, "/logout", url.Values{"csrf": {form(acct.Body).Get("csrf")}}); p.URL.Path != "/login" {
+				t.Fatalf("logout: %d %s", p.Status, p.URL)
+			}
+			_, err = relying.config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
+			if got := oauthError(t, err); got != "invalid_grant" {
+				t.Fatalf("refresh after logout: %s", got)
+			}
+			if status, _ := postForm(t, app, sso.PathUserinfo, registered{}, url.Values{"access_token": {tok.AccessToken}}); status != 401 {
+				t.Fatalf("userinfo after logout: %d", status)
+			}
+		})
+
 		t.Run("logout to an address not registered, forged hint", func(t *testing.T) {
 			before := audits(t, app, audit.SSOLogout, false)
 			for _, q := range []url.Values{

@@ -127,25 +127,25 @@ func (s *storage) create(ctx context.Context, kind, signature, accessSignature s
 	if sess.UserID != 0 {
 		user = sess.UserID
 	}
-	_, err = s.q(ctx).ExecContext(ctx, `INSERT INTO sso_grants (kind, signature, request_id, client_id, subject, user_id, sid, requested_at, expires_at,
+	_, err = s.q(ctx).ExecContext(ctx, `INSERT INTO sso_grants (kind, signature, request_id, client_id, subject, user_id, sid, session_hash, requested_at, expires_at,
 		scopes, granted_scopes, audience, granted_audience, form, session, access_signature, active)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $18, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		kind, signature, r.GetID(), r.GetClient().GetID(), sess.GetSubject(), user, sess.SID, r.GetRequestedAt().UTC(), exp,
 		strings.Join(r.GetRequestedScopes(), " "), strings.Join(r.GetGrantedScopes(), " "),
 		strings.Join(r.GetRequestedAudience(), " "), strings.Join(r.GetGrantedAudience(), " "),
-		form.Encode(), string(data), accessSignature, true)
+		form.Encode(), string(data), accessSignature, true, sess.SessionHash)
 	return err
 }
 
 // get loads a grant into session (a fresh one when nil); inactive rows come
 // back with active false, for the caller to say what that means.
 func (s *storage) get(ctx context.Context, kind, signature string, session fosite.Session) (fosite.Requester, bool, error) {
-	var id, client, scopes, granted, aud, gaud, form, data string
+	var id, client, scopes, granted, aud, gaud, form, data, sessionHash string
 	var at time.Time
 	var active bool
-	err := s.read(ctx).QueryRowContext(ctx, `SELECT request_id, client_id, requested_at, scopes, granted_scopes, audience, granted_audience, form, session, active
+	err := s.read(ctx).QueryRowContext(ctx, `SELECT request_id, client_id, requested_at, scopes, granted_scopes, audience, granted_audience, form, session, active, session_hash
 		FROM sso_grants WHERE kind = $1 AND signature = $2`, kind, signature).
-		Scan(&id, &client, &at, &scopes, &granted, &aud, &gaud, &form, &data, &active)
+		Scan(&id, &client, &at, &scopes, &granted, &aud, &gaud, &form, &data, &active, &sessionHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, fosite.ErrNotFound
 	} else if err != nil {
@@ -160,6 +160,9 @@ func (s *storage) get(ctx context.Context, kind, signature string, session fosit
 	}
 	if err := json.Unmarshal([]byte(data), session); err != nil {
 		return nil, false, fmt.Errorf("sso: grant %s session: %w", kind, err)
+	}
+	if us, ok := session.(*Session); ok {
+		us.SessionHash = sessionHash
 	}
 	values, _ := url.ParseQuery(form)
 	return &fosite.Request{

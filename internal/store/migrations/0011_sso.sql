@@ -26,8 +26,11 @@ CREATE TABLE sso_clients (
 -- Every grant fosite stores: authorisation codes, access and refresh tokens,
 -- PKCE challenges and OpenID requests, by kind and the token's signature
 -- (never the token itself). request_id ties together what one grant issued,
--- so a replayed code or refresh token revokes all of it; sid is the tinhso
--- session the official signed in with, so logging out ends what it issued.
+-- so a replayed code or refresh token revokes all of it. session_hash is
+-- the tinhso session (sessions.token_hash) the official signed in with, and
+-- sid its digest as the sid claim carries it: a grant lives only as long as
+-- that session, so logging out, a password reset or a disabled account ends
+-- every application's tokens too.
 CREATE TABLE sso_grants (
     kind TEXT NOT NULL,
     signature TEXT NOT NULL,
@@ -36,6 +39,7 @@ CREATE TABLE sso_grants (
     subject TEXT NOT NULL DEFAULT '',
     user_id BIGINT,
     sid TEXT NOT NULL DEFAULT '',
+    session_hash TEXT NOT NULL DEFAULT '',
     requested_at {{TS}} NOT NULL,
     expires_at {{TS}},
     scopes TEXT NOT NULL DEFAULT '',
