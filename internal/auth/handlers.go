@@ -5,6 +5,7 @@ import (
 	"embed"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,19 @@ func (s *Service) Mount(site *web.Site) {
 	site.Page("POST /account/password", s.passwordSubmit)
 	site.Page("POST /account/tokens", s.tokenCreateSubmit)
 	site.Page("POST /account/tokens/{id}/revoke", s.tokenRevokeSubmit)
+	site.Page("POST /account/sessions/{id}/end", func(w http.ResponseWriter, r *http.Request) error {
+		p := org.PrincipalFrom(r.Context())
+		if err := s.EndSession(r, p.UserID, r.PathValue("id")); err != nil {
+			return err
+		}
+		if ss, _ := s.Sessions(r.Context(), p.UserID, ""); !slices.ContainsFunc(ss, func(si SessionInfo) bool { return si.ID == publicSessionID(CurrentSessionHash(r)) }) {
+			s.ClearCookie(w)
+			web.Redirect(w, r, "/login")
+			return nil
+		}
+		web.Redirect(w, r, "/account?ok=sessions_ended#sessions")
+		return nil
+	})
 
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/me", Tag: "account", Summary: "The signed-in official, with roles", Response: Me{}},
 		func(w http.ResponseWriter, r *http.Request) error {
@@ -148,6 +162,7 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 
 type accountData struct {
 	Official  org.Official
+	Sessions  []SessionInfo
 	Tokens    []org.Token
 	NewToken  *NewToken
 	Lifetimes Lifetimes
@@ -161,7 +176,11 @@ func (s *Service) account(r *http.Request) (accountData, error) {
 		return accountData{}, err
 	}
 	toks, err := s.Org.Tokens(r.Context(), p.UserID)
-	return accountData{Official: o, Tokens: toks, Lifetimes: s.Tokens, Now: store.Now()}, err
+	if err != nil {
+		return accountData{}, err
+	}
+	sessions, err := s.Sessions(r.Context(), p.UserID, CurrentSessionHash(r))
+	return accountData{Official: o, Sessions: sessions, Tokens: toks, Lifetimes: s.Tokens, Now: store.Now()}, err
 }
 
 func (s *Service) accountShow(w http.ResponseWriter, r *http.Request) error {

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -178,6 +179,79 @@ func CurrentSessionHash(r *http.Request) string {
 
 func isSafe(method string) bool {
 	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+}
+
+// SessionInfo is one open session of an official, as their account page
+// lists it. ID is a digest of the session's key, never the key.
+type SessionInfo struct {
+	ID        string
+	IP        string
+	UserAgent string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	Current   bool
+}
+
+func publicSessionID(hash string) string { return hashSecret("tinhso session\x00" + hash)[:24] }
+
+// Sessions lists the open sessions of user, newest first; current is the
+// key of the request's own session.
+func (s *Service) Sessions(ctx context.Context, user int64, current string) ([]SessionInfo, error) {
+	rows, err := s.DB.Read.QueryContext(ctx, `SELECT token_hash, ip, user_agent, created_at, expires_at FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC`, user, store.Now())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SessionInfo
+	for rows.Next() {
+		var hash string
+		var si SessionInfo
+		if err := rows.Scan(&hash, &si.IP, &si.UserAgent, &si.CreatedAt, &si.ExpiresAt); err != nil {
+			return nil, err
+		}
+		si.ID, si.Current = publicSessionID(hash), hash == current
+		out = append(out, si)
+	}
+	return out, rows.Err()
+}
+
+// EndSession signs user out of one of their sessions (by SessionInfo.ID),
+// or of every other session when id is "others"; the applications signed
+// in through those sessions lose their tokens with them (internal/sso).
+func (s *Service) EndSession(r *http.Request, user int64, id string) error {
+	ctx := r.Context()
+	current := CurrentSessionHash(r)
+	rows, err := s.DB.Read.QueryContext(ctx, `SELECT token_hash FROM sessions WHERE user_id = $1`, user)
+	if err != nil {
+		return err
+	}
+	var hashes []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			rows.Close()
+			return err
+		}
+		if id == "others" && h != current || publicSessionID(h) == id {
+			hashes = append(hashes, h)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(hashes) == 0 && id != "others" {
+		return errs.NotFound
+	}
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		for _, h := range hashes {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1 AND user_id = $2`, h, user); err != nil {
+				return err
+			}
+		}
+		detail := fmt.Sprintf("%d session(s) ended from the account page", len(hashes))
+		return audit.Record(ctx, tx, audit.From(r, audit.Logout, org.PrincipalFrom(ctx).Username, detail, true))
+	})
 }
 
 // SessionStarted is when the request's session signed in (the single

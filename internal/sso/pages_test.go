@@ -1,9 +1,15 @@
 package sso_test
 
 import (
+	"context"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 
 	"github.com/tinhso/tinhso/internal/testapp"
 )
@@ -66,6 +72,50 @@ func TestLoginPrompt(t *testing.T) {
 		b.Post(t, "/login", url.Values{"username": {"lanhdao"}, "password": {"tinhso-demo-2026"}, "next": {"/account"}})
 		if after := app.Count(t, `SELECT COUNT(*) FROM sessions WHERE user_id = $1`, app.OfficialID(t, "lanhdao")); after != before {
 			t.Fatalf("sessions %d → %d: signing in again should replace the session", before, after)
+		}
+	})
+}
+
+var endForm = regexp.MustCompile(`action="(/account/sessions/[a-f0-9]+/end)"`)
+
+// TestAccountSessions: an official sees their sessions on the account page
+// and ends one; that browser is signed out and the application signed in
+// through it loses its tokens.
+func TestAccountSessions(t *testing.T) {
+	t.Parallel()
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		ctx := context.Background()
+		c := webClient(t, app, true)
+		relying := newRP(t, app, c)
+		phone := newBrowser(app)
+		phone.login(t, phone.get(t, "/login"), "pheduyet.pleiku")
+		v := oauth2.GenerateVerifier()
+		p := phone.get(t, relying.config.AuthCodeURL("sessions-1", oauth2.S256ChallengeOption(v), oidc.Nonce("nonce-sessions-1")))
+		tok, err := relying.config.Exchange(ctx, code(t, p, "sessions-1"), oauth2.VerifierOption(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		desk := app.Login(t, "pheduyet.pleiku")
+		_, body := desk.Get(t, "/account")
+		if !strings.Contains(body, "Phiên đăng nhập") || !strings.Contains(body, "Phiên này") {
+			t.Fatalf("account page lists no sessions:\n%.1500s", body)
+		}
+		m := endForm.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("no button to end the other session")
+		}
+		if status, _ := desk.Post(t, m[1], url.Values{}); status != 200 {
+			t.Fatalf("end session: %d", status)
+		}
+		if p := phone.get(t, "/account"); p.URL.Path != "/login" {
+			t.Fatalf("the ended session still signs in: %s", p.URL)
+		}
+		_, err = relying.config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
+		if got := oauthError(t, err); got != "invalid_grant" {
+			t.Fatalf("refresh after the session ended: %s", got)
+		}
+		if status, _ := desk.Get(t, "/account"); status != 200 {
+			t.Fatalf("the desk session ended too: %d", status)
 		}
 	})
 }
