@@ -3,6 +3,7 @@ package auth
 import (
 	"database/sql"
 	"embed"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -53,6 +54,9 @@ func (s *Service) Mount(site *web.Site) {
 		return loginPage.RenderView(w, r, http.StatusOK, view)
 	})
 	site.PublicPage("POST /login", s.loginSubmit)
+	site.PublicPage("GET /login/totp", s.totpShow)
+	site.PublicPage("POST /login/totp", s.totpSubmit)
+	site.Page("POST /account/totp", s.totpEnrollSubmit)
 	site.Page("POST /logout", func(w http.ResponseWriter, r *http.Request) error {
 		if err := s.Logout(r); err != nil {
 			return err
@@ -130,7 +134,13 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	var secret string
 	var p *org.Principal
 	if err == nil {
-		secret, p, err = s.Login(r.Context(), r, r.PostFormValue("username"), r.PostFormValue("password"))
+		secret, p, err = s.login(r.Context(), r, r.PostFormValue("username"), r.PostFormValue("password"), next)
+	}
+	var sf *SecondFactor
+	if errors.As(err, &sf) {
+		s.setPendingCookie(w, sf.Secret, int(pendingTTL.Seconds()))
+		web.Redirect(w, r, "/login/totp")
+		return nil
 	}
 	if err != nil {
 		r.PostForm.Del("password")
@@ -162,6 +172,8 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 
 type accountData struct {
 	Official  org.Official
+	TOTP      bool // a second factor is enrolled
+	Recovery  int  // recovery codes left
 	Sessions  []SessionInfo
 	Tokens    []org.Token
 	NewToken  *NewToken
@@ -180,7 +192,15 @@ func (s *Service) account(r *http.Request) (accountData, error) {
 		return accountData{}, err
 	}
 	sessions, err := s.Sessions(r.Context(), p.UserID, CurrentSessionHash(r))
-	return accountData{Official: o, Sessions: sessions, Tokens: toks, Lifetimes: s.Tokens, Now: store.Now()}, err
+	if err != nil {
+		return accountData{}, err
+	}
+	d := accountData{Official: o, Sessions: sessions, Tokens: toks, Lifetimes: s.Tokens, Now: store.Now()}
+	if d.TOTP, err = s.totpEnrolled(r.Context(), p.UserID); err != nil {
+		return d, err
+	}
+	err = s.DB.Read.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM auth_recovery_codes WHERE user_id = $1 AND used_at IS NULL`, p.UserID).Scan(&d.Recovery)
+	return d, err
 }
 
 func (s *Service) accountShow(w http.ResponseWriter, r *http.Request) error {

@@ -41,11 +41,15 @@ type Service struct {
 	SessionTTL    time.Duration
 	Tokens        Lifetimes
 	exempt        []string // paths that authenticate their callers themselves (Exempt)
+	// TOTPRoles must sign in with a second factor (--totp-roles): an
+	// official holding one enrols at their next login.
+	TOTPRoles []string
 }
 
 // NewService returns the auth service with a working-day session lifetime.
 func NewService(db *store.DB, orgs *org.Store, secure bool) *Service {
-	return &Service{DB: db, Org: orgs, SecureCookies: secure, SessionTTL: 12 * time.Hour, Tokens: Lifetimes{Default: DefaultTokenTTL, Max: MaxTokenTTL}}
+	return &Service{DB: db, Org: orgs, SecureCookies: secure, SessionTTL: 12 * time.Hour, Tokens: Lifetimes{Default: DefaultTokenTTL, Max: MaxTokenTTL},
+		TOTPRoles: []string{org.RoleAdmin, org.RoleCoordinator}}
 }
 
 type sessionKey struct{}
@@ -75,26 +79,41 @@ var ErrBadLogin = &errs.Error{Status: 401, Code: "bad_credentials", Key: "error.
 
 // Login checks credentials, with throttling and an audit line for every
 // attempt, and opens a session. It returns the session secret for the cookie.
+// An official with a second factor (or who must enrol one) gets a
+// *SecondFactor error instead: the login form goes on at /login/totp.
 func (s *Service) Login(ctx context.Context, r *http.Request, username, pw string) (string, *org.Principal, error) {
+	return s.login(ctx, r, username, pw, "/")
+}
+
+func (s *Service) login(ctx context.Context, r *http.Request, username, pw, next string) (string, *org.Principal, error) {
+	p, err := s.checkPassword(ctx, r, username, pw)
+	if err != nil {
+		return "", nil, err
+	}
+	if sf, err := s.secondFactor(ctx, r, p, next); err != nil {
+		return "", nil, err
+	} else if sf != nil {
+		return "", p, sf
+	}
+	secret, err := s.openSession(ctx, r, p, "pwd", "")
+	return secret, p, err
+}
+
+// checkPassword is the first step of a login: throttling, the password,
+// the account's state; every failure is audited.
+func (s *Service) checkPassword(ctx context.Context, r *http.Request, username, pw string) (*org.Principal, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
 	ip := httpx.ClientIP(r)
-	since := store.Now().Add(-ThrottleWindow)
-	byAccount, err := audit.Failures(ctx, s.DB, audit.Login, "subject", username, since)
-	if err != nil {
-		return "", nil, err
-	}
-	byAddress, err := audit.Failures(ctx, s.DB, audit.Login, "ip", ip, since)
-	if err != nil {
-		return "", nil, err
-	}
-	fail := func(detail string, e error) (string, *org.Principal, error) {
+	fail := func(detail string, e error) (*org.Principal, error) {
 		ev := audit.Event{Kind: audit.Login, Subject: username, IP: ip, Detail: detail}
 		if err := audit.Record(ctx, s.DB.Write, ev); err != nil {
-			return "", nil, err
+			return nil, err
 		}
-		return "", nil, e
+		return nil, e
 	}
-	if byAccount >= MaxAccountFailures || byAddress >= MaxAddressFailures {
+	if throttled, err := s.throttled(ctx, username, ip); err != nil {
+		return nil, err
+	} else if throttled {
 		return fail("throttled", ErrThrottled)
 	}
 	id, hash, disabled, err := s.Org.PasswordHash(ctx, username)
@@ -102,7 +121,7 @@ func (s *Service) Login(ctx context.Context, r *http.Request, username, pw strin
 		password.Check(dummyHash, pw)
 		return fail("unknown account", ErrBadLogin)
 	} else if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if ok, err := password.Check(hash, pw); err != nil || !ok {
 		return fail("wrong password", ErrBadLogin)
@@ -110,24 +129,41 @@ func (s *Service) Login(ctx context.Context, r *http.Request, username, pw strin
 	if disabled {
 		return fail("account disabled", ErrBadLogin)
 	}
-	p, err := s.Org.Principal(ctx, id)
+	return s.Org.Principal(ctx, id)
+}
+
+// throttled reports whether an account or an address failed too often.
+func (s *Service) throttled(ctx context.Context, username, ip string) (bool, error) {
+	since := store.Now().Add(-ThrottleWindow)
+	byAccount, err := audit.Failures(ctx, s.DB, audit.Login, "subject", username, since)
 	if err != nil {
-		return "", nil, err
+		return false, err
 	}
+	byAddress, err := audit.Failures(ctx, s.DB, audit.Login, "ip", ip, since)
+	if err != nil {
+		return false, err
+	}
+	return byAccount >= MaxAccountFailures || byAddress >= MaxAddressFailures, nil
+}
+
+// openSession starts a session for p, signed in by amr ("pwd", "pwd otp"),
+// and audits the login.
+func (s *Service) openSession(ctx context.Context, r *http.Request, p *org.Principal, amr, detail string) (string, error) {
+	ip := httpx.ClientIP(r)
 	secret := password.Random(32)
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		now := store.Now()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_token, ip, user_agent, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			hashSecret(secret), id, password.Random(24), ip, truncate(r.UserAgent(), 300), now, now.Add(s.SessionTTL)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf_token, ip, user_agent, created_at, expires_at, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			hashSecret(secret), p.UserID, password.Random(24), ip, truncate(r.UserAgent(), 300), now, now.Add(s.SessionTTL), amr); err != nil {
 			return err
 		}
 		// Expired sessions are swept on login rather than by a timer.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < $1`, now); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Event{Kind: audit.Login, Success: true, ActorID: id, Actor: username, Subject: username, IP: ip})
+		return audit.Record(ctx, tx, audit.Event{Kind: audit.Login, Success: true, ActorID: p.UserID, Actor: p.Username, Subject: p.Username, IP: ip, Detail: detail})
 	})
-	return secret, p, err
+	return secret, err
 }
 
 func truncate(s string, n int) string {
@@ -255,17 +291,19 @@ func (s *Service) EndSession(r *http.Request, user int64, id string) error {
 }
 
 // SessionStarted is when the request's session signed in (the single
-// sign-on provider's auth_time); false without a session.
-func (s *Service) SessionStarted(r *http.Request) (time.Time, bool) {
+// sign-on provider's auth_time) and how (its amr: "pwd", "pwd otp"); false
+// without a session.
+func (s *Service) SessionStarted(r *http.Request) (time.Time, []string, bool) {
 	sess, ok := r.Context().Value(sessionKey{}).(session)
 	if !ok {
-		return time.Time{}, false
+		return time.Time{}, nil, false
 	}
 	var at time.Time
-	if err := s.DB.Read.QueryRowContext(r.Context(), `SELECT created_at FROM sessions WHERE token_hash = $1`, sess.hash).Scan(&at); err != nil {
-		return time.Time{}, false
+	var amr string
+	if err := s.DB.Read.QueryRowContext(r.Context(), `SELECT created_at, amr FROM sessions WHERE token_hash = $1`, sess.hash).Scan(&at, &amr); err != nil {
+		return time.Time{}, nil, false
 	}
-	return at, true
+	return at, strings.Fields(amr), true
 }
 
 // Exempt leaves paths to their own authentication: the single sign-on

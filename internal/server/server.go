@@ -79,6 +79,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 	s.Report = report.NewStore(db, s.Org)
 	s.SSO = sso.NewStore(db, s.Org, s.Auth, sso.Options{Issuer: cfg.BaseURL, Secret: cfg.SSOSecret})
 	s.Auth.Exempt(sso.MachinePaths...)
+	s.Auth.TOTPRoles = cfg.TOTPRoleList()
 	s.Hub = hub.NewStore(db, s.Org, hubOptions(cfg))
 	// DTI owns the pillars plans file under; its computed components read
 	// the reporting domain's values (its analytics engine, once there,

@@ -133,9 +133,10 @@ func (s *Store) authorize(w http.ResponseWriter, r *http.Request) error {
 	ticketAt, ticketed := s.checkTicket(ctx, q)
 	p := principal(r)
 	var started time.Time
+	var amr []string
 	if p != nil {
 		var ok bool
-		if started, ok = s.auth.SessionStarted(r); !ok {
+		if started, amr, ok = s.auth.SessionStarted(r); !ok {
 			p = nil
 		}
 	}
@@ -207,7 +208,7 @@ func (s *Store) authorize(w http.ResponseWriter, r *http.Request) error {
 	c.Issuer = issuerFrom(ctx)
 	c.AuthTime = authAt
 	c.RequestedAt = rat
-	c.AuthenticationMethodsReferences = []string{"pwd"}
+	c.AuthenticationMethodsReferences = amr
 	extra, err := s.claims(ctx, p.UserID, requested)
 	if err != nil {
 		return refused(ar, fosite.ErrAccessDenied.WithHint("The official's account is disabled."), p.Username)

@@ -92,3 +92,37 @@ CREATE TABLE sso_jtis (
     jti TEXT PRIMARY KEY,
     expires_at {{TS}} NOT NULL
 );
+
+-- The second factor of officials (internal/auth): a TOTP secret (RFC 6238)
+-- once confirmed, and the last time step used, so that a code works once.
+CREATE TABLE auth_totp (
+    user_id BIGINT PRIMARY KEY REFERENCES users(id),
+    secret TEXT NOT NULL,
+    last_step BIGINT NOT NULL DEFAULT 0,
+    confirmed_at {{TS}} NOT NULL
+);
+
+-- Recovery codes, each usable once, kept as SHA-256 digests.
+CREATE TABLE auth_recovery_codes (
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    code_hash TEXT NOT NULL,
+    used_at {{TS}},
+    PRIMARY KEY (user_id, code_hash)
+);
+
+-- A password checked, the second factor (or its enrolment) awaited: the
+-- browser holds the secret of the row in a cookie for a few minutes.
+CREATE TABLE auth_pending (
+    token_hash TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    purpose TEXT NOT NULL,
+    secret TEXT NOT NULL DEFAULT '',
+    next TEXT NOT NULL DEFAULT '/',
+    replaces TEXT NOT NULL DEFAULT '',
+    created_at {{TS}} NOT NULL,
+    expires_at {{TS}} NOT NULL
+);
+
+-- How a session signed in ("pwd", "pwd otp"): the amr of the ID tokens
+-- issued under it.
+ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';

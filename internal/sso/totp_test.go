@@ -1,0 +1,161 @@
+package sso_test
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/pquerna/otp/totp"
+	"golang.org/x/oauth2"
+
+	"github.com/tinhso/tinhso/internal/config"
+	"github.com/tinhso/tinhso/internal/demo"
+	"github.com/tinhso/tinhso/internal/testapp"
+)
+
+var (
+	totpSecret    = regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
+	recoveryCodes = regexp.MustCompile(`<li>([a-z2-9]{5}-[a-z2-9]{5})</li>`)
+)
+
+// TestSecondFactor: a coordinator must enrol a TOTP second factor at their
+// next login (QR code, a code to confirm, recovery codes shown once); then
+// every login asks for a code, which works once; a recovery code works
+// once; failures are audited and counted by the login throttle; the
+// applications see amr "otp" in the ID token.
+func TestSecondFactor(t *testing.T) {
+	t.Parallel()
+	for engine, u := range testapp.DemoURLs(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			app := testapp.NewWith(t, u, func(c *config.Config) { c.TOTPRoles = "admin,coordinator" })
+			ctx := context.Background()
+			b := newBrowser(app)
+			password := func() page {
+				t.Helper()
+				p := b.get(t, "/login?next=%2Faccount")
+				f := form(p.Body)
+				f.Set("username", "dieuphoi")
+				f.Set("password", demo.Password)
+				p = b.post(t, "/login", f)
+				if p.URL.Path != "/login/totp" {
+					t.Fatalf("after the password: %d %s", p.Status, p.URL)
+				}
+				return p
+			}
+			p := password()
+			m := totpSecret.FindStringSubmatch(p.Body)
+			if m == nil || !strings.Contains(p.Body, "data:image/png;base64,") {
+				t.Fatalf("no enrolment page: %d %s\n%s", p.Status, p.URL, p.Body)
+			}
+			secret := m[1]
+			if app.Count(t, `SELECT COUNT(*) FROM sessions WHERE user_id = $1`, app.OfficialID(t, "dieuphoi")) != 0 {
+				t.Fatal("a session before the second factor")
+			}
+			// A wrong code during enrolment.
+			if p = b.post(t, "/login/totp", withCode(p, "000000")); p.Status != 401 {
+				t.Fatalf("wrong enrolment code: %d", p.Status)
+			}
+			now := time.Now()
+			first, _ := totp.GenerateCode(secret, now)
+			p = b.post(t, "/login/totp", withCode(p, first))
+			codes := recoveryCodes.FindAllStringSubmatch(p.Body, -1)
+			if p.Status != 200 || len(codes) != 10 {
+				t.Fatalf("recovery codes: %d, %d codes\n%.600s", p.Status, len(codes), p.Body)
+			}
+			if p = b.get(t, "/account"); p.Status != 200 || !strings.Contains(p.Body, "Còn 10 mã khôi phục") {
+				t.Fatalf("account after enrolment: %d\n%.400s", p.Status, p.Body)
+			}
+			if amr := app.Count(t, `SELECT COUNT(*) FROM sessions WHERE amr = 'pwd otp'`); amr != 1 {
+				t.Fatalf("%d sessions signed in with a second factor", amr)
+			}
+
+			// A new login: the same code again is refused; a recovery code
+			// works once; the next step's code works.
+			b = newBrowser(app)
+			p = password()
+			if strings.Contains(p.Body, "totp-secret") {
+				t.Fatal("the secret is shown again after enrolment")
+			}
+			if p = b.post(t, "/login/totp", withCode(p, first)); p.Status != 401 {
+				t.Fatalf("a code used twice: %d", p.Status)
+			}
+			if p = b.post(t, "/login/totp", withCode(p, codes[0][1])); p.URL.Path != "/account" || !strings.Contains(p.Body, "Còn 9 mã khôi phục") {
+				t.Fatalf("recovery code: %d %s", p.Status, p.URL)
+			}
+			b = newBrowser(app)
+			password()
+			if p = b.post(t, "/login/totp", withCode(p, strings.ToUpper(codes[0][1]))); p.Status != 401 {
+				t.Fatalf("a recovery code used twice: %d", p.Status)
+			}
+			next, _ := totp.GenerateCode(secret, now.Add(30*time.Second))
+			if p = b.post(t, "/login/totp", withCode(p, next)); p.URL.Path != "/account" {
+				t.Fatalf("the next code: %d %s", p.Status, p.URL)
+			}
+			if n := app.Count(t, `SELECT COUNT(*) FROM audit_events WHERE kind = 'login' AND success = $1 AND subject = 'dieuphoi' AND detail LIKE '%second factor%'`, false); n != 3 {
+				t.Fatalf("%d refused second factors audited, want 3", n)
+			}
+
+			// An application signed in through this session sees amr otp.
+			c := webClient(t, app, true)
+			relying := newRP(t, app, c, oidc.ScopeOpenID)
+			v := oauth2.GenerateVerifier()
+			p = b.get(t, relying.config.AuthCodeURL("totp-0001", oauth2.S256ChallengeOption(v), oidc.Nonce("nonce-totp-0001")))
+			tok, err := relying.config.Exchange(ctx, code(t, p, "totp-0001"), oauth2.VerifierOption(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			idt, err := relying.verifier.Verify(ctx, tok.Extra("id_token").(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cl struct {
+				AMR []string `json:"amr"`
+			}
+			idt.Claims(&cl)
+			if !slices.Contains(cl.AMR, "otp") || !slices.Contains(cl.AMR, "pwd") {
+				t.Fatalf("amr %v", cl.AMR)
+			}
+		})
+	}
+}
+
+// withCode is the second-factor form of a page with a code typed in.
+func withCode(p page, code string) url.Values {
+	f := form(p.Body)
+	f.Set("code", code)
+	return f
+}
+
+// TestSecondFactorOptional: a reporter signs in with the password alone,
+// and may turn the second factor on from the account page.
+func TestSecondFactorOptional(t *testing.T) {
+	t.Parallel()
+	for engine, u := range testapp.DemoURLs(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			app := testapp.NewWith(t, u, func(c *config.Config) { c.TOTPRoles = "admin,coordinator" })
+			b := newBrowser(app)
+			p := b.login(t, b.get(t, "/login?next=%2Faccount"), "baocao.ankhe")
+			if p.URL.Path != "/account" || !strings.Contains(p.Body, "Chưa bật") {
+				t.Fatalf("a reporter's login: %d %s", p.Status, p.URL)
+			}
+			p = b.post(t, "/account/totp", map[string][]string{"csrf": {form(p.Body).Get("csrf")}})
+			m := totpSecret.FindStringSubmatch(p.Body)
+			if p.URL.Path != "/login/totp" || m == nil {
+				t.Fatalf("enrol from the account page: %d %s", p.Status, p.URL)
+			}
+			c, _ := totp.GenerateCode(m[1], time.Now())
+			p = b.post(t, "/login/totp", withCode(p, c))
+			if len(recoveryCodes.FindAllString(p.Body, -1)) != 10 {
+				t.Fatalf("no recovery codes: %d\n%.400s", p.Status, p.Body)
+			}
+			if n := app.Count(t, `SELECT COUNT(*) FROM sessions WHERE user_id = $1`, app.OfficialID(t, "baocao.ankhe")); n != 1 {
+				t.Fatalf("%d sessions: the enrolment should replace the session it started from", n)
+			}
+		})
+	}
+}
