@@ -172,12 +172,7 @@ func TestCodeFlow(t *testing.T) {
 		}
 
 		// Revocation (RFC 7009) of a third grant's refresh token ends it.
-		verifier = oauth2.GenerateVerifier()
-		p = b.get(t, relying.config.AuthCodeURL("state-0003", oauth2.S256ChallengeOption(verifier), oidc.Nonce("nonce-3333333333")))
-		tok3, err := relying.config.Exchange(ctx, code(t, p, "state-0003"), oauth2.VerifierOption(verifier))
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok3 := relying.signIn(t, b, "state-0003")
 		if status, _ := postForm(t, app, sso.PathRevoke, c, url.Values{"token": {tok3.RefreshToken}, "token_type_hint": {"refresh_token"}}); status != 200 {
 			t.Fatalf("revoke: %d", status)
 		}
@@ -190,12 +185,7 @@ func TestCodeFlow(t *testing.T) {
 
 		// RP-initiated logout with id_token_hint: the exact registered
 		// address, with the state; the session and its grants end.
-		verifier = oauth2.GenerateVerifier()
-		p = b.get(t, relying.config.AuthCodeURL("state-0004", oauth2.S256ChallengeOption(verifier), oidc.Nonce("nonce-4444444444")))
-		tok4, err := relying.config.Exchange(ctx, code(t, p, "state-0004"), oauth2.VerifierOption(verifier))
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok4 := relying.signIn(t, b, "state-0004")
 		hint, _ := tok4.Extra("id_token").(string)
 		p = b.get(t, sso.PathLogout+"?"+url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {afterLogout}, "state": {"bye-1"}}.Encode())
 		if p.Location == nil || p.Location.String() != afterLogout+"?state=bye-1" {
@@ -322,12 +312,7 @@ func TestConcurrentRefresh(t *testing.T) {
 		relying := newRP(t, app, c, oidc.ScopeOpenID, "offline_access")
 		b := newBrowser(app)
 		b.login(t, b.get(t, "/login"), "lanhdao")
-		v := oauth2.GenerateVerifier()
-		p := b.get(t, relying.config.AuthCodeURL("race-0001", oauth2.S256ChallengeOption(v), oidc.Nonce("nonce-race-0001")))
-		tok, err := relying.config.Exchange(ctx, code(t, p, "race-0001"), oauth2.VerifierOption(v))
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok := relying.signIn(t, b, "race-0001")
 		for round := range 3 {
 			errc := make(chan error, 2)
 			for range 2 {
@@ -346,11 +331,7 @@ func TestConcurrentRefresh(t *testing.T) {
 				t.Fatalf("round %d: %d of two racing refreshes got tokens", round, ok)
 			}
 			// A new grant for the next round.
-			v = oauth2.GenerateVerifier()
-			p = b.get(t, relying.config.AuthCodeURL("race-000"+string(rune('2'+round)), oauth2.S256ChallengeOption(v), oidc.Nonce("nonce-race-0002")))
-			if tok, err = relying.config.Exchange(ctx, code(t, p, "race-000"+string(rune('2'+round))), oauth2.VerifierOption(v)); err != nil {
-				t.Fatal(err)
-			}
+			tok = relying.signIn(t, b, "race-000"+string(rune('2'+round)))
 		}
 	})
 }

@@ -263,3 +263,16 @@ func audits(t *testing.T, app *testapp.App, kind string, success bool) int {
 }
 
 func jsonB64(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+// signIn runs the code flow (PKCE S256 and a nonce) for a browser already
+// signed in to tinhso and returns the tokens.
+func (r *rp) signIn(t *testing.T, b *browser, state string) *oauth2.Token {
+	t.Helper()
+	v := oauth2.GenerateVerifier()
+	p := b.get(t, r.config.AuthCodeURL(state, oauth2.S256ChallengeOption(v), oidc.Nonce("nonce-"+state)))
+	tok, err := r.config.Exchange(context.Background(), code(t, p, state), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatalf("exchange for %s: %v", state, err)
+	}
+	return tok
+}

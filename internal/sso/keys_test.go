@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/oauth2"
 
 	"github.com/tinhso/tinhso/internal/sso"
 	"github.com/tinhso/tinhso/internal/testapp"
@@ -52,15 +51,7 @@ func TestKeyRotation(t *testing.T) {
 		relying := newRP(t, app, c, oidc.ScopeOpenID)
 		b := newBrowser(app)
 		b.login(t, b.get(t, "/login"), "lanhdao")
-		idToken := func(state string) string {
-			v := oauth2.GenerateVerifier()
-			p := b.get(t, relying.config.AuthCodeURL(state, oauth2.S256ChallengeOption(v), oidc.Nonce("nonce-"+state)))
-			tok, err := relying.config.Exchange(ctx, code(t, p, state), oauth2.VerifierOption(v))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return tok.Extra("id_token").(string)
-		}
+		idToken := func(state string) string { return relying.signIn(t, b, state).Extra("id_token").(string) }
 		kid := func(raw string) string {
 			var h struct {
 				Kid string `json:"kid"`

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/tinhso/tinhso/internal/testapp"
@@ -89,12 +88,7 @@ func TestAccountSessions(t *testing.T) {
 		relying := newRP(t, app, c)
 		phone := newBrowser(app)
 		phone.login(t, phone.get(t, "/login"), "pheduyet.pleiku")
-		v := oauth2.GenerateVerifier()
-		p := phone.get(t, relying.config.AuthCodeURL("sessions-1", oauth2.S256ChallengeOption(v), oidc.Nonce("nonce-sessions-1")))
-		tok, err := relying.config.Exchange(ctx, code(t, p, "sessions-1"), oauth2.VerifierOption(v))
-		if err != nil {
-			t.Fatal(err)
-		}
+		tok := relying.signIn(t, phone, "sessions-1")
 		desk := app.Login(t, "pheduyet.pleiku")
 		_, body := desk.Get(t, "/account")
 		if !strings.Contains(body, "Phiên đăng nhập") || !strings.Contains(body, "Phiên này") {
@@ -110,7 +104,7 @@ func TestAccountSessions(t *testing.T) {
 		if p := phone.get(t, "/account"); p.URL.Path != "/login" {
 			t.Fatalf("the ended session still signs in: %s", p.URL)
 		}
-		_, err = relying.config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
+		_, err := relying.config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
 		if got := oauthError(t, err); got != "invalid_grant" {
 			t.Fatalf("refresh after the session ended: %s", got)
 		}

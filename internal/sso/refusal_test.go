@@ -161,18 +161,13 @@ func TestRefusals(t *testing.T) {
 		t.Run("the tinhso session ended", func(t *testing.T) {
 			ob := newBrowser(app)
 			ob.login(t, ob.get(t, "/login"), "baocao.ankhe")
-			v := oauth2.GenerateVerifier()
-			p := ob.get(t, relying.config.AuthCodeURL("state-ended", oauth2.S256ChallengeOption(v), oidc.Nonce("nonce-state-ended")))
-			tok, err := relying.config.Exchange(ctx, code(t, p, "state-ended"), oauth2.VerifierOption(v))
-			if err != nil {
-				t.Fatal(err)
-			}
+			tok := relying.signIn(t, ob, "state-ended")
 			// Logging out of tinhso itself (not through the application).
 			acct := ob.get(t, "/account")
 			if p := ob.post(t, "/logout", url.Values{"csrf": {form(acct.Body).Get("csrf")}}); p.URL.Path != "/login" {
 				t.Fatalf("logout: %d %s", p.Status, p.URL)
 			}
-			_, err = relying.config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
+			_, err := relying.config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
 			if got := oauthError(t, err); got != "invalid_grant" {
 				t.Fatalf("refresh after logout: %s", got)
 			}

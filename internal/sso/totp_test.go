@@ -11,7 +11,6 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/pquerna/otp/totp"
-	"golang.org/x/oauth2"
 
 	"github.com/tinhso/tinhso/internal/config"
 	"github.com/tinhso/tinhso/internal/demo"
@@ -103,12 +102,7 @@ func TestSecondFactor(t *testing.T) {
 			// An application signed in through this session sees amr otp.
 			c := webClient(t, app, true)
 			relying := newRP(t, app, c, oidc.ScopeOpenID)
-			v := oauth2.GenerateVerifier()
-			p = b.get(t, relying.config.AuthCodeURL("totp-0001", oauth2.S256ChallengeOption(v), oidc.Nonce("nonce-totp-0001")))
-			tok, err := relying.config.Exchange(ctx, code(t, p, "totp-0001"), oauth2.VerifierOption(v))
-			if err != nil {
-				t.Fatal(err)
-			}
+			tok := relying.signIn(t, b, "totp-0001")
 			idt, err := relying.verifier.Verify(ctx, tok.Extra("id_token").(string))
 			if err != nil {
 				t.Fatal(err)
