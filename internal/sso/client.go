@@ -98,7 +98,9 @@ type NewClient struct {
 
 var (
 	clientIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
-	scopePattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9:._/-]{0,63}$`)
+	// Scopes of machine clients may name hub services, whose X-Road
+	// identifiers hold capitals (hub:GOV/000123/motcua/dossiers).
+	scopePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9:._/-]{0,127}$`)
 )
 
 const clientColumns = `id, name, unit_id, secret_hash, public, trusted, disabled, auth_method, redirect_uris, logout_uris, grant_types, scopes, access_ttl, refresh_ttl, id_token_ttl, created_at, updated_at`

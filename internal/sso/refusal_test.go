@@ -204,7 +204,7 @@ func exchangeErr(_ *oauth2.Token, err error) error { return err }
 func TestClientCredentials(t *testing.T) {
 	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
-		m := register(t, app, `{"name":"Hệ thống một cửa điện tử","unitId":{unit:GL25},"grantTypes":["client_credentials"],"scopes":["hub:gl25.motcua","report.read"]}`)
+		m := register(t, app, `{"name":"Hệ thống một cửa điện tử","unitId":{unit:GL25},"grantTypes":["client_credentials"],"scopes":["hub:gl25.motcua","report.read","hub:GOV/000123/motcua/dossiers"]}`)
 		rs := register(t, app, `{"name":"Cổng kết nối LGSP","unitId":{unit:GL25},"grantTypes":["client_credentials"],"scopes":["introspect"]}`)
 		status, tok := postForm(t, app, sso.PathToken, m, url.Values{"grant_type": {"client_credentials"}, "scope": {"hub:gl25.motcua"}})
 		if status != 200 || tok["access_token"] == nil || tok["refresh_token"] != nil {
@@ -213,6 +213,13 @@ func TestClientCredentials(t *testing.T) {
 		access := tok["access_token"].(string)
 		if status, in := postForm(t, app, sso.PathIntrospect, rs, url.Values{"token": {access}}); status != 200 || in["active"] != true || in["client_id"] != m.ID || in["scope"] != "hub:gl25.motcua" || in["sub"] != m.ID {
 			t.Fatalf("introspection: %d %v", status, in)
+		}
+		// In process, as the hub's gateway checks a consumer's token.
+		if got, err := app.Server.SSO.Verify(context.Background(), access, "hub:gl25.motcua"); err != nil || got.ClientID != m.ID || got.UserID != 0 {
+			t.Fatalf("Verify: %+v %v", got, err)
+		}
+		if _, err := app.Server.SSO.Verify(context.Background(), access, "report.read"); err == nil {
+			t.Fatal("Verify passed a scope the token was not granted")
 		}
 		if status, _ := postForm(t, app, sso.PathUserinfo, registered{}, url.Values{"access_token": {access}}); status != 403 {
 			t.Fatalf("userinfo with a machine token: %d", status)
