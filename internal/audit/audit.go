@@ -61,6 +61,7 @@ const (
 	SSOLogout    = "sso.logout"     // logging out through the provider (RP-initiated)
 	SSOClient    = "sso.client"     // an application registered, edited or given a new secret
 	SSOKeyRotate = "sso.key.rotate" // a new signing key
+	TOTPReset    = "totp.reset"     // an official's second factor removed by an administrator (a lost phone)
 )
 
 // Kinds of periodic reporting's values (internal/report).
@@ -80,7 +81,7 @@ const (
 var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
 	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, ReportImport, ReportValuesImport, ReportExcel,
 	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, HubRegistry, HubAccess, HubCredential, HubKey,
-	SSOAuthorize, SSOConsent, SSOToken, SSORefresh, SSORevoke, SSOLogout, SSOClient, SSOKeyRotate, AccessDenied, CSRFRefused}
+	SSOAuthorize, SSOConsent, SSOToken, SSORefresh, SSORevoke, SSOLogout, SSOClient, SSOKeyRotate, TOTPReset, AccessDenied, CSRFRefused}
 
 // Event is one line of the trail.
 type Event struct {

@@ -76,11 +76,13 @@
 //  1. tinhso's own web UI as a client of its own provider, and the demo
 //     (`tinhso demo` registering and printing a demo client id and
 //     redirect URI, and a small demo application it starts).
-//  2. An administrator ending an official's sessions and resetting their
-//     second factor (org's official page; `tinhso user` for the operator);
-//     recovery codes made anew from the account page; TOTP secrets sealed
-//     with --sso-secret as the signing keys are (they are stored in the
-//     clear in auth_totp today).
+//  2. Buttons on org's official page for what the API already does
+//     (POST /api/v1/officials/{id}/sessions/end and …/totp/reset: an
+//     administrator signs an official out everywhere, or removes their
+//     second factor after a lost phone); the same for the operator in
+//     `tinhso user`; recovery codes made anew from the account page; TOTP
+//     secrets sealed with --sso-secret as the signing keys are (they are
+//     stored in the clear in auth_totp today).
 //  3. Citizens and businesses brokered from an upstream provider (issue
 //     part 4) with acr from its level of assurance; acr_values.
 //  4. The browser test (internal/e2e): one login with TOTP reaching two

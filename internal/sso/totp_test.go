@@ -11,6 +11,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/pquerna/otp/totp"
+	"golang.org/x/oauth2"
 
 	"github.com/tinhso/tinhso/internal/config"
 	"github.com/tinhso/tinhso/internal/demo"
@@ -113,6 +114,22 @@ func TestSecondFactor(t *testing.T) {
 			idt.Claims(&cl)
 			if !slices.Contains(cl.AMR, "otp") || !slices.Contains(cl.AMR, "pwd") {
 				t.Fatalf("amr %v", cl.AMR)
+			}
+
+			// A lost phone: the administrator removes the second factor;
+			// the official is signed out (the application too) and enrols
+			// again at the next login.
+			if status, body, _ := app.Do(t, "admin", "POST", app.Expand(t, nil, "/api/v1/officials/{official:dieuphoi}/totp/reset"), ""); status != 204 {
+				t.Fatalf("reset: %d %s", status, body)
+			}
+			if p := b.get(t, "/account"); p.URL.Path != "/login" {
+				t.Fatalf("still signed in after the reset: %s", p.URL)
+			}
+			if _, err := relying.config.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err == nil {
+				t.Fatal("the application's refresh token outlived the reset")
+			}
+			if p := password(); !totpSecret.MatchString(p.Body) {
+				t.Fatal("no enrolment after the reset")
 			}
 		})
 	}
