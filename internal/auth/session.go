@@ -17,6 +17,7 @@ import (
 	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/password"
+	"github.com/tinhso/tinhso/internal/seal"
 	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/web"
 )
@@ -44,6 +45,9 @@ type Service struct {
 	// TOTPRoles must sign in with a second factor (--totp-roles): an
 	// official holding one enrols at their next login.
 	TOTPRoles []string
+	// Sealer seals TOTP secrets in the database (--sso-secret); nil stores
+	// them unsealed, marked so.
+	Sealer *seal.Sealer
 }
 
 // NewService returns the auth service with a working-day session lifetime.

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
 	"image/png"
 	"net/http"
@@ -93,7 +94,9 @@ func (s *Service) pend(ctx context.Context, r *http.Request, p *org.Principal, p
 		if err != nil {
 			return nil, err
 		}
-		secret = key.Secret()
+		if secret, err = s.sealSecret(key.Secret()); err != nil {
+			return nil, err
+		}
 	}
 	token := password.Random(32)
 	now := store.Now()
@@ -109,6 +112,23 @@ func (s *Service) pend(ctx context.Context, r *http.Request, p *org.Principal, p
 		return nil, err
 	}
 	return &SecondFactor{Secret: token, Purpose: purpose}, nil
+}
+
+// sealSecret is what auth_totp and auth_pending store of a TOTP secret:
+// sealed with the operator's secret when there is one (internal/seal), as
+// base64 text.
+func (s *Service) sealSecret(secret string) (string, error) {
+	b, err := s.Sealer.Seal([]byte(secret))
+	return base64.StdEncoding.EncodeToString(b), err
+}
+
+func (s *Service) openSecret(stored string) (string, error) {
+	b, err := base64.StdEncoding.DecodeString(stored)
+	if err != nil {
+		return "", fmt.Errorf("auth: stored TOTP secret: %w", err)
+	}
+	plain, err := s.Sealer.Open(b)
+	return string(plain), err
 }
 
 type pending struct {
@@ -132,6 +152,11 @@ func (s *Service) pendingOf(r *http.Request) (*pending, error) {
 	}
 	if pd.p, err = s.Org.Principal(r.Context(), user); err != nil {
 		return nil, errs.NotFound
+	}
+	if pd.secret != "" {
+		if pd.secret, err = s.openSecret(pd.secret); err != nil {
+			return nil, err
+		}
 	}
 	return pd, nil
 }
@@ -278,11 +303,15 @@ func (s *Service) totpSubmit(w http.ResponseWriter, r *http.Request) error {
 		if step == 0 {
 			return fail("wrong second factor (enrolment)", ErrBadCode)
 		}
+		sealed, err := s.sealSecret(pd.secret)
+		if err != nil {
+			return err
+		}
 		err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM auth_totp WHERE user_id = $1`, pd.p.UserID); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO auth_totp (user_id, secret, last_step, confirmed_at) VALUES ($1, $2, $3, $4)`, pd.p.UserID, pd.secret, step, now); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO auth_totp (user_id, secret, last_step, confirmed_at) VALUES ($1, $2, $3, $4)`, pd.p.UserID, sealed, step, now); err != nil {
 				return err
 			}
 			var err error
@@ -294,6 +323,9 @@ func (s *Service) totpSubmit(w http.ResponseWriter, r *http.Request) error {
 		var secret string
 		var last int64
 		if err := s.DB.Read.QueryRowContext(ctx, `SELECT secret, last_step FROM auth_totp WHERE user_id = $1`, pd.p.UserID).Scan(&secret, &last); err != nil {
+			return err
+		}
+		if secret, err = s.openSecret(secret); err != nil {
 			return err
 		}
 		if step := totpStep(secret, code, now); step > last {

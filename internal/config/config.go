@@ -48,8 +48,9 @@ type Config struct {
 	TokenTTL    string
 	TokenMaxTTL string
 	// SSOSecret seals the single sign-on provider's signing keys and token
-	// secret in the database (AES-256-GCM); without it they are stored
-	// unsealed. Keep it out of the database's backups.
+	// secret, and officials' TOTP secrets, in the database (AES-256-GCM,
+	// internal/seal); without it they are stored unsealed. Keep it out of
+	// the database's backups.
 	SSOSecret string
 	// TOTPRoles are the roles whose holders must sign in with a second
 	// factor (comma-separated; "none" for nobody).
@@ -136,7 +137,7 @@ func (c *Config) settings(which ...string) []setting {
 		{"token-ttl", "TINHSO_TOKEN_TTL", "lifetime of a new API token when none is asked for, e.g. 90d or 720h", &c.TokenTTL},
 		{"token-max-ttl", "TINHSO_TOKEN_MAX_TTL", "longest lifetime an API token may have, e.g. 365d; older tokens expire at it", &c.TokenMaxTTL},
 		{"totp-roles", "TINHSO_TOTP_ROLES", "roles whose holders must sign in with a second factor (TOTP), comma-separated, or none", &c.TOTPRoles},
-		{"sso-secret", "TINHSO_SSO_SECRET", "secret that seals the single sign-on signing keys in the database (at least 16 characters); unsealed when empty", &c.SSOSecret},
+		{"sso-secret", "TINHSO_SSO_SECRET", "secret that seals the single sign-on signing keys and officials' TOTP secrets in the database (at least 16 characters); unsealed when empty", &c.SSOSecret},
 		{"hub-addr", "TINHSO_HUB_ADDR", "the data exchange hub's gateway listener (host:port), X-Road's /r1/ protocol; off when empty", &c.Hub.Addr},
 		{"hub-instance", "TINHSO_HUB_INSTANCE", "the hub's X-Road instance identifier, e.g. LGSP-LC", &c.Hub.Instance},
 		{"hub-owner", "TINHSO_HUB_OWNER", "code of the org unit whose managers run the hub's keys and CA; the top of the tree when empty", &c.Hub.Owner},

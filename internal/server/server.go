@@ -33,6 +33,7 @@ import (
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/plan"
 	"github.com/tinhso/tinhso/internal/report"
+	"github.com/tinhso/tinhso/internal/seal"
 	"github.com/tinhso/tinhso/internal/sso"
 	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/web"
@@ -80,6 +81,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 	s.SSO = sso.NewStore(db, s.Org, s.Auth, sso.Options{Issuer: cfg.BaseURL, Secret: cfg.SSOSecret})
 	s.Auth.Exempt(sso.MachinePaths...)
 	s.Auth.TOTPRoles = cfg.TOTPRoleList()
+	s.Auth.Sealer = seal.New(cfg.SSOSecret)
 	s.Hub = hub.NewStore(db, s.Org, hubOptions(cfg))
 	// DTI owns the pillars plans file under; its computed components read
 	// the reporting domain's values (its analytics engine, once there,

@@ -19,7 +19,8 @@
 //     recognised and revokes the whole grant (fosite's reuse detection);
 //     of two requests racing with one code or refresh token, one wins.
 //   - keys.go: RS256 signing keys in sso_keys, sealed with AES-256-GCM under
-//     --sso-secret (marked unsealed without one), never logged or listed.
+//     --sso-secret (internal/seal, which also seals officials' TOTP
+//     secrets; marked unsealed without one), never logged or listed.
 //     A key signs for KeyRotation (90 days) or until rotated by hand
 //     (POST /api/v1/sso/keys/rotate); a retired key stays in the JWKS for
 //     MaxIDTokenTTL + 24 h, so that what it signed still verifies and an

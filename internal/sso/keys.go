@@ -3,8 +3,6 @@ package sso
 import (
 	"context"
 	"crypto"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -22,6 +20,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/tinhso/tinhso/internal/seal"
 	"github.com/tinhso/tinhso/internal/store"
 )
 
@@ -37,84 +36,28 @@ const (
 	KeyRotation = 90 * 24 * time.Hour
 )
 
-// sealed private keys start with their format: "a1:" sealed with the
-// operator's secret (AES-256-GCM), "p1:" not sealed (no secret configured).
-const (
-	sealedPrefix = "a1:"
-	plainPrefix  = "p1:"
-)
-
 // ErrNoSecret means the database holds sealed keys and the server was
 // started without the secret that opens them.
-var ErrNoSecret = errors.New("sso: the signing keys are sealed; start tinhso with the same --sso-secret")
+var ErrNoSecret = seal.ErrNoSecret
 
 // keyring reads, seals and caches the provider's keys. The cache holds
 // parsed private keys by kid (a key never changes once made); which key
 // signs is asked of the database, so a rotation on another node is seen.
 type keyring struct {
 	db      *store.DB
-	secret  []byte // AES-256 key derived from the operator's secret, nil without
+	sealer  *seal.Sealer
 	publish time.Duration
 	mu      sync.Mutex
 	parsed  map[string]*rsa.PrivateKey
 }
 
 func newKeyring(db *store.DB, secret string, publish time.Duration) *keyring {
-	k := &keyring{db: db, publish: publish, parsed: map[string]*rsa.PrivateKey{}}
-	if secret != "" {
-		sum := sha256.Sum256([]byte("tinhso sso keys\x00" + secret))
-		k.secret = sum[:]
-	}
-	return k
+	return &keyring{db: db, sealer: seal.New(secret), publish: publish, parsed: map[string]*rsa.PrivateKey{}}
 }
 
-func (k *keyring) seal(plain []byte) ([]byte, error) {
-	if k.secret == nil {
-		return append([]byte(plainPrefix), plain...), nil
-	}
-	block, err := aes.NewCipher(k.secret)
-	if err != nil {
-		return nil, err
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, gcm.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return append([]byte(sealedPrefix), gcm.Seal(nonce, nonce, plain, []byte(sealedPrefix))...), nil
-}
+func (k *keyring) seal(plain []byte) ([]byte, error) { return k.sealer.Seal(plain) }
 
-func (k *keyring) open(b []byte) ([]byte, error) {
-	switch {
-	case strings.HasPrefix(string(b), plainPrefix):
-		return b[len(plainPrefix):], nil
-	case strings.HasPrefix(string(b), sealedPrefix):
-		if k.secret == nil {
-			return nil, ErrNoSecret
-		}
-		block, err := aes.NewCipher(k.secret)
-		if err != nil {
-			return nil, err
-		}
-		gcm, err := cipher.NewGCM(block)
-		if err != nil {
-			return nil, err
-		}
-		b = b[len(sealedPrefix):]
-		if len(b) < gcm.NonceSize() {
-			return nil, errors.New("sso: sealed key too short")
-		}
-		plain, err := gcm.Open(nil, b[:gcm.NonceSize()], b[gcm.NonceSize():], []byte(sealedPrefix))
-		if err != nil {
-			return nil, ErrNoSecret // another secret: the same advice
-		}
-		return plain, nil
-	}
-	return nil, errors.New("sso: unknown key format")
-}
+func (k *keyring) open(b []byte) ([]byte, error) { return k.sealer.Open(b) }
 
 // Key is a signing key as the API lists it: never the private part.
 type Key struct {
@@ -147,7 +90,7 @@ func (k *keyring) Keys(ctx context.Context) ([]Key, error) {
 		if pub.Valid {
 			key.PublishUntil = &pub.Time
 		}
-		key.Sealed = strings.HasPrefix(string(priv), sealedPrefix)
+		key.Sealed = seal.Sealed(priv)
 		out = append(out, key)
 	}
 	return out, rows.Err()

@@ -2,6 +2,7 @@ package sso_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/url"
 	"regexp"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/tinhso/tinhso/internal/config"
 	"github.com/tinhso/tinhso/internal/demo"
+	"github.com/tinhso/tinhso/internal/seal"
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
@@ -32,7 +34,10 @@ func TestSecondFactor(t *testing.T) {
 	t.Parallel()
 	for engine, u := range testapp.DemoURLs(t) {
 		t.Run(string(engine), func(t *testing.T) {
-			app := testapp.NewWith(t, u, func(c *config.Config) { c.TOTPRoles = "admin,coordinator" })
+			app := testapp.NewWith(t, u, func(c *config.Config) {
+				c.TOTPRoles = "admin,coordinator"
+				c.SSOSecret = "bí mật của nhà vận hành, đủ dài"
+			})
 			ctx := context.Background()
 			b := newBrowser(app)
 			password := func() page {
@@ -69,6 +74,12 @@ func TestSecondFactor(t *testing.T) {
 			}
 			if p = b.get(t, "/account"); p.Status != 200 || !strings.Contains(p.Body, "Còn 10 mã khôi phục") {
 				t.Fatalf("account after enrolment: %d\n%.400s", p.Status, p.Body)
+			}
+			// With --sso-secret the TOTP secret is stored sealed.
+			var stored string
+			app.DB.Read.QueryRow(`SELECT secret FROM auth_totp`).Scan(&stored)
+			if raw, _ := base64.StdEncoding.DecodeString(stored); !seal.Sealed(raw) || strings.Contains(stored, secret) {
+				t.Fatalf("the TOTP secret is not sealed: %q", stored)
 			}
 			if amr := app.Count(t, `SELECT COUNT(*) FROM sessions WHERE amr = 'pwd otp'`); amr != 1 {
 				t.Fatalf("%d sessions signed in with a second factor", amr)
@@ -114,6 +125,15 @@ func TestSecondFactor(t *testing.T) {
 			idt.Claims(&cl)
 			if !slices.Contains(cl.AMR, "otp") || !slices.Contains(cl.AMR, "pwd") {
 				t.Fatalf("amr %v", cl.AMR)
+			}
+			// ... signed with a key stored sealed.
+			if n := app.Count(t, `SELECT COUNT(*) FROM sso_keys`); n != 1 {
+				t.Fatalf("%d keys", n)
+			}
+			var key []byte
+			app.DB.Read.QueryRow(`SELECT private_key FROM sso_keys`).Scan(&key)
+			if !seal.Sealed(key) {
+				t.Fatalf("the signing key is not sealed: %.6q", key)
 			}
 
 			// A lost phone: the administrator removes the second factor;
