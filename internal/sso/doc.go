@@ -81,9 +81,7 @@
 //     (POST /api/v1/officials/{id}/sessions/end and …/totp/reset: an
 //     administrator signs an official out everywhere, or removes their
 //     second factor after a lost phone); the same for the operator in
-//     `tinhso user`; recovery codes made anew from the account page; TOTP
-//     secrets sealed with --sso-secret as the signing keys are (they are
-//     stored in the clear in auth_totp today).
+//     `tinhso user`; recovery codes made anew from the account page.
 //  3. Citizens and businesses brokered from an upstream provider (issue
 //     part 4) with acr from its level of assurance; acr_values.
 //  4. The browser test (internal/e2e): one login with TOTP reaching two
