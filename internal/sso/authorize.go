@@ -314,12 +314,20 @@ func (s *Store) remember(ctx context.Context, r *http.Request, user int64, usern
 
 type consentData struct {
 	Client Client
-	Scopes []string
+	Scopes []string    // what each asked-for scope gives, in the reader's language
 	Params [][2]string // the request, sent again with the decision
 }
 
 func (s *Store) consentPage(w http.ResponseWriter, r *http.Request, c Client, scopes []string) error {
-	d := consentData{Client: c, Scopes: scopes}
+	d := consentData{Client: c}
+	lang := locale.FromRequest(r)
+	for _, sc := range scopes {
+		if key := "sso.scope." + sc; locale.Has(lang, key) {
+			d.Scopes = append(d.Scopes, locale.T(lang, key))
+		} else {
+			d.Scopes = append(d.Scopes, locale.T(lang, "sso.scope.other", sc))
+		}
+	}
 	keys := make([]string, 0, len(r.Form))
 	for k := range r.Form {
 		if k != "csrf" && k != "decision" {
