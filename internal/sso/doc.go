@@ -88,6 +88,18 @@
 //     applications; then the OpenID Foundation's Basic/Config/RP-logout
 //     checks run by hand against the demo.
 //
+// For the hub (internal/hub, issue 9): its gateway takes a TokenIssuer and
+// a TokenVerifier (Gateway.SetTokens) and already accepts claims naming
+// only a client id. The move: register each consumer subsystem's credential
+// as a client_credentials client here (same client id; scopes naming its
+// services), point the TokenIssuer at this provider's token endpoint, and
+// make the TokenVerifier an adapter over (*Store).Verify — a database read
+// per call (0.1–0.3 ms, docs/perf.md), so with a short in-memory cache
+// (until the token's expiry or 30 s) to answer "from memory" as the gateway
+// asks; or issue JWT access tokens to machine clients (fosite's JWT
+// strategy, verified with the JWKS in memory) at the cost of revocation
+// waiting for expiry. Not done in this session.
+//
 // A grant lives as long as the tinhso session it was made under
 // (sso_grants.session_hash): logging out anywhere, a password reset, a
 // disabled account or the session's expiry ends every application's
