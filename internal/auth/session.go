@@ -115,7 +115,7 @@ func (s *Service) checkPassword(ctx context.Context, r *http.Request, username, 
 		}
 		return nil, e
 	}
-	if throttled, err := s.throttled(ctx, username, ip); err != nil {
+	if throttled, err := s.throttled(ctx, r, username); err != nil {
 		return nil, err
 	} else if throttled {
 		return fail("throttled", ErrThrottled)
@@ -134,20 +134,6 @@ func (s *Service) checkPassword(ctx context.Context, r *http.Request, username, 
 		return fail("account disabled", ErrBadLogin)
 	}
 	return s.Org.Principal(ctx, id)
-}
-
-// throttled reports whether an account or an address failed too often.
-func (s *Service) throttled(ctx context.Context, username, ip string) (bool, error) {
-	since := store.Now().Add(-ThrottleWindow)
-	byAccount, err := audit.Failures(ctx, s.DB, audit.Login, "subject", username, since)
-	if err != nil {
-		return false, err
-	}
-	byAddress, err := audit.Failures(ctx, s.DB, audit.Login, "ip", ip, since)
-	if err != nil {
-		return false, err
-	}
-	return byAccount >= MaxAccountFailures || byAddress >= MaxAddressFailures, nil
 }
 
 // openSession starts a session for p, signed in by amr ("pwd", "pwd otp"),

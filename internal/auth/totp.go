@@ -289,7 +289,7 @@ func (s *Service) totpSubmit(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Cache-Control", "no-store")
 		return totpPage.RenderView(w, r, e.(*errs.Error).Status, view)
 	}
-	if throttled, err := s.throttled(ctx, pd.p.Username, ip); err != nil {
+	if throttled, err := s.throttled(ctx, r, pd.p.Username); err != nil {
 		return err
 	} else if throttled {
 		return fail("throttled", ErrThrottled)

@@ -3,6 +3,8 @@ package sso_test
 import (
 	"context"
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -186,6 +188,42 @@ func TestSecondFactorOptional(t *testing.T) {
 			}
 			if n := app.Count(t, `SELECT COUNT(*) FROM sessions WHERE user_id = $1`, app.OfficialID(t, "baocao.ankhe")); n != 1 {
 				t.Fatalf("%d sessions: the enrolment should replace the session it started from", n)
+			}
+		})
+	}
+}
+
+// TestSecondFactorBasic: HTTP Basic with the password (DHIS2 clients)
+// cannot open an account that must use a second factor; its API token
+// still can; an account without one signs in with the password.
+func TestSecondFactorBasic(t *testing.T) {
+	t.Parallel()
+	for engine, u := range testapp.DemoURLs(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			app := testapp.NewWith(t, u, func(c *config.Config) { c.TOTPRoles = "admin,coordinator" })
+			srv := httptest.NewTLSServer(app.Server.Handler())
+			t.Cleanup(srv.Close)
+			me := func(user, secret string) int {
+				req, _ := http.NewRequest("GET", srv.URL+"/api/v1/me", nil)
+				req.SetBasicAuth(user, secret)
+				res, err := srv.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				return res.StatusCode
+			}
+			if got := me("dieuphoi", demo.Password); got != 401 {
+				t.Fatalf("a coordinator's password over Basic: %d", got)
+			}
+			if n := app.Count(t, `SELECT COUNT(*) FROM audit_events WHERE kind = 'login' AND success = $1 AND detail LIKE '%second factor%'`, false); n != 1 {
+				t.Fatalf("%d audited refusals", n)
+			}
+			if got := me("dieuphoi", app.Token(t, "dieuphoi")); got != 200 {
+				t.Fatalf("a coordinator's API token over Basic: %d", got)
+			}
+			if got := me("baocao.ankhe", demo.Password); got != 200 {
+				t.Fatalf("a reporter's password over Basic: %d", got)
 			}
 		})
 	}
