@@ -51,6 +51,17 @@ const (
 	// ReportValuesImport is a DHIS2 dataValueSets import that changed
 	// values, with its counts (and whether locks were forced).
 	ReportValuesImport = "report.values.import"
+	// Single sign-on (internal/sso): each is recorded on success and on
+	// refusal (success false, the OAuth2 error in the detail).
+	SSOAuthorize = "sso.authorize"  // an authorisation code issued to an application for an official
+	SSOConsent   = "sso.consent"    // an official let an application receive their claims, or refused
+	SSOToken     = "sso.token"      // tokens issued at the token endpoint (code exchange, client credentials)
+	SSORefresh   = "sso.refresh"    // a refresh token rotated; a replay revokes the whole grant
+	SSORevoke    = "sso.revoke"     // a token revoked by its application (RFC 7009) or by logging out
+	SSOLogout    = "sso.logout"     // logging out through the provider (RP-initiated)
+	SSOClient    = "sso.client"     // an application registered, edited or given a new secret
+	SSOKeyRotate = "sso.key.rotate" // a new signing key
+	TOTPReset    = "totp.reset"     // an official's second factor removed by an administrator (a lost phone)
 )
 
 // Kinds of periodic reporting's values (internal/report).
@@ -82,7 +93,8 @@ const (
 var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
 	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, ReportImport, ReportValuesImport, ReportExcel,
 	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, HubRegistry, HubAccess, HubCredential, HubKey,
-	ReportSubmit, ReportWithdraw, ReportApprove, ReportAccept, ReportReturn, ReportUnapprove, ReportReopen, AccessDenied, CSRFRefused}
+	ReportSubmit, ReportWithdraw, ReportApprove, ReportAccept, ReportReturn, ReportUnapprove, ReportReopen,
+	SSOAuthorize, SSOConsent, SSOToken, SSORefresh, SSORevoke, SSOLogout, SSOClient, SSOKeyRotate, TOTPReset, AccessDenied, CSRFRefused}
 
 // Event is one line of the trail.
 type Event struct {

@@ -134,5 +134,16 @@ func (s *Service) basicUser(r *http.Request, cred string) (int64, error) {
 	if disabled {
 		return 0, s.failedLogin(ctx, r, username, "basic: account disabled")
 	}
+	// A password alone must not open an account that signs in with a
+	// second factor: such accounts use an API token as the password.
+	p, err := s.Org.Principal(ctx, id)
+	if err != nil {
+		return 0, s.failedLogin(ctx, r, username, "basic: account disabled")
+	}
+	if enrolled, err := s.totpEnrolled(ctx, id); err != nil {
+		return 0, err
+	} else if enrolled || s.totpRequired(p) {
+		return 0, s.failedLogin(ctx, r, username, "basic: password refused, the account has a second factor (use an API token)")
+	}
 	return id, nil
 }

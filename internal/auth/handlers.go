@@ -3,7 +3,10 @@ package auth
 import (
 	"database/sql"
 	"embed"
+	"errors"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,13 +39,24 @@ type Me struct {
 func (s *Service) Mount(site *web.Site) {
 	api := site.API
 	site.PublicPage("GET /login", func(w http.ResponseWriter, r *http.Request) error {
-		if org.PrincipalFrom(r.Context()) != nil {
-			http.Redirect(w, r, httpx.LocalPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+		// prompt=login asks a signed-in official to sign in again (the
+		// single sign-on provider's prompt=login and max_age); username
+		// fills the form (its login_hint).
+		q := r.URL.Query()
+		if org.PrincipalFrom(r.Context()) != nil && q.Get("prompt") != "login" {
+			http.Redirect(w, r, httpx.LocalPath(q.Get("next")), http.StatusSeeOther)
 			return nil
 		}
-		return loginPage.Render(w, r, map[string]string{"Next": httpx.LocalPath(r.URL.Query().Get("next"))})
+		view := web.NewView(r, map[string]string{"Next": httpx.LocalPath(q.Get("next"))})
+		if u := strings.TrimSpace(q.Get("username")); u != "" && len(u) <= 64 {
+			view.Form = url.Values{"username": {u}}
+		}
+		return loginPage.RenderView(w, r, http.StatusOK, view)
 	})
 	site.PublicPage("POST /login", s.loginSubmit)
+	site.PublicPage("GET /login/totp", s.totpShow)
+	site.PublicPage("POST /login/totp", s.totpSubmit)
+	site.Page("POST /account/totp", s.totpEnrollSubmit)
 	site.Page("POST /logout", func(w http.ResponseWriter, r *http.Request) error {
 		if err := s.Logout(r); err != nil {
 			return err
@@ -55,6 +69,19 @@ func (s *Service) Mount(site *web.Site) {
 	site.Page("POST /account/password", s.passwordSubmit)
 	site.Page("POST /account/tokens", s.tokenCreateSubmit)
 	site.Page("POST /account/tokens/{id}/revoke", s.tokenRevokeSubmit)
+	site.Page("POST /account/sessions/{id}/end", func(w http.ResponseWriter, r *http.Request) error {
+		p := org.PrincipalFrom(r.Context())
+		if err := s.EndSession(r, p.UserID, r.PathValue("id")); err != nil {
+			return err
+		}
+		if ss, _ := s.Sessions(r.Context(), p.UserID, ""); !slices.ContainsFunc(ss, func(si SessionInfo) bool { return si.ID == publicSessionID(CurrentSessionHash(r)) }) {
+			s.ClearCookie(w)
+			web.Redirect(w, r, "/login")
+			return nil
+		}
+		web.Redirect(w, r, "/account?ok=sessions_ended#sessions")
+		return nil
+	})
 
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/me", Tag: "account", Summary: "The signed-in official, with roles", Response: Me{}},
 		func(w http.ResponseWriter, r *http.Request) error {
@@ -107,7 +134,13 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	var secret string
 	var p *org.Principal
 	if err == nil {
-		secret, p, err = s.Login(r.Context(), r, r.PostFormValue("username"), r.PostFormValue("password"))
+		secret, p, err = s.login(r.Context(), r, r.PostFormValue("username"), r.PostFormValue("password"), next)
+	}
+	var sf *SecondFactor
+	if errors.As(err, &sf) {
+		s.setPendingCookie(w, sf.Secret, int(pendingTTL.Seconds()))
+		web.Redirect(w, r, "/login/totp")
+		return nil
 	}
 	if err != nil {
 		r.PostForm.Del("password")
@@ -118,6 +151,12 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 			return loginPage.RenderView(w, r, e.Status, view)
 		}
 		return loginPage.FormError(w, r, err, map[string]string{"Next": next})
+	}
+	// Signing in again over a session (prompt=login) replaces it.
+	if old := CurrentSessionHash(r); old != "" {
+		if _, err := s.DB.Write.ExecContext(r.Context(), `DELETE FROM sessions WHERE token_hash = $1`, old); err != nil {
+			return err
+		}
 	}
 	s.SetCookie(w, secret)
 	// A language chosen on the login page wins and is remembered; otherwise
@@ -133,6 +172,9 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 
 type accountData struct {
 	Official  org.Official
+	TOTP      bool // a second factor is enrolled
+	Recovery  int  // recovery codes left
+	Sessions  []SessionInfo
 	Tokens    []org.Token
 	NewToken  *NewToken
 	Lifetimes Lifetimes
@@ -146,7 +188,19 @@ func (s *Service) account(r *http.Request) (accountData, error) {
 		return accountData{}, err
 	}
 	toks, err := s.Org.Tokens(r.Context(), p.UserID)
-	return accountData{Official: o, Tokens: toks, Lifetimes: s.Tokens, Now: store.Now()}, err
+	if err != nil {
+		return accountData{}, err
+	}
+	sessions, err := s.Sessions(r.Context(), p.UserID, CurrentSessionHash(r))
+	if err != nil {
+		return accountData{}, err
+	}
+	d := accountData{Official: o, Sessions: sessions, Tokens: toks, Lifetimes: s.Tokens, Now: store.Now()}
+	if d.TOTP, err = s.totpEnrolled(r.Context(), p.UserID); err != nil {
+		return d, err
+	}
+	err = s.DB.Read.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM auth_recovery_codes WHERE user_id = $1 AND used_at IS NULL`, p.UserID).Scan(&d.Recovery)
+	return d, err
 }
 
 func (s *Service) accountShow(w http.ResponseWriter, r *http.Request) error {

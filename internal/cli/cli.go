@@ -175,7 +175,7 @@ func migrate(args []string, stdout, stderr io.Writer) error {
 func runDemo(parent context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := config.Default()
 	fs := newFlags("demo", stderr)
-	cfg.Bind(fs, "addr", "log-level", "log-format", "base-url")
+	cfg.Bind(fs, "addr", "log-level", "log-format", "base-url", "totp-roles")
 	dir := fs.String("data", "./data/demo", "directory that holds the demo's state (created when missing, reused otherwise)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,14 @@ type Config struct {
 	// duration such as "720h".
 	TokenTTL    string
 	TokenMaxTTL string
+	// SSOSecret seals the single sign-on provider's signing keys and token
+	// secret, and officials' TOTP secrets, in the database (AES-256-GCM,
+	// internal/seal); without it they are stored unsealed. Keep it out of
+	// the database's backups.
+	SSOSecret string
+	// TOTPRoles are the roles whose holders must sign in with a second
+	// factor (comma-separated; "none" for nobody).
+	TOTPRoles string
 	// Hub holds the data exchange hub's settings (internal/hub).
 	Hub Hub
 	// SMTPAddr, when set, is the SMTP server (host:port) the reminders go
@@ -74,6 +83,17 @@ type Hub struct {
 	Errors   string // X-Road-Error spelling: camel (X-Road 7.0–7.7, default) or snake (7.8)
 }
 
+// TOTPRoleList is TOTPRoles as a list (empty for "none").
+func (c Config) TOTPRoleList() []string {
+	var out []string
+	for _, r := range strings.Split(c.TOTPRoles, ",") {
+		if r = strings.TrimSpace(r); r != "" && r != "none" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // SMTPPasswordEnv is the variable the SMTP password is read from.
 const SMTPPasswordEnv = "TINHSO_SMTP_PASSWORD"
 
@@ -92,6 +112,7 @@ func Default() Config {
 		TokenTTL:    "90d",
 		TokenMaxTTL: "365d",
 		Hub:         Hub{Instance: "TINHSO", Node: "main", Rate: "100", FailOpen: "false", Errors: "camel"},
+		TOTPRoles:   "admin,coordinator",
 	}
 }
 
@@ -115,6 +136,8 @@ func (c *Config) settings(which ...string) []setting {
 		{"metrics-token", "TINHSO_METRICS_TOKEN", fmt.Sprintf("serve /metrics on the main address to requests with Authorization: Bearer TOKEN (at least %d characters); off when empty", MinMetricsToken), &c.MetricsToken},
 		{"token-ttl", "TINHSO_TOKEN_TTL", "lifetime of a new API token when none is asked for, e.g. 90d or 720h", &c.TokenTTL},
 		{"token-max-ttl", "TINHSO_TOKEN_MAX_TTL", "longest lifetime an API token may have, e.g. 365d; older tokens expire at it", &c.TokenMaxTTL},
+		{"totp-roles", "TINHSO_TOTP_ROLES", "roles whose holders must sign in with a second factor (TOTP), comma-separated, or none", &c.TOTPRoles},
+		{"sso-secret", "TINHSO_SSO_SECRET", "secret that seals the single sign-on signing keys and officials' TOTP secrets in the database (at least 16 characters); unsealed when empty", &c.SSOSecret},
 		{"hub-addr", "TINHSO_HUB_ADDR", "the data exchange hub's gateway listener (host:port), X-Road's /r1/ protocol; off when empty", &c.Hub.Addr},
 		{"hub-instance", "TINHSO_HUB_INSTANCE", "the hub's X-Road instance identifier, e.g. LGSP-LC", &c.Hub.Instance},
 		{"hub-owner", "TINHSO_HUB_OWNER", "code of the org unit whose managers run the hub's keys and CA; the top of the tree when empty", &c.Hub.Owner},
@@ -181,6 +204,14 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.Proxies(); err != nil {
 		errs = append(errs, err)
+	}
+	for _, r := range c.TOTPRoleList() {
+		if !slices.Contains([]string{"admin", "coordinator", "leader", "approver", "reporter"}, r) {
+			errs = append(errs, fmt.Errorf("totp-roles %q: want roles among admin, coordinator, leader, approver, reporter, or none", r))
+		}
+	}
+	if c.SSOSecret != "" && len(c.SSOSecret) < 16 {
+		errs = append(errs, fmt.Errorf("sso-secret: at least 16 characters"))
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {

@@ -365,3 +365,36 @@ func (s *Store) auditScope(r *http.Request) (*audit.Accounts, error) {
 	}
 	return acc, nil
 }
+
+// endSessions signs an official out everywhere (every application signed
+// in through those sessions loses its tokens with them, internal/sso); with
+// resetTOTP it also removes their second factor and recovery codes, so
+// that they enrol again at their next login (a lost phone).
+func (s *Store) endSessions(r *http.Request, id int64, resetTOTP bool) error {
+	cur, err := s.Official(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := s.Authorize(r.Context(), PrincipalFrom(r.Context()), ManageOfficial, cur.UnitID); err != nil {
+		return err
+	}
+	return s.db.Tx(r.Context(), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(r.Context(), `DELETE FROM sessions WHERE user_id = $1`, id)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		if err := audit.Record(r.Context(), tx, audit.From(r, audit.Logout, cur.Username, fmt.Sprintf("%d session(s) ended by an administrator", n), true)); err != nil {
+			return err
+		}
+		if !resetTOTP {
+			return nil
+		}
+		for _, q := range []string{`DELETE FROM auth_totp WHERE user_id = $1`, `DELETE FROM auth_recovery_codes WHERE user_id = $1`, `DELETE FROM auth_pending WHERE user_id = $1`} {
+			if _, err := tx.ExecContext(r.Context(), q, id); err != nil {
+				return err
+			}
+		}
+		return audit.Record(r.Context(), tx, audit.From(r, audit.TOTPReset, cur.Username, "", true))
+	})
+}

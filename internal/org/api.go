@@ -341,6 +341,26 @@ func (s *Store) apiRoutes(api *httpx.API) {
 				return nil
 			})
 	}
+	for _, op := range []struct {
+		path, summary string
+		resetTOTP     bool
+	}{
+		{"/api/v1/officials/{id}/sessions/end", "Sign an official out everywhere, their applications included (admin)", false},
+		{"/api/v1/officials/{id}/totp/reset", "Remove an official's second factor (a lost phone): they enrol again at their next login, and are signed out everywhere (admin)", true},
+	} {
+		api.Handle(httpx.Route{Method: "POST", Path: op.path, Tag: "officials", Summary: op.summary, Status: 204},
+			func(w http.ResponseWriter, r *http.Request) error {
+				id, err := httpx.PathID(r, "id")
+				if err != nil {
+					return err
+				}
+				if err := s.endSessions(r, id, op.resetTOTP); err != nil {
+					return err
+				}
+				w.WriteHeader(204)
+				return nil
+			})
+	}
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/officials/{id}/tokens", Tag: "officials", Summary: "List an official's API tokens, without their secrets (admin)", Response: Token{}, List: true},
 		func(w http.ResponseWriter, r *http.Request) error {
 			id, err := httpx.PathID(r, "id")

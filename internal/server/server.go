@@ -33,6 +33,8 @@ import (
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/plan"
 	"github.com/tinhso/tinhso/internal/report"
+	"github.com/tinhso/tinhso/internal/seal"
+	"github.com/tinhso/tinhso/internal/sso"
 	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/web"
 )
@@ -55,6 +57,7 @@ type Server struct {
 	Auth    *auth.Service
 	Plan    *plan.Store
 	Report  *report.Store
+	SSO     *sso.Store
 	Hub     *hub.Store
 	DTI     *dti.Store
 	API     *httpx.API
@@ -75,6 +78,10 @@ func New(cfg config.Config, db *store.DB) *Server {
 	}
 	s.Plan = plan.NewStore(db, s.Org)
 	s.Report = report.NewStore(db, s.Org)
+	s.SSO = sso.NewStore(db, s.Org, s.Auth, sso.Options{Issuer: cfg.BaseURL, Secret: cfg.SSOSecret})
+	s.Auth.Exempt(sso.MachinePaths...)
+	s.Auth.TOTPRoles = cfg.TOTPRoleList()
+	s.Auth.Sealer = seal.New(cfg.SSOSecret)
 	s.Hub = hub.NewStore(db, s.Org, hubOptions(cfg))
 	// DTI owns the pillars plans file under; its computed components read
 	// the reporting domain's values (its analytics engine, once there,
@@ -101,7 +108,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 		},
 	})
 	// The domains, each attached in one place.
-	for _, d := range []web.Domain{s.Auth, s.Org, s.Plan, s.Report, s.DTI, s.Hub} {
+	for _, d := range []web.Domain{s.Auth, s.Org, s.Plan, s.Report, s.DTI, s.Hub, s.SSO} {
 		d.Mount(s.site)
 	}
 
@@ -139,6 +146,11 @@ func New(cfg config.Config, db *store.DB) *Server {
 	})
 
 	cop := http.NewCrossOriginProtection()
+	for _, p := range sso.MachinePaths {
+		// Applications on other origins call these, authenticated by their
+		// own credentials, never by a session.
+		cop.AddInsecureBypassPattern("POST " + p)
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Before authentication: the refused request names no actor.
 		audit.Record(r.Context(), db.Write, audit.From(r, audit.CSRFRefused, "", "cross-origin "+r.Method+" "+r.URL.Path, false))

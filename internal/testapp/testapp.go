@@ -73,7 +73,9 @@ func New(t testing.TB, dbURL string) *App {
 }
 
 // NewWith is New with settings changed by configure (an SMTP server, a
-// base URL) before the server is built.
+// base URL) before the server is built. Apps sign everyone in with a
+// password alone unless configure asks for a second factor (TOTPRoles), so
+// that tests of other parts log in as admins through the form.
 func NewWith(t testing.TB, dbURL string, configure func(*config.Config)) *App {
 	t.Helper()
 	db := storetest.Open(t, dbURL)
@@ -83,6 +85,7 @@ func NewWith(t testing.TB, dbURL string, configure func(*config.Config)) *App {
 	cfg := config.Default()
 	cfg.Database = dbURL
 	cfg.Passwords = password.Cheap()
+	cfg.TOTPRoles = "none"
 	if configure != nil {
 		configure(&cfg)
 	}
