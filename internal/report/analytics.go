@@ -17,7 +17,7 @@ import (
 //     totals of report_agg keep them, and its own values; each indicator
 //     says how they combine (timeAggregation): sum, average (of the
 //     periods' values), last (the latest period's value: a stock) or none
-//     (shown only where one value stands for the period).
+//     (not added up: a figure only for the period it was entered for).
 //   - Over units, a unit's figure takes its own values and those of its
 //     whole subtree (or only its own, Own), combined as the indicator says
 //     (aggregation): sum, average (of the units' figures), last (the unit
@@ -272,7 +272,9 @@ func (e *evaluator) value(in *anaIndicator, option int64, c cellSpec, depth int)
 			case "last":
 				v = st.last
 			case "none":
-				if st.count != 1 {
+				// Not added up over time: a figure only for the period
+				// it was entered for.
+				if st.count != 1 || st.exact != 1 {
 					continue
 				}
 				v = st.sum

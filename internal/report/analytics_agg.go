@@ -52,6 +52,7 @@ type stat struct {
 	count              int
 	last               float64
 	lastStart, lastEnd string
+	exact              int // values entered for the period itself
 }
 
 type statKey struct {
@@ -85,6 +86,7 @@ func (st *stat) merge(o stat) {
 	}
 	st.sum += o.sum
 	st.count += o.count
+	st.exact += o.exact
 }
 
 // aggDelta is what one write batch changes in one report_agg row.
@@ -294,6 +296,7 @@ func (s *Store) readStats(ctx context.Context, inds []int64, periods []Period, u
 		}
 		cur := out[k]
 		cur.add(n, start, end)
+		cur.exact++
 		out[k] = cur
 	}
 	return out, rows.Err()
@@ -377,6 +380,9 @@ func (s *Store) readApprovedStats(ctx context.Context, inds []int64, periods []P
 				k.period = b.String()
 				cur := out[k]
 				cur.add(n, start, end)
+				if b == p {
+					cur.exact++
+				}
 				out[k] = cur
 			}
 		}

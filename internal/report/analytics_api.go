@@ -749,6 +749,28 @@ func (req *anaRequest) format(in *anaIndicator, v float64) string {
 	return strconv.FormatFloat(math.Round(v*10)/10, 'f', 1, 64)
 }
 
+// analyticsParams reads a query string as DHIS2 clients write it: items
+// are separated by semicolons, often unescaped (dimension=dx:a;b), which
+// url.ParseQuery refuses; only & separates parameters here.
+func analyticsParams(raw string) url.Values {
+	v := url.Values{}
+	for _, part := range strings.Split(raw, "&") {
+		if part == "" {
+			continue
+		}
+		k, val, _ := strings.Cut(part, "=")
+		k, err1 := url.QueryUnescape(k)
+		val, err2 := url.QueryUnescape(val)
+		if err1 != nil || err2 != nil {
+			// Kept as sent: the parameter's own check names it.
+			k, _, _ = strings.Cut(part, "=")
+			_, val, _ = strings.Cut(part, "=")
+		}
+		v[k] = append(v[k], val)
+	}
+	return v
+}
+
 // analyticsRoutes registers /api/analytics and its DHIS2 spellings.
 func (s *Store) analyticsRoutes(api *httpx.API) {
 	query := []string{
@@ -779,7 +801,7 @@ func (s *Store) analyticsHandler(format string) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		lang := locale.FromRequest(r)
-		req, err := s.parseAnalytics(ctx, org.PrincipalFrom(ctx), r.URL.Query(), lang)
+		req, err := s.parseAnalytics(ctx, org.PrincipalFrom(ctx), analyticsParams(r.URL.RawQuery), lang)
 		var res AnalyticsResponse
 		if err == nil {
 			res, err = s.analyticsAnswer(ctx, req)
