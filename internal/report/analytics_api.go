@@ -739,7 +739,7 @@ func (req *anaRequest) format(in *anaIndicator, v float64) string {
 	if !req.rounding {
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
-	ratio := in.derived() || in.computed != nil || ValueType(in.ValueType) == TypePercentage
+	ratio := in.ratio()
 	if !ratio && v == math.Trunc(v) && math.Abs(v) < 1e15 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
@@ -747,6 +747,11 @@ func (req *anaRequest) format(in *anaIndicator, v float64) string {
 		return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(math.Round(v*10)/10, 'f', 1, 64)
+}
+
+// ratio reports whether in's figures are rates, written with one decimal.
+func (in *anaIndicator) ratio() bool {
+	return in.derived() || in.computed != nil || ValueType(in.ValueType) == TypePercentage
 }
 
 // analyticsParams reads a query string as DHIS2 clients write it: items

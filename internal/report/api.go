@@ -28,6 +28,7 @@ func (s *Store) Mount(site *web.Site) {
 	s.dhis2ApprovalRoutes(site.API)
 	s.entryRoutes(site)
 	s.analyticsRoutes(site.API)
+	s.analyticsPageRoutes(site)
 }
 
 func (s *Store) canView(r *http.Request) error {
