@@ -93,6 +93,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 	if cfg.SMTPAddr != "" { // validated with the configuration
 		s.Report.Mailer, _ = mail.New(mail.Config{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: cfg.SMTPPassword})
 	}
+	s.Plan.SetIndicators(planIndicators{s.Report}) // targets read indicators (indicators.go)
 	s.API = httpx.NewAPI(s.mux, requireAuth)
 	s.site = web.NewSite(s.mux, s.API, web.Hooks{
 		Viewer: func(r *http.Request) *web.Viewer {
