@@ -143,6 +143,13 @@ func (s *Store) anaIndicators(ctx context.Context) (map[int64]*anaIndicator, err
 	return out, orows.Err()
 }
 
+// additive reports whether in's figure over a set of units and periods is
+// the plain sum of its values (summed over units and over time), which the
+// database can add up itself.
+func (in *anaIndicator) additive() bool {
+	return in.computed == nil && !in.derived() && in.Aggregation == "sum" && in.TimeAggregation == "sum"
+}
+
 // derived reports whether in is numerator / denominator × factor.
 func (in *anaIndicator) derived() bool { return in.num != nil && in.den != nil }
 
@@ -196,6 +203,7 @@ type cellSpec struct {
 	asked   []int64
 	sources []int64
 	periods []Period
+	group   int // > 0: the totals of e.groups[group-1] stand for sources' additive indicators
 }
 
 // figure is a computed figure with where it came from.
@@ -208,9 +216,10 @@ type figure struct {
 
 // evaluator computes figures from the stats of one query.
 type evaluator struct {
-	s     *Store
-	ctx   context.Context
-	stats map[statKey]stat
+	s      *Store
+	ctx    context.Context
+	stats  map[statKey]stat
+	groups []map[statKey]groupStat // per unit set: totals of additive indicators (unit 0)
 }
 
 // value is in's figure for option (-1: the total) at c.
@@ -248,6 +257,22 @@ func (e *evaluator) value(in *anaIndicator, option int64, c cellSpec, depth int)
 	opts := []int64{option}
 	if option < 0 {
 		opts = in.optionIDs()
+	}
+	if c.group > 0 && in.additive() {
+		// Summed by the database over the whole unit set.
+		g := e.groups[c.group-1]
+		out := figure{}
+		for _, o := range opts {
+			for _, p := range c.periods {
+				if st, ok := g[statKey{in.ID, o, 0, p.String()}]; ok && st.count > 0 {
+					out.ok = true
+					out.v += st.sum
+					out.units = max(out.units, st.units)
+					out.lastEnd = max(out.lastEnd, st.lastEnd)
+				}
+			}
+		}
+		return out, nil
 	}
 	type unitFig struct {
 		v                  float64
@@ -383,17 +408,86 @@ func (s *Store) analytics(ctx context.Context, reg *registry, inds map[int64]*an
 		}
 		in.stored(need, 0)
 	}
-	var stats map[statKey]stat
-	var err error
-	if q.Approval == ApprovalApproved || q.Approval == ApprovalAccepted {
-		stats, err = s.readApprovedStats(ctx, keys(need), q.Periods, all, q.Approval)
-	} else {
-		stats, err = s.readStats(ctx, keys(need), q.Periods, all)
+	approved := q.Approval == ApprovalApproved || q.Approval == ApprovalAccepted
+	// The unit sets of the cells: one per unit asked, or their union for a
+	// filter. A large set (a province's 1,000 units) has its additive
+	// indicators summed by the database, one statement per set; every other
+	// figure is combined here from each unit's totals.
+	sets := sources
+	if q.FilterUnits {
+		var union []int64
+		for i := range q.Units {
+			union = append(union, sources[i]...)
+		}
+		sets = [][]int64{dedupe(union)}
 	}
+	var additive, perUnit []int64
+	for id := range need {
+		if inds[id].additive() && !approved {
+			additive = append(additive, id)
+		} else {
+			perUnit = append(perUnit, id)
+		}
+	}
+	big := 0
+	for _, set := range sets {
+		if len(set) >= groupMin {
+			big++
+		}
+	}
+	groupOf := make([]int, len(sets))
+	var groups []map[statKey]groupStat
+	var small, large []int64
+	if len(additive) > 0 && big > 0 && big <= maxGroups && !s.regs.unitByUnit.Load() {
+		for i, set := range sets {
+			if len(set) < groupMin {
+				small = append(small, set...)
+				continue
+			}
+			large = append(large, set...)
+			g, err := s.groupTotals(ctx, additive, q.Periods, set)
+			if err != nil {
+				return nil, err
+			}
+			groups = append(groups, g)
+			groupOf[i] = len(groups)
+		}
+	} else {
+		small = all
+	}
+	small = dedupe(small)
+	read := func(ids, units []int64) (map[statKey]stat, error) {
+		switch {
+		case len(ids) == 0 || len(units) == 0:
+			return map[statKey]stat{}, nil
+		case approved:
+			return s.readApprovedStats(ctx, ids, q.Periods, units, q.Approval)
+		}
+		return s.readStats(ctx, ids, q.Periods, units)
+	}
+	stats, err := read(keys(need), small)
 	if err != nil {
 		return nil, err
 	}
-	e := &evaluator{s: s, ctx: ctx, stats: stats}
+	// The large sets' units not read above, for the indicators not summed.
+	inSmall := make(map[int64]bool, len(small))
+	for _, u := range small {
+		inSmall[u] = true
+	}
+	var rest []int64
+	for _, u := range dedupe(large) {
+		if !inSmall[u] {
+			rest = append(rest, u)
+		}
+	}
+	more, err := read(perUnit, rest)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range more {
+		stats[k] = v
+	}
+	e := &evaluator{s: s, ctx: ctx, stats: stats, groups: groups}
 	// Periods and units, each as dimension items or one filter.
 	var pes [][]Period
 	var peIdx []int
@@ -408,19 +502,18 @@ func (s *Store) analytics(ctx context.Context, reg *registry, inds map[int64]*an
 		asked   []int64
 		sources []int64
 		index   int
+		group   int
 	}
 	var ous []unitAxis
 	if q.FilterUnits {
-		ua := unitAxis{index: -1}
-		for i, u := range q.Units {
+		ua := unitAxis{index: -1, sources: sets[0], group: groupOf[0]}
+		for _, u := range q.Units {
 			ua.asked = append(ua.asked, u.ID)
-			ua.sources = append(ua.sources, sources[i]...)
 		}
-		ua.sources = dedupe(ua.sources)
 		ous = []unitAxis{ua}
 	} else {
 		for i, u := range q.Units {
-			ous = append(ous, unitAxis{asked: []int64{u.ID}, sources: sources[i], index: i})
+			ous = append(ous, unitAxis{asked: []int64{u.ID}, sources: sources[i], index: i, group: groupOf[i]})
 		}
 	}
 	n := len(q.Data) * len(pes) * len(ous)
@@ -444,7 +537,7 @@ func (s *Store) analytics(ctx context.Context, reg *registry, inds map[int64]*an
 		}
 		for pi, ps := range pes {
 			for _, ou := range ous {
-				c := cellSpec{asked: ou.asked, sources: ou.sources, periods: ps}
+				c := cellSpec{asked: ou.asked, sources: ou.sources, periods: ps, group: ou.group}
 				for _, o := range options {
 					f, err := e.value(in, o, c, 0)
 					if err != nil {

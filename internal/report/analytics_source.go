@@ -11,7 +11,6 @@ import (
 
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
-	"github.com/tinhso/tinhso/internal/store"
 )
 
 // One indicator's figure for one unit and period, with where it came from:
@@ -223,9 +222,9 @@ func (s *Store) valueSources(ctx context.Context, reg *registry, in *anaIndicato
 	q := `SELECT v.indicator_id, v.unit_id, v.period, COALESCE(s.form_id, 0), COALESCE(s.state, '') FROM report_values v
 		LEFT JOIN report_submissions s ON s.unit_id = v.unit_id AND s.period = v.period AND s.form_id IN (
 			SELECT fs.form_id FROM report_form_sections fs JOIN report_form_indicators fi ON fi.section_id = fs.id WHERE fi.indicator_id = v.indicator_id)
-		WHERE v.start_date >= $1 AND v.end_date <= $2 AND v.number IS NOT NULL AND v.indicator_id IN (` + store.InList(&args, keys(need)) + `)`
+		WHERE v.start_date >= $1 AND v.end_date <= $2 AND v.number IS NOT NULL AND v.indicator_id IN (` + idList(keys(need)) + `)`
 	if len(c.sources) <= maxUnitList {
-		q += ` AND v.unit_id IN (` + store.InList(&args, c.sources) + `)`
+		q += ` AND v.unit_id IN (` + idList(c.sources) + `)`
 	}
 	rows, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -462,3 +462,38 @@ func readAll(t *testing.T, res *http.Response) string {
 	}
 	return string(b)
 }
+
+// TestAnalyticsSumsAgree: the database's sums over a province's units and
+// the combination of each unit's totals give the same figures (flows,
+// derived rates, options, filters), on a server that sums and one that
+// does not.
+func TestAnalyticsSumsAgree(t *testing.T) {
+	t.Parallel()
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		f := newAnaFixture(t, app)
+		f.write("T.AN.SUM GL.PLEIKU 2024Q1 10", "T.AN.SUM GL.PLEIKU.CHILANG 2024Q2 20", "T.AN.SUM GL.ANKHE 2024 7", "T.AN.SUM GL25.P.ANKHE 2025Q3 5",
+			"T.AN.NUM GL.PLEIKU 2024Q1 30", "T.AN.DEN GL.PLEIKU 2024Q1 60", "T.AN.NUM GL.ANKHE.NGOMAY 2024Q2 10", "T.AN.DEN GL.ANKHE.NGOMAY 2024Q2 40",
+			"T.AN.OPT.TOANTRINH GL.PLEIKU 2024Q1 3", "T.AN.OPT.MOTPHAN GL.ANKHE 2024Q1 4", "T.AN.STOCK GL.PLEIKU 2024Q1 5", "T.AN.STOCK GL.PLEIKU 2024Q4 8")
+		queries := []string{
+			"dimension=dx:T.AN.SUM;T.AN.RATE;T.AN.OPT;T.AN.STOCK;T.AN.NUM&dimension=pe:2024;2024S1;2025&dimension=ou:{GL};{GL25};{GL.PLEIKU}",
+			"dimension=dx:T.AN.SUM;T.AN.RATE&filter=pe:2024;2025&filter=ou:{GL};{BD}",
+			"dimension=dx:T.AN.OPT&dimension=co&dimension=pe:2024&dimension=ou:{GL25}",
+		}
+		var summed []string
+		for _, q := range queries {
+			summed = append(summed, strings.Join(f.values(f.ask("admin", q)), "\n"))
+		}
+		if !strings.Contains(summed[0], "T.AN.RATE 2024 GL25 = 40.0") || !strings.Contains(summed[0], "T.AN.SUM 2024 GL = 37") {
+			t.Fatalf("summed answers:\n%s", summed[0])
+		}
+		app.Server.Report.SumUnitByUnit()
+		for i, q := range queries {
+			if got := strings.Join(f.values(f.ask("admin", q)), "\n"); got != summed[i] {
+				t.Errorf("%s\nunit by unit:\n%s\nsummed:\n%s", q, got, summed[i])
+			}
+		}
+		if n := app.Count(t, `SELECT COUNT(*) FROM org_units u JOIN org_unit_versions v ON v.unit_id = u.id WHERE v.parent_id = $1`, app.UnitID(t, "GL")); n == 0 {
+			t.Fatal("no units under GL")
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tinhso/tinhso/internal/org"
@@ -50,6 +51,9 @@ type structure struct {
 type registryCache struct {
 	mu  sync.Mutex
 	reg *registry
+	// unitByUnit turns off the database's sums over large unit sets (tests
+	// compare the two ways).
+	unitByUnit atomic.Bool
 }
 
 const fingerprintQuery = `SELECT

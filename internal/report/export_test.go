@@ -10,3 +10,7 @@ func HoldJobs(s *Store) (release func()) {
 	s.jobs.sem <- struct{}{}
 	return func() { <-s.jobs.sem }
 }
+
+// SumUnitByUnit makes analytics combine every figure from each unit's
+// totals, never from the database's sums over a unit set.
+func (s *Store) SumUnitByUnit() { s.regs.unitByUnit.Store(true) }

@@ -16,7 +16,9 @@
 -- period), with that period's first and last day, for indicators read at
 -- the end of a period (stocks). Units are not rolled up here: analytics add
 -- the units of a subtree at query time, over the org tree as it stood on the
--- day asked, so a reorganisation needs no rewrite of these rows.
+-- day asked, so a reorganisation needs no rewrite of these rows. On SQLite
+-- the rows are stored in key order (WITHOUT ROWID): one indicator's year is
+-- one contiguous range.
 CREATE TABLE report_agg (
     indicator_id BIGINT NOT NULL,
     option_id BIGINT NOT NULL,
@@ -28,7 +30,7 @@ CREATE TABLE report_agg (
     last_start TEXT NOT NULL DEFAULT '',
     last_end TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (indicator_id, period, unit_id, option_id)
-);
+) {{WITHOUT_ROWID}};
 
 -- backfill: the buckets of the values already stored (the same buckets
 -- the write hook keeps; TestAnalyticsBackfillMatchesHook checks it).
