@@ -61,3 +61,20 @@ func (p planIndicators) Actuals(ctx context.Context, asks []plan.IndicatorAsk, d
 	}
 	return out, nil
 }
+
+// dtiIndicators lets the DTI's computed components read reporting's
+// analytics: an indicator's value for a unit (its subtree, in the org
+// structure of the year's end) and a year, always current.
+type dtiIndicators struct{ r *report.Store }
+
+func (d dtiIndicators) Value(ctx context.Context, code string, unit int64, year int) (float64, bool, error) {
+	p, err := report.NewPeriod(report.Yearly, year, 1)
+	if err != nil {
+		return 0, false, err
+	}
+	vs, err := d.r.IndicatorValues(ctx, []report.ValueQuery{{Indicator: code, Unit: unit, Period: p}}, false)
+	if err != nil || vs[0].Value == nil {
+		return 0, false, err
+	}
+	return *vs[0].Value, true, nil
+}
