@@ -103,9 +103,17 @@ type aggDelta struct {
 func (s *Store) updateAggregates(ctx context.Context, tx *sql.Tx, changes []Change) error {
 	deltas := map[statKey]*aggDelta{}
 	var order []statKey
+	type valueType struct {
+		ind int64
+		typ string
+	}
+	types := map[valueType]bool{}
 	for _, ch := range changes {
 		if ch.Old == nil && ch.New == nil {
 			continue
+		}
+		if ch.New != nil {
+			types[valueType{ch.Indicator, ch.PeriodType}] = true
 		}
 		p, err := ParsePeriod(ch.Period)
 		if err != nil {
@@ -133,6 +141,16 @@ func (s *Store) updateAggregates(ctx context.Context, tx *sql.Tx, changes []Chan
 					d.hasLast, d.last, d.lastStart, d.lastEnd = true, *ch.New, ch.Start, ch.End
 				}
 			}
+		}
+	}
+	if len(types) > 0 {
+		args := make([]any, 0, 2*len(types))
+		for vt := range types {
+			args = append(args, vt.ind, vt.typ)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO report_value_types (indicator_id, period_type) VALUES `+placeholders(len(types), 2)+
+			` ON CONFLICT (indicator_id, period_type) DO NOTHING`, args...); err != nil {
+			return fmt.Errorf("report: analytics value types: %w", err)
 		}
 	}
 	if len(order) == 0 {
@@ -275,6 +293,10 @@ func (s *Store) readStats(ctx context.Context, inds []int64, periods []Period, u
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	inds, periods, err = s.withValuesOf(ctx, inds, periods)
+	if err != nil || len(inds) == 0 {
+		return out, err
+	}
 	args = nil
 	rows, err = s.db.Read.QueryContext(ctx, `SELECT indicator_id, option_id, unit_id, period, number, start_date, end_date
 		FROM report_values WHERE `+where(&args, "period")+` AND number IS NOT NULL`, args...)
@@ -298,6 +320,49 @@ func (s *Store) readStats(ctx context.Context, inds []int64, periods []Period, u
 		out[k] = cur
 	}
 	return out, rows.Err()
+}
+
+// withValuesOf keeps the indicators and periods whose own values may be
+// stored: indicators with values of a period type asked, periods of a type
+// some of them have values of (report_value_types).
+func (s *Store) withValuesOf(ctx context.Context, inds []int64, periods []Period) ([]int64, []Period, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT indicator_id, period_type FROM report_value_types WHERE indicator_id IN (`+idList(inds)+`)`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("report: analytics value types: %w", err)
+	}
+	defer rows.Close()
+	asked := map[string]bool{}
+	for _, p := range periods {
+		asked[p.Type().String()] = true
+	}
+	keepInd := map[int64]bool{}
+	keepType := map[string]bool{}
+	for rows.Next() {
+		var ind int64
+		var typ string
+		if err := rows.Scan(&ind, &typ); err != nil {
+			return nil, nil, err
+		}
+		if asked[typ] {
+			keepInd[ind], keepType[typ] = true, true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	var outI []int64
+	for _, id := range inds {
+		if keepInd[id] {
+			outI = append(outI, id)
+		}
+	}
+	var outP []Period
+	for _, p := range periods {
+		if keepType[p.Type().String()] {
+			outP = append(outP, p)
+		}
+	}
+	return outI, outP, nil
 }
 
 // idList writes ids as SQL integer literals. Thousands of $n parameters
@@ -429,13 +494,20 @@ const (
 func (s *Store) groupTotals(ctx context.Context, inds []int64, periods []Period, units []int64) (map[statKey]groupStat, error) {
 	out := map[statKey]groupStat{}
 	var args []any
-	pl := periodList(&args, periods)
-	in := `indicator_id IN (` + idList(inds) + `) AND period IN (` + pl + `) AND unit_id IN (` + idList(units) + `)`
+	unitList := idList(units)
 	q := `SELECT indicator_id, option_id, period, SUM(value_sum), SUM(value_count), COUNT(DISTINCT unit_id), MAX(last_end) FROM report_agg
-		WHERE ` + in + ` AND value_count > 0 GROUP BY indicator_id, option_id, period
-		UNION ALL
+		WHERE indicator_id IN (` + idList(inds) + `) AND period IN (` + periodList(&args, periods) + `) AND unit_id IN (` + unitList + `)
+		AND value_count > 0 GROUP BY indicator_id, option_id, period`
+	own, ownPeriods, err := s.withValuesOf(ctx, inds, periods)
+	if err != nil {
+		return nil, err
+	}
+	if len(own) > 0 {
+		q += ` UNION ALL
 		SELECT indicator_id, option_id, period, SUM(number), COUNT(*), COUNT(DISTINCT unit_id), MAX(end_date) FROM report_values
-		WHERE ` + in + ` AND number IS NOT NULL GROUP BY indicator_id, option_id, period`
+		WHERE indicator_id IN (` + idList(own) + `) AND period IN (` + periodList(&args, ownPeriods) + `) AND unit_id IN (` + unitList + `)
+		AND number IS NOT NULL GROUP BY indicator_id, option_id, period`
+	}
 	rows, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report: analytics totals of a unit set: %w", err)

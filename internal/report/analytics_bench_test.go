@@ -136,6 +136,9 @@ func benchAnalytics(b *testing.B, app *testapp.App, total int) {
 				FROM org_units u CROSS JOIN bench_months m WHERE u.code LIKE 'BX%' ORDER BY u.id, m.m`); err != nil {
 				return err
 			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO report_value_types (indicator_id, period_type) VALUES ($1, 'Monthly')`, ind); err != nil {
+				return err
+			}
 			_, err := tx.ExecContext(ctx, strings.ReplaceAll(backfill, "WHERE number IS NOT NULL", fmt.Sprintf("WHERE indicator_id = %d AND number IS NOT NULL", ind)))
 			return err
 		})

@@ -370,6 +370,12 @@ func TestAnalyticsBackfillMatchesHook(t *testing.T) {
 		if got := aggRows(t, app); strings.Join(got, "\n") != strings.Join(hook, "\n") {
 			t.Errorf("backfill:\n%s\nhook:\n%s", strings.Join(got, "\n"), strings.Join(hook, "\n"))
 		}
+		// The period types the hook noted are those of the values stored.
+		if n := app.Count(t, `SELECT COUNT(*) FROM (SELECT DISTINCT indicator_id, period_type FROM report_values) v
+			FULL OUTER JOIN report_value_types t ON t.indicator_id = v.indicator_id AND t.period_type = v.period_type
+			WHERE t.indicator_id IS NULL OR v.indicator_id IS NULL`); n != 0 {
+			t.Errorf("%d period types noted differently from the values stored", n)
+		}
 	})
 }
 

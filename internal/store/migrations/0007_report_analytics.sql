@@ -32,6 +32,18 @@ CREATE TABLE report_agg (
     PRIMARY KEY (indicator_id, period, unit_id, option_id)
 ) {{WITHOUT_ROWID}};
 
+-- The period types each indicator has values of (never removed): analytics
+-- read a period's own values from report_values only for indicators that
+-- have values of its type, so a year asked of monthly data costs no probe
+-- of the values' index per unit. Written with ON CONFLICT DO NOTHING, so
+-- concurrent writers do not wait on each other.
+CREATE TABLE report_value_types (
+    indicator_id BIGINT NOT NULL,
+    period_type TEXT NOT NULL,
+    PRIMARY KEY (indicator_id, period_type)
+);
+INSERT INTO report_value_types (indicator_id, period_type) SELECT DISTINCT indicator_id, period_type FROM report_values;
+
 -- backfill: the buckets of the values already stored (the same buckets
 -- the write hook keeps; TestAnalyticsBackfillMatchesHook checks it).
 INSERT INTO report_agg (indicator_id, option_id, unit_id, period, value_sum, value_count, last_value, last_start, last_end)
