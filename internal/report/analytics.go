@@ -62,8 +62,9 @@ type AnalyticsData struct {
 }
 
 // AnalyticsUnit is a unit asked for, in the tree as of AsOf (YYYY-MM-DD;
-// see ResolveAsOf), with its subtree unless Own; Levels keep only the units
-// of the subtree at those org levels.
+// by default today, or the last day of a unit that has ended), with its
+// subtree unless Own; Levels keep only the units of the subtree at those
+// org levels.
 type AnalyticsUnit struct {
 	ID     int64
 	AsOf   string
@@ -175,7 +176,7 @@ func (in *anaIndicator) optionIDs() []int64 {
 	return ids
 }
 
-// ResolveAsOf is the day a unit is read in the tree of, when the query
+// resolveAsOf is the day a unit is read in the tree of, when the query
 // names none: today for a unit that exists, its last day for one that has
 // ended, its first day for one not formed yet. With asOf given, the unit
 // must exist that day.

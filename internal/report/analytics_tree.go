@@ -54,6 +54,9 @@ type registryCache struct {
 	// unitByUnit turns off the database's sums over large unit sets (tests
 	// compare the two ways).
 	unitByUnit atomic.Bool
+	// noTotals skips the write hook's running totals (the benchmark of
+	// what the hook costs a write).
+	noTotals atomic.Bool
 }
 
 const fingerprintQuery = `SELECT

@@ -235,6 +235,9 @@ func (s *Store) writeBatch(ctx context.Context, st *stmtCache, cur map[Key]curre
 // the same transaction: analytics' running totals (report_agg), so that a
 // value written is in analytics on the next request.
 func (s *Store) afterWrite(ctx context.Context, tx *sql.Tx, changes []Change) error {
+	if s.regs.noTotals.Load() {
+		return nil
+	}
 	return s.updateAggregates(ctx, tx, changes)
 }
 
