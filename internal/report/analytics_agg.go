@@ -148,7 +148,7 @@ func (s *Store) updateAggregates(ctx context.Context, tx *sql.Tx, changes []Chan
 		for vt := range types {
 			args = append(args, vt.ind, vt.typ)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO report_value_types (indicator_id, period_type) VALUES `+placeholders(len(types), 2)+
+		if _, err := tx.ExecContext(ctx, `INSERT INTO report_value_types (indicator_id, period_type) VALUES `+s.rowPlaceholders(len(types), 2)+
 			` ON CONFLICT (indicator_id, period_type) DO NOTHING`, args...); err != nil {
 			return fmt.Errorf("report: analytics value types: %w", err)
 		}
@@ -167,7 +167,7 @@ func (s *Store) updateAggregates(ctx context.Context, tx *sql.Tx, changes []Chan
 		}
 		newer := `(excluded.last_end > report_agg.last_end OR (excluded.last_end = report_agg.last_end AND excluded.last_start >= report_agg.last_start AND excluded.last_end <> ''))`
 		q := `INSERT INTO report_agg (indicator_id, option_id, unit_id, period, value_sum, value_count, last_value, last_start, last_end) VALUES ` +
-			placeholders(len(part), cols) + ` ON CONFLICT (indicator_id, period, unit_id, option_id) DO UPDATE SET
+			s.rowPlaceholders(len(part), cols) + ` ON CONFLICT (indicator_id, period, unit_id, option_id) DO UPDATE SET
 			value_sum = report_agg.value_sum + excluded.value_sum,
 			value_count = report_agg.value_count + excluded.value_count,
 			last_value = CASE WHEN ` + newer + ` THEN excluded.last_value ELSE report_agg.last_value END,

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
@@ -118,11 +119,27 @@ type anaRequest struct {
 	lang     locale.Lang
 	reg      *registry
 	inds     map[int64]*anaIndicator
+	forms    map[string]anaForm // by code, for reporting rates
+	// dataIndex maps the engine's data items (q.Data) to data.
+	dataIndex []int
+}
+
+type anaForm struct {
+	id         int64
+	code, name string
 }
 
 type anaData struct {
-	in     *anaIndicator
-	option *anaOption // an operand
+	in     *anaIndicator // for a reporting rate, a stand-in naming it
+	option *anaOption    // an operand
+	rate   *anaRate      // a reporting rate: <form>.REPORTING_RATE …
+}
+
+// anaRate is a DHIS2 reporting-rate item, answered by Completeness.
+type anaRate struct {
+	form   int64
+	code   string
+	metric string // one of reportingRates
 }
 
 type anaUnit struct {
@@ -269,6 +286,9 @@ func (s *Store) parseAnalytics(ctx context.Context, p *org.Principal, v url.Valu
 	if req.reg, err = s.registry(ctx); err != nil {
 		return nil, err
 	}
+	if req.forms, err = s.anaForms(ctx); err != nil {
+		return nil, err
+	}
 	// dx
 	for _, it := range items["dx"] {
 		d, err := req.dataItem(it, in)
@@ -306,7 +326,11 @@ func (s *Store) parseAnalytics(ctx context.Context, p *org.Principal, v url.Valu
 		return nil, err
 	}
 	q := &req.q
-	for _, d := range req.data {
+	for i, d := range req.data {
+		if d.rate != nil {
+			continue
+		}
+		req.dataIndex = append(req.dataIndex, i)
 		ad := AnalyticsData{Indicator: d.in.ID}
 		if d.option != nil {
 			ad.Option, ad.HasOption = d.option.id, true
@@ -343,7 +367,7 @@ func (req *anaRequest) dataItem(it, scheme string) (anaData, error) {
 	}
 	head, tail := it[:i], it[i+1:]
 	if slices.Contains(reportingRates, tail) {
-		return anaData{}, anaErr("E7124", "reporting_rate", it)
+		return req.rateItem(head, tail, scheme)
 	}
 	in := req.indicator(head, scheme)
 	if in == nil {
@@ -362,6 +386,30 @@ func (req *anaRequest) dataItem(it, scheme string) (anaData, error) {
 		}
 	}
 	return anaData{}, anaErr("E7124", "option", tail, in.Code)
+}
+
+// rateItem resolves <form>.<metric>, the form by id or code.
+func (req *anaRequest) rateItem(form, metric, scheme string) (anaData, error) {
+	f, ok := req.forms[form]
+	if !ok && scheme != "CODE" {
+		if id, err := strconv.ParseInt(form, 10, 64); err == nil {
+			for _, x := range req.forms {
+				if x.id == id {
+					f, ok = x, true
+				}
+			}
+		}
+	}
+	if !ok || scheme == "UID" && strconv.FormatInt(f.id, 10) != form {
+		return anaData{}, anaErr("E7124", "reporting_rate", form+"."+metric)
+	}
+	vt := TypeInteger
+	if strings.HasPrefix(metric, "REPORTING_RATE") {
+		vt = TypePercentage
+	}
+	in := &anaIndicator{Indicator: Indicator{ID: f.id, Code: f.code + "." + metric, ValueType: string(vt),
+		Name: locale.T(req.lang, "analytics.rate."+metric, f.name)}}
+	return anaData{in: in, rate: &anaRate{form: f.id, code: f.code, metric: metric}}, nil
 }
 
 // indicator finds an indicator by id or code, as the scheme says (by
@@ -569,13 +617,24 @@ func (s *Store) analyticsAnswer(ctx context.Context, req *anaRequest) (Analytics
 	var cells []AnalyticsCell
 	if !req.skipData {
 		var err error
-		cells, err = s.analytics(ctx, req.reg, req.inds, req.q)
+		if len(req.q.Data) > 0 {
+			cells, err = s.analytics(ctx, req.reg, req.inds, req.q)
+		}
 		var tooMany errTooManyCells
 		if errors.As(err, &tooMany) {
 			return AnalyticsResponse{}, anaErr("E7128", "too_many", maxCells)
 		} else if err != nil {
 			return AnalyticsResponse{}, err
 		}
+		for i := range cells {
+			cells[i].Data = req.dataIndex[cells[i].Data]
+		}
+		rates, err := s.rateCells(ctx, req)
+		if err != nil {
+			return AnalyticsResponse{}, err
+		}
+		cells = append(cells, rates...)
+		sortCells(cells)
 	}
 	lang := req.lang
 	res := AnalyticsResponse{Rows: [][]string{}}
@@ -685,6 +744,123 @@ func (s *Store) analyticsAnswer(ctx context.Context, req *anaRequest) (Analytics
 	return res, nil
 }
 
+// sortCells orders cells by data item, period, unit and option, as the
+// query listed them.
+func sortCells(cells []AnalyticsCell) {
+	slices.SortStableFunc(cells, func(a, b AnalyticsCell) int {
+		for _, d := range [][2]int64{{int64(a.Data), int64(b.Data)}, {int64(a.Period), int64(b.Period)}, {int64(a.Unit), int64(b.Unit)}} {
+			if d[0] != d[1] {
+				if d[0] < d[1] {
+					return -1
+				}
+				return 1
+			}
+		}
+		return 0
+	})
+}
+
+// anaForms lists the report forms by code.
+func (s *Store) anaForms(ctx context.Context) (map[string]anaForm, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, code, name FROM report_forms`)
+	if err != nil {
+		return nil, fmt.Errorf("report: analytics forms: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]anaForm{}
+	for rows.Next() {
+		var f anaForm
+		if err := rows.Scan(&f.id, &f.code, &f.name); err != nil {
+			return nil, err
+		}
+		out[f.code] = f
+	}
+	return out, rows.Err()
+}
+
+// rateCells answers the reporting-rate items of req from Completeness:
+// expected, actual and on-time reports of the form for each unit's
+// subtree, in the structure each unit is read in; a filter adds the counts
+// of its periods and units up before the rate is taken.
+func (s *Store) rateCells(ctx context.Context, req *anaRequest) ([]AnalyticsCell, error) {
+	type counts struct{ expected, actual, onTime int }
+	var out []AnalyticsCell
+	for di, d := range req.data {
+		if d.rate == nil || req.byOption {
+			continue
+		}
+		// One Completeness call per structure date.
+		byDate := map[string][]int{}
+		for ui, u := range req.units {
+			byDate[u.asOf] = append(byDate[u.asOf], ui)
+		}
+		got := map[[2]int]counts{} // period index, unit index → counts
+		for date, uis := range byDate {
+			q := CompletenessQuery{Forms: []int64{d.rate.form}, Periods: req.periods, AsOf: date}
+			for _, ui := range uis {
+				q.Units = append(q.Units, req.units[ui].id)
+			}
+			res, err := s.Completeness(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			for _, row := range res.Rows {
+				for pi, p := range req.periods {
+					if p.String() != row.Period {
+						continue
+					}
+					for _, ui := range uis {
+						if req.units[ui].id == row.Unit.ID {
+							k := [2]int{pi, ui}
+							c := got[k]
+							c.expected += row.Expected
+							c.actual += row.Actual
+							c.onTime += row.ActualOnTime
+							got[k] = c
+						}
+					}
+				}
+			}
+		}
+		cell := map[[2]int]counts{}
+		for k, c := range got {
+			if req.filter["pe"] {
+				k[0] = -1
+			}
+			if req.filter["ou"] {
+				k[1] = -1
+			}
+			t := cell[k]
+			t.expected += c.expected
+			t.actual += c.actual
+			t.onTime += c.onTime
+			cell[k] = t
+		}
+		for k, c := range cell {
+			var v float64
+			switch d.rate.metric {
+			case "REPORTING_RATE", "REPORTING_RATE_ON_TIME":
+				if c.expected == 0 {
+					continue
+				}
+				n := c.actual
+				if d.rate.metric == "REPORTING_RATE_ON_TIME" {
+					n = c.onTime
+				}
+				v = float64(n) / float64(c.expected) * 100
+			case "ACTUAL_REPORTS":
+				v = float64(c.actual)
+			case "ACTUAL_REPORTS_ON_TIME":
+				v = float64(c.onTime)
+			case "EXPECTED_REPORTS":
+				v = float64(c.expected)
+			}
+			out = append(out, AnalyticsCell{Data: di, Period: k[0], Unit: k[1], Option: -1, Value: v})
+		}
+	}
+	return out, nil
+}
+
 var dimensionColumn = map[string]string{"dx": "Data", "pe": "Period", "ou": "Organisation unit", "co": "Category option combo"}
 
 func unitLabel(u org.Unit) string {
@@ -696,6 +872,15 @@ func unitLabel(u org.Unit) string {
 
 // dataID is a data item in the output scheme.
 func (req *anaRequest) dataID(d anaData) string {
+	if r := d.rate; r != nil {
+		if req.outData == "UID" {
+			return strconv.FormatInt(r.form, 10) + "." + r.metric
+		}
+		if req.outData == "NAME" {
+			return d.in.Name
+		}
+		return r.code + "." + r.metric
+	}
 	var id string
 	switch req.outData {
 	case "CODE":

@@ -422,6 +422,13 @@ func TestAnalyticsApproval(t *testing.T) {
 		// A returned report leaves approved analytics at once.
 		state("GL.PLEIKU", "2024Q1", report.StateReturned)
 		f.expect("dieuphoi", q+"&approval=approved", "T.AN.SUM 2024 = 20")
+		// Reporting rates (DHIS2's <form>.REPORTING_RATE …) from the
+		// completeness counts: 17 districts of the old province must report.
+		f.expect("dieuphoi", "dimension=dx:T.AN.QUY.REPORTING_RATE;T.AN.QUY.ACTUAL_REPORTS;T.AN.QUY.EXPECTED_REPORTS&dimension=pe:2024Q1;2024Q2&filter=ou:{GL}&outputIdScheme=CODE",
+			"T.AN.QUY.REPORTING_RATE 2024Q1 = 0.0", "T.AN.QUY.ACTUAL_REPORTS 2024Q1 = 0", "T.AN.QUY.EXPECTED_REPORTS 2024Q1 = 17",
+			"T.AN.QUY.REPORTING_RATE 2024Q2 = 5.9", "T.AN.QUY.ACTUAL_REPORTS 2024Q2 = 1", "T.AN.QUY.EXPECTED_REPORTS 2024Q2 = 17")
+		f.expect("dieuphoi", fmt.Sprintf("dimension=dx:%d.REPORTING_RATE&filter=pe:2024Q1;2024Q2&dimension=ou:{GL}", form),
+			fmt.Sprintf("%d.REPORTING_RATE GL = 2.9", form))
 	})
 }
 
