@@ -199,6 +199,9 @@ func actuals(ctx context.Context, tx *sql.Tx, plans *plan.Store, now time.Time) 
 		return err
 	}
 	for _, t := range targets {
+		if t.Source == "indicator" {
+			continue // its actual values come from the periodic reports
+		}
 		pace := 0.8 + pick(t.PlanID, t.Code)*0.45 // 0.8–1.25 of the straight line
 		byLevel := map[string][]plan.Value{}
 		for _, m := range t.Milestones {

@@ -107,6 +107,9 @@ type Actual struct {
 	Unit       *UnitRef  `json:"unit,omitempty"`
 	By         string    `json:"by"`
 	At         time.Time `json:"at"`
+	// Source is set for a value read from an indicator (the target's
+	// source is "indicator"): no one typed it.
+	Source *ActualSource `json:"source,omitempty" doc:"for a value read from periodic reporting's analytics: the indicator, period, units and reports it came from"`
 }
 
 // Target is a KPI (chỉ tiêu) of a plan with its computed status.

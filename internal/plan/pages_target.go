@@ -47,6 +47,7 @@ type targetData struct {
 	Narrow     *Chart // the same for a phone
 	CanReport  bool
 	Today      string
+	PivotHref  string // the pivot table of the latest actual read from an indicator
 }
 
 // explainLevels computes each level's status as computeTarget does, and
@@ -227,6 +228,11 @@ func (s *Store) targetData(r *http.Request, id int64) (targetData, error) {
 		}
 	}
 	d.CanReport = s.can(r, ReportTarget, targetUnit(t, p))
+	for _, a := range t.Actuals {
+		if a.Source != nil {
+			d.PivotHref = a.Source.Href
+		}
+	}
 	return d, nil
 }
 

@@ -134,7 +134,17 @@ func (s *Store) dataVersion(ctx context.Context) (string, error) {
 		(SELECT COALESCE(MAX(id), 0) FROM org_event_heirs),
 		(SELECT COALESCE(CAST(MAX(updated_at) AS TEXT), '') || ':' || CAST(COUNT(*) AS TEXT) FROM plans)`).
 		Scan(&updates, &actuals, &assignments, &maxAssignment, &events, &versions, &heirs, &maxHeir, &plans)
-	return fmt.Sprint(updates, actuals, assignments, maxAssignment, events, versions, heirs, maxHeir, plans), err
+	if err != nil {
+		return "", err
+	}
+	// Targets read from indicators move with the values reported.
+	indicators := ""
+	if s.indicators != nil {
+		if indicators, err = s.indicators.Version(ctx); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprint(updates, actuals, assignments, maxAssignment, events, versions, heirs, maxHeir, plans, indicators), nil
 }
 
 // reviewCache holds a few recent reviews; entries also expire after five

@@ -25,6 +25,9 @@ type Store struct {
 	reviews reviewCache
 	imports *xlsx.Limiter // workbook imports running at once
 	pillars PillarSource  // the DTI pillars, from the dti domain
+	// indicators gives targets whose source is an indicator their actual
+	// values (SetIndicators); nil: none are read.
+	indicators Indicators
 }
 
 // NewStore returns the plan store.
@@ -199,6 +202,9 @@ type TargetFilter struct {
 	Pillar  string
 	Status  string
 	AsOf    string // YYYY-MM-DD for status; today when empty
+	// Sources adds, to actual values read from indicators, the reports
+	// they come from (one target's page).
+	Sources bool
 }
 
 // Targets lists targets with their values, actuals and computed status.
@@ -308,6 +314,9 @@ func (s *Store) Targets(ctx context.Context, f TargetFilter) ([]Target, error) {
 	if err := ar.Err(); err != nil {
 		return nil, err
 	}
+	if err := s.addIndicatorActuals(ctx, out, f.Sources); err != nil {
+		return nil, err
+	}
 	refs := s.refs(ctx)
 	filtered := out[:0]
 	for _, t := range out {
@@ -332,7 +341,7 @@ func (s *Store) Targets(ctx context.Context, f TargetFilter) ([]Target, error) {
 
 // Target returns one target.
 func (s *Store) Target(ctx context.Context, id int64) (Target, error) {
-	list, err := s.Targets(ctx, TargetFilter{IDs: []int64{id}})
+	list, err := s.Targets(ctx, TargetFilter{IDs: []int64{id}, Sources: true})
 	if err != nil {
 		return Target{}, fmt.Errorf("load target %d: %w", id, err)
 	}

@@ -27,6 +27,8 @@ func (s *Store) Mount(site *web.Site) {
 	s.workflowRoutes(site.API)
 	s.dhis2ApprovalRoutes(site.API)
 	s.entryRoutes(site)
+	s.analyticsRoutes(site.API)
+	s.analyticsPageRoutes(site)
 }
 
 func (s *Store) canView(r *http.Request) error {

@@ -8,7 +8,8 @@
 // DHIS2-compatible exchange (dataValueSets in and out, metadata, jobs), and
 // data entry and approval up the tree with DHIS2's completion and approval
 // endpoints (docs/report-workflow.md is the officials' guide), and the Excel
-// exchange (the workbook of a form and period, its import).
+// exchange (the workbook of a form and period, its import), and analytics
+// that are always current (GET /api/analytics and the pivot page).
 //
 //   - period.go: period types and periods in DHIS2 notation (202301,
 //     2023Q1, 2023S1, 2023, 2023W5, and tinhso's 2023NM for the nine-month
@@ -163,6 +164,48 @@
 //     DELETE), dataApprovals (GET, POST, DELETE, bulk approvals and
 //     unapprovals) and dataAcceptances at /api/ and /api/v1/ (tag
 //     dhis2.approval), with the states of dhis2-core's DataApprovalState.
+//
+// Analytics that are always current (issue 7, part 7), each figure read
+// at request time from running totals the write transaction keeps:
+//
+//   - analytics_agg.go and migration 0007_report_analytics.sql:
+//     report_agg, per indicator × option × unit × period bucket (a value's
+//     quarter, half, nine months and year above its own period) the sum,
+//     count and latest value; afterWrite (values.go) adds each write batch's
+//     changes in one upsert and mends a deleted latest value, so there is
+//     no rebuild step. readStats reads one unit at a time, groupTotals lets
+//     the database sum a large unit set's additive indicators, and
+//     readApprovedStats reads approved values from report_values at query
+//     time (approval moves without a value written). The migration's
+//     backfill builds the same rows from stored values.
+//   - analytics_tree.go: org.Snapshot kept per registry fingerprint, and
+//     per day the tree with where every unit's records stand (a unit that
+//     ended stands in its successors and heirs; one formed later is not in
+//     an earlier tree). Units are rolled up at query time, not stored per
+//     ancestor, so a reorganisation or an "as of" question needs no
+//     rewrite of any total.
+//   - analytics.go: the engine (AnalyticsQuery → AnalyticsCell): time and
+//     unit aggregation by each indicator's kinds (sum, average, last,
+//     none), category options, derived indicators as the ratio of the
+//     totals at every level, computed ones through Computed.
+//   - analytics_periods.go: DHIS2's relative periods (THIS_YEAR,
+//     LAST_5_YEARS, LAST_4_QUARTERS, LAST_12_MONTHS …; tinhso adds
+//     THIS_NINE_MONTHS, LAST_NINE_MONTHS) against relativePeriodDate.
+//   - analytics_api.go: GET /api/analytics and /api/v1/analytics (.json,
+//     .csv, .xlsx) in DHIS2's shape (headers, rows of strings, metaData
+//     items and dimensions, headerWidth, height, width), dx by id or code
+//     and <indicator>.<option> operands, USER_ORGUNIT(_CHILDREN,
+//     _GRANDCHILDREN), LEVEL-n and LEVEL-n-<unit>, asOf, approval,
+//     ouMode; refusals as DHIS2's 409 with E71xx codes (403 E7120 for a
+//     unit outside report.view, through org.Store.Authorize).
+//   - analytics_pages.go, analytics_chart.go, templates/analytics.html:
+//     the pivot table /report/analytics (rows, columns and filters chosen
+//     by the official, Vietnamese numbers, a server-drawn SVG chart,
+//     downloads through xlsx.SendExport); docs/analytics.md is its guide.
+//   - analytics_source.go: IndicatorValue(s), one indicator's figure for a
+//     unit and period with its sources (forms, units, periods, report
+//     states, the pivot link): what plan targets (through the server's
+//     wiring) and the DTI domain read; AnalyticsVersion for their caches.
 //
 // In short: ParsePeriod / NewPeriod / PeriodOf make a Period; its String,
 // Type, Start, End, Contains, Next, Prev, Within, Parts, Months, CutOff and

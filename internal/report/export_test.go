@@ -10,3 +10,11 @@ func HoldJobs(s *Store) (release func()) {
 	s.jobs.sem <- struct{}{}
 	return func() { <-s.jobs.sem }
 }
+
+// SumUnitByUnit makes analytics combine every figure from each unit's
+// totals, never from the database's sums over a unit set.
+func (s *Store) SumUnitByUnit() { s.regs.unitByUnit.Store(true) }
+
+// WriteWithoutTotals makes writes skip the running totals (what the hook
+// costs is measured against it).
+func (s *Store) WriteWithoutTotals(off bool) { s.regs.noTotals.Store(off) }

@@ -33,11 +33,12 @@ type Store struct {
 	// starts their links. The server sets both before Mount.
 	Mailer  *mail.Client
 	BaseURL string
+	regs    *registryCache // analytics' snapshot of the org registry
 }
 
 // NewStore builds the reporting store over db and the registry.
 func NewStore(db *store.DB, orgs *org.Store) *Store {
-	return &Store{db: db, org: orgs, Calendar: DefaultCalendar(), Now: time.Now, computed: map[string]ComputedFunc{}, jobs: newJobRunner()}
+	return &Store{db: db, org: orgs, Calendar: DefaultCalendar(), Now: time.Now, computed: map[string]ComputedFunc{}, jobs: newJobRunner(), regs: &registryCache{}}
 }
 
 // ComputedFunc answers a computed indicator for a unit (its subtree) and a

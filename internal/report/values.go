@@ -231,10 +231,14 @@ func (s *Store) writeBatch(ctx context.Context, st *stmtCache, cur map[Key]curre
 	return out, nil
 }
 
-// afterWrite is where what is derived from values (analytics' running
-// totals) follows each write, in the same transaction.
+// afterWrite is where what is derived from values follows each write, in
+// the same transaction: analytics' running totals (report_agg), so that a
+// value written is in analytics on the next request.
 func (s *Store) afterWrite(ctx context.Context, tx *sql.Tx, changes []Change) error {
-	return nil
+	if s.regs.noTotals.Load() {
+		return nil
+	}
+	return s.updateAggregates(ctx, tx, changes)
 }
 
 // rowPlaceholders is placeholders for the store's engine: on SQLite plain

@@ -84,15 +84,15 @@ func New(cfg config.Config, db *store.DB) *Server {
 	s.Auth.Sealer = seal.New(cfg.SSOSecret)
 	s.Hub = hub.NewStore(db, s.Org, hubOptions(cfg))
 	// DTI owns the pillars plans file under; its computed components read
-	// the reporting domain's values (its analytics engine, once there,
-	// takes ReportValues' place here).
+	// the reporting domain's analytics (indicators.go).
 	s.DTI = dti.NewStore(db, s.Org, s.Report)
-	s.DTI.Indicators = dti.NewReportValues(db, s.Report)
+	s.DTI.Indicators = dtiIndicators{s.Report}
 	s.Plan.UsePillars(s.DTI.PlanPillars)
 	s.Report.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if cfg.SMTPAddr != "" { // validated with the configuration
 		s.Report.Mailer, _ = mail.New(mail.Config{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: cfg.SMTPPassword})
 	}
+	s.Plan.SetIndicators(planIndicators{s.Report}) // targets read indicators (indicators.go)
 	s.API = httpx.NewAPI(s.mux, requireAuth)
 	s.site = web.NewSite(s.mux, s.API, web.Hooks{
 		Viewer: func(r *http.Request) *web.Viewer {

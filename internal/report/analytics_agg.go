@@ -1,0 +1,531 @@
+package report
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Running totals of values (report_agg, migration 0007), kept inside the
+// write transaction: afterWrite adds what each change brings to the
+// periods that hold its value, and analytics read them back per unit. The
+// SQL backfill at the end of the migration builds the same rows from
+// report_values; TestAnalyticsBackfillMatchesHook holds the two together.
+
+// aggBuckets lists the periods a value of p is added into in report_agg:
+// each longer period that holds p wholly (Period.Within), except that a
+// nine-month value (a year-to-date report) is not added into the year.
+// p's own period is not among them: analytics read it from report_values.
+func aggBuckets(p Period) []Period {
+	var out []Period
+	for _, t := range []PeriodType{Monthly, Quarterly, SixMonthly, NineMonthly, Yearly} {
+		if t <= p.Type() || (t == Yearly && p.Type() == NineMonthly) {
+			continue
+		}
+		if q, ok := p.Within(t); ok {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// holds reports whether bucket b takes values of p: p itself, or one of
+// p's aggBuckets.
+func holds(b, p Period) bool {
+	if b == p {
+		return true
+	}
+	return slices.Contains(aggBuckets(p), b)
+}
+
+// stat is what analytics know of one indicator × option × unit × period:
+// the sum and number of the values in it, and the value of its latest
+// period (by last day, then the shorter period) with that period's days.
+type stat struct {
+	sum                float64
+	count              int
+	last               float64
+	lastStart, lastEnd string
+	exact              int // values entered for the period itself
+}
+
+type statKey struct {
+	ind, opt, unit int64
+	period         string
+}
+
+// later reports whether the period from start to end comes after the one
+// from s2 to e2 in "last value" order: a later last day, then a later
+// first day (the shorter period).
+func later(start, end, s2, e2 string) bool {
+	return end > e2 || (end == e2 && start > s2)
+}
+
+// add puts one value into st.
+func (st *stat) add(v float64, start, end string) {
+	st.sum += v
+	st.count++
+	if st.count == 1 || later(start, end, st.lastStart, st.lastEnd) {
+		st.last, st.lastStart, st.lastEnd = v, start, end
+	}
+}
+
+// merge puts o into st (several periods of one filter).
+func (st *stat) merge(o stat) {
+	if o.count == 0 {
+		return
+	}
+	if st.count == 0 || later(o.lastStart, o.lastEnd, st.lastStart, st.lastEnd) {
+		st.last, st.lastStart, st.lastEnd = o.last, o.lastStart, o.lastEnd
+	}
+	st.sum += o.sum
+	st.count += o.count
+	st.exact += o.exact
+}
+
+// aggDelta is what one write batch changes in one report_agg row.
+type aggDelta struct {
+	sum                float64
+	count              int
+	hasLast            bool
+	last               float64
+	lastStart, lastEnd string
+	removed            [][2]string // start, end of values taken away
+}
+
+// updateAggregates is afterWrite's work: the changes of one write batch
+// added into report_agg in one or a few statements, and the latest value
+// of a period looked up again where the one taken away was it.
+func (s *Store) updateAggregates(ctx context.Context, tx *sql.Tx, changes []Change) error {
+	deltas := map[statKey]*aggDelta{}
+	var order []statKey
+	type valueType struct {
+		ind int64
+		typ string
+	}
+	types := map[valueType]bool{}
+	for _, ch := range changes {
+		if ch.Old == nil && ch.New == nil {
+			continue
+		}
+		if ch.New != nil {
+			types[valueType{ch.Indicator, ch.PeriodType}] = true
+		}
+		p, err := ParsePeriod(ch.Period)
+		if err != nil {
+			return fmt.Errorf("report: analytics: period %q: %w", ch.Period, err)
+		}
+		for _, b := range aggBuckets(p) {
+			k := statKey{ch.Indicator, ch.Option, ch.Unit, b.String()}
+			d := deltas[k]
+			if d == nil {
+				d = &aggDelta{}
+				deltas[k] = d
+				order = append(order, k)
+			}
+			if ch.Old != nil {
+				d.sum -= *ch.Old
+				d.count--
+				if ch.New == nil {
+					d.removed = append(d.removed, [2]string{ch.Start, ch.End})
+				}
+			}
+			if ch.New != nil {
+				d.sum += *ch.New
+				d.count++
+				if !d.hasLast || later(ch.Start, ch.End, d.lastStart, d.lastEnd) {
+					d.hasLast, d.last, d.lastStart, d.lastEnd = true, *ch.New, ch.Start, ch.End
+				}
+			}
+		}
+	}
+	if len(types) > 0 {
+		args := make([]any, 0, 2*len(types))
+		for vt := range types {
+			args = append(args, vt.ind, vt.typ)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO report_value_types (indicator_id, period_type) VALUES `+s.rowPlaceholders(len(types), 2)+
+			` ON CONFLICT (indicator_id, period_type) DO NOTHING`, args...); err != nil {
+			return fmt.Errorf("report: analytics value types: %w", err)
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	const cols = 9
+	for start := 0; start < len(order); start += writeBatch {
+		part := order[start:min(start+writeBatch, len(order))]
+		args := make([]any, 0, len(part)*cols)
+		for _, k := range part {
+			d := deltas[k]
+			last := sql.NullFloat64{Float64: d.last, Valid: d.hasLast}
+			args = append(args, k.ind, k.opt, k.unit, k.period, d.sum, d.count, last, d.lastStart, d.lastEnd)
+		}
+		newer := `(excluded.last_end > report_agg.last_end OR (excluded.last_end = report_agg.last_end AND excluded.last_start >= report_agg.last_start AND excluded.last_end <> ''))`
+		q := `INSERT INTO report_agg (indicator_id, option_id, unit_id, period, value_sum, value_count, last_value, last_start, last_end) VALUES ` +
+			s.rowPlaceholders(len(part), cols) + ` ON CONFLICT (indicator_id, period, unit_id, option_id) DO UPDATE SET
+			value_sum = report_agg.value_sum + excluded.value_sum,
+			value_count = report_agg.value_count + excluded.value_count,
+			last_value = CASE WHEN ` + newer + ` THEN excluded.last_value ELSE report_agg.last_value END,
+			last_start = CASE WHEN ` + newer + ` THEN excluded.last_start ELSE report_agg.last_start END,
+			last_end = CASE WHEN ` + newer + ` THEN excluded.last_end ELSE report_agg.last_end END`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("report: analytics totals: %w", err)
+		}
+	}
+	for _, k := range order {
+		if d := deltas[k]; len(d.removed) > 0 {
+			if err := refreshLast(ctx, tx, k, d.removed); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// refreshLast mends one report_agg row after values were taken away: the
+// row goes when nothing is left, and its latest value is looked up again
+// when the one taken away was it.
+func refreshLast(ctx context.Context, tx *sql.Tx, k statKey, removed [][2]string) error {
+	var count int
+	var start, end string
+	err := tx.QueryRowContext(ctx, `SELECT value_count, last_start, last_end FROM report_agg WHERE indicator_id = $1 AND period = $2 AND unit_id = $3 AND option_id = $4`,
+		k.ind, k.period, k.unit, k.opt).Scan(&count, &start, &end)
+	if err == sql.ErrNoRows {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("report: analytics totals: %w", err)
+	}
+	if count <= 0 {
+		_, err := tx.ExecContext(ctx, `DELETE FROM report_agg WHERE indicator_id = $1 AND period = $2 AND unit_id = $3 AND option_id = $4`, k.ind, k.period, k.unit, k.opt)
+		return err
+	}
+	if !slices.Contains(removed, [2]string{start, end}) {
+		return nil
+	}
+	b, err := ParsePeriod(k.period)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT period, number, start_date, end_date FROM report_values
+		WHERE indicator_id = $1 AND option_id = $2 AND unit_id = $3 AND number IS NOT NULL AND start_date >= $4 AND end_date <= $5
+		ORDER BY end_date DESC, start_date DESC`, k.ind, k.opt, k.unit, b.Start().Format(time.DateOnly), b.End().Format(time.DateOnly))
+	if err != nil {
+		return err
+	}
+	var last sql.NullFloat64
+	start, end = "", ""
+	for rows.Next() {
+		var period, s, e string
+		var n float64
+		if err := rows.Scan(&period, &n, &s, &e); err != nil {
+			rows.Close()
+			return err
+		}
+		if p, err := ParsePeriod(period); err == nil && slices.Contains(aggBuckets(p), b) {
+			last, start, end = sql.NullFloat64{Float64: n, Valid: true}, s, e
+			break
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE report_agg SET last_value = $1, last_start = $2, last_end = $3
+		WHERE indicator_id = $4 AND period = $5 AND unit_id = $6 AND option_id = $7`, last, start, end, k.ind, k.period, k.unit, k.opt)
+	return err
+}
+
+// maxUnitList is how many unit ids a stats query names in its IN list;
+// beyond, it reads every unit's rows of the indicators and periods and
+// keeps those asked for.
+const maxUnitList = 2000
+
+// readStats reads what analytics know of inds × periods × units: the
+// running totals of each period (report_agg) and the values entered for
+// the period itself (report_values).
+func (s *Store) readStats(ctx context.Context, inds []int64, periods []Period, units []int64) (map[statKey]stat, error) {
+	out := map[statKey]stat{}
+	if len(inds) == 0 || len(periods) == 0 || len(units) == 0 {
+		return out, nil
+	}
+	var keep map[int64]bool
+	where := func(args *[]any, col string) string {
+		q := `indicator_id IN (` + idList(inds) + `) AND ` + col + ` IN (` + periodList(args, periods) + `)`
+		if len(units) <= maxUnitList {
+			q += ` AND unit_id IN (` + idList(units) + `)`
+		}
+		return q
+	}
+	if len(units) > maxUnitList {
+		keep = make(map[int64]bool, len(units))
+		for _, u := range units {
+			keep[u] = true
+		}
+	}
+	var args []any
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT indicator_id, option_id, unit_id, period, value_sum, value_count, last_value, last_start, last_end
+		FROM report_agg WHERE `+where(&args, "period")+` AND value_count > 0`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("report: analytics: %w", err)
+	}
+	for rows.Next() {
+		var k statKey
+		var st stat
+		var last sql.NullFloat64
+		if err := rows.Scan(&k.ind, &k.opt, &k.unit, &k.period, &st.sum, &st.count, &last, &st.lastStart, &st.lastEnd); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if keep != nil && !keep[k.unit] {
+			continue
+		}
+		st.last = last.Float64
+		cur := out[k]
+		cur.merge(st)
+		out[k] = cur
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	inds, periods, err = s.withValuesOf(ctx, inds, periods)
+	if err != nil || len(inds) == 0 {
+		return out, err
+	}
+	args = nil
+	rows, err = s.db.Read.QueryContext(ctx, `SELECT indicator_id, option_id, unit_id, period, number, start_date, end_date
+		FROM report_values WHERE `+where(&args, "period")+` AND number IS NOT NULL`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("report: analytics: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k statKey
+		var n float64
+		var start, end string
+		if err := rows.Scan(&k.ind, &k.opt, &k.unit, &k.period, &n, &start, &end); err != nil {
+			return nil, err
+		}
+		if keep != nil && !keep[k.unit] {
+			continue
+		}
+		cur := out[k]
+		cur.add(n, start, end)
+		cur.exact++
+		out[k] = cur
+	}
+	return out, rows.Err()
+}
+
+// withValuesOf keeps the indicators and periods whose own values may be
+// stored: indicators with values of a period type asked, periods of a type
+// some of them have values of (report_value_types).
+func (s *Store) withValuesOf(ctx context.Context, inds []int64, periods []Period) ([]int64, []Period, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT indicator_id, period_type FROM report_value_types WHERE indicator_id IN (`+idList(inds)+`)`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("report: analytics value types: %w", err)
+	}
+	defer rows.Close()
+	asked := map[string]bool{}
+	for _, p := range periods {
+		asked[p.Type().String()] = true
+	}
+	keepInd := map[int64]bool{}
+	keepType := map[string]bool{}
+	for rows.Next() {
+		var ind int64
+		var typ string
+		if err := rows.Scan(&ind, &typ); err != nil {
+			return nil, nil, err
+		}
+		if asked[typ] {
+			keepInd[ind], keepType[typ] = true, true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	var outI []int64
+	for _, id := range inds {
+		if keepInd[id] {
+			outI = append(outI, id)
+		}
+	}
+	var outP []Period
+	for _, p := range periods {
+		if keepType[p.Type().String()] {
+			outP = append(outP, p)
+		}
+	}
+	return outI, outP, nil
+}
+
+// idList writes ids as SQL integer literals. Thousands of $n parameters
+// cost SQLite a lookup each while preparing the statement (its names are
+// a list); literals of our own int64 ids are safe and parse at once.
+func idList(ids []int64) string {
+	if len(ids) == 0 {
+		return "NULL"
+	}
+	b := make([]byte, 0, len(ids)*6)
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(b)
+}
+
+func periodList(args *[]any, ps []Period) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		*args = append(*args, p.String())
+		parts[i] = "$" + strconv.Itoa(len(*args))
+	}
+	return strings.Join(parts, ",")
+}
+
+// Approval says which values analytics count.
+const (
+	ApprovalAll      = "all"      // every value entered (the default)
+	ApprovalApproved = "approved" // values of reports approved at some level or accepted
+	ApprovalAccepted = "accepted" // values of reports accepted by the last level
+)
+
+// readApprovedStats is readStats for values of approved (or accepted)
+// reports only, from report_values at query time: approval moves without
+// a write of values, so no running total can follow it, and the answer is
+// as current as the reports' states.
+func (s *Store) readApprovedStats(ctx context.Context, inds []int64, periods []Period, units []int64, approval string) (map[statKey]stat, error) {
+	out := map[statKey]stat{}
+	if len(inds) == 0 || len(periods) == 0 || len(units) == 0 {
+		return out, nil
+	}
+	from, to := periods[0].Start(), periods[0].End()
+	want := map[Period]bool{}
+	for _, p := range periods {
+		want[p] = true
+		if p.Start().Before(from) {
+			from = p.Start()
+		}
+		if p.End().After(to) {
+			to = p.End()
+		}
+	}
+	states := `'approved', 'accepted'`
+	if approval == ApprovalAccepted {
+		states = `'accepted'`
+	}
+	keep := map[int64]bool{}
+	for _, u := range units {
+		keep[u] = true
+	}
+	args := []any{from.Format(time.DateOnly), to.Format(time.DateOnly)}
+	q := `SELECT v.indicator_id, v.option_id, v.unit_id, v.period, v.number, v.start_date, v.end_date FROM report_values v
+		WHERE v.start_date >= $1 AND v.end_date <= $2 AND v.number IS NOT NULL AND v.indicator_id IN (` + idList(inds) + `)`
+	if len(units) <= maxUnitList {
+		q += ` AND v.unit_id IN (` + idList(units) + `)`
+	}
+	q += ` AND EXISTS (SELECT 1 FROM report_submissions s
+			JOIN report_form_sections fs ON fs.form_id = s.form_id
+			JOIN report_form_indicators fi ON fi.section_id = fs.id AND fi.indicator_id = v.indicator_id
+			WHERE s.unit_id = v.unit_id AND s.period = v.period AND s.state IN (` + states + `))`
+	rows, err := s.db.Read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("report: analytics (approved): %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k statKey
+		var n float64
+		var start, end string
+		if err := rows.Scan(&k.ind, &k.opt, &k.unit, &k.period, &n, &start, &end); err != nil {
+			return nil, err
+		}
+		if !keep[k.unit] {
+			continue
+		}
+		p, err := ParsePeriod(k.period)
+		if err != nil {
+			continue
+		}
+		for _, b := range append([]Period{p}, aggBuckets(p)...) {
+			if want[b] {
+				k.period = b.String()
+				cur := out[k]
+				cur.add(n, start, end)
+				if b == p {
+					cur.exact++
+				}
+				out[k] = cur
+			}
+		}
+	}
+	return out, rows.Err()
+}
+
+// groupStat is the total of an additive indicator over a set of units.
+type groupStat struct {
+	sum     float64
+	count   int
+	units   int    // units with values (the larger of the two tables' counts)
+	lastEnd string // the last day of the latest period counted
+}
+
+// groupMin is the size from which a unit set's additive indicators are
+// summed by the database; maxGroups bounds how many sets one query sums
+// so (a level of forty districts is read unit by unit instead).
+const (
+	groupMin  = 64
+	maxGroups = 8
+)
+
+// groupTotals sums additive indicators over a unit set, per indicator,
+// option and period: the running totals and the values entered for the
+// period itself, added up by the database (two GROUP BYs over at most
+// one row per unit each), so a province's figure does not carry its
+// thousand units' rows to Go.
+func (s *Store) groupTotals(ctx context.Context, inds []int64, periods []Period, units []int64) (map[statKey]groupStat, error) {
+	out := map[statKey]groupStat{}
+	var args []any
+	unitList := idList(units)
+	q := `SELECT indicator_id, option_id, period, SUM(value_sum), SUM(value_count), COUNT(DISTINCT unit_id), MAX(last_end) FROM report_agg
+		WHERE indicator_id IN (` + idList(inds) + `) AND period IN (` + periodList(&args, periods) + `) AND unit_id IN (` + unitList + `)
+		AND value_count > 0 GROUP BY indicator_id, option_id, period`
+	own, ownPeriods, err := s.withValuesOf(ctx, inds, periods)
+	if err != nil {
+		return nil, err
+	}
+	if len(own) > 0 {
+		q += ` UNION ALL
+		SELECT indicator_id, option_id, period, SUM(number), COUNT(*), COUNT(DISTINCT unit_id), MAX(end_date) FROM report_values
+		WHERE indicator_id IN (` + idList(own) + `) AND period IN (` + periodList(&args, ownPeriods) + `) AND unit_id IN (` + unitList + `)
+		AND number IS NOT NULL GROUP BY indicator_id, option_id, period`
+	}
+	rows, err := s.db.Read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("report: analytics totals of a unit set: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k statKey
+		var g groupStat
+		var last sql.NullString
+		if err := rows.Scan(&k.ind, &k.opt, &k.period, &g.sum, &g.count, &g.units, &last); err != nil {
+			return nil, err
+		}
+		cur := out[k]
+		cur.sum += g.sum
+		cur.count += g.count
+		cur.units = max(cur.units, g.units)
+		cur.lastEnd = max(cur.lastEnd, last.String)
+		out[k] = cur
+	}
+	return out, rows.Err()
+}
