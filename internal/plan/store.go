@@ -28,6 +28,8 @@ type Store struct {
 	// indicators gives targets whose source is an indicator their actual
 	// values (SetIndicators); nil: none are read.
 	indicators Indicators
+	// notifier delivers the workflow's notices (SetNotifier; notice.go).
+	notifier Notifier
 }
 
 // NewStore returns the plan store.
