@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/tinhso/tinhso/internal/audit"
 	"github.com/tinhso/tinhso/internal/auth"
@@ -201,6 +202,11 @@ func runDemo(parent context.Context, args []string, stdout, stderr io.Writer) er
 	defer db.Close()
 	if err := demo.Load(ctx, db, cfg.Passwords); err != nil {
 		return err
+	}
+	if n, err := demo.LoadReports(ctx, db, cfg.Passwords, time.Now()); err != nil {
+		return err
+	} else if n > 0 {
+		slog.Info("demo: periodic reports written", "reports", n)
 	}
 	return server.New(cfg, db).Serve(ctx, func(addr string) {
 		scheme := "http"

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/tinhso/tinhso/internal/dti"
 	"github.com/tinhso/tinhso/internal/org"
@@ -139,6 +140,16 @@ func Load(ctx context.Context, db *store.DB, passwords password.Hasher) error {
 		return err
 	}
 	return dti.LoadDemo(ctx, db)
+}
+
+// LoadReports writes the demo's two years of periodic reports up to today
+// (report.LoadDemoSubmissions: submitted, approved, returned, late and
+// missing, through the reporting workflow), unless reported values are
+// there already. `tinhso demo` calls it after Load; the tests' demo
+// province leaves it out, so that their reports start empty, and those
+// that want the demo's reports load them.
+func LoadReports(ctx context.Context, db *store.DB, passwords password.Hasher, today time.Time) (int, error) {
+	return report.LoadDemoSubmissions(ctx, db, org.NewStore(db, passwords), today)
 }
 
 // backfillHeirs names the heirs of the demo's dissolves in a demo database

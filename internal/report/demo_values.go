@@ -99,9 +99,6 @@ func demoFigures(u demoUnit, p Period, step int) map[string]string {
 		set("CDS.HGD.TONG", households)
 		set("CDS.HGD.CAPQUANG", math.Round(households*share("fibre", 0.55, 0.035, 0.15, 1)))
 	}
-	due := math.Round(8 + 20*r("reports"))
-	set("LC.BC.PHAITHUCHIEN", due)
-	set("LC.BC.HETHONG", math.Round(due*share("onsystem", 0.7, 0.03, 0.12, 1)))
 	// The yearly DTI inputs.
 	set("CDS.DTI.CHUYENTRACH", math.Floor(1+4*r("it-staff")))
 	spend := math.Round(size * (400 + 3600*r("spend"))) // triệu đồng

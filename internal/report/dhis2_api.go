@@ -9,14 +9,18 @@ package report
 // problem+json.
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
+	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/web"
 )
@@ -160,7 +164,7 @@ func (s *Store) postDataValueSets(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	res.Summary.DataSetComplete = s.registerComplete(ctx, p, res)
+	res.Summary.DataSetComplete = s.registerComplete(ctx, p, &res, opts.DryRun)
 	writeMessage(w, res.Summary.Message())
 	return nil
 }
@@ -172,15 +176,50 @@ func isBodyTooLarge(err error) bool {
 }
 
 // registerComplete registers the reports an import covered as complete
-// when its payload carried completeDate, and returns what the summary's
-// dataSetComplete says: the date, or "false".
-func (s *Store) registerComplete(_ context.Context, _ *org.Principal, res ValuesResult) string {
-	// The report workflow (Submit) lives on its own branch; until it is
-	// on main, completeDate is accepted and not registered, and
-	// dataSetComplete says "false". res.Reports and res.CompleteDate are
-	// what a Submit per report would take.
-	_ = res
-	return "false"
+// when its payload carried completeDate (DHIS2 registers the set's
+// completeDataSetRegistration), and returns what the summary's
+// dataSetComplete says: the date when every report is complete, or
+// "false". In tinhso a complete registration is the workflow's submission
+// (Submit: rules checked, digest recorded, the approver told), so a
+// report the reporter may not submit stays a draft and is named in the
+// summary's conflicts; one already submitted or approved counts as
+// complete. A dry run or a refused import registers nothing.
+func (s *Store) registerComplete(ctx context.Context, p *org.Principal, res *ValuesResult, dry bool) string {
+	if res.CompleteDate == "" || dry || res.Summary.Status == StatusError || len(res.Reports) == 0 {
+		return "false"
+	}
+	slices.SortFunc(res.Reports, func(a, b ReportKey) int {
+		return cmp.Or(cmp.Compare(a.Form, b.Form), cmp.Compare(a.Unit, b.Unit), strings.Compare(a.Period, b.Period))
+	})
+	complete := true
+	for _, k := range res.Reports {
+		err := s.Submit(ctx, p, k, "")
+		if err == nil || errors.Is(err, errNotEditable) {
+			continue
+		}
+		complete = false
+		// DHIS2's conflict values are English, whoever asks.
+		msg := err.Error()
+		var e *errs.Error
+		if errors.As(err, &e) {
+			msg = locale.T(locale.EN, e.Key, e.Args...)
+		}
+		c := Conflict{Object: "completeDataSetRegistration", Objects: map[string]string{"period": k.Period}, Value: msg}
+		if f, err := s.Form(ctx, k.Form); err == nil {
+			c.Objects["dataSet"] = f.Code
+		}
+		if u, err := s.org.Unit(ctx, k.Unit, ""); err == nil {
+			c.Objects["orgUnit"] = u.Code
+		}
+		res.Summary.Conflicts = append(res.Summary.Conflicts, c)
+		if res.Summary.Status == StatusSuccess {
+			res.Summary.Status = StatusWarning
+		}
+	}
+	if !complete {
+		return "false"
+	}
+	return res.CompleteDate
 }
 
 // jsonString is s as a JSON string, for hand-built answers.

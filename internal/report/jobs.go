@@ -266,7 +266,7 @@ func (s *Store) runJob(ctx context.Context, live *liveJob, f *os.File, spec jobS
 		live.mu.Unlock()
 		live.add(s.note(uid, "ERROR", msg, true, &JobProgress{Bytes: live.bytes.Load(), Total: total, Percent: 100}))
 	} else {
-		res.Summary.DataSetComplete = s.registerComplete(ctx, spec.Principal, res)
+		res.Summary.DataSetComplete = s.registerComplete(ctx, spec.Principal, &res, spec.Options.DryRun)
 		sum := res.Summary
 		c := sum.ImportCount
 		live.mu.Lock()

@@ -315,7 +315,7 @@ func TestExcelTemplate(t *testing.T) {
 		if sh.At(3, 9).String() != "I. Dịch vụ công trực tuyến và hồ sơ thủ tục hành chính" {
 			t.Errorf("first section %q", sh.At(3, 9).String())
 		}
-		if got := codes[len(codes)-1]; got != "LC.BC.HETHONG.TYLE" {
+		if got := codes[len(codes)-1]; got != "CDS.CBCC.TAPHUAN.TYLE" {
 			t.Errorf("last row %s", got)
 		}
 		// A derived rate is a formula over its numerator and denominator.
