@@ -13,13 +13,19 @@ import (
 	"github.com/tinhso/tinhso/internal/xlsx"
 )
 
-// Mount attaches the reporting domain to a site: its policy rules and API.
-func (s *Store) Mount(site *web.Site) {
+// allowRoles adds the reporting domain's rules to the policy table: who
+// may view, manage, enter, approve and force reports.
+func (s *Store) allowRoles() {
 	s.org.Allow(ViewReports, org.Roles...)
 	s.org.Allow(ManageReports, org.RoleAdmin, org.RoleCoordinator)
 	s.org.Allow(EnterReports, org.RoleAdmin, org.RoleCoordinator, org.RoleApprover, org.RoleReporter)
 	s.org.Allow(ApproveReports, org.RoleAdmin, org.RoleCoordinator, org.RoleApprover)
 	s.org.Allow(ForceReports, org.RoleAdmin)
+}
+
+// Mount attaches the reporting domain to a site: its policy rules and API.
+func (s *Store) Mount(site *web.Site) {
+	s.allowRoles()
 	s.apiRoutes(site.API)
 	s.dhis2Routes(site)
 	s.mountCompleteness(site) // completeness, the computed share of reports, reminders (completeness.go, reminders.go)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/password"
 	"github.com/tinhso/tinhso/internal/report"
 	"github.com/tinhso/tinhso/internal/testapp"
 )
@@ -21,7 +23,7 @@ func TestDemoSubmissions(t *testing.T) {
 		ctx := context.Background()
 		today := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
 		start := time.Now()
-		n, err := report.LoadDemoSubmissions(ctx, app.DB, app.Org, today)
+		n, err := report.LoadDemoSubmissions(ctx, app.DB, org.NewStore(app.DB, password.Cheap()), today)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +84,7 @@ func TestDemoSubmissions(t *testing.T) {
 		if got == 0 || got >= expected {
 			t.Errorf("2026Q3: %d reports of %d expected", got, expected)
 		}
-		again, err := report.LoadDemoSubmissions(ctx, app.DB, app.Org, today)
+		again, err := report.LoadDemoSubmissions(ctx, app.DB, org.NewStore(app.DB, password.Cheap()), today)
 		if err != nil || again != 0 {
 			t.Errorf("second load: %d, %v", again, err)
 		}
