@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -97,23 +98,48 @@ type aggDelta struct {
 	removed            [][2]string // start, end of values taken away
 }
 
-// updateAggregates is afterWrite's work: the changes of one write batch
-// added into report_agg in one or a few statements, and the latest value
-// of a period looked up again where the one taken away was it.
-func (s *Store) updateAggregates(ctx context.Context, tx *sql.Tx, changes []Change) error {
-	deltas := map[statKey]*aggDelta{}
-	var order []statKey
+// noteValueTypes records the period types of the indicators a write gave
+// numbers to (report_value_types).
+func (s *Store) noteValueTypes(ctx context.Context, tx *sql.Tx, changes []Change) error {
 	type valueType struct {
 		ind int64
 		typ string
 	}
 	types := map[valueType]bool{}
 	for _, ch := range changes {
-		if ch.Old == nil && ch.New == nil {
-			continue
-		}
 		if ch.New != nil {
 			types[valueType{ch.Indicator, ch.PeriodType}] = true
+		}
+	}
+	if len(types) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2*len(types))
+	for vt := range types {
+		args = append(args, vt.ind, vt.typ)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO report_value_types (indicator_id, period_type) VALUES `+s.rowPlaceholders(len(types), 2)+
+		` ON CONFLICT (indicator_id, period_type) DO NOTHING`, args...); err != nil {
+		return fmt.Errorf("report: analytics value types: %w", err)
+	}
+	return nil
+}
+
+// aggDeltas are the changes of one or more write batches to report_agg
+// rows, keyed and in first-seen order.
+type aggDeltas struct {
+	m     map[statKey]*aggDelta
+	order []statKey
+}
+
+// add puts the changes into the rows of the buckets that hold them.
+func (ds *aggDeltas) add(changes []Change) error {
+	if ds.m == nil {
+		ds.m = map[statKey]*aggDelta{}
+	}
+	for _, ch := range changes {
+		if ch.Old == nil && ch.New == nil {
+			continue
 		}
 		p, err := ParsePeriod(ch.Period)
 		if err != nil {
@@ -121,11 +147,11 @@ func (s *Store) updateAggregates(ctx context.Context, tx *sql.Tx, changes []Chan
 		}
 		for _, b := range aggBuckets(p) {
 			k := statKey{ch.Indicator, ch.Option, ch.Unit, b.String()}
-			d := deltas[k]
+			d := ds.m[k]
 			if d == nil {
 				d = &aggDelta{}
-				deltas[k] = d
-				order = append(order, k)
+				ds.m[k] = d
+				ds.order = append(ds.order, k)
 			}
 			if ch.Old != nil {
 				d.sum -= *ch.Old
@@ -143,47 +169,86 @@ func (s *Store) updateAggregates(ctx context.Context, tx *sql.Tx, changes []Chan
 			}
 		}
 	}
-	if len(types) > 0 {
-		args := make([]any, 0, 2*len(types))
-		for vt := range types {
-			args = append(args, vt.ind, vt.typ)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO report_value_types (indicator_id, period_type) VALUES `+s.rowPlaceholders(len(types), 2)+
-			` ON CONFLICT (indicator_id, period_type) DO NOTHING`, args...); err != nil {
-			return fmt.Errorf("report: analytics value types: %w", err)
-		}
+	return nil
+}
+
+// updateAggregates is afterWrite's work: the changes of one write batch
+// added into report_agg in one or a few statements, and the latest value
+// of a period looked up again where the one taken away was it.
+func (s *Store) updateAggregates(ctx context.Context, tx *sql.Tx, changes []Change) error {
+	var ds aggDeltas
+	if err := ds.add(changes); err != nil {
+		return err
 	}
+	if err := s.noteValueTypes(ctx, tx, changes); err != nil {
+		return err
+	}
+	return s.flushDeltas(ctx, tx, &ds)
+}
+
+// flushDeltas adds ds into report_agg, in the table's key order (a long
+// write's rows then go into the B-tree in sequence), full statements
+// prepared once; and empties ds.
+func (s *Store) flushDeltas(ctx context.Context, tx *sql.Tx, ds *aggDeltas) error {
+	order := ds.order
 	if len(order) == 0 {
 		return nil
 	}
+	if len(order) > writeBatch {
+		slices.SortFunc(order, func(a, b statKey) int {
+			return cmp.Or(cmp.Compare(a.ind, b.ind), strings.Compare(a.period, b.period), cmp.Compare(a.unit, b.unit), cmp.Compare(a.opt, b.opt))
+		})
+	}
 	const cols = 9
-	for start := 0; start < len(order); start += writeBatch {
-		part := order[start:min(start+writeBatch, len(order))]
-		args := make([]any, 0, len(part)*cols)
-		for _, k := range part {
-			d := deltas[k]
-			last := sql.NullFloat64{Float64: d.last, Valid: d.hasLast}
-			args = append(args, k.ind, k.opt, k.unit, k.period, d.sum, d.count, last, d.lastStart, d.lastEnd)
-		}
+	upsert := func(rows int) string {
 		newer := `(excluded.last_end > report_agg.last_end OR (excluded.last_end = report_agg.last_end AND excluded.last_start >= report_agg.last_start AND excluded.last_end <> ''))`
-		q := `INSERT INTO report_agg (indicator_id, option_id, unit_id, period, value_sum, value_count, last_value, last_start, last_end) VALUES ` +
-			s.rowPlaceholders(len(part), cols) + ` ON CONFLICT (indicator_id, period, unit_id, option_id) DO UPDATE SET
+		return `INSERT INTO report_agg (indicator_id, option_id, unit_id, period, value_sum, value_count, last_value, last_start, last_end) VALUES ` +
+			s.rowPlaceholders(rows, cols) + ` ON CONFLICT (indicator_id, period, unit_id, option_id) DO UPDATE SET
 			value_sum = report_agg.value_sum + excluded.value_sum,
 			value_count = report_agg.value_count + excluded.value_count,
 			last_value = CASE WHEN ` + newer + ` THEN excluded.last_value ELSE report_agg.last_value END,
 			last_start = CASE WHEN ` + newer + ` THEN excluded.last_start ELSE report_agg.last_start END,
 			last_end = CASE WHEN ` + newer + ` THEN excluded.last_end ELSE report_agg.last_end END`
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, min(len(order), writeBatch)*cols)
+	for start := 0; start < len(order); start += writeBatch {
+		part := order[start:min(start+writeBatch, len(order))]
+		args = args[:0]
+		for _, k := range part {
+			d := ds.m[k]
+			last := sql.NullFloat64{Float64: d.last, Valid: d.hasLast}
+			args = append(args, k.ind, k.opt, k.unit, k.period, d.sum, d.count, last, d.lastStart, d.lastEnd)
+		}
+		var err error
+		switch {
+		case len(part) < writeBatch:
+			_, err = tx.ExecContext(ctx, upsert(len(part)), args...)
+		default:
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, upsert(writeBatch)); err != nil {
+					break
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		}
+		if err != nil {
 			return fmt.Errorf("report: analytics totals: %w", err)
 		}
 	}
 	for _, k := range order {
-		if d := deltas[k]; len(d.removed) > 0 {
+		if d := ds.m[k]; len(d.removed) > 0 {
 			if err := refreshLast(ctx, tx, k, d.removed); err != nil {
 				return err
 			}
 		}
 	}
+	ds.m, ds.order = nil, nil
 	return nil
 }
 

@@ -72,9 +72,9 @@ func newAnaFixture(t *testing.T, app *testapp.App) *anaFixture {
 	return f
 }
 
-// write stores values: "CODE[.OPTION] UNIT PERIOD VALUE" each (VALUE "-"
-// deletes).
-func (f *anaFixture) write(lines ...string) {
+// inputs are values given as "CODE[.OPTION] UNIT PERIOD VALUE" each
+// (VALUE "-" deletes).
+func (f *anaFixture) inputs(lines ...string) []report.ValueInput {
 	f.t.Helper()
 	var vs []report.ValueInput
 	for _, l := range lines {
@@ -96,6 +96,13 @@ func (f *anaFixture) write(lines ...string) {
 		}
 		vs = append(vs, v)
 	}
+	return vs
+}
+
+// write stores the values of lines (inputs).
+func (f *anaFixture) write(lines ...string) {
+	f.t.Helper()
+	vs := f.inputs(lines...)
 	err := f.app.DB.Tx(context.Background(), func(tx *sql.Tx) error {
 		_, err := f.app.Server.Report.WriteValues(context.Background(), tx, vs, report.WriteOptions{Source: "api"})
 		return err
@@ -507,6 +514,61 @@ func TestAnalyticsSumsAgree(t *testing.T) {
 		}
 		if n := app.Count(t, `SELECT COUNT(*) FROM org_units u JOIN org_unit_versions v ON v.unit_id = u.id WHERE v.parent_id = $1`, app.UnitID(t, "GL")); n == 0 {
 			t.Fatal("no units under GL")
+		}
+	})
+}
+
+// TestTotalsGatheredMatchHook: a long import gathers the running totals
+// of its batches and adds them at once; the totals are then those the hook
+// keeps batch by batch, deletions and updates across batches included.
+func TestTotalsGatheredMatchHook(t *testing.T) {
+	t.Parallel()
+	first := []string{
+		"T.AN.SUM GL.PLEIKU 2024Q1 10", "T.AN.SUM GL.PLEIKU 2024Q2 20", "T.AN.SUM GL.PLEIKU 202407 3", "T.AN.SUM GL.PLEIKU 202412 4",
+		"T.AN.SUM GL.PLEIKU 2023Q4 2", "T.AN.SUM GL.ANKHE 2022Q4 9",
+		"T.AN.LAST GL.ANKHE 2024Q1 1.5", "T.AN.LAST GL.ANKHE 202403 2.5", "T.AN.LAST GL.ANKHE 2024Q4 3.25",
+		"T.AN.OPT.TOANTRINH GL.ANKHE 2024Q3 5", "T.AN.OPT.MOTPHAN GL.ANKHE 2024Q3 6",
+	}
+	// The long write: updates, deletions, new values in 2024 and 2025, a
+	// weekly value across years; 2022 and 2023 untouched.
+	long := []string{
+		"T.AN.SUM GL.PLEIKU 2024Q2 25", "T.AN.LAST GL.ANKHE 2024Q4 -", "T.AN.OPT.MOTPHAN GL.ANKHE 2024Q3 -",
+		"T.AN.SUM GL.PLEIKU 2024S2 5", "T.AN.SUM GL.PLEIKU 2024NM 6", "T.AN.SUM GL.PLEIKU 2025 7", "T.AN.SUM GL.PLEIKU 2024W10 8",
+		"T.AN.SUM GL.ANKHE 2025Q1 11", "T.AN.LAST GL.PLEIKU 2025Q2 4.5", "T.AN.SUM GL.PLEIKU 2025W1 1",
+		"T.AN.LAST GL.PLEIKU 2025Q3 5", "T.AN.LAST GL.PLEIKU 2025Q3 -", "T.AN.SUM GL.ANKHE 2025Q1 12",
+	}
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		totals := map[bool][]string{}
+		f := newAnaFixture(t, app)
+		for _, deferred := range []bool{false, true} {
+			t.Run(fmt.Sprint("deferred=", deferred), func(t *testing.T) {
+				if _, err := app.DB.Write.Exec(`DELETE FROM report_values`); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := app.DB.Write.Exec(`DELETE FROM report_agg`); err != nil {
+					t.Fatal(err)
+				}
+				f.write(first...)
+				vs := f.inputs(long...)
+				err := app.DB.Tx(context.Background(), func(tx *sql.Tx) error {
+					if deferred {
+						return app.Server.Report.WriteGathered(context.Background(), tx, vs, 3, report.WriteOptions{Source: "api"})
+					}
+					_, err := app.Server.Report.WriteValues(context.Background(), tx, vs, report.WriteOptions{Source: "api"})
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := aggRows(t, app)
+				if len(got) == 0 {
+					t.Fatal("no totals")
+				}
+				totals[deferred] = got
+			})
+		}
+		if a, b := strings.Join(totals[false], "\n"), strings.Join(totals[true], "\n"); a != b {
+			t.Errorf("rebuilt:\n%s\nhook:\n%s", b, a)
 		}
 	})
 }

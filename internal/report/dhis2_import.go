@@ -339,7 +339,7 @@ func (im *importer) run(ctx context.Context) (ValuesResult, error) {
 		user = p.UserID
 	}
 	im.writer = &importWriter{s: im.s, done: make(chan struct{}), cancel: cancel,
-		o: WriteOptions{User: user, Source: im.req.Source, Strategy: im.opts.Strategy, Reason: "DHIS2 dataValueSets"}}
+		o: WriteOptions{User: user, Source: im.req.Source, Strategy: im.opts.Strategy, Reason: "DHIS2 dataValueSets", later: newTotalsLater(im.s.deferTotalsAfter())}}
 	if im.req.Force {
 		im.writer.o.Reason += " (force)"
 	}
@@ -409,6 +409,9 @@ func (im *importer) run(ctx context.Context) (ValuesResult, error) {
 	if tx == nil || im.opts.DryRun {
 		return result, nil // nothing written, or a dry run: rolled back by the deferred call
 	}
+	if err := im.s.flushTotals(ctx, tx, im.writer.o.later); err != nil {
+		return ValuesResult{}, err
+	}
 	if result.Changed() {
 		if err := audit.Record(ctx, tx, audit.FromContext(ctx, audit.ReportValuesImport, im.subject(), im.detail(result), true)); err != nil {
 			return ValuesResult{}, err
@@ -419,6 +422,16 @@ func (im *importer) run(ctx context.Context) (ValuesResult, error) {
 	}
 	im.writer.tx = nil
 	return result, nil
+}
+
+// deferTotalsAfter is how many report_agg rows an import gathers before
+// it adds them (analytics_rebuild.go): with the collector's slack about
+// 500 bytes each, 25 MB at most.
+func (s *Store) deferTotalsAfter() int {
+	if s.deferTotals > 0 {
+		return s.deferTotals
+	}
+	return 50_000
 }
 
 func (s *Store) batchSize() int {

@@ -1,5 +1,10 @@
 package report
 
+import (
+	"context"
+	"database/sql"
+)
+
 // SetImportBatch makes imports hand values to the writer n at a time, so a
 // test can see a failed import roll back batches already written.
 func SetImportBatch(s *Store, n int) { s.importBatch = n }
@@ -18,3 +23,19 @@ func (s *Store) SumUnitByUnit() { s.regs.unitByUnit.Store(true) }
 // WriteWithoutTotals makes writes skip the running totals (what the hook
 // costs is measured against it).
 func (s *Store) WriteWithoutTotals(off bool) { s.regs.noTotals.Store(off) }
+func SetDeferTotals(s *Store, n int)         { s.deferTotals = n }
+
+// WriteGathered writes vs as a long import does, batch by batch (n values
+// each), their running totals gathered and added once before the
+// transaction ends.
+func (s *Store) WriteGathered(ctx context.Context, tx *sql.Tx, vs []ValueInput, n int, o WriteOptions) error {
+	o.later = newTotalsLater(1 << 20)
+	for len(vs) > 0 {
+		part := vs[:min(n, len(vs))]
+		vs = vs[len(part):]
+		if _, err := s.WriteValues(ctx, tx, part, o); err != nil {
+			return err
+		}
+	}
+	return s.flushTotals(ctx, tx, o.later)
+}

@@ -29,6 +29,7 @@ type Store struct {
 	computed       map[string]ComputedFunc
 	jobs           *jobRunner
 	importBatch    int // values per write batch of an import (tests shrink it)
+	deferTotals    int // changes an import adds into running totals before one rebuild (tests shrink it)
 	// Mailer sends the reminders by e-mail (nil: none are sent); BaseURL
 	// starts their links. The server sets both before Mount.
 	Mailer  *mail.Client

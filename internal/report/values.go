@@ -53,6 +53,9 @@ type WriteOptions struct {
 	Reason   string
 	Strategy ImportStrategy
 	Now      time.Time // the write's instant; store.Now() when zero
+	// later, set by a long write (the import), gathers the running totals
+	// of many batches and adds them at once (analytics_rebuild.go).
+	later *totalsLater
 }
 
 // Change is one value changed by a write: what analytics must add (New)
@@ -225,7 +228,7 @@ func (s *Store) writeBatch(ctx context.Context, st *stmtCache, cur map[Key]curre
 			return nil, fmt.Errorf("report: value history: %w", err)
 		}
 	}
-	if err := s.afterWrite(ctx, tx, changes); err != nil {
+	if err := s.afterWrite(ctx, tx, changes, o.later); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -234,9 +237,12 @@ func (s *Store) writeBatch(ctx context.Context, st *stmtCache, cur map[Key]curre
 // afterWrite is where what is derived from values follows each write, in
 // the same transaction: analytics' running totals (report_agg), so that a
 // value written is in analytics on the next request.
-func (s *Store) afterWrite(ctx context.Context, tx *sql.Tx, changes []Change) error {
+func (s *Store) afterWrite(ctx context.Context, tx *sql.Tx, changes []Change, later *totalsLater) error {
 	if s.regs.noTotals.Load() {
 		return nil
+	}
+	if later != nil {
+		return s.gather(ctx, tx, later, changes)
 	}
 	return s.updateAggregates(ctx, tx, changes)
 }
