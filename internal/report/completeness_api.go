@@ -74,7 +74,6 @@ func (s *Store) completenessRoutes(site *web.Site) {
 		})
 	site.AddMenu("/report/completeness", "nav.completeness", string(ViewReports))
 	site.Page("GET /report/completeness", s.completenessShow)
-	site.Page("GET /report/completeness/export", s.completenessExport)
 }
 
 // ExpectedReports is the drill-down list of one unit.
@@ -307,6 +306,14 @@ func drill(q url.Values, unit int64) string {
 }
 
 func (s *Store) completenessShow(w http.ResponseWriter, r *http.Request) error {
+	// The page's own address with ?format=xlsx|csv downloads what it
+	// shows, as every list does (xlsx.ExportFormat).
+	if _, ok, err := xlsx.ExportFormat(r); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		return s.completenessExport(w, r)
+	}
 	ctx := r.Context()
 	p := org.PrincipalFrom(ctx)
 	lang := locale.FromRequest(r)
@@ -410,7 +417,7 @@ func (s *Store) completenessShow(w http.ResponseWriter, r *http.Request) error {
 		if what != "" {
 			e.Set("what", what)
 		}
-		return "/report/completeness/export?" + e.Encode()
+		return "/report/completeness?" + e.Encode()
 	}
 	view.ExportXLSX, view.ExportCSV = link("xlsx", ""), link("csv", "")
 	view.ListXLSX, view.ListCSV = link("xlsx", "reports"), link("csv", "reports")
@@ -461,9 +468,9 @@ func (s *Store) completenessExport(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	format := r.URL.Query().Get("format")
-	if f := strings.ToLower(format); f != "" && f != "xlsx" && f != "csv" {
-		return errs.Invalid(errs.Field{Name: "format", Code: "invalid"})
+	format, _, err := xlsx.ExportFormat(r)
+	if err != nil {
+		return err
 	}
 	if r.URL.Query().Get("what") == "reports" {
 		list, err := s.expectedReportsFor(ctx, p, q)

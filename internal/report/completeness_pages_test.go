@@ -30,7 +30,7 @@ func TestCompletenessPage(t *testing.T) {
 			t.Fatalf("page: %d\n%s", status, body)
 		}
 		for _, want := range []string{"Tình hình gửi báo cáo định kỳ", "Quý II/2025", "18,2%", "9,1%", "Quá hạn chưa gửi (9)", "Gửi sau hạn (1)",
-			"Sở Y tế", "bị trả lại", "hạn 17/06/2025", "Tỉnh Gia Lai", "Tải bảng số liệu (Excel)", "/report/completeness/export?"} {
+			"Sở Y tế", "bị trả lại", "hạn 17/06/2025", "Tỉnh Gia Lai", "Tải bảng số liệu (Excel)", "/report/completeness?"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("page lacks %q", want)
 			}
@@ -66,7 +66,7 @@ func TestCompletenessPage(t *testing.T) {
 
 		// Exports.
 		q := url.Values{"form": {"CDS.QUY.SO.GL"}, "period": {"2025Q2"}, "unit": {gl25}, "children": {"true"}}
-		res, err := b.Client.Get(app.URL + "/report/completeness/export?" + q.Encode() + "&format=csv")
+		res, err := b.Client.Get(app.URL + "/report/completeness?" + q.Encode() + "&format=csv")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func TestCompletenessPage(t *testing.T) {
 		if res.StatusCode != 200 || !strings.HasPrefix(csv, "\ufeff") || !strings.Contains(csv, "Phải gửi") || !strings.Contains(csv, "CDS.QUY.SO.GL,2025Q2,Tỉnh Gia Lai,GL25,11,11,2,1,1,1,9,18.2,9.1") {
 			t.Errorf("CSV export %d:\n%s", res.StatusCode, csv)
 		}
-		res, err = b.Client.Get(app.URL + "/report/completeness/export?" + q.Encode())
+		res, err = b.Client.Get(app.URL + "/report/completeness?" + q.Encode() + "&format=xlsx")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestCompletenessPage(t *testing.T) {
 			t.Errorf("XLSX export %d %s", res.StatusCode, ct)
 		}
 		res.Body.Close()
-		res, err = b.Client.Get(app.URL + "/report/completeness/export?" + q.Encode() + "&format=csv&what=reports")
+		res, err = b.Client.Get(app.URL + "/report/completeness?" + q.Encode() + "&format=csv&what=reports")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestCompletenessPage(t *testing.T) {
 		if !strings.Contains(list, "GL.SYT") || !strings.Contains(list, "bị trả lại") || strings.Count(list, "\n") != 12 {
 			t.Errorf("list export:\n%s", list)
 		}
-		res, err = b.Client.Get(app.URL + "/report/completeness/export?" + q.Encode() + "&format=pdf")
+		res, err = b.Client.Get(app.URL + "/report/completeness?" + q.Encode() + "&format=pdf")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -89,7 +89,7 @@
 //     GET /api/v1/report/completeness/reports (the drill-down list), the
 //     page /report/completeness (a table per form × period with rates, the
 //     units late, returned, sent late and not yet due, drill-down into a
-//     unit) and /report/completeness/export (XLSX or CSV via
+//     unit) and /report/completeness?format=xlsx|csv (XLSX or CSV via
 //     xlsx.SendExport; what=reports for the list).
 //   - reminders.go and templates/reminders.html: Reminders(ctx, principal)
 //     — the official's unit's next report of each form (period, deadline,
