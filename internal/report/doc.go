@@ -43,6 +43,13 @@
 //     import, audited as report.import); scenario_test.go is its table
 //     (xlsx_scenario_test.go adds the Excel routes' rows).
 //   - demo.go: LoadDemo imports demodata/forms.json when it is there.
+//     demo_values.go invents a report's figures (demoFigures, marked
+//     DemoNote) and demo_submissions.go writes the demo's two years of
+//     reports through the workflow on a moved clock (LoadDemoSubmissions:
+//     submitted, approved at every level, some returned with a comment and
+//     sent again, some late, some missing, the last quarter partly
+//     waiting); `tinhso demo` loads them (demo.LoadReports), the tests'
+//     demo province does not, so their reports start empty.
 //   - dhis2_import.go: ImportDataValues, the import behind POST
 //     /api/dataValueSets: a payload streamed by ReadJSON/ReadCSV, each value
 //     resolved from preloaded maps (UID = tinhso's numeric ids, CODE =
@@ -55,7 +62,10 @@
 //   - dhis2_api.go: the DHIS2 routes (POST/GET /api/dataValueSets and
 //     /api/v1/dataValueSets, .json and .csv), ForceReports (force=true,
 //     administrators), 409 WebMessages for set-level refusals, 413 naming
-//     the cap (Store.MaxImportBytes, DefaultImportLimit 90 MiB).
+//     the cap (Store.MaxImportBytes, DefaultImportLimit 90 MiB). A
+//     payload's completeDate submits the reports it covered (Submit, as
+//     the entry page's button does; dataSetComplete is the date when all
+//     are complete, a report that cannot be submitted is a conflict).
 //   - dhis2_export.go: GET /api/dataValueSets, streamed as DHIS2's JSON or
 //     CSV, with DHIS2's E2001–E2012 validation and the caller's view scope.
 //   - dhis2_metadata.go: /api/dataElements, /api/dataSets,
@@ -173,7 +183,9 @@
 //     quarter, half, nine months and year above its own period) the sum,
 //     count and latest value; afterWrite (values.go) adds each write batch's
 //     changes in one upsert and mends a deleted latest value, so there is
-//     no rebuild step. readStats reads one unit at a time, groupTotals lets
+//     no rebuild step. A long import gathers many batches' changes and
+//     adds them at once in the table's key order (analytics_rebuild.go,
+//     50,000 rows at a time). readStats reads one unit at a time, groupTotals lets
 //     the database sum a large unit set's additive indicators, and
 //     readApprovedStats reads approved values from report_values at query
 //     time (approval moves without a value written). The migration's
