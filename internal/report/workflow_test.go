@@ -578,3 +578,67 @@ func TestRulesImport(t *testing.T) {
 		}
 	})
 }
+
+// TestCompleteDateSubmits: a DHIS2 payload with completeDate registers the
+// reports it covered as complete — tinhso submits them, as the entry
+// page's button does — and the summary's dataSetComplete gives the date;
+// a dry run registers nothing; a report whose rules fail stays a draft,
+// named in the conflicts, with dataSetComplete "false".
+func TestCompleteDateSubmits(t *testing.T) {
+	t.Parallel()
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		w := newWorld(t, app, vnTime(2024, 12, 10, 9))
+		if _, err := w.s.Import(w.ctx, decodeDoc(t, lcCommunes)); err != nil {
+			t.Fatal(err)
+		}
+		w.official("bc.banbo.cu", "LC.TAMDUONG.BANBO", org.RoleReporter, "LC.TAMDUONG.BANBO")
+		k := w.key("T.XA.LC", "LC.TAMDUONG.BANBO", "2024Q4")
+		payload := func(online string) string {
+			return `{"dataSet":"T.XA.LC","completeDate":"2024-12-10","period":"2024Q4","orgUnit":"LC.TAMDUONG.BANBO","dataValues":[` +
+				`{"dataElement":"CDS.HS.TIEPNHAN","value":"120"},{"dataElement":"CDS.HS.TRUCTUYEN","value":"` + online + `"}]}`
+		}
+		type answer struct {
+			Response struct {
+				Status          string
+				DataSetComplete string
+				ImportCount     report.ImportCount
+				Conflicts       []report.Conflict
+			}
+		}
+		post := func(query, body string) answer {
+			t.Helper()
+			status, out, _ := app.Do(t, "bc.banbo.cu", "POST", "/api/dataValueSets?idScheme=CODE"+query, body)
+			if status != 200 {
+				t.Fatalf("import: %d %s", status, out)
+			}
+			var a answer
+			testapp.JSON(t, out, &a)
+			return a
+		}
+		// Rules fail (online > received): values kept, the report a draft.
+		a := post("", payload("150"))
+		if a.Response.DataSetComplete != "false" || a.Response.Status != "WARNING" || len(a.Response.Conflicts) != 1 ||
+			a.Response.Conflicts[0].Object != "completeDataSetRegistration" || a.Response.Conflicts[0].Objects["orgUnit"] != "LC.TAMDUONG.BANBO" {
+			t.Fatalf("failing rule: %+v", a.Response)
+		}
+		if st := w.report(k).State; st == report.StateSubmitted {
+			t.Fatalf("submitted with a failing rule")
+		}
+		// A dry run registers nothing.
+		a = post("&dryRun=true", payload("90"))
+		if a.Response.DataSetComplete != "false" || a.Response.ImportCount.Updated != 1 {
+			t.Fatalf("dry run: %+v", a.Response)
+		}
+		if st := w.report(k).State; st == report.StateSubmitted {
+			t.Fatalf("a dry run submitted")
+		}
+		a = post("", payload("90"))
+		if a.Response.DataSetComplete != "2024-12-10" || a.Response.Status != "SUCCESS" || a.Response.ImportCount.Updated != 1 {
+			t.Fatalf("complete: %+v", a.Response)
+		}
+		w.wantState(k, report.StateSubmitted, "LC.TAMDUONG")
+		if r := w.report(k); r.SubmittedBy != "bc.banbo.cu" {
+			t.Errorf("submitted by %q", r.SubmittedBy)
+		}
+	})
+}
