@@ -276,14 +276,16 @@ func (s *Store) newImporter(ctx context.Context, req ImportRequest) (*importer, 
 
 // importWriter writes batches in one transaction on its own goroutine.
 type importWriter struct {
-	s      *Store
-	o      WriteOptions
-	tx     *sql.Tx
-	count  ImportCount
-	err    error
-	done   chan struct{}
-	cancel context.CancelFunc
-	once   sync.Once
+	s  *Store
+	o  WriteOptions
+	tx *sql.Tx
+	// release ends the transaction's connection (bulkTx).
+	release func()
+	count   ImportCount
+	err     error
+	done    chan struct{}
+	cancel  context.CancelFunc
+	once    sync.Once
 }
 
 func (w *importWriter) run(ctx context.Context, in <-chan []ValueInput) {
@@ -296,7 +298,7 @@ func (w *importWriter) run(ctx context.Context, in <-chan []ValueInput) {
 			// Begun at the first batch, after every set-level check: an
 			// audited refusal writes through the (on SQLite, single)
 			// writer connection, which the transaction would hold.
-			if w.tx, w.err = w.s.db.Write.BeginTx(ctx, nil); w.err != nil {
+			if w.tx, w.o.copyRows, w.release, w.err = bulkTx(ctx, w.s.db); w.err != nil {
 				w.cancel()
 				continue
 			}
@@ -326,6 +328,10 @@ func (w *importWriter) rollback() {
 	if w.tx != nil {
 		w.tx.Rollback()
 		w.tx = nil
+	}
+	if w.release != nil {
+		w.release()
+		w.release = nil
 	}
 }
 
@@ -421,6 +427,7 @@ func (im *importer) run(ctx context.Context) (ValuesResult, error) {
 		return ValuesResult{}, fmt.Errorf("report: commit import: %w", err)
 	}
 	im.writer.tx = nil
+	im.writer.rollback() // ends the connection
 	return result, nil
 }
 
