@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tinhso/tinhso/internal/password"
+	"github.com/tinhso/tinhso/internal/report"
 )
 
 // Config is every setting of a tinhso node.
@@ -66,6 +67,10 @@ type Config struct {
 	SMTPFrom     string
 	SMTPUser     string
 	SMTPPassword string
+	// Calendar is a file of further years of public holidays for report
+	// deadlines (internal/report/calendar_vn.txt's format), e.g. a year
+	// once the Prime Minister announces its Tết days off.
+	Calendar string
 }
 
 // Hub is the data exchange hub's configuration: its X-Road instance, the
@@ -150,6 +155,7 @@ func (c *Config) settings(which ...string) []setting {
 		{"hub-errors", "TINHSO_HUB_ERRORS", "X-Road-Error spelling: camel (Server.ServerProxy.AccessDenied, X-Road 7.0–7.7) or snake (server.serverproxy.access_denied, 7.8)", &c.Hub.Errors},
 		{"smtp-addr", "TINHSO_SMTP_ADDR", "SMTP server (host:port) for e-mail reminders, STARTTLS when offered, implicit TLS on port 465; no e-mail when empty", &c.SMTPAddr},
 		{"smtp-from", "TINHSO_SMTP_FROM", "sender of the e-mails, e.g. \"tinhso <tinhso@gialai.gov.vn>\"", &c.SMTPFrom},
+		{"calendar", "TINHSO_CALENDAR", "file of further years of public holidays for report deadlines (the format of internal/report/calendar_vn.txt), e.g. 2027 once announced", &c.Calendar},
 		{"smtp-user", "TINHSO_SMTP_USER", "SMTP user name (the password is read from " + SMTPPasswordEnv + " only)", &c.SMTPUser},
 	}
 	if len(which) == 0 {
@@ -208,6 +214,11 @@ func (c Config) Validate() error {
 	for _, r := range c.TOTPRoleList() {
 		if !slices.Contains([]string{"admin", "coordinator", "leader", "approver", "reporter"}, r) {
 			errs = append(errs, fmt.Errorf("totp-roles %q: want roles among admin, coordinator, leader, approver, reporter, or none", r))
+		}
+	}
+	if c.Calendar != "" {
+		if _, err := report.CalendarFile(c.Calendar); err != nil {
+			errs = append(errs, fmt.Errorf("calendar: %v", err))
 		}
 	}
 	if c.SSOSecret != "" && len(c.SSOSecret) < 16 {

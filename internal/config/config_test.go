@@ -12,11 +12,12 @@ import (
 func TestValidateNamesEveryMistake(t *testing.T) {
 	c := config.Default()
 	c.Addr, c.Database, c.LogLevel, c.TrustedProxies, c.TLSCert = "nohost", "mysql://x", "loud", "10.0.0.0/8, not-an-ip", "cert.pem"
+	c.Calendar = "no-such-holidays.txt"
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("a bad configuration validated")
 	}
-	for _, want := range []string{"addr", "db", "log-level", "trusted-proxies", "tls-cert and tls-key"} {
+	for _, want := range []string{"addr", "db", "log-level", "trusted-proxies", "tls-cert and tls-key", "calendar: open no-such-holidays.txt"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not name %s: %v", want, err)
 		}

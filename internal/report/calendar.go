@@ -3,7 +3,9 @@ package report
 import (
 	"bufio"
 	_ "embed"
+	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -116,6 +118,22 @@ func (c *Calendar) With(years ...Year) (*Calendar, error) {
 		all = append(all, y)
 	}
 	return NewCalendar(append(all, years...)...)
+}
+
+// CalendarFile is the default calendar with the years of the file at path
+// (calendar_vn.txt's format) added or replacing its own: how an operator
+// adds a year once its holidays are announced (--calendar).
+func CalendarFile(path string) (*Calendar, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	years, err := ParseYears(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return DefaultCalendar().With(years...)
 }
 
 // Covers reports whether the calendar holds the lunar holidays of year y.

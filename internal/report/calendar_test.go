@@ -1,6 +1,8 @@
 package report
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -311,5 +313,38 @@ func TestFieldLabels(t *testing.T) {
 				t.Errorf("%s: no field.report.%s", l, name)
 			}
 		}
+	}
+}
+
+// TestCalendarFile: an operator adds a year the embedded calendar lacks
+// (--calendar), and a deadline that ran into it is counted; a bad line is
+// named with its file and line. The 2027 days off here are a test's, not
+// the announced ones.
+func TestCalendarFile(t *testing.T) {
+	q1, err := ParsePeriod("2027Q1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DefaultCalendar().Deadline(q1, 2); err == nil {
+		t.Fatal("the embedded calendar counts through 2027")
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "2027.txt")
+	os.WriteFile(good, []byte("# test days, not the announced ones\n2027 tet 2027-02-05 2027-02-10\n2027 hung_kings 2027-04-16\n"), 0o644)
+	c, err := CalendarFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Deadline(q1, 2)
+	if err != nil || d.Format("2006-01-02") != "2027-03-16" {
+		t.Errorf("2027Q1 deadline %v, %v; want 16/03/2027 (14/3 is a Sunday: Monday 15, Tuesday 16)", d, err)
+	}
+	if !c.Covers(2026) || !c.Covers(2027) {
+		t.Error("the file's years replace the embedded ones")
+	}
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(bad, []byte("2027 tet 2027-02-05\n"), 0o644)
+	if _, err := CalendarFile(bad); err == nil || !strings.Contains(err.Error(), "bad.txt") {
+		t.Errorf("bad file: %v", err)
 	}
 }

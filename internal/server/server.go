@@ -89,6 +89,9 @@ func New(cfg config.Config, db *store.DB) *Server {
 	s.DTI.Indicators = dtiIndicators{s.Report}
 	s.Plan.UsePillars(s.DTI.PlanPillars)
 	s.Report.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Calendar != "" { // validated with the configuration
+		s.Report.Calendar, _ = report.CalendarFile(cfg.Calendar)
+	}
 	if cfg.SMTPAddr != "" { // validated with the configuration
 		s.Report.Mailer, _ = mail.New(mail.Config{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: cfg.SMTPPassword})
 	}
