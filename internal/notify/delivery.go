@@ -100,16 +100,20 @@ func (s *Store) deliverOne(ctx context.Context, id int64) (sent, claimed bool, e
 	l := locale.Parse(lang)
 	a := decodeArgs(l, args)
 	msg := mail.Message{To: to, ToName: name, Subject: locale.T(l, subject, a...), Body: s.mailBody(l, name, body, a, link, kind)}
-	if err := s.Mailer.Send(ctx, msg); err != nil {
+	// A node stopping lets the message in flight finish (the client's own
+	// timeout bounds it): cut off after the server took it, it would be
+	// sent again. A failure at QUIT comes after the server took it.
+	if err := s.Mailer.Send(context.WithoutCancel(ctx), msg); err != nil && !strings.Contains(err.Error(), ": QUIT: ") {
 		slog.ErrorContext(ctx, "notify: e-mail", "to", to, "notification", id, "err", err)
 		state := "pending"
 		if tries >= maxTries {
 			state = "failed"
 		}
-		_, uerr := s.db.Write.ExecContext(ctx, `UPDATE notifications SET mail_state = $1 WHERE id = $2`, state, id)
+		// Recorded even when ctx ended (a node stopping): the row goes back.
+		_, uerr := s.db.Write.ExecContext(context.WithoutCancel(ctx), `UPDATE notifications SET mail_state = $1 WHERE id = $2`, state, id)
 		return false, true, uerr
 	}
-	_, err = s.db.Write.ExecContext(ctx, `UPDATE notifications SET mail_state = 'sent', mailed_at = $1 WHERE id = $2`, s.now(), id)
+	_, err = s.db.Write.ExecContext(context.WithoutCancel(ctx), `UPDATE notifications SET mail_state = 'sent', mailed_at = $1 WHERE id = $2`, s.now(), id)
 	return true, true, err
 }
 

@@ -174,7 +174,7 @@ func (s *Store) Notify(ctx context.Context, n plan.Notice) error {
 	var ids []int64
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		ids, err = s.notifyTx(ctx, tx, n)
+		ids, err = s.notifyTx(ctx, tx, n, nil)
 		return err
 	})
 	if err == nil && len(ids) > 0 {
@@ -193,11 +193,11 @@ func (s *Store) wake() {
 
 // notifyTx writes the notifications of n in tx and returns the ids of
 // those with an e-mail pending.
-func (s *Store) notifyTx(ctx context.Context, tx *sql.Tx, n plan.Notice) ([]int64, error) {
+func (s *Store) notifyTx(ctx context.Context, tx *sql.Tx, n plan.Notice, sn *org.Snapshot) ([]int64, error) {
 	if n.Kind == "" || n.Subject == "" {
 		return nil, fmt.Errorf("notify: a notice needs a kind and a subject")
 	}
-	users, err := s.Recipients(ctx, n)
+	users, err := s.recipients(ctx, n, sn)
 	if err != nil {
 		return nil, err
 	}
@@ -237,14 +237,22 @@ func (s *Store) notifyTx(ctx context.Context, tx *sql.Tx, n plan.Notice) ([]int6
 
 // Recipients lists, in id order, the enabled officials a notice reaches.
 func (s *Store) Recipients(ctx context.Context, n plan.Notice) ([]int64, error) {
+	return s.recipients(ctx, n, nil)
+}
+
+// recipients is Recipients on a snapshot of the registry read once for
+// many notices (nil: read now).
+func (s *Store) recipients(ctx context.Context, n plan.Notice, sn *org.Snapshot) ([]int64, error) {
 	set := map[int64]bool{}
 	for _, id := range n.Officials {
 		set[id] = true
 	}
 	if len(n.Units) > 0 && len(n.Roles) > 0 {
-		sn, err := s.org.Snapshot(ctx)
-		if err != nil {
-			return nil, err
+		if sn == nil {
+			var err error
+			if sn, err = s.org.Snapshot(ctx); err != nil {
+				return nil, err
+			}
 		}
 		today := s.today()
 		var units []int64

@@ -53,12 +53,16 @@ func (s *Store) SendReminders(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	sn, err := s.org.Snapshot(ctx)
+	if err != nil {
+		return 0, err
+	}
 	sent := 0
 	for _, p := range plans {
 		if p.Status != "in_force" || p.EndedOn(today) {
 			continue
 		}
-		n, err := s.planReminders(ctx, p, today)
+		n, err := s.planReminders(ctx, p, today, sn)
 		sent += n
 		if err != nil {
 			return sent, fmt.Errorf("plan %d: %w", p.ID, err)
@@ -70,7 +74,7 @@ func (s *Store) SendReminders(ctx context.Context) (int, error) {
 // counts are what a plan's digest says.
 type counts struct{ dueSoon, dueToday, overdue, sent int }
 
-func (s *Store) planReminders(ctx context.Context, p plan.Plan, today string) (int, error) {
+func (s *Store) planReminders(ctx context.Context, p plan.Plan, today string, sn *org.Snapshot) (int, error) {
 	rules, err := s.RulesOf(ctx, p.ID)
 	if err != nil || len(rules.Rules) == 0 {
 		return 0, err
@@ -164,7 +168,7 @@ func (s *Store) planReminders(ctx context.Context, p plan.Plan, today string) (i
 		}
 	}
 	for _, rm := range rs {
-		ok, err := s.sendOnce(ctx, rm)
+		ok, err := s.sendOnce(ctx, rm, sn)
 		if err != nil {
 			return c.sent, err
 		}
@@ -178,7 +182,7 @@ func (s *Store) planReminders(ctx context.Context, p plan.Plan, today string) (i
 			Subject: "notify.digest.subject", Body: "notify.digest.body",
 			Args: []any{planName(p), today, c.dueSoon, soonest, c.dueToday, c.overdue, c.sent},
 			Link: "/plans/" + strconv.FormatInt(p.ID, 10)}}
-		if _, err := s.sendOnce(ctx, digest); err != nil {
+		if _, err := s.sendOnce(ctx, digest, sn); err != nil {
 			return c.sent, err
 		}
 	}
@@ -187,7 +191,7 @@ func (s *Store) planReminders(ctx context.Context, p plan.Plan, today string) (i
 
 // sendOnce writes the reminder's row in the sent-log and its
 // notifications in one transaction; false when it was sent before.
-func (s *Store) sendOnce(ctx context.Context, rm reminder) (bool, error) {
+func (s *Store) sendOnce(ctx context.Context, rm reminder, sn *org.Snapshot) (bool, error) {
 	var pending []int64
 	fresh := false
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -201,7 +205,7 @@ func (s *Store) sendOnce(ctx context.Context, rm reminder) (bool, error) {
 			return fmt.Errorf("notify: sent-log: %w", err)
 		}
 		fresh = true
-		pending, err = s.notifyTx(ctx, tx, rm.notice)
+		pending, err = s.notifyTx(ctx, tx, rm.notice, sn)
 		return err
 	})
 	if err != nil {
