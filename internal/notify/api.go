@@ -96,7 +96,11 @@ func (s *Store) planFor(r *http.Request, manage bool) (plan.Plan, error) {
 		}
 		return pl, err
 	}
-	return pl, s.org.Authorize(r.Context(), p, a, pl.IssuerUnit.ID)
+	unit := pl.IssuerUnit.ID
+	if !manage {
+		unit = 0 // plans are read by every official, as their pages are
+	}
+	return pl, s.org.Authorize(r.Context(), p, a, unit)
 }
 
 func (s *Store) setRules(r *http.Request, in RulesInput) (Rules, error) {
