@@ -73,7 +73,7 @@ func TestNotifyAPI(t *testing.T) {
 			{Name: "anonymous list refused", Call: testapp.Call{Method: "GET", Path: "/api/v1/notifications"}, Status: 401},
 			{Name: "the reporter's list", Call: testapp.Call{User: "baocao.laichau", Method: "GET", Path: "/api/v1/notifications"}, Status: 200,
 				Contains: []string{`"subject":"Nhiệm vụ 1 (99/KH-UBND) đã quá hạn 3 ngày"`, "Hạn hoàn thành 31/12/2026 đã qua 3 ngày", `"actor":"Đặng Quốc Huy"`, `"readAt":null`, `"mail":"none"`},
-				Header: map[string]string{"X-Total-Count": "1"}},
+				Header:   map[string]string{"X-Total-Count": "1"}},
 			{Name: "in English", Call: testapp.Call{User: "baocao.laichau", Method: "GET", Path: "/api/v1/notifications", Headers: map[string]string{"Accept-Language": "en"}}, Status: 200,
 				Contains: []string{"Task 1 (99/KH-UBND) is 3 days late", "Its due date 31 Dec 2026 passed"}},
 			{Name: "the actor is not told", Call: testapp.Call{User: "quantri.laichau", Method: "GET", Path: "/api/v1/notifications"}, Status: 200, Contains: []string{"[]"}},

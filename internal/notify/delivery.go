@@ -185,13 +185,31 @@ func (s *Store) Tick(ctx context.Context) (reminders, mails int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if held {
+	if held && s.reminderDue() {
 		if reminders, err = s.SendReminders(ctx); err != nil {
 			return reminders, 0, err
 		}
 	}
 	mails, err = s.DeliverMail(ctx)
 	return reminders, mails, err
+}
+
+// ReminderEvery is how often the lease holder looks for reminders: each
+// pass reads every plan in force (the mail queue is looked at every
+// Interval).
+const ReminderEvery = 10 * time.Minute
+
+// reminderDue reports whether this node's last reminder pass is older
+// than ReminderEvery (by the wall clock, not the store's), and if so
+// counts this one as the last.
+func (s *Store) reminderDue() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.lastPass.IsZero() && time.Since(s.lastPass) < ReminderEvery {
+		return false
+	}
+	s.lastPass = time.Now()
+	return true
 }
 
 func (s *Store) interval() time.Duration {

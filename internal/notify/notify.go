@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tinhso/tinhso/internal/errs"
@@ -44,6 +45,9 @@ type Store struct {
 	Interval time.Duration
 	// kick wakes the mail loop when a notice asks for an e-mail.
 	kick chan struct{}
+	// lastPass is when this node last looked for reminders (Tick).
+	mu       sync.Mutex
+	lastPass time.Time
 }
 
 // NewStore returns the notification store.

@@ -167,7 +167,14 @@ func (s *Store) planReminders(ctx context.Context, p plan.Plan, today string, sn
 				Link: "/tasks?mine=1&status=open"}})
 		}
 	}
+	sent, err := s.sentKeys(ctx, p.ID)
+	if err != nil {
+		return 0, err
+	}
 	for _, rm := range rs {
+		if sent[rm.key()] {
+			continue // sent before: no transaction for it
+		}
 		ok, err := s.sendOnce(ctx, rm, sn)
 		if err != nil {
 			return c.sent, err
@@ -187,6 +194,28 @@ func (s *Store) planReminders(ctx context.Context, p plan.Plan, today string, sn
 		}
 	}
 	return c.sent, nil
+}
+
+func (rm reminder) key() string {
+	return fmt.Sprint(rm.rule, "|", rm.task, "|", rm.unit, "|", rm.due, "|", rm.occurrence)
+}
+
+// sentKeys reads the sent-log of a plan.
+func (s *Store) sentKeys(ctx context.Context, plan int64) (map[string]bool, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT rule, task_id, unit_id, due_on, occurrence FROM reminders_sent WHERE plan_id = $1`, plan)
+	if err != nil {
+		return nil, fmt.Errorf("notify: sent-log: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var rm reminder
+		if err := rows.Scan(&rm.rule, &rm.task, &rm.unit, &rm.due, &rm.occurrence); err != nil {
+			return nil, err
+		}
+		out[rm.key()] = true
+	}
+	return out, rows.Err()
 }
 
 // sendOnce writes the reminder's row in the sent-log and its

@@ -15,7 +15,8 @@ import (
 // 50,000 updates; target under 50 ms at the 95th percentile), with the
 // same baseline measured in the same run: computed in the store, and the
 // page through the whole HTTP stack (cached for the data version, as a
-// leader opening it again gets it).
+// leader opening it again gets it), and the monthly review computed in
+// the same run as a reference.
 //
 //	go test ./internal/plan/ -run '^$' -bench BenchmarkOverview -benchtime 50x
 func BenchmarkOverview(b *testing.B) {
@@ -44,6 +45,14 @@ func BenchmarkOverview(b *testing.B) {
 			if err == nil && (o.Tasks["total"] != 2000 || o.Targets["total"] != 300 || len(o.Trend) != 12 || len(o.OverdueUnits) == 0) {
 				err = fmt.Errorf("overview covers %d tasks, %d targets", o.Tasks["total"], o.Targets["total"])
 			}
+			return err
+		})
+	})
+	// The review reads the same tasks and targets: the reference the issue
+	// sets ("the same budget as the review").
+	b.Run("review_computed", func(b *testing.B) {
+		measure(b, func() error {
+			_, err := p.plans.ComputeReview(ctx, "2026-11", []int64{p.root}, today)
 			return err
 		})
 	})

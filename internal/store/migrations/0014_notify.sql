@@ -51,7 +51,8 @@ CREATE TABLE plan_reminder_rules (
 -- and nodes: rule is the rule's stable key (before_due:7, overdue:7,
 -- digest …), due_on the date it is about, occurrence the n-th repetition
 -- (overdue every 7 days). Written in the transaction that writes the
--- notifications it produced.
+-- notifications it produced. The job reads a plan's rows first (the
+-- unique index starts with plan_id) and writes only the new ones.
 CREATE TABLE reminders_sent (
     id {{ID}},
     rule TEXT NOT NULL,
@@ -61,7 +62,7 @@ CREATE TABLE reminders_sent (
     due_on TEXT NOT NULL,
     occurrence INTEGER NOT NULL DEFAULT 0,
     sent_at {{TS}} NOT NULL,
-    UNIQUE (rule, plan_id, task_id, unit_id, due_on, occurrence)
+    UNIQUE (plan_id, task_id, unit_id, rule, due_on, occurrence)
 );
 
 -- Leases of cluster-wide jobs: the node whose holder is written here, and
