@@ -42,6 +42,16 @@ func (s *Store) self(r *http.Request) (*org.Principal, error) {
 	return p, nil
 }
 
+// Unread is how many notifications the caller has not read.
+type Unread struct {
+	Unread int `json:"unread"`
+}
+
+// Marked is how many notifications were marked read.
+type Marked struct {
+	Marked int `json:"marked"`
+}
+
 // PrefsInput sets some of the caller's e-mail choices.
 type PrefsInput struct {
 	Prefs []Pref `json:"prefs"`
@@ -147,7 +157,7 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			httpx.List(w, r, list, total, pg)
 			return nil
 		})
-	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/notifications/unread", Tag: "notify", Summary: "How many notifications the caller has not read", Response: map[string]int{"unread": 3}},
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/notifications/unread", Tag: "notify", Summary: "How many notifications the caller has not read", Response: Unread{}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			p, err := s.self(r)
 			if err != nil {
@@ -157,7 +167,7 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			if err != nil {
 				return err
 			}
-			httpx.JSON(w, 200, map[string]int{"unread": n})
+			httpx.JSON(w, 200, Unread{Unread: n})
 			return nil
 		})
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/notifications/{id}/read", Tag: "notify", Summary: "Mark one of the caller's notifications read", Status: 204},
@@ -176,7 +186,7 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			w.WriteHeader(204)
 			return nil
 		})
-	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/notifications/read", Tag: "notify", Summary: "Mark all the caller's notifications read", Response: map[string]int{"marked": 3}},
+	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/notifications/read", Tag: "notify", Summary: "Mark all the caller's notifications read", Response: Marked{}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			p, err := s.self(r)
 			if err != nil {
@@ -186,7 +196,7 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			if err != nil {
 				return err
 			}
-			httpx.JSON(w, 200, map[string]int{"marked": n})
+			httpx.JSON(w, 200, Marked{Marked: n})
 			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/notifications/settings", Tag: "notify", Summary: "Which kinds of notification the caller takes by e-mail", Response: PrefsInput{}},
