@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/plan"
 	"github.com/tinhso/tinhso/internal/testapp"
 )
@@ -204,6 +203,5 @@ func TestNotifyPages(t *testing.T) {
 		if rules.Default || len(rules.Rules) != 2 || rules.Rules[0].Days != 10 || rules.Rules[1].Day != 20 {
 			t.Errorf("rules %+v", rules)
 		}
-		_ = locale.VI
 	})
 }
