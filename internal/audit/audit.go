@@ -35,8 +35,9 @@ const (
 	CSRFRefused    = "csrf.refused" // a state-changing request without its form token, or from another site
 	PlanImport     = "plan.import"
 	TaskOverride   = "task.override"
-	TaskReassign   = "task.reassign" // a task's lead or coordinating units changed by hand
-	ReportImport   = "report.import" // indicators and report forms imported
+	TaskReassign   = "task.reassign"  // a task's lead or coordinating units changed by hand
+	PlanReminders  = "plan.reminders" // a plan's reminder rules changed (internal/notify)
+	ReportImport   = "report.import"  // indicators and report forms imported
 	// The DTI cycle: a framework imported, an assessment opened, a unit's
 	// self-assessment, submission, review, appraisal, publication and a
 	// correction of published scores.
@@ -91,7 +92,7 @@ const (
 
 // Kinds lists every kind, in the order the audit page offers them.
 var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
-	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, ReportImport, ReportValuesImport, ReportExcel,
+	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, PlanReminders, ReportImport, ReportValuesImport, ReportExcel,
 	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, HubRegistry, HubAccess, HubCredential, HubKey,
 	ReportSubmit, ReportWithdraw, ReportApprove, ReportAccept, ReportReturn, ReportUnapprove, ReportReopen,
 	SSOAuthorize, SSOConsent, SSOToken, SSORefresh, SSORevoke, SSOLogout, SSOClient, SSOKeyRotate, TOTPReset, AccessDenied, CSRFRefused}

@@ -38,6 +38,7 @@ func (s *Store) Mount(site *web.Site) {
 	s.apiRoutes(site.API)
 	s.pageRoutes(site)
 	s.xlsxRoutes(site)
+	s.overviewRoutes(site) // the leader's overview (overview*.go)
 }
 
 // MyUnits are the units whose tasks an official answers for: their own unit

@@ -1,7 +1,13 @@
 // Package plan makes the provinces' plans live: plans (kế hoạch), their
 // targets (chỉ tiêu) with baselines, milestones and actual values, their
 // tasks (nhiệm vụ) with lead and coordinating units and per-unit progress,
-// and the Steering Committee's monthly review.
+// the Steering Committee's monthly review, and the leader's overview
+// (overview*.go: /overview, /api/v1/overview; targets by status and
+// pillar, units by overdue tasks, the 12 months' trend, with
+// fillOverviewExtras where progress approval and meetings add the reports
+// waiting for approval and the last meeting's directives). The workflow's
+// notices go out through a Notifier (notice.go; internal/notify delivers
+// them).
 package plan
 
 import (

@@ -23,8 +23,10 @@ type Store struct {
 	db      *store.DB
 	org     *org.Store
 	reviews reviewCache
-	imports *xlsx.Limiter // workbook imports running at once
-	pillars PillarSource  // the DTI pillars, from the dti domain
+	// overviews caches the leader's overview (overview.go).
+	overviews overviewCache
+	imports   *xlsx.Limiter // workbook imports running at once
+	pillars   PillarSource  // the DTI pillars, from the dti domain
 	// indicators gives targets whose source is an indicator their actual
 	// values (SetIndicators); nil: none are read.
 	indicators Indicators

@@ -30,6 +30,7 @@ import (
 	"github.com/tinhso/tinhso/internal/hub"
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/mail"
+	"github.com/tinhso/tinhso/internal/notify"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/plan"
 	"github.com/tinhso/tinhso/internal/report"
@@ -60,6 +61,7 @@ type Server struct {
 	SSO     *sso.Store
 	Hub     *hub.Store
 	DTI     *dti.Store
+	Notify  *notify.Store
 	API     *httpx.API
 	site    *web.Site
 	mux     *http.ServeMux
@@ -96,6 +98,14 @@ func New(cfg config.Config, db *store.DB) *Server {
 		s.Report.Mailer, _ = mail.New(mail.Config{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, User: cfg.SMTPUser, Password: cfg.SMTPPassword})
 	}
 	s.Plan.SetIndicators(planIndicators{s.Report}) // targets read indicators (indicators.go)
+	// Notices of the programme's workflow and its reminders: the home page,
+	// /notifications, and e-mail through the reporting domain's SMTP server.
+	s.Notify = notify.NewStore(db, s.Org, s.Plan)
+	s.Notify.BaseURL = s.Report.BaseURL
+	if s.Report.Mailer != nil {
+		s.Notify.Mailer = s.Report.Mailer
+	}
+	s.Plan.SetNotifier(s.Notify)
 	s.API = httpx.NewAPI(s.mux, requireAuth)
 	s.site = web.NewSite(s.mux, s.API, web.Hooks{
 		Viewer: func(r *http.Request) *web.Viewer {
@@ -111,7 +121,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 		},
 	})
 	// The domains, each attached in one place.
-	for _, d := range []web.Domain{s.Auth, s.Org, s.Plan, s.Report, s.DTI, s.Hub, s.SSO} {
+	for _, d := range []web.Domain{s.Auth, s.Org, s.Plan, s.Report, s.DTI, s.Hub, s.SSO, s.Notify} {
 		d.Mount(s.site)
 	}
 
