@@ -19,6 +19,7 @@ func (s *Store) Mount(site *web.Site) {
 	s.org.Allow(ManageHub, org.RoleAdmin, org.RoleCoordinator)
 	s.org.Allow(ManageMember, org.RoleAdmin, org.RoleCoordinator, org.RoleApprover)
 	s.apiRoutes(site.API)
+	s.opRoutes(site.API)
 	s.pageRoutes(site)
 	if s.opt.Gateway.Addr != "" {
 		site.AddComponent(web.Component{Name: "hub-gateway", Run: func(ctx context.Context) error {

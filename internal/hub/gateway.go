@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -64,6 +65,14 @@ type GatewayOptions struct {
 	// PollEvery is how often the registry's version is read for changes
 	// made on other nodes (0: 1 second).
 	PollEvery time.Duration
+	// HeaderTimeout bounds the wait for a request's line and headers (a
+	// client that trickles them, slowloris, is cut off; 0: 10 seconds);
+	// BodyTimeout the reading of its body (0: 60 seconds).
+	HeaderTimeout, BodyTimeout time.Duration
+	// BreakerFailures failures in a row open a backend's breaker for
+	// BreakerCooldown (0: DefaultBreakerFailures, DefaultBreakerCooldown).
+	BreakerFailures int
+	BreakerCooldown time.Duration
 	// Ready, when set, receives the bound address once serving.
 	Ready func(addr string)
 }
@@ -82,9 +91,11 @@ type Gateway struct {
 	extraCAs []*x509.Certificate
 	server   *fasthttp.Server
 
-	mu       sync.Mutex
-	backends map[string]*fasthttp.HostClient
-	limits   sync.Map // subsystem id → *bucket
+	mu         sync.Mutex
+	backends   map[string]*fasthttp.HostClient
+	limits     sync.Map // subsystem id → *bucket
+	breakers   sync.Map // scheme://host → *breaker
+	clientCert atomic.Pointer[hubCert]
 }
 
 // NewGateway prepares a gateway; Run or Serve starts it.
@@ -97,6 +108,18 @@ func (s *Store) NewGateway(o GatewayOptions) (*Gateway, error) {
 	}
 	if o.PollEvery <= 0 {
 		o.PollEvery = time.Second
+	}
+	if o.HeaderTimeout <= 0 {
+		o.HeaderTimeout = 10 * time.Second
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = 60 * time.Second
+	}
+	if o.BreakerFailures <= 0 {
+		o.BreakerFailures = DefaultBreakerFailures
+	}
+	if o.BreakerCooldown <= 0 {
+		o.BreakerCooldown = DefaultBreakerCooldown
 	}
 	g := &Gateway{s: s, o: o, snake: o.Errors == "snake", verifier: s.tokens, issuer: s.tokens, backends: map[string]*fasthttp.HostClient{}}
 	if o.ClientCA != "" {
@@ -126,12 +149,16 @@ func (s *Store) NewGateway(o GatewayOptions) (*Gateway, error) {
 		DisablePreParseMultipartForm: true,
 		MaxRequestBodySize:           64 << 10, // read ahead in memory; beyond, the body streams
 		ReadBufferSize:               16 << 10, // bounds the request line and headers
-		ReadTimeout:                  60 * time.Second,
+		ReadTimeout:                  o.HeaderTimeout, // until the headers are in; then BodyTimeout
 		WriteTimeout:                 60 * time.Second,
 		IdleTimeout:                  60 * time.Second,
 		CloseOnShutdown:              true,
 		Logger:                       fastLogger{},
+		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+			return fasthttp.RequestConfig{ReadTimeout: o.BodyTimeout}
+		},
 	}
+	g.server.ErrorHandler = g.readError
 	return g, nil
 }
 
@@ -203,6 +230,9 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	if err := g.s.Refresh(ctx); err != nil {
 		return err
 	}
+	if err := g.renewClientCert(ctx); err != nil {
+		return err
+	}
 	tc, err := g.tlsConfig()
 	if err != nil {
 		return err
@@ -227,6 +257,9 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 			case <-t.C:
 				if err := g.s.refreshIfMoved(ctx); err != nil && ctx.Err() == nil {
 					slog.Warn("hub gateway: registry refresh", "err", err)
+				}
+				if err := g.renewClientCert(ctx); err != nil && ctx.Err() == nil {
+					slog.Warn("hub gateway: renewing the hub's client certificate", "err", err)
 				}
 			}
 		}
@@ -307,6 +340,8 @@ type exchange struct {
 	path       string // the same, decoded ("/" when empty)
 	userID     string
 	issue      string
+	outAt      time.Time // the request went to the backend (op monitoring's requestOutTs)
+	inAt       time.Time // the backend's answer arrived (responseInTs)
 }
 
 func (ex *exchange) record(kind string) Record {
@@ -321,6 +356,7 @@ func (g *Gateway) refuse(ctx *fasthttp.RequestCtx, ex *exchange, fault, message 
 		rec := ex.record(RecordRefused)
 		rec.Status, rec.Fault = FaultStatus(fault), fault
 		rec.DurationUS = time.Since(ex.start).Microseconds()
+		rec.Op = g.opRecord(ex, rec.Status, 0, int64(len(ctx.Response.Body())), fault, message)
 		if !g.log.TryAppend(rec) {
 			slog.Warn("hub message log: queue full, a refusal is not logged", "x-road-request-id", ex.xRequestID)
 		}
@@ -594,7 +630,7 @@ func (g *Gateway) backend(u *url.URL, timeout time.Duration) *fasthttp.HostClien
 	hc := &fasthttp.HostClient{
 		Addr:                          addr,
 		IsTLS:                         u.Scheme == "https",
-		TLSConfig:                     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: g.backendRoots()},
+		TLSConfig:                     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: g.backendRoots(), GetClientCertificate: g.getClientCert},
 		Dial:                          func(a string) (net.Conn, error) { return dialer.Dial("tcp", a) },
 		ReadTimeout:                   timeout,
 		WriteTimeout:                  timeout,
@@ -726,7 +762,14 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 		req.SetBodyStream(body, cl)
 	}
 
+	br := g.breakerOf(svc.backend)
+	if ok, wait := br.allow(time.Now()); !ok {
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(max(1, int(wait.Round(time.Second)/time.Second))))
+		g.refuse(ctx, ex, FaultCircuitOpen, fmt.Sprintf("The service %s failed %d times in a row; the hub calls it again in %s", ex.sid.String(), g.o.BreakerFailures, wait.Round(time.Second)))
+		return
+	}
 	resp := fasthttp.AcquireResponse()
+	ex.outAt = time.Now()
 	err := g.backend(svc.backend, svc.timeout).Do(req, resp)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
@@ -743,9 +786,16 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 		default:
 			msg = "The service broke the connection: " + err.Error()
 		}
+		if fault == FaultBadRequest {
+			br.release()
+		} else {
+			br.done(false, time.Now(), g.o.BreakerFailures, g.o.BreakerCooldown)
+		}
 		g.refuse(ctx, ex, fault, msg)
 		return
 	}
+	br.done(true, time.Now(), g.o.BreakerFailures, g.o.BreakerCooldown)
+	ex.inAt = time.Now()
 
 	// The request hash: SHA-512 of the serialized request, combined with
 	// the body's SHA-512 when there was a body (ServerRestMessageProcessor).
@@ -855,6 +905,11 @@ func (r *relay) finish() {
 	}
 	r.rec.AtUS = time.Now().UnixMicro()
 	r.rec.DurationUS = time.Since(r.ex.start).Microseconds()
+	fault, msg := "", ""
+	if !r.eof {
+		fault, msg = "incomplete", "The answer's body was not relayed whole"
+	}
+	r.rec.Op = r.g.opRecord(r.ex, r.rec.Status, r.rec.RequestSize, r.n, fault, msg)
 	if r.g.log != nil && !r.g.log.TryAppend(r.rec) {
 		// The queue is full: wait rather than lose the record.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

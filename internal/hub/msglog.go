@@ -77,6 +77,9 @@ type Record struct {
 	DurationUS     int64  `json:"durationUs"`
 	PrevHash       string `json:"prevHash"`
 	Hash           string `json:"hash"`
+	// Op is the exchange's operational-monitoring row, written in the same
+	// group (not part of the record's hash: monitoring is not evidence).
+	Op *OpRecord `json:"-"`
 }
 
 // Canonical is the record's fields as its hash covers them.
@@ -442,7 +445,7 @@ func (w *LogWriter) insert(ctx context.Context, batch []*pending) error {
 					return err
 				}
 			}
-			return nil
+			return insertOps(ctx, tx, batch)
 		}
 		const perStatement = 100
 		for start := 0; start < len(batch); start += perStatement {
@@ -469,7 +472,7 @@ func (w *LogWriter) insert(ctx context.Context, batch []*pending) error {
 				return err
 			}
 		}
-		return nil
+		return insertOps(ctx, tx, batch)
 	})
 }
 

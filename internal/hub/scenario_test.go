@@ -314,6 +314,20 @@ func hubScenarios(vars map[string]string) []testapp.Scenario {
 					t.Errorf("%d seal keys, want the old and the new", n)
 				}
 			})},
+
+		// Monitoring and the KPI (the traffic itself: gateway_test.go).
+		{Name: "monitoring needs credentials", Call: call("", "GET", "/api/v1/hub/opmon", ""), Status: 401},
+		{Name: "an official reads the monitoring records, none yet", Call: call("baocao.laichau", "GET", "/api/v1/hub/opmon?from=2026-01-01&to=2026-12-31", ""), Status: 200,
+			Contains: []string{`"recordsCount":0`, `"records":[]`}},
+		{Name: "monitoring with a malformed date and limit", Call: call("admin", "GET", "/api/v1/hub/opmon?from=hom-qua&limit=20000", ""), Status: 422,
+			Fields: []string{"from", "limit"}},
+		{Name: "statistics ending before they begin", Call: call("admin", "GET", "/api/v1/hub/opmon/stats?from=2026-05-01&to=2026-04-01", ""), Status: 422,
+			Fields: []string{"to"}, Contains: []string{"Đến ngày"}},
+		{Name: "statistics of an empty interval", Call: call("admin", "GET", "/api/v1/hub/opmon/stats?from=2026-05-01&to=2026-05-31&member={var:memberA}", ""), Status: 200,
+			Contains: []string{`"total":{"key":"total","requests":0`, `"services":[]`}},
+		{Name: "the KPI of Lai Châu without traffic", Call: call("baocao.laichau", "GET", "/api/v1/hub/kpi?unit={unit:LC}&from=2026-01-01&to=2026-12-31", ""), Status: 200,
+			Contains: []string{`"connected":0`, `"share":0`, `"connections":0`}},
+		{Name: "the KPI of a unit id that is not one", Call: call("admin", "GET", "/api/v1/hub/kpi?unit=abc", ""), Status: 422, Fields: []string{"unit"}},
 	}
 }
 

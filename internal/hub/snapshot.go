@@ -54,6 +54,7 @@ type snapSubsystem struct {
 	xid        ClientID
 	name       string
 	memberName string
+	member     int64 // hub_members.id
 	rate       int
 	burst      int
 }
@@ -230,7 +231,7 @@ func (s *Store) build(ctx context.Context) (*snapshot, error) {
 		if m == nil {
 			continue
 		}
-		x.xid.Instance, x.xid.Class, x.xid.Member, x.memberName = m.xid.Instance, m.xid.Class, m.xid.Member, m.name
+		x.xid.Instance, x.xid.Class, x.xid.Member, x.memberName, x.member = m.xid.Instance, m.xid.Class, m.xid.Member, m.name, member
 		m.subsystems = append(m.subsystems, x)
 		sn.subsystems[x.id] = x
 		sn.byClient[x.xid] = x

@@ -57,6 +57,7 @@ type Store struct {
 	rebuild   sync.Mutex // one snapshot rebuild at a time
 	tokens    *TokenService
 	authority *Authority
+	metrics   *hubMetrics
 }
 
 // NewStore returns the hub on db.
@@ -64,7 +65,7 @@ func NewStore(db *store.DB, orgs *org.Store, opt Options) *Store {
 	if opt.Instance == "" {
 		opt.Instance = DefaultInstance
 	}
-	s := &Store{db: db, org: orgs, opt: opt, Now: store.Now}
+	s := &Store{db: db, org: orgs, opt: opt, Now: store.Now, metrics: newHubMetrics()}
 	s.tokens = newTokenService(s)
 	s.authority = &Authority{s: s}
 	return s
