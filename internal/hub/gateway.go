@@ -147,8 +147,8 @@ func (s *Store) NewGateway(o GatewayOptions) (*Gateway, error) {
 		NoDefaultContentType:         true,
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
-		MaxRequestBodySize:           64 << 10, // read ahead in memory; beyond, the body streams
-		ReadBufferSize:               16 << 10, // bounds the request line and headers
+		MaxRequestBodySize:           64 << 10,        // read ahead in memory; beyond, the body streams
+		ReadBufferSize:               16 << 10,        // bounds the request line and headers
 		ReadTimeout:                  o.HeaderTimeout, // until the headers are in; then BodyTimeout
 		WriteTimeout:                 60 * time.Second,
 		IdleTimeout:                  60 * time.Second,

@@ -2,10 +2,10 @@ package hub
 
 import (
 	"crypto/rand"
-	"errors"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"strings"
 
 	"github.com/valyala/fasthttp"
