@@ -96,7 +96,7 @@ func (g *Gateway) breakerOf(u *url.URL) *breaker {
 // Breakers are the backends' breakers that have seen a failure.
 func (g *Gateway) Breakers() []BreakerState {
 	var out []BreakerState
-	now := time.Now()
+	now := g.now()
 	g.breakers.Range(func(k, v any) bool {
 		b := v.(*breaker)
 		b.mu.Lock()

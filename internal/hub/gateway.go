@@ -73,6 +73,9 @@ type GatewayOptions struct {
 	// BreakerCooldown (0: DefaultBreakerFailures, DefaultBreakerCooldown).
 	BreakerFailures int
 	BreakerCooldown time.Duration
+	// Clock, when set, is the breakers' clock (tests move it); nil:
+	// time.Now.
+	Clock func() time.Time
 	// Ready, when set, receives the bound address once serving.
 	Ready func(addr string)
 }
@@ -153,6 +156,7 @@ func (s *Store) NewGateway(o GatewayOptions) (*Gateway, error) {
 		WriteTimeout:                 60 * time.Second,
 		IdleTimeout:                  60 * time.Second,
 		CloseOnShutdown:              true,
+		MaxIdleWorkerDuration:        2 * time.Second, // a burst's workers do not linger
 		Logger:                       fastLogger{},
 		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
 			return fasthttp.RequestConfig{ReadTimeout: o.BodyTimeout}
@@ -166,6 +170,22 @@ func (s *Store) NewGateway(o GatewayOptions) (*Gateway, error) {
 // and the bearer check (the single sign-on provider, later).
 func (g *Gateway) SetTokens(issuer TokenIssuer, verifier TokenVerifier) {
 	g.issuer, g.verifier = issuer, verifier
+}
+
+func (g *Gateway) now() time.Time {
+	if g.o.Clock != nil {
+		return g.o.Clock()
+	}
+	return time.Now()
+}
+
+// CloseIdleConnections closes the idle connections to backends.
+func (g *Gateway) CloseIdleConnections() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, hc := range g.backends {
+		hc.CloseIdleConnections()
+	}
 }
 
 // Log is the gateway's message-log writer (nil before Serve).
@@ -291,11 +311,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	if err := <-logDone; err != nil && serveErr == nil {
 		serveErr = err
 	}
-	g.mu.Lock()
-	for _, hc := range g.backends {
-		hc.CloseIdleConnections()
-	}
-	g.mu.Unlock()
+	g.CloseIdleConnections()
 	return serveErr
 }
 
@@ -686,6 +702,11 @@ type hashingReader struct {
 var errBodyTooLarge = errors.New("request body too large")
 
 func (h *hashingReader) Read(p []byte) (int, error) {
+	if h.err != nil {
+		// Once failed, always failed: fasthttp's chunked writer goes on
+		// reading after an error that came with bytes.
+		return 0, h.err
+	}
 	n, err := h.r.Read(p)
 	if n > 0 {
 		h.sha256.Write(p[:n])
@@ -763,7 +784,7 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 	}
 
 	br := g.breakerOf(svc.backend)
-	if ok, wait := br.allow(time.Now()); !ok {
+	if ok, wait := br.allow(g.now()); !ok {
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(max(1, int(wait.Round(time.Second)/time.Second))))
 		g.refuse(ctx, ex, FaultCircuitOpen, fmt.Sprintf("The service %s failed %d times in a row; the hub calls it again in %s", ex.sid.String(), g.o.BreakerFailures, wait.Round(time.Second)))
 		return
@@ -789,12 +810,12 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 		if fault == FaultBadRequest {
 			br.release()
 		} else {
-			br.done(false, time.Now(), g.o.BreakerFailures, g.o.BreakerCooldown)
+			br.done(false, g.now(), g.o.BreakerFailures, g.o.BreakerCooldown)
 		}
 		g.refuse(ctx, ex, fault, msg)
 		return
 	}
-	br.done(true, time.Now(), g.o.BreakerFailures, g.o.BreakerCooldown)
+	br.done(true, g.now(), g.o.BreakerFailures, g.o.BreakerCooldown)
 	ex.inAt = time.Now()
 
 	// The request hash: SHA-512 of the serialized request, combined with
