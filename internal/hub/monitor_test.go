@@ -27,7 +27,9 @@ func TestMonitoring(t *testing.T) {
 	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		w := newWorld(t, app, false)
-		auth := func(tok, client string) []string { return []string{"Authorization", "Bearer " + tok, "X-Road-Client", client} }
+		auth := func(tok, client string) []string {
+			return []string{"Authorization", "Bearer " + tok, "X-Road-Client", client}
+		}
 		for range 3 {
 			if a := call(t, nil, "GET", w.url+w.svc+"/records/079123", nil, auth(w.tokenW, w.with)...); a.status != 200 {
 				t.Fatalf("%d %s", a.status, a.body)
