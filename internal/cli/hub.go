@@ -23,7 +23,7 @@ const hubUsage = `tinhso hub — the data exchange hub's operator commands (ever
 
   tinhso hub verify [--public-key BASE64]... [--json]
                            check the message log's chains and seals; exit 1 naming the first broken record
-  tinhso hub export-proof X-ROAD-REQUEST-ID [--out FILE]
+  tinhso hub export-proof X-ROAD-REQUEST-ID [--bodies] [--out FILE]
                            one exchange's records with the chain to their seal, the seal and its public key (JSON)
   tinhso hub verify-proof FILE [--public-key BASE64]...
                            check a proof offline (no --db): exit 1 naming what is wrong
@@ -67,6 +67,7 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 		days                   int
 		grace                  time.Duration
 		takesArg, needsHubKeys bool
+		bodies                 bool
 	)
 	switch sub {
 	case "verify":
@@ -78,6 +79,7 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 	case "export-proof":
 		takesArg = true
 		fs.StringVar(&out, "out", "", "write the proof into this file instead of printing it")
+		fs.BoolVar(&bodies, "bodies", false, "add the exchange's bodies when its subsystems keep them")
 	case "verify-proof":
 		takesArg = true
 		fs.Var(&keys, "public-key", "a trusted seal key (base64, as `tinhso hub keys` prints it); repeatable; default: the key in the proof")
@@ -136,7 +138,7 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 	case "verify":
 		return hubVerify(ctx, db, keys, asJSON, stdout)
 	case "export-proof":
-		p, err := hub.ExportProof(ctx, db, cfg.Hub.Instance, arg)
+		p, err := hub.ExportProof(ctx, db, cfg.Hub.Instance, arg, bodies)
 		if errors.Is(err, errs.NotFound) {
 			return fmt.Errorf("hub export-proof: no exchange with X-Road-Request-Id %q in the message log", arg)
 		} else if err != nil {
@@ -151,7 +153,7 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 		if err := os.WriteFile(out, b, 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "wrote %s: %d records of exchange %s, %d to seal %d of chain %s\n", out, len(p.Subjects), p.XRequestID, len(p.Records), p.Seal.Seq, p.Seal.Chain)
+		fmt.Fprintf(stdout, "wrote %s: %d records of exchange %s, %d to seal %d of chain %s, %d bodies\n", out, len(p.Subjects), p.XRequestID, len(p.Records), p.Seal.Seq, p.Seal.Chain, len(p.Bodies))
 		return nil
 	case "keys":
 		if err := h.EnsureKeys(ctx); err != nil {
@@ -343,8 +345,8 @@ func hubVerifyProof(file string, keys []string, asJSON bool, stdout io.Writer) e
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
 	} else if rep.OK {
-		fmt.Fprintf(stdout, "proof ok: exchange %s, %d records of it in chain %s, sealed by seal %d at %s with key %s\n", rep.XRequestID, rep.Subjects, rep.Chain, rep.SealSeq,
-			time.UnixMicro(rep.SealedAtUS).UTC().Format(time.RFC3339), rep.KID)
+		fmt.Fprintf(stdout, "proof ok: exchange %s, %d records of it in chain %s, sealed by seal %d at %s with key %s; %d bodies match their digests\n", rep.XRequestID, rep.Subjects, rep.Chain, rep.SealSeq,
+			time.UnixMicro(rep.SealedAtUS).UTC().Format(time.RFC3339), rep.KID, rep.Bodies)
 	}
 	if !rep.OK {
 		return fmt.Errorf("%w: %s", errBrokenProof, rep.Problem)

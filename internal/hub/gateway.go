@@ -356,6 +356,7 @@ type exchange struct {
 	path       string // the same, decoded ("/" when empty)
 	userID     string
 	issue      string
+	keepDays   int       // the bodies are kept this many days (0: not)
 	outAt      time.Time // the request went to the backend (op monitoring's requestOutTs)
 	inAt       time.Time // the backend's answer arrived (responseInTs)
 }
@@ -507,6 +508,10 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 		return
 	}
 	ex.svc = svc
+	ex.keepDays = consumer.keepDays
+	if svc.provider != nil {
+		ex.keepDays = max(ex.keepDays, svc.provider.keepDays)
+	}
 	if !svc.enabled {
 		g.refuse(ctx, ex, FaultDisabled, fmt.Sprintf("Service %s is disabled", sid.String()))
 		return
@@ -697,6 +702,7 @@ type hashingReader struct {
 	n      int64
 	limit  int64
 	err    error
+	kept   *keptBody // nil: the body is not kept
 }
 
 var errBodyTooLarge = errors.New("request body too large")
@@ -712,6 +718,7 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 		h.sha256.Write(p[:n])
 		h.sha512.Write(p[:n])
 		h.n += int64(n)
+		h.kept.add(p[:n])
 		if h.n > h.limit {
 			h.err = errBodyTooLarge
 			return n, errBodyTooLarge
@@ -777,6 +784,9 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 	var body *hashingReader
 	if cl := in.ContentLength(); cl != 0 && ctx.RequestBodyStream() != nil && ex.method != "GET" && ex.method != "HEAD" {
 		body = &hashingReader{r: ctx.RequestBodyStream(), sha256: sha256.New(), sha512: sha512.New(), limit: g.o.MaxBody}
+		if ex.keepDays > 0 {
+			body.kept = &keptBody{}
+		}
 		if cl < 0 {
 			cl = -1
 		}
@@ -852,7 +862,13 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 	out.Set(hdrRequestID, ex.xRequestID)
 	out.Set(hdrRequestHash, requestHash)
 
+	if body != nil && body.kept != nil {
+		rec.Bodies = append(rec.Bodies, body.kept.done(BodyRequest, body.n, ex.keepDays))
+	}
 	r := &relay{g: g, ex: ex, resp: resp, rec: rec, sha: sha256.New()}
+	if ex.keepDays > 0 {
+		r.kept = &keptBody{}
+	}
 	stream := resp.BodyStream()
 	if stream == nil || ex.method == "HEAD" {
 		r.eof = true
@@ -884,6 +900,7 @@ type relay struct {
 	size int64 // the backend's Content-Length, -1 when chunked
 	eof  bool
 	once sync.Once
+	kept *keptBody
 }
 
 func (r *relay) Read(p []byte) (int, error) {
@@ -891,6 +908,7 @@ func (r *relay) Read(p []byte) (int, error) {
 	if n > 0 {
 		r.sha.Write(p[:n])
 		r.n += int64(n)
+		r.kept.add(p[:n])
 	}
 	if err == io.EOF {
 		r.eof = true
@@ -931,6 +949,9 @@ func (r *relay) finish() {
 		fault, msg = "incomplete", "The answer's body was not relayed whole"
 	}
 	r.rec.Op = r.g.opRecord(r.ex, r.rec.Status, r.rec.RequestSize, r.n, fault, msg)
+	if r.kept != nil {
+		r.rec.Bodies = append(r.rec.Bodies, r.kept.done(BodyResponse, r.n, r.ex.keepDays))
+	}
 	if r.g.log != nil && !r.g.log.TryAppend(r.rec) {
 		// The queue is full: wait rather than lose the record.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

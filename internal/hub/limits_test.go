@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,23 +81,40 @@ func TestGatewayLimits(t *testing.T) {
 		g0, f0, files0 := runtime.NumGoroutine(), openFiles(t), fileNames()
 
 		t.Run("1,000 connections at once", func(t *testing.T) {
+			// The backend holds every answer until all 1,000 requests are
+			// in: 1,000 exchanges in flight at once, each on its own
+			// connection to the gateway.
 			const n = 1000
-			conns := make([]net.Conn, 0, n)
-			for range n {
-				c, err := net.Dial("tcp", host)
-				if err != nil {
-					t.Fatalf("dial %d: %v", len(conns), err)
+			var arrived atomic.Int64
+			all := make(chan struct{})
+			barrier := httpServe(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+				if arrived.Add(1) == n {
+					close(all)
 				}
-				conns = append(conns, c)
-			}
+				select {
+				case <-all:
+				case <-time.After(30 * time.Second):
+				}
+				rw.Write([]byte(`{"ok":true}`))
+			}))
+			b := do(t, app, "quantri.laichau", "POST", fmt.Sprintf("/api/v1/hub/subsystems/%d/services", int64(provider["subsystemId"].(float64))),
+				`{"serviceCode":"dongloat","name":"Dịch vụ chờ đủ 1.000","backendUrl":"`+barrier+`/x","timeoutMs":60000}`)
+			do(t, app, "quantri.laichau", "POST", fmt.Sprintf("/api/v1/hub/services/%d/rights", id(b)), `{"consumer":"`+w.with+`"}`)
+			req := strings.Replace(request, w.svc+"/fast", "/r1/"+b["identifier"].(string)+"/x", 1) + "\r\n"
 			var wg sync.WaitGroup
 			errs := make(chan string, n)
-			for _, c := range conns {
+			for range n {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
+					c, err := net.Dial("tcp", host)
+					if err != nil {
+						errs <- err.Error()
+						return
+					}
+					defer c.Close()
 					c.SetDeadline(time.Now().Add(60 * time.Second))
-					if _, err := io.WriteString(c, request+"\r\n"); err != nil {
+					if _, err := io.WriteString(c, req); err != nil {
 						errs <- err.Error()
 						return
 					}
@@ -118,11 +136,8 @@ func TestGatewayLimits(t *testing.T) {
 			for e := range errs {
 				failed[e]++
 			}
-			if len(failed) > 0 {
-				t.Errorf("of %d connections, failed: %v", n, failed)
-			}
-			for _, c := range conns {
-				c.Close()
+			if len(failed) > 0 || arrived.Load() != n {
+				t.Errorf("of %d connections (%d reached the backend), failed: %v", n, arrived.Load(), failed)
 			}
 			ok()
 		})

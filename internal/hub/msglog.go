@@ -80,6 +80,9 @@ type Record struct {
 	// Op is the exchange's operational-monitoring row, written in the same
 	// group (not part of the record's hash: monitoring is not evidence).
 	Op *OpRecord `json:"-"`
+	// Bodies are the exchange's bodies when its subsystems keep them,
+	// written in the same group (their digests are the record's).
+	Bodies []KeptBody `json:"-"`
 }
 
 // Canonical is the record's fields as its hash covers them.
@@ -294,10 +297,12 @@ func (w *LogWriter) Run(ctx context.Context) error {
 			w.group(context.WithoutCancel(ctx), p)
 		case <-tick.C:
 			w.sealNow(context.WithoutCancel(ctx))
+			w.purge(context.WithoutCancel(ctx))
 		case reply := <-w.flush:
 			end := context.WithoutCancel(ctx)
 			w.drain(end)
 			_, err := w.Seal(end)
+			w.purge(end)
 			reply <- err
 		case <-ctx.Done():
 			end := context.WithoutCancel(ctx)

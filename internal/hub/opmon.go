@@ -158,8 +158,12 @@ func placeholders(n int) string {
 
 var opInsert = `INSERT INTO hub_opmon (` + opColumns + `) VALUES (` + placeholders(33) + `)`
 
-// insertOps writes the monitoring rows of a group, in its transaction.
+// insertOps writes the monitoring rows and kept bodies of a group, in its
+// transaction.
 func insertOps(ctx context.Context, tx *sql.Tx, batch []*pending) error {
+	if err := insertBodies(ctx, tx, batch); err != nil {
+		return err
+	}
 	var st *sql.Stmt
 	for _, p := range batch {
 		if p.rec.Op == nil {

@@ -203,7 +203,7 @@ func (s *Store) subsystemCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_, err = s.CreateSubsystem(r, id, SubsystemInput{Code: r.PostFormValue("subsystemCode"), Name: r.PostFormValue("name"),
-		Description: r.PostFormValue("description"), RatePerSecond: formInt(r, "ratePerSecond"), Burst: formInt(r, "burst")})
+		Description: r.PostFormValue("description"), RatePerSecond: formInt(r, "ratePerSecond"), Burst: formInt(r, "burst"), KeepBodies: formInt(r, "keepBodiesDays")})
 	return done(w, r, err, "/hub/members/"+strconv.FormatInt(id, 10), "hub_saved", func() error {
 		d, derr := s.memberData(r)
 		if derr != nil {

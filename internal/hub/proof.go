@@ -41,6 +41,9 @@ type Proof struct {
 	Records   []Record `json:"records"`
 	Seal      Seal     `json:"seal"`
 	PublicKey string   `json:"publicKey" doc:"base64 raw Ed25519 key of the seal's kid"`
+	// Bodies, when asked for and kept, are the exchange's bodies, which
+	// must hash to the digests of its response record.
+	Bodies []KeptBody `json:"bodies,omitempty"`
 }
 
 // ErrNotSealed: the exchange's records are not yet under a seal.
@@ -48,7 +51,7 @@ var ErrNotSealed = errors.New("the exchange's records are not sealed yet (seals 
 
 // ExportProof builds the proof of the exchange with X-Road-Request-Id
 // xRequestID (the detail of an error, the header of an answer).
-func ExportProof(ctx context.Context, db *store.DB, instance, xRequestID string) (Proof, error) {
+func ExportProof(ctx context.Context, db *store.DB, instance, xRequestID string, withBodies bool) (Proof, error) {
 	q := db.Read
 	p := Proof{Version: ProofVersion, Instance: instance, XRequestID: xRequestID}
 	rows, err := q.QueryContext(ctx, `SELECT chain, seq FROM hub_log WHERE x_request_id = $1 ORDER BY chain, seq`, xRequestID)
@@ -112,6 +115,11 @@ func ExportProof(ctx context.Context, db *store.DB, instance, xRequestID string)
 	if p.PublicKey == "" {
 		return p, fmt.Errorf("the seal key %s is not in hub_keys", p.Seal.KID)
 	}
+	if withBodies {
+		if p.Bodies, err = (&Store{db: db}).Bodies(ctx, xRequestID); err != nil {
+			return p, err
+		}
+	}
 	return p, nil
 }
 
@@ -119,6 +127,7 @@ func ExportProof(ctx context.Context, db *store.DB, instance, xRequestID string)
 type ProofReport struct {
 	OK         bool   `json:"ok"`
 	XRequestID string `json:"xRequestId"`
+	Bodies     int    `json:"bodies" doc:"bodies in the proof, checked against the digests (a truncated one by its size only)"`
 	Chain      string `json:"chain"`
 	Subjects   int    `json:"subjects"`
 	Records    int    `json:"records"`
@@ -144,7 +153,7 @@ func VerifyProof(b []byte, pinned []string) (ProofReport, error) {
 	if p.Version != ProofVersion {
 		return ProofReport{}, fmt.Errorf("not a proof file: version %q, want %q", p.Version, ProofVersion)
 	}
-	rep := ProofReport{XRequestID: p.XRequestID, Chain: p.Seal.Chain, Subjects: len(p.Subjects), Records: len(p.Records), SealSeq: p.Seal.Seq, SealedAtUS: p.Seal.SealedAtUS, KID: p.Seal.KID}
+	rep := ProofReport{XRequestID: p.XRequestID, Bodies: len(p.Bodies), Chain: p.Seal.Chain, Subjects: len(p.Subjects), Records: len(p.Records), SealSeq: p.Seal.Seq, SealedAtUS: p.Seal.SealedAtUS, KID: p.Seal.KID}
 	fail := func(format string, args ...any) (ProofReport, error) {
 		rep.Problem = fmt.Sprintf(format, args...)
 		return rep, nil
@@ -177,6 +186,20 @@ func VerifyProof(b []byte, pinned []string) (ProofReport, error) {
 		i := slices.IndexFunc(p.Records, func(r Record) bool { return r.Seq == s })
 		if i < 0 || p.Records[i].XRequestID != p.XRequestID {
 			return fail("record %d is not one of exchange %s in the proof", s, p.XRequestID)
+		}
+	}
+	for _, b := range p.Bodies {
+		i := slices.IndexFunc(p.Records, func(r Record) bool { return r.XRequestID == p.XRequestID && r.Kind == RecordResponse })
+		if i < 0 {
+			return fail("the proof holds a %s body but no response record", b.Part)
+		}
+		r := p.Records[i]
+		digest, size := r.RequestSHA256, r.RequestSize
+		if b.Part == BodyResponse {
+			digest, size = r.ResponseSHA256, r.ResponseSize
+		}
+		if b.Size != size || (!b.Truncated && (int64(len(b.Body)) != size || sha256Hex(b.Body) != digest)) {
+			return fail("the %s body does not match the digest the message log recorded", b.Part)
 		}
 	}
 	raw, err := base64.StdEncoding.DecodeString(p.PublicKey)

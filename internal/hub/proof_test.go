@@ -2,7 +2,9 @@ package hub_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,6 +29,14 @@ func TestProofCLI(t *testing.T) {
 			a := call(t, nil, "GET", w.url+w.svc+"/records/079123", nil, append(auth, "X-Road-UserId", "VN079123")...)
 			call(t, nil, "GET", w.url+w.svc+"/records/2", nil, auth...)
 			rid := a.header.Get("X-Road-Request-Id")
+			// The one-stop system opts in: the bodies of its exchanges are
+			// kept 30 days.
+			do(t, app, "pheduyet.pleiku", "PUT", fmt.Sprintf("/api/v1/hub/subsystems/%d", w.withID), `{"name":"Một cửa điện tử","keepBodiesDays":30}`)
+			kept := call(t, nil, "POST", w.url+w.svc+"/requests", strings.NewReader(`{"ho_ten":"Nguyễn Văn A","so_cccd":"079123456789"}`), append(auth, "Content-Type", "application/json")...)
+			if kept.status != 200 {
+				t.Fatalf("%d %s", kept.status, kept.body)
+			}
+			keptID := kept.header.Get("X-Road-Request-Id")
 			dir := t.TempDir()
 			file := filepath.Join(dir, "proof.json")
 			// Not sealed yet: a clear error.
@@ -42,6 +52,38 @@ func TestProofCLI(t *testing.T) {
 			}
 			if code, _, errOut := tinhso(t, "hub", "export-proof", "khong-co", "--db", u); code == 0 || !strings.Contains(errOut, `no exchange with X-Road-Request-Id "khong-co"`) {
 				t.Errorf("an unknown exchange: %d %s", code, errOut)
+			}
+			if n := app.Count(t, `SELECT COUNT(*) FROM hub_log_bodies WHERE x_request_id = $1`, rid); n != 0 {
+				t.Errorf("%d bodies kept of an exchange before the opt-in", n)
+			}
+			var body []byte
+			if err := app.DB.Read.QueryRow(`SELECT body FROM hub_log_bodies WHERE x_request_id = $1 AND part = 'request'`, keptID).Scan(&body); err != nil || !strings.Contains(string(body), "Nguyễn Văn A") {
+				t.Errorf("the request body kept: %q %v", body, err)
+			}
+			bodyFile := filepath.Join(dir, "bodies.json")
+			if code, out, errOut := tinhso(t, "hub", "export-proof", keptID, "--bodies", "--db", u, "--out", bodyFile); code != 0 || !strings.Contains(out, "2 bodies") {
+				t.Fatalf("export-proof --bodies: %d %s %s", code, out, errOut)
+			}
+			if code, out, errOut := tinhso(t, "hub", "verify-proof", bodyFile); code != 0 || !strings.Contains(out, "2 bodies match their digests") {
+				t.Errorf("verify-proof with bodies: %d %s %s", code, out, errOut)
+			}
+			b, _ := os.ReadFile(bodyFile)
+			var p map[string]any
+			json.Unmarshal(b, &p)
+			p["bodies"].([]any)[0].(map[string]any)["body"] = base64.StdEncoding.EncodeToString([]byte(`{"ho_ten":"Nguyễn Văn B","so_cccd":"079123456789"}`))
+			b, _ = json.Marshal(p)
+			os.WriteFile(bodyFile, b, 0o644)
+			if code, _, errOut := tinhso(t, "hub", "verify-proof", bodyFile); code != 1 || !strings.Contains(errOut, "body does not match the digest") {
+				t.Errorf("a changed body: %d %s", code, errOut)
+			}
+			// Retention: once their days are over, the bodies go (the
+			// digests stay in the log).
+			app.DB.Write.Exec(`UPDATE hub_log_bodies SET expires_at_us = 1 WHERE x_request_id = $1`, keptID)
+			if err := w.gw.Log().Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n := app.Count(t, `SELECT COUNT(*) FROM hub_log_bodies WHERE x_request_id = $1`, keptID); n != 0 {
+				t.Errorf("%d expired bodies left", n)
 			}
 			w.stop()
 			w.stop = nil

@@ -148,7 +148,9 @@ func hubScenarios(vars map[string]string) []testapp.Scenario {
 		{Name: "a leader may not change a subsystem", Call: call("lanhdao", "PUT", "/api/v1/hub/subsystems/{var:subB}", `{"name":"Một cửa","ratePerSecond":5}`), Status: 403,
 			Before: deny("lanhdao"), Check: refused("lanhdao")},
 		{Name: "Pleiku's approver sets its system's rate", Call: call("pheduyet.pleiku", "PUT", "/api/v1/hub/subsystems/{var:subB}", `{"name":"Hệ thống thông tin một cửa điện tử","ratePerSecond":50,"burst":100}`), Status: 200,
-			Contains: []string{`"ratePerSecond":50`, `"burst":100`}},
+			Contains: []string{`"ratePerSecond":50`, `"burst":100`, `"keepBodiesDays":0`}},
+		{Name: "bodies kept for longer than ten years", Call: call("pheduyet.pleiku", "PUT", "/api/v1/hub/subsystems/{var:subB}", `{"name":"Một cửa","keepBodiesDays":4000}`), Status: 422,
+			Fields: []string{"keepBodiesDays"}, Contains: []string{"Lưu nội dung thông điệp (ngày)"}, Before: snap, Check: unchanged},
 
 		// Services, endpoints, descriptions.
 		{Name: "Pleiku's approver may not add a service to Lai Châu's system", Call: call("pheduyet.pleiku", "POST", "/api/v1/hub/subsystems/{var:subA}/services", `{"serviceCode":"x","name":"x","backendUrl":"http://127.0.0.1:9/"}`), Status: 403,

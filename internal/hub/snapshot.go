@@ -55,6 +55,7 @@ type snapSubsystem struct {
 	name       string
 	memberName string
 	member     int64 // hub_members.id
+	keepDays   int   // bodies kept this many days (0: not)
 	rate       int
 	burst      int
 }
@@ -216,14 +217,14 @@ func (s *Store) build(ctx context.Context) (*snapshot, error) {
 		return nil, err
 	}
 
-	rows, err = q.QueryContext(ctx, `SELECT id, member_id, code, name, rate_per_second, burst FROM hub_subsystems ORDER BY code`)
+	rows, err = q.QueryContext(ctx, `SELECT id, member_id, code, name, rate_per_second, burst, keep_bodies_days FROM hub_subsystems ORDER BY code`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var member int64
 		x := &snapSubsystem{}
-		if err := rows.Scan(&x.id, &member, &x.xid.Subsystem, &x.name, &x.rate, &x.burst); err != nil {
+		if err := rows.Scan(&x.id, &member, &x.xid.Subsystem, &x.name, &x.rate, &x.burst, &x.keepDays); err != nil {
 			rows.Close()
 			return nil, err
 		}

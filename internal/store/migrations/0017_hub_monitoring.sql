@@ -44,3 +44,21 @@ CREATE TABLE hub_opmon (
 );
 CREATE INDEX hub_opmon_ts ON hub_opmon (request_in_ts);
 CREATE INDEX hub_opmon_day ON hub_opmon (day, service_id);
+
+-- Message bodies, kept only for subsystems that opt in (keep_bodies_days >
+-- 0, as consumer or as provider; the longer of the two counts): the
+-- request's and the response's body of an exchange, up to 1 MiB each
+-- (truncated beyond, the message log's digest covering the whole body),
+-- deleted once expires_at_us has passed.
+ALTER TABLE hub_subsystems ADD COLUMN keep_bodies_days INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE hub_log_bodies (
+    x_request_id TEXT NOT NULL,
+    part TEXT NOT NULL,
+    body {{BLOB}} NOT NULL,
+    size BIGINT NOT NULL,
+    truncated BOOLEAN NOT NULL,
+    kept_at_us BIGINT NOT NULL,
+    expires_at_us BIGINT NOT NULL,
+    PRIMARY KEY (x_request_id, part)
+);
+CREATE INDEX hub_log_bodies_expires ON hub_log_bodies (expires_at_us);
