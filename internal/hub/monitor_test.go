@@ -141,6 +141,21 @@ func TestMonitoring(t *testing.T) {
 			t.Error("/metrics carries a request's own values")
 		}
 
+		// The pages: the KPI, the totals, the latest exchanges.
+		status, page := app.Login(t, "admin").Get(t, "/hub/monitoring")
+		for _, s := range []string{"Giám sát vận hành", "Tỷ lệ hệ thống thông tin được kết nối, liên thông qua trục", "2 trên 4 hệ thống đã đăng ký",
+			hub.FaultAccessDenied, w.without, "GET /records/1", strings.TrimPrefix(w.svc, "/r1/"), "<svg"} {
+			if status != 200 || !strings.Contains(page, s) {
+				t.Errorf("the monitoring page (%d) lacks %q", status, s)
+			}
+		}
+		if status, page := app.Login(t, "baocao.laichau").Get(t, "/hub/monitoring?from=2026-01-01&to=2026-12-31"); status != 200 || !strings.Contains(page, "Chưa có giao dịch trong khoảng này.") || strings.Contains(page, w.without) {
+			t.Errorf("a reporter's monitoring page (%d) shows traffic", status)
+		}
+		if status, page := app.Login(t, "admin").Get(t, "/hub/monitoring?from=sai"); status != 422 || !strings.Contains(page, "Từ ngày") {
+			t.Errorf("a malformed date on the page: %d", status)
+		}
+
 		// The KPI: of the hub's four systems, the judicial records and the
 		// one-stop system exchanged; one connection.
 		var k hub.KPI

@@ -191,7 +191,8 @@ type OpQuery struct {
 	Member    int64
 	Subsystem int64
 	Service   int64
-	Limit     int // at most 10,000 (X-Road's max-records-in-payload)
+	Limit     int  // at most 10,000 (X-Road's max-records-in-payload)
+	Newest    bool // newest first (the pages' recent exchanges)
 }
 
 // MaxOpRecords bounds one answer, as X-Road's max-records-in-payload does.
@@ -277,7 +278,11 @@ func (s *Store) OpRecords(r *http.Request, q OpQuery) (recs []OpRecord, next int
 	if err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.db.Read.QueryContext(r.Context(), `SELECT `+opColumns+` FROM hub_opmon WHERE `+where+` ORDER BY request_in_ts, id LIMIT `+strconv.Itoa(q.Limit+1), args...)
+	order := " ORDER BY request_in_ts, id"
+	if q.Newest {
+		order = " ORDER BY request_in_ts DESC, id DESC"
+	}
+	rows, err := s.db.Read.QueryContext(r.Context(), `SELECT `+opColumns+` FROM hub_opmon WHERE `+where+order+` LIMIT `+strconv.Itoa(q.Limit+1), args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -466,3 +471,25 @@ func opQuery(r *http.Request) (OpQuery, error) {
 	}
 	return q, v.Err()
 }
+
+// At is requestInTs as a time, for the pages.
+func (o OpRecord) At() time.Time { return time.UnixMilli(o.RequestInTs) }
+
+// DurationMS is requestInTs to responseOutTs.
+func (o OpRecord) DurationMS() int64 { return o.ResponseOutTs - o.RequestInTs }
+
+// Client is the client's identifier ("-" when it sent none).
+func (o OpRecord) Client() string {
+	if o.ClientXRoadInstance == "" {
+		return "-"
+	}
+	return ClientID{o.ClientXRoadInstance, o.ClientMemberClass, o.ClientMemberCode, o.ClientSubsystemCode}.String()
+}
+
+// Service is the service's identifier.
+func (o OpRecord) Service() string {
+	return ServiceID{ClientID{o.ServiceXRoadInstance, o.ServiceMemberClass, o.ServiceMemberCode, o.ServiceSubsystemCode}, o.ServiceCode}.String()
+}
+
+// ErrorPercent is the error rate in percent, for the pages.
+func (x OpStat) ErrorPercent() float64 { return x.ErrorRate * 100 }

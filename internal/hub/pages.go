@@ -52,6 +52,7 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.Page("POST /hub/endpoints/{id}/enabled", s.endpointEnable)
 	site.Page("POST /hub/rights/{id}/revoke", s.rightRevoke)
 	site.Page("GET /hub/requests", s.requestsShow)
+	site.Page("GET /hub/monitoring", s.monitoringShow)
 	site.Page("POST /hub/requests/{id}/{decision}", s.requestDecide)
 }
 
