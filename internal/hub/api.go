@@ -23,7 +23,17 @@ func (s *Store) Mount(site *web.Site) {
 	s.pageRoutes(site)
 	if s.opt.Gateway.Addr != "" {
 		site.AddComponent(web.Component{Name: "hub-gateway", Run: func(ctx context.Context) error {
-			g, err := s.NewGateway(s.opt.Gateway)
+			o := s.opt.Gateway
+			if s.demoOut != nil {
+				ready := o.Ready
+				o.Ready = func(addr string) {
+					if ready != nil {
+						ready(addr)
+					}
+					go s.startDemo(ctx, addr)
+				}
+			}
+			g, err := s.NewGateway(o)
 			if err != nil {
 				return err
 			}

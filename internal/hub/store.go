@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -58,6 +59,7 @@ type Store struct {
 	tokens    *TokenService
 	authority *Authority
 	metrics   *hubMetrics
+	demoOut   io.Writer // SetDemo: the gateway starts the demo and prints it here
 }
 
 // NewStore returns the hub on db.
