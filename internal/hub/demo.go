@@ -31,9 +31,9 @@ import (
 // demoService is one demo backend.
 type demoService struct {
 	member, memberClass, memberName, unit string
-	subsystem, subsystemName             string
-	code, name, path, param              string
-	answer                               func(arg string) any
+	subsystem, subsystemName              string
+	code, name, path, param               string
+	answer                                func(arg string) any
 }
 
 func demoServices() []demoService {
