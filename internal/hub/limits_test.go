@@ -31,7 +31,7 @@ import (
 func TestGatewayLimits(t *testing.T) {
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
 		w := newWorld(t, app, false, func(o *hub.GatewayOptions) {
-			o.HeaderTimeout, o.BodyTimeout, o.MaxBody = 300*time.Millisecond, 2*time.Second, 1<<20
+			o.HeaderTimeout, o.BodyTimeout, o.MaxBody = 3*time.Second, 5*time.Second, 1<<20
 		})
 		endless := httpServe(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 			chunk := bytes.Repeat([]byte("dữ liệu không dứt "), 1024)
