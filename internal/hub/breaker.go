@@ -125,28 +125,13 @@ type hubCert struct {
 // IssueHubClient makes the hub's own TLS client certificate: subject
 // "INSTANCE hub", URI urn:xroad:INSTANCE.
 func (a *Authority) IssueHubClient(ctx context.Context, days int) (Issued, error) {
-	if err := certDays(days); err != nil {
-		return Issued{}, err
-	}
-	if days == 0 {
-		days = hubCertDays
-	}
-	pub, keyPEM, err := publicKeyOf("")
-	if err != nil {
-		return Issued{}, err
-	}
-	now := time.Now()
 	uri, _ := url.Parse("urn:xroad:" + a.s.opt.Instance)
 	tmpl := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: a.s.opt.Instance + " hub", Organization: []string{a.s.opt.Instance}},
-		NotBefore:   now.Add(-5 * time.Minute),
-		NotAfter:    now.AddDate(0, 0, days),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 		URIs:        []*url.URL{uri},
 	}
-	is, err := a.sign(ctx, tmpl, pub)
-	is.KeyPEM = keyPEM
+	is, err := a.issueGenerated(ctx, tmpl, days, hubCertDays)
 	if err != nil {
 		return is, fmt.Errorf("hub client certificate: %w", err)
 	}
