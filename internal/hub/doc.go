@@ -141,6 +141,7 @@
 //     run on a quiet machine and written into docs/perf.md.
 //   - OAuth2 client credentials move onto the SSO provider (issue 10):
 //     TokenIssuer / TokenVerifier and Gateway.SetTokens are the seam.
-//   - Tests still missing: expired certificates and tokens at the gateway;
-//     tampering with the demo's own database.
+//   - Tests still missing: an expired client certificate at the gateway
+//     (Go's TLS refuses it at the handshake, without X-Road's error body);
+//     tampering with the demo's own database (tested on the test world).
 package hub
