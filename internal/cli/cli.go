@@ -176,7 +176,7 @@ func migrate(args []string, stdout, stderr io.Writer) error {
 func runDemo(parent context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := config.Default()
 	fs := newFlags("demo", stderr)
-	cfg.Bind(fs, "addr", "log-level", "log-format", "base-url", "totp-roles")
+	cfg.Bind(fs, "addr", "log-level", "log-format", "base-url", "totp-roles", "hub-addr")
 	dir := fs.String("data", "./data/demo", "directory that holds the demo's state (created when missing, reused otherwise)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -208,7 +208,12 @@ func runDemo(parent context.Context, args []string, stdout, stderr io.Writer) er
 	} else if n > 0 {
 		slog.Info("demo: periodic reports written", "reports", n)
 	}
-	return server.New(cfg, db).Serve(ctx, func(addr string) {
+	if cfg.Hub.Addr == "" {
+		cfg.Hub.Addr = "127.0.0.1:0" // the hub's gateway, with its demo backends (printed)
+	}
+	srv := server.New(cfg, db)
+	srv.Hub.SetDemo(stdout)
+	return srv.Serve(ctx, func(addr string) {
 		scheme := "http"
 		if cfg.TLS() {
 			scheme = "https"

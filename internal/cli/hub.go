@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tinhso/tinhso/internal/config"
+	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/hub"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/store"
@@ -22,6 +23,10 @@ const hubUsage = `tinhso hub — the data exchange hub's operator commands (ever
 
   tinhso hub verify [--public-key BASE64]... [--json]
                            check the message log's chains and seals; exit 1 naming the first broken record
+  tinhso hub export-proof X-ROAD-REQUEST-ID [--bodies] [--out FILE]
+                           one exchange's records with the chain to their seal, the seal and its public key (JSON)
+  tinhso hub verify-proof FILE [--public-key BASE64]...
+                           check a proof offline (no --db): exit 1 naming what is wrong
   tinhso hub keys          the hub's public keys (token, seal, ca)
   tinhso hub rotate-key token|seal|ca
                            a new key signs from now on; older ones retire and still verify
@@ -38,6 +43,7 @@ const hubUsage = `tinhso hub — the data exchange hub's operator commands (ever
   tinhso hub server-cert --host NAME[,NAME] --out DIR [--days N]
                            a TLS server certificate from the hub's CA (for the gateway, or a backend)
 
+verify-proof is the one command without a database.
 SUBSYSTEM is an identifier INSTANCE/CLASS/MEMBER/SUBSYSTEM or a subsystem id.
 `
 
@@ -61,6 +67,7 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 		days                   int
 		grace                  time.Duration
 		takesArg, needsHubKeys bool
+		bodies                 bool
 	)
 	switch sub {
 	case "verify":
@@ -69,6 +76,14 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 	case "keys":
 	case "rotate-key":
 		takesArg = true
+	case "export-proof":
+		takesArg = true
+		fs.StringVar(&out, "out", "", "write the proof into this file instead of printing it")
+		fs.BoolVar(&bodies, "bodies", false, "add the exchange's bodies when its subsystems keep them")
+	case "verify-proof":
+		takesArg = true
+		fs.Var(&keys, "public-key", "a trusted seal key (base64, as `tinhso hub keys` prints it); repeatable; default: the key in the proof")
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	case "secret":
 		takesArg = true
 		fs.StringVar(&name, "name", "cli", "a name to recognise the credential by")
@@ -104,6 +119,9 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 	if takesArg && arg == "" {
 		return fmt.Errorf("hub %s: an argument is required (run tinhso hub help)", sub)
 	}
+	if sub == "verify-proof" {
+		return hubVerifyProof(arg, keys, asJSON, stdout)
+	}
 	ctx := context.Background()
 	db, err := open(ctx, cfg, false)
 	if err != nil {
@@ -119,6 +137,24 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 	switch sub {
 	case "verify":
 		return hubVerify(ctx, db, keys, asJSON, stdout)
+	case "export-proof":
+		p, err := hub.ExportProof(ctx, db, cfg.Hub.Instance, arg, bodies)
+		if errors.Is(err, errs.NotFound) {
+			return fmt.Errorf("hub export-proof: no exchange with X-Road-Request-Id %q in the message log", arg)
+		} else if err != nil {
+			return fmt.Errorf("hub export-proof: %w", err)
+		}
+		b, _ := json.MarshalIndent(p, "", "  ")
+		b = append(b, '\n')
+		if out == "" {
+			_, err = stdout.Write(b)
+			return err
+		}
+		if err := os.WriteFile(out, b, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s: %d records of exchange %s, %d to seal %d of chain %s, %d bodies\n", out, len(p.Subjects), p.XRequestID, len(p.Records), p.Seal.Seq, p.Seal.Chain, len(p.Bodies))
+		return nil
 	case "keys":
 		if err := h.EnsureKeys(ctx); err != nil {
 			return err
@@ -288,6 +324,32 @@ func writePEMs(stdout io.Writer, dir, base, cert, key, ca string) error {
 			return err
 		}
 		fmt.Fprintln(stdout, "wrote "+p)
+	}
+	return nil
+}
+
+// errBrokenProof is what verify-proof returns on a proof that fails (exit 1).
+var errBrokenProof = errors.New("the proof does not verify")
+
+func hubVerifyProof(file string, keys []string, asJSON bool, stdout io.Writer) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	rep, err := hub.VerifyProof(b, keys)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	} else if rep.OK {
+		fmt.Fprintf(stdout, "proof ok: exchange %s, %d records of it in chain %s, sealed by seal %d at %s with key %s; %d bodies match their digests\n", rep.XRequestID, rep.Subjects, rep.Chain, rep.SealSeq,
+			time.UnixMicro(rep.SealedAtUS).UTC().Format(time.RFC3339), rep.KID, rep.Bodies)
+	}
+	if !rep.OK {
+		return fmt.Errorf("%w: %s", errBrokenProof, rep.Problem)
 	}
 	return nil
 }

@@ -19,10 +19,21 @@ func (s *Store) Mount(site *web.Site) {
 	s.org.Allow(ManageHub, org.RoleAdmin, org.RoleCoordinator)
 	s.org.Allow(ManageMember, org.RoleAdmin, org.RoleCoordinator, org.RoleApprover)
 	s.apiRoutes(site.API)
+	s.opRoutes(site.API)
 	s.pageRoutes(site)
 	if s.opt.Gateway.Addr != "" {
 		site.AddComponent(web.Component{Name: "hub-gateway", Run: func(ctx context.Context) error {
-			g, err := s.NewGateway(s.opt.Gateway)
+			o := s.opt.Gateway
+			if s.demoOut != nil {
+				ready := o.Ready
+				o.Ready = func(addr string) {
+					if ready != nil {
+						ready(addr)
+					}
+					go s.startDemo(ctx, addr)
+				}
+			}
+			g, err := s.NewGateway(o)
 			if err != nil {
 				return err
 			}

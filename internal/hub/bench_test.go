@@ -2,18 +2,30 @@ package hub_test
 
 import (
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
 // BenchmarkGateway measures one exchange through the gateway (a bearer
-// token, the access check, the rate limit and the message log with group
-// commit, all on; on each engine) against calling the Go backend directly, in the
-// same run, with a 1 KB JSON answer and net/http clients on loopback:
+// token, the access check, the rate limit, the message log with group
+// commit and operational monitoring, all on; on each engine) against, in
+// the same run, calling the Go backend directly, a bare
+// httputil.ReverseProxy and a bare fasthttp proxy in front of it, with a
+// 1 KB JSON answer and net/http clients on loopback:
 //
 //	go test -run '^$' -bench Gateway -benchtime 20000x ./internal/hub/
+//
+// scripts/bench-hub.sh runs it and, when wrk and nginx are there, the
+// issue's wrk comparison.
 func BenchmarkGateway(b *testing.B) {
 	for engine, u := range testapp.DemoURLs(b) {
 		b.Run(string(engine), func(b *testing.B) { benchGateway(b, u) })
@@ -47,6 +59,26 @@ func benchGateway(b *testing.B, dbURL string) {
 			}
 		})
 	})
+	target, _ := url.Parse(w.backend.URL)
+	rp := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
+	defer rp.Close()
+	b.Run("reverseproxy", func(b *testing.B) {
+		b.SetParallelism(16)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				get(b, rp.URL+"/lltp/fast")
+			}
+		})
+	})
+	fast := bareFastProxy(b, strings.TrimPrefix(w.backend.URL, "http://"))
+	b.Run("fasthttp-proxy", func(b *testing.B) {
+		b.SetParallelism(16)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				get(b, fast+"/lltp/fast")
+			}
+		})
+	})
 	b.Run("gateway", func(b *testing.B) {
 		b.SetParallelism(16)
 		b.RunParallel(func(pb *testing.PB) {
@@ -55,4 +87,24 @@ func benchGateway(b *testing.B, dbURL string) {
 			}
 		})
 	})
+}
+
+// bareFastProxy is the baseline: a fasthttp server passing every request
+// to the backend with a HostClient, nothing else.
+func bareFastProxy(b *testing.B, backend string) string {
+	hc := &fasthttp.HostClient{Addr: backend, MaxConns: 4096}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		req := &ctx.Request
+		req.SetHost(backend)
+		if err := hc.Do(req, &ctx.Response); err != nil {
+			ctx.Error(err.Error(), fasthttp.StatusBadGateway)
+		}
+	}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Shutdown() })
+	return "http://" + ln.Addr().String()
 }

@@ -229,22 +229,8 @@ func (a *Authority) IssueServer(ctx context.Context, hosts []string, days int) (
 	if len(hosts) == 0 {
 		return Issued{}, errs.Invalid(errs.Field{Name: "host", Code: "required", Context: "hub"})
 	}
-	if err := certDays(days); err != nil {
-		return Issued{}, err
-	}
-	if days == 0 {
-		days = DefaultCertDays
-	}
-	pub, keyPEM, err := publicKeyOf("")
-	if err != nil {
-		return Issued{}, err
-	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: hosts[0]},
-		NotBefore:   now.Add(-5 * time.Minute),
-		NotAfter:    now.AddDate(0, 0, days),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	for _, h := range hosts {
@@ -254,10 +240,29 @@ func (a *Authority) IssueServer(ctx context.Context, hosts []string, days int) (
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	is, err := a.sign(ctx, tmpl, pub)
-	is.KeyPEM = keyPEM
+	is, err := a.issueGenerated(ctx, tmpl, days, DefaultCertDays)
 	if err != nil {
 		return is, fmt.Errorf("server certificate: %w", err)
 	}
 	return is, nil
+}
+
+// issueGenerated signs tmpl for a key it generates (returned as KeyPEM),
+// valid from a few minutes ago for days (0: def).
+func (a *Authority) issueGenerated(ctx context.Context, tmpl *x509.Certificate, days, def int) (Issued, error) {
+	if err := certDays(days); err != nil {
+		return Issued{}, err
+	}
+	if days == 0 {
+		days = def
+	}
+	pub, keyPEM, err := publicKeyOf("")
+	if err != nil {
+		return Issued{}, err
+	}
+	now := time.Now()
+	tmpl.NotBefore, tmpl.NotAfter, tmpl.KeyUsage = now.Add(-5*time.Minute), now.AddDate(0, 0, days), x509.KeyUsageDigitalSignature
+	is, err := a.sign(ctx, tmpl, pub)
+	is.KeyPEM = keyPEM
+	return is, err
 }

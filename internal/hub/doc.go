@@ -73,20 +73,75 @@
 //   - Pages under /hub (pages.go, templates/), the API under /api/v1/hub/
 //     (api.go; scenario_test.go is its table), the CLI in internal/cli/hub.go.
 //
+// Second session (breaker.go, opmon.go, kpi.go, pages_monitor.go,
+// proof.go, bodies.go, demo.go, migration 0017_hub_monitoring.sql):
+//
+//   - A circuit breaker per backend (scheme://host): BreakerFailures (5)
+//     transport failures in a row open it for BreakerCooldown (30 s), the
+//     gateway answering Server.ServerProxy.ServiceFailed.CircuitOpen with
+//     Retry-After without dialling; then one probe (half-open) closes it or
+//     opens it again. A backend's own answers, 5xx too, are not failures.
+//   - The hub's own TLS client certificate (CN "INSTANCE hub", URI
+//     urn:xroad:INSTANCE, from the hub's CA, 30 days, renewed by the
+//     gateway), presented to every backend that asks for one.
+//   - Limits: HeaderTimeout (10 s) for the request line and headers
+//     (slowloris), BodyTimeout (60 s) for the body, 16 KiB of headers; a
+//     request fasthttp cannot read gets Client.BadRequest in X-Road's
+//     shape (Server.ErrorHandler). limits_test.go holds 1,000 exchanges in
+//     flight at once, trickles headers, sends headers too large and a body
+//     without end, reads part of an endless answer, and checks that
+//     goroutines and descriptors come back to where they were.
+//   - Operational monitoring: one hub_opmon row per exchange with X-Road's
+//     OperationalDataRecord fields (requestInTs, requestOutTs,
+//     responseInTs, responseOutTs, client*/service* identifiers, restMethod,
+//     restPath, statusCode, requestSize, responseSize, succeeded,
+//     faultCode, faultString, messageId, messageUserId, messageIssue,
+//     messageProtocolVersion, serviceType, xRequestId), written in the
+//     message log's group commit (not hashed: monitoring is not evidence).
+//     GET /api/v1/hub/opmon (recordsCount, records, nextRecordsFrom, at
+//     most 10,000) and /api/v1/hub/opmon/stats (per service, client and day:
+//     requests, failed, error rate, p50/p95/p99), per member: an official
+//     sees the exchanges of the members they manage, the hub's managers
+//     all. The page /hub/monitoring. Prometheus on the server's /metrics:
+//     tinhso_hub_exchanges_total{service,status},
+//     tinhso_hub_exchange_duration_seconds{service},
+//     tinhso_hub_faults_total{fault} (Store.Collectors).
+//   - The KPI (kpi.go): Measure(unit, from, to) counts a unit's registered
+//     subsystems that took part in a successful exchange (not a metaservice)
+//     and the (client system × service) connections; GET /api/v1/hub/kpi;
+//     the computed indicators CDS.LGSP.HETHONG.TYLE and CDS.LGSP.KETNOI.SO
+//     (internal/server/hub.go, report.AddComputed), read by Lai Châu's
+//     4900/KH-UBND target MT.10.
+//   - Proofs: `tinhso hub export-proof X-ROAD-REQUEST-ID [--bodies]` (the
+//     exchange's records, the chain to the seal covering them, the seal, its
+//     public key) and `tinhso hub verify-proof FILE [--public-key K]`,
+//     offline, naming what is wrong. Bodies for subsystems that opt in
+//     (keepBodiesDays, consumer or provider side): the first 1 MiB of each
+//     body in hub_log_bodies, deleted when its days are over (at each seal).
+//   - The demo: `tinhso demo` runs the gateway (--hub-addr, default a free
+//     port) with six backends on loopback (lltp, dkkd, bhxh, mqhns, vnpost,
+//     baocao) registered with OpenAPI descriptions; the one-stop system
+//     TINHSO/GOV/H29.VPUBND/MOTCUA has access to all, CONGDL to none; both
+//     get a fresh secret, printed with a curl line; traffic every 3 s.
+//   - BenchmarkGateway compares, in one run, the backend, a bare
+//     httputil.ReverseProxy, a bare fasthttp proxy and the gateway;
+//     scripts/bench-hub.sh runs it (and wrk/nginx with WRK=1).
+//
 // Left for the next sessions, in this order:
 //
-//   - Circuit breaker per backend; the hub's own client certificate towards
-//     backends that require it; limits tests (1,000 connections, slowloris,
-//     endless bodies) counting goroutines and descriptors.
-//   - Message log: bodies kept for subsystems that opt in, with retention;
-//     proofs (`hub export-proof`, `hub verify-proof FILE`), archiving of
-//     old batches, an RFC 3161 time-stamping authority for seals; private
-//     keys outside the database (a key file or an HSM); on SQLite the
-//     commit is durable against a crash of tinhso but not of the machine
-//     (synchronous=NORMAL), PostgreSQL's is.
-//   - Operational monitoring (part 6) with X-Road's field names, pages,
-//     Prometheus series, and the KPI computed from registry and traffic.
-//   - Federation (part 7), the demo backends and traffic (part 8), the
-//     benchmark script and docs/perf.md figures against nginx,
-//     httputil.ReverseProxy and a bare fasthttp proxy.
+//   - Federation (part 7): a peer hub over mutual TLS (the hub's client
+//     certificate is ready for it), both logging; the national demo hub.
+//   - Message log: archiving of old sealed batches (with an anchor so that
+//     verify starts after them), an RFC 3161 time-stamping authority for
+//     seals, private keys outside the database (a key file or an HSM); on
+//     SQLite the commit is durable against a crash of tinhso but not of the
+//     machine (synchronous=NORMAL), PostgreSQL's is. hub_opmon has no
+//     retention yet (X-Road keeps 7 days).
+//   - The wrk comparison of the issue (nginx, fixed-rate p99, 1 MB bodies)
+//     run on a quiet machine and written into docs/perf.md.
+//   - OAuth2 client credentials move onto the SSO provider (issue 10):
+//     TokenIssuer / TokenVerifier and Gateway.SetTokens are the seam.
+//   - Tests still missing: an expired client certificate at the gateway
+//     (Go's TLS refuses it at the handshake, without X-Road's error body);
+//     tampering with the demo's own database (tested on the test world).
 package hub

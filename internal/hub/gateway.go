@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -64,6 +65,17 @@ type GatewayOptions struct {
 	// PollEvery is how often the registry's version is read for changes
 	// made on other nodes (0: 1 second).
 	PollEvery time.Duration
+	// HeaderTimeout bounds the wait for a request's line and headers (a
+	// client that trickles them, slowloris, is cut off; 0: 10 seconds);
+	// BodyTimeout the reading of its body (0: 60 seconds).
+	HeaderTimeout, BodyTimeout time.Duration
+	// BreakerFailures failures in a row open a backend's breaker for
+	// BreakerCooldown (0: DefaultBreakerFailures, DefaultBreakerCooldown).
+	BreakerFailures int
+	BreakerCooldown time.Duration
+	// Clock, when set, is the breakers' clock (tests move it); nil:
+	// time.Now.
+	Clock func() time.Time
 	// Ready, when set, receives the bound address once serving.
 	Ready func(addr string)
 }
@@ -82,9 +94,11 @@ type Gateway struct {
 	extraCAs []*x509.Certificate
 	server   *fasthttp.Server
 
-	mu       sync.Mutex
-	backends map[string]*fasthttp.HostClient
-	limits   sync.Map // subsystem id → *bucket
+	mu         sync.Mutex
+	backends   map[string]*fasthttp.HostClient
+	limits     sync.Map // subsystem id → *bucket
+	breakers   sync.Map // scheme://host → *breaker
+	clientCert atomic.Pointer[hubCert]
 }
 
 // NewGateway prepares a gateway; Run or Serve starts it.
@@ -97,6 +111,18 @@ func (s *Store) NewGateway(o GatewayOptions) (*Gateway, error) {
 	}
 	if o.PollEvery <= 0 {
 		o.PollEvery = time.Second
+	}
+	if o.HeaderTimeout <= 0 {
+		o.HeaderTimeout = 10 * time.Second
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = 60 * time.Second
+	}
+	if o.BreakerFailures <= 0 {
+		o.BreakerFailures = DefaultBreakerFailures
+	}
+	if o.BreakerCooldown <= 0 {
+		o.BreakerCooldown = DefaultBreakerCooldown
 	}
 	g := &Gateway{s: s, o: o, snake: o.Errors == "snake", verifier: s.tokens, issuer: s.tokens, backends: map[string]*fasthttp.HostClient{}}
 	if o.ClientCA != "" {
@@ -124,14 +150,19 @@ func (s *Store) NewGateway(o GatewayOptions) (*Gateway, error) {
 		NoDefaultContentType:         true,
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
-		MaxRequestBodySize:           64 << 10, // read ahead in memory; beyond, the body streams
-		ReadBufferSize:               16 << 10, // bounds the request line and headers
-		ReadTimeout:                  60 * time.Second,
+		MaxRequestBodySize:           64 << 10,        // read ahead in memory; beyond, the body streams
+		ReadBufferSize:               16 << 10,        // bounds the request line and headers
+		ReadTimeout:                  o.HeaderTimeout, // until the headers are in; then BodyTimeout
 		WriteTimeout:                 60 * time.Second,
 		IdleTimeout:                  60 * time.Second,
 		CloseOnShutdown:              true,
+		MaxIdleWorkerDuration:        2 * time.Second, // a burst's workers do not linger
 		Logger:                       fastLogger{},
+		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+			return fasthttp.RequestConfig{ReadTimeout: o.BodyTimeout}
+		},
 	}
+	g.server.ErrorHandler = g.readError
 	return g, nil
 }
 
@@ -139,6 +170,22 @@ func (s *Store) NewGateway(o GatewayOptions) (*Gateway, error) {
 // and the bearer check (the single sign-on provider, later).
 func (g *Gateway) SetTokens(issuer TokenIssuer, verifier TokenVerifier) {
 	g.issuer, g.verifier = issuer, verifier
+}
+
+func (g *Gateway) now() time.Time {
+	if g.o.Clock != nil {
+		return g.o.Clock()
+	}
+	return time.Now()
+}
+
+// CloseIdleConnections closes the idle connections to backends.
+func (g *Gateway) CloseIdleConnections() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, hc := range g.backends {
+		hc.CloseIdleConnections()
+	}
 }
 
 // Log is the gateway's message-log writer (nil before Serve).
@@ -203,6 +250,9 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	if err := g.s.Refresh(ctx); err != nil {
 		return err
 	}
+	if err := g.renewClientCert(ctx); err != nil {
+		return err
+	}
 	tc, err := g.tlsConfig()
 	if err != nil {
 		return err
@@ -227,6 +277,9 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 			case <-t.C:
 				if err := g.s.refreshIfMoved(ctx); err != nil && ctx.Err() == nil {
 					slog.Warn("hub gateway: registry refresh", "err", err)
+				}
+				if err := g.renewClientCert(ctx); err != nil && ctx.Err() == nil {
+					slog.Warn("hub gateway: renewing the hub's client certificate", "err", err)
 				}
 			}
 		}
@@ -258,11 +311,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	if err := <-logDone; err != nil && serveErr == nil {
 		serveErr = err
 	}
-	g.mu.Lock()
-	for _, hc := range g.backends {
-		hc.CloseIdleConnections()
-	}
-	g.mu.Unlock()
+	g.CloseIdleConnections()
 	return serveErr
 }
 
@@ -307,6 +356,9 @@ type exchange struct {
 	path       string // the same, decoded ("/" when empty)
 	userID     string
 	issue      string
+	keepDays   int       // the bodies are kept this many days (0: not)
+	outAt      time.Time // the request went to the backend (op monitoring's requestOutTs)
+	inAt       time.Time // the backend's answer arrived (responseInTs)
 }
 
 func (ex *exchange) record(kind string) Record {
@@ -321,6 +373,7 @@ func (g *Gateway) refuse(ctx *fasthttp.RequestCtx, ex *exchange, fault, message 
 		rec := ex.record(RecordRefused)
 		rec.Status, rec.Fault = FaultStatus(fault), fault
 		rec.DurationUS = time.Since(ex.start).Microseconds()
+		rec.Op = g.opRecord(ex, rec.Status, 0, int64(len(ctx.Response.Body())), fault, message)
 		if !g.log.TryAppend(rec) {
 			slog.Warn("hub message log: queue full, a refusal is not logged", "x-road-request-id", ex.xRequestID)
 		}
@@ -455,6 +508,10 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 		return
 	}
 	ex.svc = svc
+	ex.keepDays = consumer.keepDays
+	if svc.provider != nil {
+		ex.keepDays = max(ex.keepDays, svc.provider.keepDays)
+	}
 	if !svc.enabled {
 		g.refuse(ctx, ex, FaultDisabled, fmt.Sprintf("Service %s is disabled", sid.String()))
 		return
@@ -594,7 +651,7 @@ func (g *Gateway) backend(u *url.URL, timeout time.Duration) *fasthttp.HostClien
 	hc := &fasthttp.HostClient{
 		Addr:                          addr,
 		IsTLS:                         u.Scheme == "https",
-		TLSConfig:                     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: g.backendRoots()},
+		TLSConfig:                     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: g.backendRoots(), GetClientCertificate: g.getClientCert},
 		Dial:                          func(a string) (net.Conn, error) { return dialer.Dial("tcp", a) },
 		ReadTimeout:                   timeout,
 		WriteTimeout:                  timeout,
@@ -645,16 +702,23 @@ type hashingReader struct {
 	n      int64
 	limit  int64
 	err    error
+	kept   *keptBody // nil: the body is not kept
 }
 
 var errBodyTooLarge = errors.New("request body too large")
 
 func (h *hashingReader) Read(p []byte) (int, error) {
+	if h.err != nil {
+		// Once failed, always failed: fasthttp's chunked writer goes on
+		// reading after an error that came with bytes.
+		return 0, h.err
+	}
 	n, err := h.r.Read(p)
 	if n > 0 {
 		h.sha256.Write(p[:n])
 		h.sha512.Write(p[:n])
 		h.n += int64(n)
+		h.kept.add(p[:n])
 		if h.n > h.limit {
 			h.err = errBodyTooLarge
 			return n, errBodyTooLarge
@@ -720,13 +784,23 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 	var body *hashingReader
 	if cl := in.ContentLength(); cl != 0 && ctx.RequestBodyStream() != nil && ex.method != "GET" && ex.method != "HEAD" {
 		body = &hashingReader{r: ctx.RequestBodyStream(), sha256: sha256.New(), sha512: sha512.New(), limit: g.o.MaxBody}
+		if ex.keepDays > 0 {
+			body.kept = &keptBody{}
+		}
 		if cl < 0 {
 			cl = -1
 		}
 		req.SetBodyStream(body, cl)
 	}
 
+	br := g.breakerOf(svc.backend)
+	if ok, wait := br.allow(g.now()); !ok {
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(max(1, int(wait.Round(time.Second)/time.Second))))
+		g.refuse(ctx, ex, FaultCircuitOpen, fmt.Sprintf("The service %s failed %d times in a row; the hub calls it again in %s", ex.sid.String(), g.o.BreakerFailures, wait.Round(time.Second)))
+		return
+	}
 	resp := fasthttp.AcquireResponse()
+	ex.outAt = time.Now()
 	err := g.backend(svc.backend, svc.timeout).Do(req, resp)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
@@ -743,9 +817,16 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 		default:
 			msg = "The service broke the connection: " + err.Error()
 		}
+		if fault == FaultBadRequest {
+			br.release()
+		} else {
+			br.done(false, g.now(), g.o.BreakerFailures, g.o.BreakerCooldown)
+		}
 		g.refuse(ctx, ex, fault, msg)
 		return
 	}
+	br.done(true, g.now(), g.o.BreakerFailures, g.o.BreakerCooldown)
+	ex.inAt = time.Now()
 
 	// The request hash: SHA-512 of the serialized request, combined with
 	// the body's SHA-512 when there was a body (ServerRestMessageProcessor).
@@ -781,7 +862,13 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 	out.Set(hdrRequestID, ex.xRequestID)
 	out.Set(hdrRequestHash, requestHash)
 
+	if body != nil && body.kept != nil {
+		rec.Bodies = append(rec.Bodies, body.kept.done(BodyRequest, body.n, ex.keepDays))
+	}
 	r := &relay{g: g, ex: ex, resp: resp, rec: rec, sha: sha256.New()}
+	if ex.keepDays > 0 {
+		r.kept = &keptBody{}
+	}
 	stream := resp.BodyStream()
 	if stream == nil || ex.method == "HEAD" {
 		r.eof = true
@@ -813,6 +900,7 @@ type relay struct {
 	size int64 // the backend's Content-Length, -1 when chunked
 	eof  bool
 	once sync.Once
+	kept *keptBody
 }
 
 func (r *relay) Read(p []byte) (int, error) {
@@ -820,6 +908,7 @@ func (r *relay) Read(p []byte) (int, error) {
 	if n > 0 {
 		r.sha.Write(p[:n])
 		r.n += int64(n)
+		r.kept.add(p[:n])
 	}
 	if err == io.EOF {
 		r.eof = true
@@ -855,6 +944,14 @@ func (r *relay) finish() {
 	}
 	r.rec.AtUS = time.Now().UnixMicro()
 	r.rec.DurationUS = time.Since(r.ex.start).Microseconds()
+	fault, msg := "", ""
+	if !r.eof {
+		fault, msg = "incomplete", "The answer's body was not relayed whole"
+	}
+	r.rec.Op = r.g.opRecord(r.ex, r.rec.Status, r.rec.RequestSize, r.n, fault, msg)
+	if r.kept != nil {
+		r.rec.Bodies = append(r.rec.Bodies, r.kept.done(BodyResponse, r.n, r.ex.keepDays))
+	}
 	if r.g.log != nil && !r.g.log.TryAppend(r.rec) {
 		// The queue is full: wait rather than lose the record.
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

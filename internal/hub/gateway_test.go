@@ -105,7 +105,7 @@ func (w *world) backendHandler(t testing.TB) http.Handler {
 	return mux
 }
 
-func newWorld(t testing.TB, app *testapp.App, tlsGateway bool) *world {
+func newWorld(t testing.TB, app *testapp.App, tlsGateway bool, configure ...func(*hub.GatewayOptions)) *world {
 	t.Helper()
 	w := &world{app: app}
 	w.backend = httptest.NewServer(w.backendHandler(t))
@@ -141,6 +141,9 @@ func newWorld(t testing.TB, app *testapp.App, tlsGateway bool) *world {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	opts := hub.GatewayOptions{Node: "plain", SealEvery: time.Hour, Ready: func(a string) { ready <- a }}
+	for _, c := range configure {
+		c(&opts)
+	}
 	scheme := "http"
 	if tlsGateway {
 		opts.Node = "tls"

@@ -238,6 +238,7 @@ func (g *Gateway) meta(ctx *fasthttp.RequestCtx, snap *snapshot, ex *exchange) {
 		rec.RequestSHA256 = emptySHA256
 		rec.ResponseSHA256 = sha256Hex(ctx.Response.Body())
 		rec.DurationUS = time.Since(ex.start).Microseconds()
+		rec.Op = g.opRecord(ex, rec.Status, 0, rec.ResponseSize, "", "")
 		g.log.TryAppend(rec)
 	}
 }

@@ -77,6 +77,12 @@ type Record struct {
 	DurationUS     int64  `json:"durationUs"`
 	PrevHash       string `json:"prevHash"`
 	Hash           string `json:"hash"`
+	// Op is the exchange's operational-monitoring row, written in the same
+	// group (not part of the record's hash: monitoring is not evidence).
+	Op *OpRecord `json:"-"`
+	// Bodies are the exchange's bodies when its subsystems keep them,
+	// written in the same group (their digests are the record's).
+	Bodies []KeptBody `json:"-"`
 }
 
 // Canonical is the record's fields as its hash covers them.
@@ -291,10 +297,12 @@ func (w *LogWriter) Run(ctx context.Context) error {
 			w.group(context.WithoutCancel(ctx), p)
 		case <-tick.C:
 			w.sealNow(context.WithoutCancel(ctx))
+			w.purge(context.WithoutCancel(ctx))
 		case reply := <-w.flush:
 			end := context.WithoutCancel(ctx)
 			w.drain(end)
 			_, err := w.Seal(end)
+			w.purge(end)
 			reply <- err
 		case <-ctx.Done():
 			end := context.WithoutCancel(ctx)
@@ -442,7 +450,7 @@ func (w *LogWriter) insert(ctx context.Context, batch []*pending) error {
 					return err
 				}
 			}
-			return nil
+			return insertOps(ctx, tx, batch)
 		}
 		const perStatement = 100
 		for start := 0; start < len(batch); start += perStatement {
@@ -469,7 +477,7 @@ func (w *LogWriter) insert(ctx context.Context, batch []*pending) error {
 				return err
 			}
 		}
-		return nil
+		return insertOps(ctx, tx, batch)
 	})
 }
 

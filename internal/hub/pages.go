@@ -52,6 +52,7 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.Page("POST /hub/endpoints/{id}/enabled", s.endpointEnable)
 	site.Page("POST /hub/rights/{id}/revoke", s.rightRevoke)
 	site.Page("GET /hub/requests", s.requestsShow)
+	site.Page("GET /hub/monitoring", s.monitoringShow)
 	site.Page("POST /hub/requests/{id}/{decision}", s.requestDecide)
 }
 
@@ -203,7 +204,7 @@ func (s *Store) subsystemCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_, err = s.CreateSubsystem(r, id, SubsystemInput{Code: r.PostFormValue("subsystemCode"), Name: r.PostFormValue("name"),
-		Description: r.PostFormValue("description"), RatePerSecond: formInt(r, "ratePerSecond"), Burst: formInt(r, "burst")})
+		Description: r.PostFormValue("description"), RatePerSecond: formInt(r, "ratePerSecond"), Burst: formInt(r, "burst"), KeepBodies: formInt(r, "keepBodiesDays")})
 	return done(w, r, err, "/hub/members/"+strconv.FormatInt(id, 10), "hub_saved", func() error {
 		d, derr := s.memberData(r)
 		if derr != nil {

@@ -56,6 +56,7 @@ type Subsystem struct {
 	Description   string    `json:"description"`
 	RatePerSecond int       `json:"ratePerSecond" doc:"calls per second through the gateway; 0: the hub's default"`
 	Burst         int       `json:"burst" doc:"calls allowed at once above the rate; 0: the hub's default"`
+	KeepBodies    int       `json:"keepBodiesDays" doc:"days the message log keeps the bodies of its exchanges (as consumer or provider); 0: digests only"`
 	Identifier    string    `json:"identifier" doc:"INSTANCE/CLASS/MEMBER/SUBSYSTEM, as X-Road-Client carries it"`
 	MemberName    string    `json:"memberName"`
 	UnitID        int64     `json:"unitId"`
@@ -76,6 +77,7 @@ type SubsystemInput struct {
 	Description   string `json:"description,omitempty"`
 	RatePerSecond int    `json:"ratePerSecond,omitempty"`
 	Burst         int    `json:"burst,omitempty"`
+	KeepBodies    int    `json:"keepBodiesDays,omitempty" doc:"0 (digests only) to 3650"`
 }
 
 // SubsystemEdit changes a subsystem (its code stays).
@@ -84,6 +86,7 @@ type SubsystemEdit struct {
 	Description   string `json:"description,omitempty"`
 	RatePerSecond int    `json:"ratePerSecond,omitempty"`
 	Burst         int    `json:"burst,omitempty"`
+	KeepBodies    int    `json:"keepBodiesDays,omitempty" doc:"0 (digests only) to 3650"`
 }
 
 // Service types, as listMethods names them.
@@ -347,13 +350,13 @@ func (s *Store) EditMember(r *http.Request, id int64, in MemberEdit) (Member, er
 
 // ---- subsystems
 
-const subsystemColumns = `x.id, x.member_id, x.code, x.name, x.description, x.rate_per_second, x.burst, x.created_at, x.updated_at,
+const subsystemColumns = `x.id, x.member_id, x.code, x.name, x.description, x.rate_per_second, x.burst, x.keep_bodies_days, x.created_at, x.updated_at,
 	m.instance, m.member_class, m.member_code, m.name, m.unit_id,
 	(SELECT COUNT(*) FROM hub_services v WHERE v.subsystem_id = x.id)`
 
 func scanSubsystem(sc interface{ Scan(...any) error }) (Subsystem, error) {
 	var x Subsystem
-	err := sc.Scan(&x.ID, &x.MemberID, &x.Code, &x.Name, &x.Description, &x.RatePerSecond, &x.Burst, &x.CreatedAt, &x.UpdatedAt,
+	err := sc.Scan(&x.ID, &x.MemberID, &x.Code, &x.Name, &x.Description, &x.RatePerSecond, &x.Burst, &x.KeepBodies, &x.CreatedAt, &x.UpdatedAt,
 		&x.xid.Instance, &x.xid.Class, &x.xid.Member, &x.MemberName, &x.UnitID, &x.Services)
 	x.xid.Subsystem = x.Code
 	x.Identifier = x.xid.String()
@@ -411,10 +414,14 @@ func (s *Store) SubsystemByID(ctx context.Context, id ClientID) (Subsystem, erro
 	return xs[0], nil
 }
 
-func validRate(v *errs.Validator, rate, burst int) {
+func validRate(v *errs.Validator, rate, burst, keep int) {
 	v.Check(rate >= 0 && rate <= 1_000_000, "ratePerSecond", "range", 0, 1_000_000)
 	v.Check(burst >= 0 && burst <= 1_000_000, "burst", "range", 0, 1_000_000)
+	v.Check(keep >= 0 && keep <= MaxKeepBodiesDays, "keepBodiesDays", "range", 0, MaxKeepBodiesDays)
 }
+
+// MaxKeepBodiesDays bounds how long bodies are kept (ten years).
+const MaxKeepBodiesDays = 3650
 
 // CreateSubsystem adds a subsystem to a member its official manages.
 func (s *Store) CreateSubsystem(r *http.Request, member int64, in SubsystemInput) (Subsystem, error) {
@@ -432,7 +439,7 @@ func (s *Store) CreateSubsystem(r *http.Request, member int64, in SubsystemInput
 	v.Check(in.Name != "", "name", "required")
 	v.Text("name", in.Name, errs.Name)
 	v.Text("description", in.Description, errs.Paragraph)
-	validRate(&v, in.RatePerSecond, in.Burst)
+	validRate(&v, in.RatePerSecond, in.Burst, in.KeepBodies)
 	if err := v.Err(); err != nil {
 		return Subsystem{}, err
 	}
@@ -440,8 +447,8 @@ func (s *Store) CreateSubsystem(r *http.Request, member int64, in SubsystemInput
 	var id int64
 	now := store.Now()
 	err = s.write(ctx, event(r, audit.HubRegistry, xid.String(), "subsystem.create "+in.Name), func(tx *sql.Tx) (err error) {
-		id, err = insertID(ctx, tx, "subsystemCode", xid.String(), `INSERT INTO hub_subsystems (member_id, code, name, description, rate_per_second, burst, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`, member, in.Code, in.Name, in.Description, in.RatePerSecond, in.Burst, now)
+		id, err = insertID(ctx, tx, "subsystemCode", xid.String(), `INSERT INTO hub_subsystems (member_id, code, name, description, rate_per_second, burst, keep_bodies_days, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`, member, in.Code, in.Name, in.Description, in.RatePerSecond, in.Burst, in.KeepBodies, now)
 		return err
 	})
 	if err != nil {
@@ -465,14 +472,14 @@ func (s *Store) EditSubsystem(r *http.Request, id int64, in SubsystemEdit) (Subs
 	v.Check(in.Name != "", "name", "required")
 	v.Text("name", in.Name, errs.Name)
 	v.Text("description", in.Description, errs.Paragraph)
-	validRate(&v, in.RatePerSecond, in.Burst)
+	validRate(&v, in.RatePerSecond, in.Burst, in.KeepBodies)
 	if err := v.Err(); err != nil {
 		return Subsystem{}, err
 	}
-	detail := fmt.Sprintf("subsystem.edit name=%q rate=%d burst=%d", in.Name, in.RatePerSecond, in.Burst)
+	detail := fmt.Sprintf("subsystem.edit name=%q rate=%d burst=%d keep_bodies_days=%d", in.Name, in.RatePerSecond, in.Burst, in.KeepBodies)
 	err = s.write(ctx, event(r, audit.HubRegistry, x.Identifier, detail), func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE hub_subsystems SET name = $1, description = $2, rate_per_second = $3, burst = $4, updated_at = $5 WHERE id = $6`,
-			in.Name, in.Description, in.RatePerSecond, in.Burst, store.Now(), id)
+		_, err := tx.ExecContext(ctx, `UPDATE hub_subsystems SET name = $1, description = $2, rate_per_second = $3, burst = $4, keep_bodies_days = $5, updated_at = $6 WHERE id = $7`,
+			in.Name, in.Description, in.RatePerSecond, in.Burst, in.KeepBodies, store.Now(), id)
 		return err
 	})
 	if err != nil {

@@ -148,7 +148,9 @@ func hubScenarios(vars map[string]string) []testapp.Scenario {
 		{Name: "a leader may not change a subsystem", Call: call("lanhdao", "PUT", "/api/v1/hub/subsystems/{var:subB}", `{"name":"Một cửa","ratePerSecond":5}`), Status: 403,
 			Before: deny("lanhdao"), Check: refused("lanhdao")},
 		{Name: "Pleiku's approver sets its system's rate", Call: call("pheduyet.pleiku", "PUT", "/api/v1/hub/subsystems/{var:subB}", `{"name":"Hệ thống thông tin một cửa điện tử","ratePerSecond":50,"burst":100}`), Status: 200,
-			Contains: []string{`"ratePerSecond":50`, `"burst":100`}},
+			Contains: []string{`"ratePerSecond":50`, `"burst":100`, `"keepBodiesDays":0`}},
+		{Name: "bodies kept for longer than ten years", Call: call("pheduyet.pleiku", "PUT", "/api/v1/hub/subsystems/{var:subB}", `{"name":"Một cửa","keepBodiesDays":4000}`), Status: 422,
+			Fields: []string{"keepBodiesDays"}, Contains: []string{"Lưu nội dung thông điệp (ngày)"}, Before: snap, Check: unchanged},
 
 		// Services, endpoints, descriptions.
 		{Name: "Pleiku's approver may not add a service to Lai Châu's system", Call: call("pheduyet.pleiku", "POST", "/api/v1/hub/subsystems/{var:subA}/services", `{"serviceCode":"x","name":"x","backendUrl":"http://127.0.0.1:9/"}`), Status: 403,
@@ -314,6 +316,20 @@ func hubScenarios(vars map[string]string) []testapp.Scenario {
 					t.Errorf("%d seal keys, want the old and the new", n)
 				}
 			})},
+
+		// Monitoring and the KPI (the traffic itself: gateway_test.go).
+		{Name: "monitoring needs credentials", Call: call("", "GET", "/api/v1/hub/opmon", ""), Status: 401},
+		{Name: "an official reads the monitoring records, none yet", Call: call("baocao.laichau", "GET", "/api/v1/hub/opmon?from=2026-01-01&to=2026-12-31", ""), Status: 200,
+			Contains: []string{`"recordsCount":0`, `"records":[]`}},
+		{Name: "monitoring with a malformed date and limit", Call: call("admin", "GET", "/api/v1/hub/opmon?from=hom-qua&limit=20000", ""), Status: 422,
+			Fields: []string{"from", "limit"}},
+		{Name: "statistics ending before they begin", Call: call("admin", "GET", "/api/v1/hub/opmon/stats?from=2026-05-01&to=2026-04-01", ""), Status: 422,
+			Fields: []string{"to"}, Contains: []string{"Đến ngày"}},
+		{Name: "statistics of an empty interval", Call: call("admin", "GET", "/api/v1/hub/opmon/stats?from=2026-05-01&to=2026-05-31&member={var:memberA}", ""), Status: 200,
+			Contains: []string{`"total":{"key":"total","requests":0`, `"services":[]`}},
+		{Name: "the KPI of Lai Châu without traffic", Call: call("baocao.laichau", "GET", "/api/v1/hub/kpi?unit={unit:LC}&from=2026-01-01&to=2026-12-31", ""), Status: 200,
+			Contains: []string{`"connected":0`, `"share":0`, `"connections":0`}},
+		{Name: "the KPI of a unit id that is not one", Call: call("admin", "GET", "/api/v1/hub/kpi?unit=abc", ""), Status: 422, Fields: []string{"unit"}},
 	}
 }
 

@@ -54,6 +54,8 @@ type snapSubsystem struct {
 	xid        ClientID
 	name       string
 	memberName string
+	member     int64 // hub_members.id
+	keepDays   int   // bodies kept this many days (0: not)
 	rate       int
 	burst      int
 }
@@ -215,14 +217,14 @@ func (s *Store) build(ctx context.Context) (*snapshot, error) {
 		return nil, err
 	}
 
-	rows, err = q.QueryContext(ctx, `SELECT id, member_id, code, name, rate_per_second, burst FROM hub_subsystems ORDER BY code`)
+	rows, err = q.QueryContext(ctx, `SELECT id, member_id, code, name, rate_per_second, burst, keep_bodies_days FROM hub_subsystems ORDER BY code`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var member int64
 		x := &snapSubsystem{}
-		if err := rows.Scan(&x.id, &member, &x.xid.Subsystem, &x.name, &x.rate, &x.burst); err != nil {
+		if err := rows.Scan(&x.id, &member, &x.xid.Subsystem, &x.name, &x.rate, &x.burst, &x.keepDays); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -230,7 +232,7 @@ func (s *Store) build(ctx context.Context) (*snapshot, error) {
 		if m == nil {
 			continue
 		}
-		x.xid.Instance, x.xid.Class, x.xid.Member, x.memberName = m.xid.Instance, m.xid.Class, m.xid.Member, m.name
+		x.xid.Instance, x.xid.Class, x.xid.Member, x.memberName, x.member = m.xid.Instance, m.xid.Class, m.xid.Member, m.name, member
 		m.subsystems = append(m.subsystems, x)
 		sn.subsystems[x.id] = x
 		sn.byClient[x.xid] = x

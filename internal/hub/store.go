@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,8 @@ type Store struct {
 	rebuild   sync.Mutex // one snapshot rebuild at a time
 	tokens    *TokenService
 	authority *Authority
+	metrics   *hubMetrics
+	demoOut   io.Writer // SetDemo: the gateway starts the demo and prints it here
 }
 
 // NewStore returns the hub on db.
@@ -64,7 +67,7 @@ func NewStore(db *store.DB, orgs *org.Store, opt Options) *Store {
 	if opt.Instance == "" {
 		opt.Instance = DefaultInstance
 	}
-	s := &Store{db: db, org: orgs, opt: opt, Now: store.Now}
+	s := &Store{db: db, org: orgs, opt: opt, Now: store.Now, metrics: newHubMetrics()}
 	s.tokens = newTokenService(s)
 	s.authority = &Authority{s: s}
 	return s

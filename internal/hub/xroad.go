@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -39,6 +40,11 @@ import (
 //	Server.ServerProxy.InternalError               a metaservice cannot answer (getOpenAPI of a service without a description)
 //	Server.ServerProxy.ServiceFailed.NetworkError  the backend cannot be reached
 //	Server.ServerProxy.ServiceFailed.IOError       the backend timed out or broke the connection
+//	Server.ServerProxy.ServiceFailed.CircuitOpen   tinhso's own: the backend failed again and again, its breaker is open (Retry-After)
+//
+// A request the gateway cannot read — headers larger than 16 KiB, headers
+// or a body that do not arrive in time (slowloris), a malformed request —
+// gets Client.BadRequest and the connection is closed.
 
 // Fault types.
 const (
@@ -56,6 +62,7 @@ const (
 	FaultMetaInternal   = "Server.ServerProxy.InternalError"
 	FaultNetwork        = "Server.ServerProxy.ServiceFailed.NetworkError"
 	FaultIO             = "Server.ServerProxy.ServiceFailed.IOError"
+	FaultCircuitOpen    = "Server.ServerProxy.ServiceFailed.CircuitOpen"
 )
 
 // snakeFaults are the X-Road 7.8 spellings (ErrorCodes.java at 7.8.0).
@@ -74,6 +81,7 @@ var snakeFaults = map[string]string{
 	FaultMetaInternal:   "server.serverproxy.internal_error",
 	FaultNetwork:        "server.serverproxy.service_failed.network_error",
 	FaultIO:             "server.serverproxy.service_failed.io_error",
+	FaultCircuitOpen:    "server.serverproxy.service_failed.circuit_open",
 }
 
 // FaultStatus is the HTTP status of a fault type.
@@ -176,10 +184,14 @@ func (g *Gateway) writeFault(ctx *fasthttp.RequestCtx, fault, message, detail st
 			typ = s
 		}
 	}
+	retry := string(ctx.Response.Header.Peek("Retry-After"))
 	ctx.Response.Reset()
+	if retry != "" {
+		ctx.Response.Header.Set("Retry-After", retry)
+	}
 	ctx.SetStatusCode(FaultStatus(fault))
 	ctx.Response.Header.Set(hdrError, typ)
-	if fault == FaultRateLimited {
+	if fault == FaultRateLimited && retry == "" {
 		ctx.Response.Header.Set("Retry-After", "1")
 	}
 	body := faultBody{Type: typ, Message: message, Detail: detail}
@@ -192,4 +204,21 @@ func (g *Gateway) writeFault(ctx *fasthttp.RequestCtx, fault, message, detail st
 	ctx.SetContentType("application/json; charset=utf-8")
 	b, _ := json.Marshal(body)
 	ctx.SetBody(b)
+}
+
+// readError answers a request fasthttp could not read (the server's
+// ErrorHandler): headers too large, too slow, or malformed.
+func (g *Gateway) readError(ctx *fasthttp.RequestCtx, err error) {
+	msg := "The request could not be read: " + err.Error()
+	var small *fasthttp.ErrSmallBuffer
+	var ne interface{ Timeout() bool }
+	switch {
+	case errors.As(err, &small):
+		msg = "The request's headers are larger than the hub accepts"
+	case errors.As(err, &ne) && ne.Timeout():
+		msg = "The request did not arrive in time"
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		msg = "The request body is larger than the hub accepts"
+	}
+	g.writeFault(ctx, FaultBadRequest, msg, "")
 }

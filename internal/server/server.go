@@ -106,6 +106,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 		s.Notify.Mailer = s.Report.Mailer
 	}
 	s.Plan.SetNotifier(s.Notify)
+	hubIndicators(s.Report, s.Hub) // the hub's KPI are computed indicators (hub.go)
 	s.API = httpx.NewAPI(s.mux, requireAuth)
 	s.site = web.NewSite(s.mux, s.API, web.Hooks{
 		Viewer: func(r *http.Request) *web.Viewer {
@@ -131,6 +132,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	s.metrics = newMetrics()
+	s.metrics.reg.MustRegister(s.Hub.Collectors()...)
 	s.mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		httpx.JSON(w, 200, s.API.OpenAPI(Version))
 	})

@@ -1,0 +1,221 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/store"
+)
+
+// A proof lets one exchange be shown to a third party (a dispute) and
+// checked offline, with nothing but the file and the hub's public seal
+// key: the exchange's records, every record of the chain after them up to
+// the seal that covers them (each with its fields, so that each hash is
+// recomputed: hash = SHA-256(prev_hash ‖ canonical)), the seal, and the
+// seal's public key. Changing any field of the exchange's records changes
+// their hash, which no longer leads to the hash the seal signed.
+//
+// The records after the exchange's are those of other exchanges of the
+// same few seconds (a seal every 5 s): their metadata — who called which
+// service, digests, sizes — is in the proof, never their bodies.
+
+// ProofVersion names the proof file's format.
+const ProofVersion = "tinhso-hub-proof-v1"
+
+// Proof is an exported exchange with what proves it.
+type Proof struct {
+	Version    string  `json:"version"`
+	Instance   string  `json:"instance"`
+	XRequestID string  `json:"xRequestId"`
+	Subjects   []int64 `json:"subjects" doc:"the seqs of the exchange's own records"`
+	// Records is the chain from the exchange's first record to the seal's
+	// last, without a gap.
+	Records   []Record `json:"records"`
+	Seal      Seal     `json:"seal"`
+	PublicKey string   `json:"publicKey" doc:"base64 raw Ed25519 key of the seal's kid"`
+	// Bodies, when asked for and kept, are the exchange's bodies, which
+	// must hash to the digests of its response record.
+	Bodies []KeptBody `json:"bodies,omitempty"`
+}
+
+// ErrNotSealed: the exchange's records are not yet under a seal.
+var ErrNotSealed = errors.New("the exchange's records are not sealed yet (seals follow every few seconds)")
+
+// ExportProof builds the proof of the exchange with X-Road-Request-Id
+// xRequestID (the detail of an error, the header of an answer).
+func ExportProof(ctx context.Context, db *store.DB, instance, xRequestID string, withBodies bool) (Proof, error) {
+	q := db.Read
+	p := Proof{Version: ProofVersion, Instance: instance, XRequestID: xRequestID}
+	rows, err := q.QueryContext(ctx, `SELECT chain, seq FROM hub_log WHERE x_request_id = $1 ORDER BY chain, seq`, xRequestID)
+	if err != nil {
+		return p, err
+	}
+	var chain string
+	for rows.Next() {
+		var c string
+		var seq int64
+		if err := rows.Scan(&c, &seq); err != nil {
+			rows.Close()
+			return p, err
+		}
+		if chain == "" || c == chain {
+			chain = c
+			p.Subjects = append(p.Subjects, seq)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return p, err
+	}
+	if len(p.Subjects) == 0 {
+		return p, errs.NotFound
+	}
+	first, last := p.Subjects[0], p.Subjects[len(p.Subjects)-1]
+	err = q.QueryRowContext(ctx, `SELECT chain, seq, first_seq, last_seq, last_hash, prev_seal, sealed_at_us, kid, signature FROM hub_log_seals
+		WHERE chain = $1 AND last_seq >= $2 ORDER BY seq LIMIT 1`, chain, last).
+		Scan(&p.Seal.Chain, &p.Seal.Seq, &p.Seal.FirstSeq, &p.Seal.LastSeq, &p.Seal.LastHash, &p.Seal.PrevSeal, &p.Seal.SealedAtUS, &p.Seal.KID, &p.Seal.Signature)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, ErrNotSealed
+	} else if err != nil {
+		return p, err
+	}
+	rows, err = q.QueryContext(ctx, `SELECT `+logColumns+` FROM hub_log WHERE chain = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq`, chain, first, p.Seal.LastSeq)
+	if err != nil {
+		return p, err
+	}
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			rows.Close()
+			return p, err
+		}
+		p.Records = append(p.Records, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return p, err
+	}
+	keys, err := loadKeys(ctx, q, false)
+	if err != nil {
+		return p, err
+	}
+	for _, k := range keys {
+		if k.Purpose == PurposeSeal && k.KID == p.Seal.KID {
+			p.PublicKey = k.PublicKey
+		}
+	}
+	if p.PublicKey == "" {
+		return p, fmt.Errorf("the seal key %s is not in hub_keys", p.Seal.KID)
+	}
+	if withBodies {
+		if p.Bodies, err = (&Store{db: db}).Bodies(ctx, xRequestID); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// ProofReport is the result of checking a proof.
+type ProofReport struct {
+	OK         bool   `json:"ok"`
+	XRequestID string `json:"xRequestId"`
+	Bodies     int    `json:"bodies" doc:"bodies in the proof, checked against the digests (a truncated one by its size only)"`
+	Chain      string `json:"chain"`
+	Subjects   int    `json:"subjects"`
+	Records    int    `json:"records"`
+	SealSeq    int64  `json:"sealSeq"`
+	SealedAtUS int64  `json:"sealedAtUs"`
+	KID        string `json:"kid"`
+	Problem    string `json:"problem,omitempty"`
+}
+
+// VerifyProof checks a proof file offline: the chain of its records, the
+// seal's signature by its public key — one of pinned when given (base64
+// raw Ed25519 keys, as `tinhso hub keys` prints them), so that a proof
+// re-signed with another key fails — and that the records named are the
+// exchange's. The report says what is wrong (and OK false); err is for a
+// file that is not a proof at all.
+func VerifyProof(b []byte, pinned []string) (ProofReport, error) {
+	var p Proof
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return ProofReport{}, fmt.Errorf("not a proof file: %w", err)
+	}
+	if p.Version != ProofVersion {
+		return ProofReport{}, fmt.Errorf("not a proof file: version %q, want %q", p.Version, ProofVersion)
+	}
+	rep := ProofReport{XRequestID: p.XRequestID, Bodies: len(p.Bodies), Chain: p.Seal.Chain, Subjects: len(p.Subjects), Records: len(p.Records), SealSeq: p.Seal.Seq, SealedAtUS: p.Seal.SealedAtUS, KID: p.Seal.KID}
+	fail := func(format string, args ...any) (ProofReport, error) {
+		rep.Problem = fmt.Sprintf(format, args...)
+		return rep, nil
+	}
+	if len(p.Records) == 0 || len(p.Subjects) == 0 {
+		return fail("the proof holds no record")
+	}
+	prev := p.Records[0].PrevHash
+	for i := range p.Records {
+		r := &p.Records[i]
+		if r.Chain != p.Seal.Chain {
+			return fail("record %d is of chain %q, the seal of %q", r.Seq, r.Chain, p.Seal.Chain)
+		}
+		if i > 0 && r.Seq != p.Records[i-1].Seq+1 {
+			return fail("record %d follows record %d: a record is missing", r.Seq, p.Records[i-1].Seq)
+		}
+		if r.PrevHash != prev {
+			return fail("record %d (x-road-request-id %s) does not follow the record before it", r.Seq, r.XRequestID)
+		}
+		if h := chainHash(prev, r.Canonical()); h != r.Hash {
+			return fail("record %d (x-road-request-id %s) has been altered: its fields hash to %s, not %s", r.Seq, r.XRequestID, h, r.Hash)
+		}
+		prev = r.Hash
+	}
+	lastRec := p.Records[len(p.Records)-1]
+	if lastRec.Seq != p.Seal.LastSeq || prev != p.Seal.LastHash {
+		return fail("the records end at %d with hash %s; the seal covers up to %d with hash %s", lastRec.Seq, prev, p.Seal.LastSeq, p.Seal.LastHash)
+	}
+	for _, s := range p.Subjects {
+		i := slices.IndexFunc(p.Records, func(r Record) bool { return r.Seq == s })
+		if i < 0 || p.Records[i].XRequestID != p.XRequestID {
+			return fail("record %d is not one of exchange %s in the proof", s, p.XRequestID)
+		}
+	}
+	for _, b := range p.Bodies {
+		i := slices.IndexFunc(p.Records, func(r Record) bool { return r.XRequestID == p.XRequestID && r.Kind == RecordResponse })
+		if i < 0 {
+			return fail("the proof holds a %s body but no response record", b.Part)
+		}
+		r := p.Records[i]
+		digest, size := r.RequestSHA256, r.RequestSize
+		if b.Part == BodyResponse {
+			digest, size = r.ResponseSHA256, r.ResponseSize
+		}
+		if b.Size != size || (!b.Truncated && (int64(len(b.Body)) != size || sha256Hex(b.Body) != digest)) {
+			return fail("the %s body does not match the digest the message log recorded", b.Part)
+		}
+	}
+	raw, err := base64.StdEncoding.DecodeString(p.PublicKey)
+	if err != nil || len(raw) != ed25519.PublicKeySize {
+		return fail("the proof's public key is not a base64 Ed25519 key")
+	}
+	if kidOf(raw) != p.Seal.KID {
+		return fail("the proof's public key is not the seal's key %s", p.Seal.KID)
+	}
+	if len(pinned) > 0 && !slices.Contains(pinned, p.PublicKey) {
+		return fail("the seal is signed by key %s, which is not a trusted key given", p.Seal.KID)
+	}
+	sig, err := base64.StdEncoding.DecodeString(p.Seal.Signature)
+	if err != nil || !ed25519.Verify(ed25519.PublicKey(raw), p.Seal.Canonical(), sig) {
+		return fail("seal %d of chain %s: the signature does not verify", p.Seal.Seq, p.Seal.Chain)
+	}
+	rep.OK = true
+	return rep, nil
+}
