@@ -55,6 +55,7 @@ type Section struct {
 	Heading    string
 	Paragraphs []string
 	Table      *Table
+	After      []string // paragraphs after the table
 	// Numbered prints the paragraphs as a numbered list (1. 2. …).
 	Numbered bool
 }

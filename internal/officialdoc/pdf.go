@@ -183,6 +183,9 @@ func (p *pdf) section(s Section) {
 		p.table(*s.Table)
 		f.Ln(3)
 	}
+	for _, para := range s.After {
+		p.paragraph(para, 13.5, indent)
+	}
 }
 
 func (p *pdf) widths(t Table) []float64 {

@@ -263,7 +263,7 @@ func (s *Store) reviewDoc(ctx context.Context, lang locale.Lang, p *org.Principa
 	} else {
 		sec.Table = table
 		if otherUnits > 0 {
-			sec.Paragraphs = []string{T("document.review_other_units", otherUnits, otherTasks)}
+			sec.After = []string{T("document.review_other_units", otherUnits, otherTasks)}
 		}
 	}
 	doc.Sections = append(doc.Sections, sec)
@@ -325,11 +325,11 @@ func (s *Store) reviewAppendix(lang locale.Lang, d reviewData) *officialdoc.Appe
 	T := func(key string, args ...any) string { return locale.T(lang, key, args...) }
 	app := &officialdoc.Appendix{Title: T("document.appendix"), Subtitle: T("document.appendix_sub", d.MonthLabel)}
 	taskTable := func(heading string, list []UnitTasks, dateKey string, late bool) officialdoc.Section {
-		cols := []officialdoc.Column{{Title: T("review.plan"), Width: 32}, {Title: T("task.number"), Width: 13}, {Title: T("task.description")}, {Title: T(dateKey), Width: 22}}
+		cols := []officialdoc.Column{{Title: T("review.plan"), Width: 27}, {Title: T("task.number"), Width: 13}, {Title: T("task.description")}, {Title: T(dateKey), Width: 21}}
 		if late {
-			cols = append(cols, officialdoc.Column{Title: T("review.days_late"), Width: 17, Right: true})
+			cols = append(cols, officialdoc.Column{Title: T("review.days_late"), Width: 14, Right: true})
 		}
-		cols = append(cols, officialdoc.Column{Title: T("review.unit_status"), Width: 24})
+		cols = append(cols, officialdoc.Column{Title: T("review.unit_status"), Width: 22})
 		tb := &officialdoc.Table{Columns: cols}
 		for _, ut := range list {
 			tb.Rows = append(tb.Rows, officialdoc.Row{Group: true, Cells: []string{ut.Unit.Name + " (" + T("review.n_tasks", ut.Total) + ")"}})
@@ -353,10 +353,10 @@ func (s *Store) reviewAppendix(lang locale.Lang, d reviewData) *officialdoc.Appe
 		return sec
 	}
 	app.Sections = append(app.Sections,
-		taskTable("1. "+T("review.overdue"), d.Review.Overdue, "review.due", true),
-		taskTable("2. "+T("review.due_soon"), d.Review.DueSoon, "review.due", false),
-		taskTable("3. "+T("review.completed"), d.Review.Completed, "review.completed_on", false))
-	re := officialdoc.Section{Heading: "4. " + T("review.reassign")}
+		taskTable(T("review.overdue"), d.Review.Overdue, "review.due", true),
+		taskTable(T("review.due_soon"), d.Review.DueSoon, "review.due", false),
+		taskTable(T("review.completed"), d.Review.Completed, "review.completed_on", false))
+	re := officialdoc.Section{Heading: T("review.reassign")}
 	if len(d.Review.Reassign) > 0 {
 		tb := &officialdoc.Table{Columns: []officialdoc.Column{{Title: T("review.plan"), Width: 32}, {Title: T("task.number"), Width: 13}, {Title: T("task.description")}, {Title: T("review.due"), Width: 22}}}
 		for _, t := range d.Review.Reassign {
@@ -366,7 +366,7 @@ func (s *Store) reviewAppendix(lang locale.Lang, d reviewData) *officialdoc.Appe
 	} else {
 		re.Paragraphs = []string{T("review.none")}
 	}
-	tg := officialdoc.Section{Heading: "5. " + T("review.targets", len(d.Targets))}
+	tg := officialdoc.Section{Heading: T("review.targets", len(d.Targets))}
 	if len(d.Targets) > 0 {
 		tb := &officialdoc.Table{Columns: []officialdoc.Column{{Title: T("review.plan"), Width: 32}, {Title: T("target.statement")}, {Title: T("field.status"), Width: 30}}}
 		for _, t := range d.Targets {
@@ -376,7 +376,7 @@ func (s *Store) reviewAppendix(lang locale.Lang, d reviewData) *officialdoc.Appe
 	} else {
 		tg.Paragraphs = []string{T("review.none")}
 	}
-	lg := officialdoc.Section{Heading: "6. " + T("review.league")}
+	lg := officialdoc.Section{Heading: T("review.league")}
 	if len(d.League) > 0 {
 		tb := &officialdoc.Table{Columns: []officialdoc.Column{{Title: T("review.rank"), Width: 12, Right: true}, {Title: T("review.lead_unit")}, {Title: T("review.col_tasks"), Width: 18, Right: true},
 			{Title: T("task.status.done"), Width: 20, Right: true}, {Title: T("task.status.overdue"), Width: 18, Right: true}, {Title: T("review.done_share"), Width: 20, Right: true}}}

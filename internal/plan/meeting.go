@@ -284,6 +284,11 @@ func (s *Store) RecordMeeting(ctx context.Context, p *org.Principal, in MeetingI
 	if err := s.org.Authorize(ctx, p, ManageMeetings, in.UnitID); err != nil {
 		return 0, err
 	}
+	return s.recordMeeting(ctx, p, in)
+}
+
+// recordMeeting records an authorised meeting (p nil: the demo loader).
+func (s *Store) recordMeeting(ctx context.Context, p *org.Principal, in MeetingInput) (int64, error) {
 	unit, err := s.org.Unit(ctx, in.UnitID, "")
 	if err != nil {
 		return 0, errs.Invalid(errs.Field{Name: "unitId", Code: "not_found", Context: "meeting"})
@@ -347,8 +352,10 @@ func (s *Store) RecordMeeting(ctx context.Context, p *org.Principal, in MeetingI
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, audit.FromContext(ctx, audit.MeetingRecord, unit.Code+" "+in.HeldOn, in.Title, true)); err != nil {
-			return err
+		if p != nil {
+			if err := audit.Record(ctx, tx, audit.FromContext(ctx, audit.MeetingRecord, unit.Code+" "+in.HeldOn, in.Title, true)); err != nil {
+				return err
+			}
 		}
 		if conc != nil {
 			return s.writeConclusion(ctx, tx, p, id, conc)
@@ -538,8 +545,10 @@ func (s *Store) writeConclusion(ctx context.Context, tx *sql.Tx, p *org.Principa
 		meeting, res.PlanID, in.Number, rc.doc.date, in.Signer, in.SignerAuthority, in.SignerTitle, in.Preamble, strings.Join(in.Recipients, "\n"), nullUser(p), store.Now()); err != nil {
 		return err
 	}
-	if err := audit.Record(ctx, tx, audit.FromContext(ctx, audit.ConclusionIssue, in.Number, fmt.Sprintf("meeting %d, %d directives", meeting, len(in.Directives)), true)); err != nil {
-		return err
+	if p != nil {
+		if err := audit.Record(ctx, tx, audit.FromContext(ctx, audit.ConclusionIssue, in.Number, fmt.Sprintf("meeting %d, %d directives", meeting, len(in.Directives)), true)); err != nil {
+			return err
+		}
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM tasks WHERE plan_id = $1 ORDER BY sort_key`, res.PlanID)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -115,7 +117,7 @@ func TestMeetingAPIScenarios(t *testing.T) {
 			{Name: "the commune finds the directive among its tasks", Call: testapp.Call{User: "baocao.bienho", Method: "GET", Path: "/api/v1/tasks?mine=1&q=s%E1%BB%91+h%C3%B3a+h%E1%BB%93+s%C6%A1"}, Status: 200,
 				Contains: []string{`"planNumber":"99/TB-BCĐ"`, `"id":{var:directive}`}},
 			{Name: "and reports progress on it like any task", Call: testapp.Call{User: "baocao.bienho", Method: "POST", Path: "/api/v1/tasks/{var:directive}/updates", Body: `{"status": "in_progress", "progress": 40, "body": "Đã số hóa 40% hồ sơ"}`}, Status: 201},
-			{Name: "the leader reads the meetings", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/meetings"}, Status: 200, Contains: []string{testNumber, `"heldOn":"2026-11-28"`}},
+			{Name: "the leader reads the meetings", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/meetings"}, Status: 200, Contains: []string{testNumber, `"heldOn":"2026-11-28"`, "05/TB-BCĐ", "48/TB-BCĐ", "minh họa"}},
 			{Name: "the snapshot did not move with the report", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/meetings/{var:meeting}"}, Status: 200,
 				Contains: []string{`"progress":40`},
 				Check: func(t *testing.T, app *testapp.App, b []byte, _ http.Header) {
@@ -204,6 +206,9 @@ func pdfPages(t *testing.T, b *testapp.Browser, app *testapp.App, path string) [
 	data, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("GET %s: %d %s\n%.300s", path, res.StatusCode, res.Header.Get("Content-Type"), data)
+	}
+	if dir := os.Getenv("TINHSO_KEEP_PDF"); dir != "" { // to look at them: pdftoppm
+		os.WriteFile(filepath.Join(dir, strings.NewReplacer("/", "_", "?", "_").Replace(path)), data, 0o644)
 	}
 	pages, err := officialdoc.Pages(data)
 	if err != nil {
