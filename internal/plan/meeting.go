@@ -610,7 +610,7 @@ func (s *Store) noticeDirectives(ctx context.Context, p *org.Principal, rc *reso
 			Roles:   []string{org.RoleReporter, org.RoleApprover},
 			Subject: "meeting.notice.subject",
 			Body:    "meeting.notice.body",
-			Args:    []any{rc.in.Number, i + 1, shorten(strings.TrimSpace(x.Content), 200), locale.FormDate(strings.TrimSpace(x.DueOn))},
+			Args:    []any{rc.in.Number, i + 1, shorten(strings.TrimSpace(x.Content), 200), locale.ISODate(locale.VI, locale.FormDate(strings.TrimSpace(x.DueOn)))},
 			Link:    fmt.Sprintf("/tasks/%d", task),
 			Actor:   actor,
 		})

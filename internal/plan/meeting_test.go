@@ -1,6 +1,7 @@
 package plan_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,7 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tinhso/tinhso/internal/dti"
 	"github.com/tinhso/tinhso/internal/officialdoc"
+	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/plan"
 	"github.com/tinhso/tinhso/internal/testapp"
 )
@@ -255,6 +258,54 @@ func TestMeetingForm(t *testing.T) {
 		}
 		if !strings.Contains(pageGet(t, coord, "/meetings"), "98/TB-BCĐ") {
 			t.Error("the list of meetings does not show the conclusion")
+		}
+	})
+}
+
+// recorder keeps the notices it is given.
+type recorder struct{ got []plan.Notice }
+
+func (r *recorder) Notify(_ context.Context, n plan.Notice) error {
+	r.got = append(r.got, n)
+	return nil
+}
+
+// TestDirectiveNotices: each directive of a conclusion tells its lead unit
+// (reporters and approver), pointing at the directive's task; a refused
+// conclusion tells no one.
+func TestDirectiveNotices(t *testing.T) {
+	t.Parallel()
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		ctx := context.Background()
+		plans := plan.NewStore(app.DB, app.Org) // its own store: the server's notifier is not touched
+		plans.UsePillars(dti.NewStore(app.DB, app.Org, nil).PlanPillars)
+		rec := &recorder{}
+		plans.SetNotifier(rec)
+		p := &org.Principal{UserID: app.OfficialID(t, "dieuphoi"), Username: "dieuphoi", UnitID: app.UnitID(t, "GL25.SKHCN"),
+			Grants: []org.Grant{{Role: org.RoleCoordinator, ScopeID: app.UnitID(t, "GL25")}}}
+		skhcn, bienho := app.UnitID(t, "GL25.SKHCN"), app.UnitID(t, "GL25.X.BIENHO")
+		in := plan.MeetingInput{HeldOn: testHeldOn, Chair: "Lê Minh Châu", Conclusion: &plan.ConclusionInput{Number: "97/TB-BCĐ", IssuedOn: testIssued, Signer: "Lê Minh Châu",
+			Directives: []plan.DirectiveInput{{Content: "Việc một", LeadUnit: skhcn, DueOn: testDueSoon}, {Content: "Việc hai", DueOn: testDueLate}}}}
+		if _, err := plans.RecordMeeting(ctx, p, in); err == nil || len(rec.got) != 0 {
+			t.Fatalf("a directive without a lead unit: %v, %d notices", err, len(rec.got))
+		}
+		in.Conclusion.Directives[1].LeadUnit = bienho
+		id, err := plans.RecordMeeting(ctx, p, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := plans.Meeting(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.got) != 2 {
+			t.Fatalf("%d notices for two directives", len(rec.got))
+		}
+		for i, n := range rec.got {
+			want := []int64{skhcn, bienho}[i]
+			if n.Kind != "plan.directive.assigned" || len(n.Units) != 1 || n.Units[0] != want || n.Link != fmt.Sprintf("/tasks/%d", m.Conclusion.Directives[i].ID) || n.Actor != p.UserID {
+				t.Errorf("notice %d: %+v", i, n)
+			}
 		}
 	})
 }
