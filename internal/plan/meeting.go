@@ -616,3 +616,31 @@ func (s *Store) noticeDirectives(ctx context.Context, p *org.Principal, rc *reso
 		})
 	}
 }
+
+// overviewDirectives gives the leader's overview the directives of the
+// last conclusion among planIDs (the plans in the viewer's scopes).
+func (s *Store) overviewDirectives(ctx context.Context, o *Overview, planIDs []int64) error {
+	sources, err := s.conclusionSources(ctx)
+	if err != nil || len(sources) == 0 {
+		return err
+	}
+	var last *ConclusionSource
+	for _, id := range planIDs {
+		if c, ok := sources[id]; ok && (last == nil || c.IssuedOn > last.IssuedOn || c.IssuedOn == last.IssuedOn && c.MeetingID > last.MeetingID) {
+			last = &c
+		}
+	}
+	if last == nil {
+		return nil
+	}
+	tasks, err := s.Tasks(ctx, TaskFilter{PlanID: last.PlanID})
+	if err != nil {
+		return err
+	}
+	d := &OverviewDirectives{Meeting: last.Number + ", " + locale.ISODate(locale.VI, last.IssuedOn), Href: fmt.Sprintf("/meetings/%d#conclusion", last.MeetingID), Items: []OverviewDirective{}}
+	for _, t := range tasks {
+		d.Items = append(d.Items, OverviewDirective{Number: t.Number, Text: t.Description, TaskID: t.ID, Status: t.Status, DueOn: t.TimeFrame.DueOn, Overdue: t.Overdue})
+	}
+	o.Directives = d
+	return nil
+}

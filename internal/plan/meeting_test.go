@@ -131,6 +131,8 @@ func TestMeetingAPIScenarios(t *testing.T) {
 			{Name: "a reporter does not read the committee's meetings", Call: testapp.Call{User: "baocao.bienho", Method: "GET", Path: "/api/v1/meetings"}, Status: 403, Before: snap("baocao.bienho"), Check: refused("baocao.bienho")},
 			{Name: "another province's administrator does not read this one", Call: testapp.Call{User: "quantri.laichau", Method: "GET", Path: "/api/v1/meetings/{var:meeting}"}, Status: 403, Before: snap("quantri.laichau"), Check: refused("quantri.laichau")},
 			{Name: "and does not see it listed", Call: testapp.Call{User: "quantri.laichau", Method: "GET", Path: "/api/v1/meetings"}, Status: 200, Absent: []string{testNumber}},
+			{Name: "the leader's overview shows the last conclusion's directives", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/overview"}, Status: 200,
+				Contains: []string{`"meeting":"99/TB-BCĐ, 30/11/2026"`, `"taskId":{var:directive}`, `"href":"/meetings/{var:meeting}#conclusion"`}},
 			{Name: "an unknown meeting", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/meetings/999999"}, Status: 404},
 		}
 		app.Run(t, vars, table)
