@@ -90,12 +90,20 @@ const (
 	ReportReopen    = "report.reopen"
 )
 
+// Kinds of the Steering Committee's meetings (internal/plan/meeting.go).
+const (
+	MeetingRecord   = "meeting.record"     // a meeting recorded with its review snapshot
+	ConclusionIssue = "meeting.conclusion" // a conclusion recorded, its directives made tasks
+)
+
 // Kinds lists every kind, in the order the audit page offers them.
 var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
 	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, PlanReminders, ReportImport, ReportValuesImport, ReportExcel,
 	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, HubRegistry, HubAccess, HubCredential, HubKey,
 	ReportSubmit, ReportWithdraw, ReportApprove, ReportAccept, ReportReturn, ReportUnapprove, ReportReopen,
-	SSOAuthorize, SSOConsent, SSOToken, SSORefresh, SSORevoke, SSOLogout, SSOClient, SSOKeyRotate, TOTPReset, AccessDenied, CSRFRefused}
+	SSOAuthorize, SSOConsent, SSOToken, SSORefresh, SSORevoke, SSOLogout, SSOClient, SSOKeyRotate, TOTPReset,
+	MeetingRecord, ConclusionIssue,
+	AccessDenied, CSRFRefused}
 
 // Event is one line of the trail.
 type Event struct {

@@ -36,7 +36,10 @@ func LoadPlans(ctx context.Context, db *store.DB, today string) error {
 			return fmt.Errorf("demo plan %s: %w", d.Key+d.Number, err)
 		}
 	}
-	return db.Tx(ctx, func(tx *sql.Tx) error { return trail(ctx, tx, plans, today) })
+	if err := db.Tx(ctx, func(tx *sql.Tx) error { return trail(ctx, tx, plans, today) }); err != nil {
+		return err
+	}
+	return plans.LoadDemoMeetings(ctx, today) // the Steering Committee's meetings of Gia Lai, illustrative
 }
 
 // pick is a stable pseudo-random number in [0,1) for a name.

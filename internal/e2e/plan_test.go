@@ -324,8 +324,10 @@ func coordinatorReviews(t *testing.T, b *browser, r report) {
 	b.submitWith("open Bản in", chromedp.Click(chromedp.CSS(`main a[href^="/review/print"]`)))
 	b.wantPath("/review/print?month=" + month)
 	b.wantH1(heading)
-	// The kicker is set in capitals by the style sheet.
-	b.wantText("main .doc-kicker", strings.ToUpper(vi("review.kicker")))
+	// The short review in the administrative layout (Quốc hiệu, tiêu
+	// ngữ, nơi nhận), then the full lists as its appendix.
+	b.wantText("main #short-review", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Nơi nhận:")
+	b.wantText("main .doc-kicker", strings.ToUpper(vi("document.appendix")))
 	b.wantText("main", vi("review.total_overdue"), vi("review.league"))
 	if !reviewHas(b, "done-h", "Tỉnh Gia Lai", taskHref) {
 		t.Errorf("the print view does not list task %s among Tỉnh Gia Lai's completed parts", r.number)

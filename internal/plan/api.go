@@ -39,6 +39,7 @@ func (s *Store) Mount(site *web.Site) {
 	s.pageRoutes(site)
 	s.xlsxRoutes(site)
 	s.overviewRoutes(site) // the leader's overview (overview*.go)
+	s.meetingRoutes(site)  // meeting_api.go: the Steering Committee's meetings, printed documents
 }
 
 // MyUnits are the units whose tasks an official answers for: their own unit

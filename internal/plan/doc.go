@@ -1,5 +1,19 @@
 package plan
 
+// Where the programme's workflow lives (issue 11):
+//   - meeting.go, meeting_api.go, meeting_pages.go, meeting_demo.go: the
+//     Steering Committee's meetings (/meetings, /api/v1/meetings). A meeting
+//     keeps the review it discussed frozen (steering_meetings.review_snapshot,
+//     the Review's JSON). Its conclusion is a plan of the plans table
+//     (steering_conclusions ties the two) whose tasks are its numbered
+//     directives: progress, overdue, "my tasks", reassignment and the review
+//     work on them unchanged, and the review names them «theo Kết luận số …».
+//     Only the coordinator (meeting.manage) records them; all or nothing.
+//   - document.go and internal/officialdoc: printed documents in the layout
+//     of Nghị định 30/2020/NĐ-CP — the review's print view (a short report,
+//     the full lists as appendix) and /review.pdf, a conclusion's print view
+//     and PDF (pure Go, Tinos embedded).
+
 // Doc is a plan with its targets and tasks as exchanged in JSON (the API's
 // import and export, and the demo files in demodata/) and, sheet by sheet,
 // in the Excel template.

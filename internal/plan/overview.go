@@ -103,6 +103,9 @@ const OverviewUnits = 10
 // 11 join the overview: progress approval sets o.Approvals, meetings set
 // o.Directives, each over planIDs (the plans in the viewer's scopes).
 func (s *Store) fillOverviewExtras(ctx context.Context, o *Overview, planIDs []int64) error {
+	if err := s.overviewDirectives(ctx, o, planIDs); err != nil { // meeting.go
+		return err
+	}
 	return nil
 }
 

@@ -35,7 +35,7 @@ var (
 	tasksPage  = newPlanPage("tasks.html")
 	taskPage   = newPlanPage("task.html")
 	targetPage = newPlanPage("target.html")
-	reviewPage = newPlanPage("review.html")
+	reviewPage = web.NewPage(pageTemplates, "templates/review.html", "templates/parts.html", "templates/document.html")
 )
 
 func (s *Store) pageRoutes(site *web.Site) {

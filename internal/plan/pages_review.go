@@ -13,6 +13,7 @@ import (
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/locale"
+	"github.com/tinhso/tinhso/internal/officialdoc"
 	"github.com/tinhso/tinhso/internal/org"
 )
 
@@ -52,6 +53,12 @@ type reviewData struct {
 	// MoreReassign is the number of tasks to be reassigned when the screen
 	// shows fewer.
 	MoreReassign int
+	// Conclusions are the Steering Committee's conclusions with open
+	// directives (document.go); Doc is the print view's short review in
+	// the administrative layout, PDFLink its download.
+	Conclusions []conclusionStatus
+	Doc         officialdoc.Doc
+	PDFLink     string
 }
 
 // trimForScreen keeps, on screen, each unit's most urgent tasks; the page
@@ -135,9 +142,24 @@ const (
 
 func (s *Store) reviewShow(print bool) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		d, ferr, err := s.reviewPageData(r, print)
+		if err != nil {
+			return err
+		}
+		renderWith(reviewPage, w, r, ferr, d)
+		return nil
+	}
+}
+
+// reviewPageData builds the review page's data (the screen, the print view
+// and the PDF); ferr is a filter typed wrong, shown above this month's
+// whole review.
+func (s *Store) reviewPageData(r *http.Request, print bool) (reviewData, error, error) {
+	var d reviewData
+	{
 		ctx := r.Context()
 		if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewReview, 0); err != nil {
-			return err
+			return d, nil, err
 		}
 		rv, err := s.review(r)
 		var ferr error
@@ -149,14 +171,14 @@ func (s *Store) reviewShow(print bool) httpx.HandlerFunc {
 			rv, err = s.ReviewFor(ctx, org.Today()[:7], s.org.Scopes(org.PrincipalFrom(ctx), ViewReview), org.Today())
 		}
 		if err != nil {
-			return err
+			return d, nil, err
 		}
 		names, _, err := s.pillarNames(r)
 		if err != nil {
-			return err
+			return d, nil, err
 		}
 		lang := locale.FromRequest(r)
-		d := reviewData{Review: rv, Print: print, MonthLabel: monthLabel(lang, rv.Month), PillarNames: names, Generated: time.Now(), Counts: map[string]int{}, Filter: fv}
+		d = reviewData{Review: rv, Print: print, MonthLabel: monthLabel(lang, rv.Month), PillarNames: names, Generated: time.Now(), Counts: map[string]int{}, Filter: fv}
 		link := func(path, month string) string {
 			q := url.Values{"month": {month}}
 			if fv.Plan != "" {
@@ -174,12 +196,13 @@ func (s *Store) reviewShow(print bool) httpx.HandlerFunc {
 			}
 		}
 		d.PrintLink, d.XLSXLink, d.ScreenLink = link("/review/print", rv.Month), link("/review.xlsx", rv.Month), link("/review", rv.Month)
+		d.PDFLink = link("/review.pdf", rv.Month)
 		plans, err := s.Plans(ctx, "")
 		if err != nil {
-			return err
+			return d, nil, err
 		}
 		if d.PlanOptions, d.UnitOptions, err = s.reviewOptions(ctx, rv.Month, plans, lang); err != nil {
-			return err
+			return d, nil, err
 		}
 		for _, o := range d.PlanOptions {
 			if o.Value == fv.Plan {
@@ -231,7 +254,44 @@ func (s *Store) reviewShow(print bool) httpx.HandlerFunc {
 				d.Targets = d.Targets[:screenTargets]
 			}
 		}
-		renderWith(reviewPage, w, r, ferr, d)
-		return nil
+		// Directives: named «theo Kết luận số …», and each open
+		// conclusion's directives listed (meeting.go, document.go).
+		sources, err := s.conclusionSources(ctx)
+		if err != nil {
+			return d, nil, err
+		}
+		if len(sources) > 0 {
+			for _, list := range []*[]UnitTasks{&d.Review.Overdue, &d.Review.DueSoon, &d.Review.Completed} {
+				for i := range *list {
+					ut := &(*list)[i]
+					ut.Tasks = slices.Clone(ut.Tasks) // the cached review's are shared
+					for j := range ut.Tasks {
+						ut.Tasks[j].PlanNumber = sourceLabel(lang, sources, ut.Tasks[j].PlanID, ut.Tasks[j].PlanNumber)
+					}
+				}
+			}
+			for i, rt := range d.Review.Reassign {
+				d.Review.Reassign[i].PlanNumber = sourceLabel(lang, sources, rt.PlanID, rt.PlanNumber)
+			}
+			conclusionPlans, err := s.plansInScope(ctx, s.org.Scopes(org.PrincipalFrom(ctx), ViewReview))
+			if err != nil {
+				return d, nil, err
+			}
+			if fv.Plan != "" {
+				id, _ := strconv.ParseInt(fv.Plan, 10, 64)
+				conclusionPlans = slices.DeleteFunc(conclusionPlans, func(p int64) bool { return p != id })
+			}
+			if d.Conclusions, err = s.reviewConclusions(ctx, rv, conclusionPlans); err != nil {
+				return d, nil, err
+			}
+			if fv.Unit != "" {
+				unit, _ := strconv.ParseInt(fv.Unit, 10, 64)
+				d.Conclusions = onlyUnit(d.Conclusions, unit)
+			}
+		}
+		if print {
+			d.Doc = s.reviewDoc(ctx, lang, org.PrincipalFrom(ctx), d, false)
+		}
+		return d, ferr, nil
 	}
 }
