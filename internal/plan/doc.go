@@ -4,21 +4,25 @@ package plan
 // import and export, and the demo files in demodata/) and, sheet by sheet,
 // in the Excel template.
 type Doc struct {
-	Key        string      `json:"key,omitempty" doc:"natural key; the number when absent"`
-	Number     string      `json:"number"`
-	Title      string      `json:"title"`
-	Issuer     string      `json:"issuer"`
-	IssuerUnit string      `json:"issuerUnit" doc:"org unit code of the issuing province or unit"`
-	Date       string      `json:"date" doc:"YYYY-MM-DD; may be empty when unknown"`
-	Signer     string      `json:"signer"`
-	LegalBases []string    `json:"legalBases"`
-	SpanFrom   int         `json:"spanFrom"`
-	SpanTo     int         `json:"spanTo"`
-	Status     string      `json:"status" doc:"draft, in_force or replaced"`
-	Parent     string      `json:"parent,omitempty" doc:"key of the plan this one implements"`
-	Note       string      `json:"note"`
-	Targets    []DocTarget `json:"targets"`
-	Tasks      []DocTask   `json:"tasks"`
+	Key        string   `json:"key,omitempty" doc:"natural key; the number when absent"`
+	Number     string   `json:"number"`
+	Title      string   `json:"title"`
+	Issuer     string   `json:"issuer"`
+	IssuerUnit string   `json:"issuerUnit" doc:"org unit code of the issuing province or unit"`
+	Date       string   `json:"date" doc:"YYYY-MM-DD; may be empty when unknown"`
+	Signer     string   `json:"signer"`
+	LegalBases []string `json:"legalBases"`
+	SpanFrom   int      `json:"spanFrom"`
+	SpanTo     int      `json:"spanTo"`
+	Status     string   `json:"status" doc:"draft, in_force or replaced"`
+	Parent     string   `json:"parent,omitempty" doc:"key of the plan this one implements"`
+	Note       string   `json:"note"`
+	// RequiresApproval: units' progress reports count once their approver
+	// approves them (approval.go); absent, a new plan requires it and an
+	// existing one keeps its setting.
+	RequiresApproval *bool       `json:"requiresApproval,omitempty" doc:"units' progress reports count once approved by the unit's approver; absent: on for a new plan, unchanged for an existing one"`
+	Targets          []DocTarget `json:"targets"`
+	Tasks            []DocTask   `json:"tasks"`
 }
 
 // DocValue is a milestone or baseline value; Value may be null when the
