@@ -459,11 +459,25 @@ func (s *Store) waitingByUnit(ctx context.Context, plans []int64, units []int64)
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
+	// Filed, like the rest of the review, under the unit that answers
+	// today (an ended district's reports under its heir).
 	refs := s.refs(ctx)
 	refs.load(ids)
-	for i := range out {
-		out[i].Unit = refs.get(out[i].Unit.ID)
+	merged := out[:0]
+	at := map[int64]int{}
+	for _, c := range out {
+		c.Unit = refs.get(c.Unit.ID)
+		if h := s.holder(ctx, refs, c.Unit.ID); h != nil {
+			c.Unit = *h
+		}
+		if i, ok := at[c.Unit.ID]; ok {
+			merged[i].Count += c.Count
+			continue
+		}
+		at[c.Unit.ID] = len(merged)
+		merged = append(merged, c)
 	}
+	out = merged
 	slices.SortFunc(out, func(a, b UnitCount) int {
 		if a.Count != b.Count {
 			return b.Count - a.Count
