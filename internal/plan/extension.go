@@ -11,6 +11,7 @@ import (
 
 	"github.com/tinhso/tinhso/internal/audit"
 	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/store"
 )
@@ -74,7 +75,7 @@ func (s *Store) RequestExtension(ctx context.Context, tx *sql.Tx, task int64, in
 		v.Add("assignmentId", "extension_not_lead", code)
 	}
 	v.Check(org.ValidDate(in.DueOn), "dueOn", "date")
-	v.Check(!org.ValidDate(in.DueOn) || due == "" || in.DueOn > due, "dueOn", "extension_after_due", due)
+	v.Check(!org.ValidDate(in.DueOn) || due == "" || in.DueOn > due, "dueOn", "extension_after_due", locale.InputDate(due))
 	v.Check(in.Reason != "", "reason", "required")
 	v.Text("reason", in.Reason, errs.Paragraph)
 	if err := v.Err(); err != nil {
