@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
+	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/web"
 )
 
@@ -27,6 +29,8 @@ func (s *Store) workflowPages(site *web.Site) {
 	site.Page("POST /tasks/{id}/comments", s.commentSubmit)
 	site.Page("POST /tasks/{id}/extensions", s.extensionSubmit)
 	site.Page("POST /tasks/{id}/extensions/{ext}/{action}", s.extensionDecisionSubmit)
+	site.Page("GET /workflow", s.workflowShow)
+	site.AddHome("plan-workflow", s.workflowHome)
 	site.Page("GET /tasks/{id}/edit", s.taskEditShow)
 	site.Page("POST /tasks/{id}/edit", s.taskEditSubmit)
 }
@@ -351,4 +355,157 @@ func (s *Store) reportFlash(r *http.Request, report int64) string {
 		return "progress_draft"
 	}
 	return "progress_submit"
+}
+
+// ---- /workflow: what waits for the viewer ----
+
+var workflowPage = newPlanPage("workflow.html")
+
+// todoItem is one thing waiting, with its task.
+type todoItem struct {
+	TaskID                  int64
+	PlanNumber, TaskNumber  string
+	Description, Unit, Text string
+	Author                  string
+	At                      time.Time
+	Anchor                  string
+}
+
+type workflowTodo struct {
+	CanApprove bool
+	Approve    []todoItem // reports waiting for the viewer's approval
+	Returned   []todoItem // the viewer's units' reports sent back
+	Evidence   []todoItem // evidence asked of the viewer's units
+	Extensions []todoItem // requests waiting for the viewer's decision
+}
+
+// todo gathers what waits for the viewer: the home page counts it, the
+// page lists it.
+func (s *Store) todo(r *http.Request) (workflowTodo, error) {
+	ctx := r.Context()
+	var d workflowTodo
+	d.CanApprove = s.can(r, ApproveReport, 0)
+	if d.CanApprove {
+		queue, err := s.reportQueue(r)
+		if err != nil {
+			return d, err
+		}
+		for _, q := range queue {
+			d.Approve = append(d.Approve, todoItem{TaskID: q.TaskID, PlanNumber: q.PlanNumber, TaskNumber: q.TaskNumber, Description: q.TaskDescription,
+				Unit: cmpLabel(q.Unit), Text: q.Body, Author: q.Author, At: q.At, Anchor: fmt.Sprintf("report-%d", q.ID)})
+		}
+	}
+	mine, err := s.MyUnits(ctx, org.PrincipalFrom(ctx))
+	if err != nil {
+		return d, err
+	}
+	refs := s.refs(ctx)
+	scan := func(q string, args []any, out *[]todoItem, anchor string) error {
+		rows, err := s.db.Read.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var it todoItem
+			var id, unit int64
+			if err := rows.Scan(&id, &it.TaskID, &it.PlanNumber, &it.TaskNumber, &it.Description, &unit, &it.Text, &it.Author, &it.At); err != nil {
+				return err
+			}
+			u := refs.get(unit)
+			it.Unit, it.Anchor = cmpLabel(&u), fmt.Sprintf("%s-%d", anchor, id)
+			*out = append(*out, it)
+		}
+		return rows.Err()
+	}
+	if len(mine) > 0 {
+		var args []any
+		in := store.InList(&args, mine)
+		// A returned report is listed with why it came back.
+		if err := scan(`SELECT u.id, u.task_id, p.number, t.number, t.description, u.unit_id,
+			COALESCE((SELECT e.comment FROM task_update_events e WHERE e.update_id = u.id ORDER BY e.id DESC LIMIT 1), ''),
+			COALESCE((SELECT e.author FROM task_update_events e WHERE e.update_id = u.id ORDER BY e.id DESC LIMIT 1), ''), u.created_at FROM task_updates u
+			JOIN tasks t ON t.id = u.task_id JOIN plans p ON p.id = t.plan_id WHERE u.state = 'returned' AND u.unit_id IN (`+in+`) ORDER BY u.created_at`, args, &d.Returned, "report"); err != nil {
+			return d, err
+		}
+		if err := scan(`SELECT c.id, c.task_id, p.number, t.number, t.description, a.unit_id, c.body, c.author, c.created_at FROM task_comments c
+			JOIN task_assignments a ON a.id = c.assignment_id JOIN tasks t ON t.id = c.task_id JOIN plans p ON p.id = t.plan_id
+			WHERE c.kind = 'evidence_request' AND c.answered_by IS NULL AND a.ended_on = '' AND a.unit_id IN (`+in+`) ORDER BY c.created_at`, args, &d.Evidence, "comment"); err != nil {
+			return d, err
+		}
+	}
+	if s.can(r, DecideExtension, 0) {
+		var all []todoItem
+		var issuers []int64
+		rows, err := s.db.Read.QueryContext(ctx, `SELECT e.id, e.task_id, p.number, t.number, t.description, e.unit_id, e.reason, e.requester, e.requested_at, p.issuer_unit_id
+			FROM task_extensions e JOIN tasks t ON t.id = e.task_id JOIN plans p ON p.id = t.plan_id WHERE e.state = 'requested' ORDER BY e.requested_at`)
+		if err != nil {
+			return d, err
+		}
+		for rows.Next() {
+			var it todoItem
+			var id, unit, issuer int64
+			if err := rows.Scan(&id, &it.TaskID, &it.PlanNumber, &it.TaskNumber, &it.Description, &unit, &it.Text, &it.Author, &it.At, &issuer); err != nil {
+				rows.Close()
+				return d, err
+			}
+			u := refs.get(unit)
+			it.Unit, it.Anchor = cmpLabel(&u), fmt.Sprintf("extension-%d", id)
+			all = append(all, it)
+			issuers = append(issuers, issuer)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return d, err
+		}
+		for i, it := range all {
+			if s.can(r, DecideExtension, issuers[i]) {
+				d.Extensions = append(d.Extensions, it)
+			}
+		}
+	}
+	return d, nil
+}
+
+func cmpLabel(u *UnitRef) string {
+	if u == nil {
+		return ""
+	}
+	if u.Label != "" {
+		return u.Label
+	}
+	return u.Name
+}
+
+func (s *Store) workflowShow(w http.ResponseWriter, r *http.Request) error {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
+		return err
+	}
+	d, err := s.todo(r)
+	if err != nil {
+		return err
+	}
+	return workflowPage.Render(w, r, d)
+}
+
+// workflowHome counts on the home page what waits for the viewer.
+func (s *Store) workflowHome(r *http.Request) []web.HomeItem {
+	if !s.can(r, ViewPlans, 0) {
+		return nil
+	}
+	d, err := s.todo(r)
+	if err != nil {
+		return nil
+	}
+	var items []web.HomeItem
+	for _, x := range []struct {
+		key, anchor string
+		n           int
+	}{{"home.plan.waiting_approval", "approve", len(d.Approve)}, {"home.plan.returned", "returned", len(d.Returned)},
+		{"home.plan.evidence", "evidence", len(d.Evidence)}, {"home.plan.extensions", "extensions", len(d.Extensions)}} {
+		if x.n > 0 {
+			items = append(items, web.HomeItem{Key: x.key, Count: x.n, Href: "/workflow#" + x.anchor, Alert: true})
+		}
+	}
+	return items
 }

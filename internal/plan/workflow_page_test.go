@@ -23,6 +23,19 @@ func TestWorkflowPages(t *testing.T) {
 		reporter, approver, coord := app.Login(t, "baocao.pleiku"), app.Login(t, "pheduyet.pleiku"), app.Login(t, "dieuphoi")
 		var report string
 
+		t.Run("what waits: the approver's list and home page", func(t *testing.T) {
+			body := pageGet(t, approver, "/workflow")
+			if !strings.Contains(section(body, "approve", "returned"), "gửi lãnh đạo đơn vị phê duyệt") {
+				t.Error("the approver's list lacks the demo's reports waiting")
+			}
+			if home := pageGet(t, approver, "/"); !strings.Contains(home, vi("home.plan.waiting_approval")) || !strings.Contains(home, `href="/workflow#approve"`) {
+				t.Error("the approver's home page does not count the reports waiting")
+			}
+			if !strings.Contains(section(pageGet(t, reporter, "/workflow"), "returned", "evidence"), "Đề nghị bổ sung biên bản nghiệm thu") {
+				t.Error("the reporter's list lacks the demo's returned report")
+			}
+		})
+
 		t.Run("the reporter submits for approval", func(t *testing.T) {
 			body := pageGet(t, reporter, path)
 			for _, want := range []string{`id="report-submit"`, `id="report-draft"`, vi("flow.approval_hint")} {
