@@ -87,3 +87,30 @@ type DocTask struct {
 
 // UnitGroups are the group names a task may name instead of units.
 var UnitGroups = map[string]string{"departments": "department", "districts": "district", "communes": "commune"}
+
+// The programme's workflow (issue 11, parts 1, 2, 3 and 8):
+//
+//   - approval.go: a plan's RequiresApproval (on for new plans, Doc
+//     requiresApproval; the demo's use it) keeps a unit's progress report
+//     a draft or submitted until the unit's approver (task.approve) approves
+//     it; only approved reports move the part (task_assignments is always
+//     the newest approved report), so the task's progress, the review and
+//     the league count only those. Returned with a comment by the approver,
+//     or after approval by the coordinator (task.reopen); every step in
+//     task_update_events and the audit. Review.Waiting counts reports
+//     waiting per unit. Old databases' reports count as approved.
+//   - comments.go: threads per task and per unit's part, @mentions and a
+//     picker, files under the evidence rules, requests for more evidence
+//     (a to-do for the unit until answered).
+//   - extension.go: a lead unit asks for a new due date; the coordinator or
+//     the issuer's leader (task.extension.decide) grants or refuses; a
+//     grant moves tasks.due_on and keeps the plan's in original_due_on
+//     (TimeFrame.OriginalDueOn, «đã gia hạn đến …»).
+//   - edit.go: the coordinator edits a task in the application (PUT
+//     /api/v1/tasks/{id}, /tasks/{id}/edit), field by field in task_edits;
+//     importing the plan again leaves an edited task alone (warning
+//     task_edited) and an extended one at its date (task_extended).
+//   - pages_workflow.go, workflow_api.go: the pages (task page sections,
+//     /workflow: what waits for the viewer, counted on the home page) and
+//     the API (tag plan-workflow). Notices go out through s.notify with
+//     catalogue keys notice.*.
