@@ -30,6 +30,7 @@ func (s *Store) workflowPages(site *web.Site) {
 	site.Page("POST /tasks/{id}/extensions", s.extensionSubmit)
 	site.Page("POST /tasks/{id}/extensions/{ext}/{action}", s.extensionDecisionSubmit)
 	site.Page("GET /workflow", s.workflowShow)
+	site.Page("POST /plans/{id}/approval", s.approvalSettingSubmit)
 	site.AddHome("plan-workflow", s.workflowHome)
 	site.Page("GET /tasks/{id}/edit", s.taskEditShow)
 	site.Page("POST /tasks/{id}/edit", s.taskEditSubmit)
@@ -508,4 +509,17 @@ func (s *Store) workflowHome(r *http.Request) []web.HomeItem {
 		}
 	}
 	return items
+}
+
+// approvalSettingSubmit switches approval on or off from the plan page.
+func (s *Store) approvalSettingSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.setApproval(r, id, r.PostFormValue("requiresApproval") == "1"); err != nil {
+		return err
+	}
+	web.Redirect(w, r, fmt.Sprintf("/plans/%d?ok=approval_saved#plan-approval", id))
+	return nil
 }

@@ -160,6 +160,23 @@ func TestWorkflowPages(t *testing.T) {
 			}
 		})
 
+		t.Run("the coordinator switches approval off and on from the plan page", func(t *testing.T) {
+			planPath := "/plans/" + vars["p1331"]
+			if strings.Contains(pageGet(t, reporter, planPath), `id="approval-toggle"`) {
+				t.Error("a reporter sees the approval switch")
+			}
+			if status, _ := reporter.Post(t, planPath+"/approval", url.Values{"requiresApproval": {"0"}}); status != 403 {
+				t.Errorf("a reporter switches approval: status %d", status)
+			}
+			status, body := coord.Post(t, planPath+"/approval", url.Values{"requiresApproval": {"0"}})
+			if status != 200 || !strings.Contains(body, vi("flow.plan_approval_off")) {
+				t.Errorf("switch off: status %d", status)
+			}
+			if status, body = coord.Post(t, planPath+"/approval", url.Values{"requiresApproval": {"1"}}); status != 200 || !strings.Contains(body, vi("flow.plan_approval_on")) {
+				t.Errorf("switch on: status %d", status)
+			}
+		})
+
 		t.Run("the coordinator edits the task in the application", func(t *testing.T) {
 			if status, _ := reporter.Get(t, path+"/edit"); status != 403 {
 				t.Errorf("a reporter opens the edit page: status %d", status)
