@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -118,24 +119,7 @@ func (s *Store) workflowAPI(api *httpx.API) {
 
 	// Comments.
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/tasks/{id}/comments", Tag: tag, Summary: "A task's threads: its own and its units' parts, oldest first; open evidence requests are the unit's to-do", Response: Comment{}, List: true},
-		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := httpx.PathID(r, "id")
-			if err != nil {
-				return err
-			}
-			if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
-				return err
-			}
-			if _, err := s.Task(r.Context(), id); err != nil {
-				return err
-			}
-			list, err := s.Comments(r.Context(), id)
-			if err != nil {
-				return err
-			}
-			httpx.List(w, r, list, len(list), httpx.Page{Limit: len(list) + 1})
-			return nil
-		})
+		taskList(s, s.Comments))
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/tasks/{id}/comments", Tag: tag, Summary: "Comment on a task or a unit's part, mention officials, attach evidence files (base64), or ask the unit for more evidence", Request: CommentInput{}, Response: Comment{}, Status: 201},
 		func(w http.ResponseWriter, r *http.Request) error {
 			id, err := httpx.PathID(r, "id")
@@ -166,24 +150,7 @@ func (s *Store) workflowAPI(api *httpx.API) {
 
 	// Extensions.
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/tasks/{id}/extensions", Tag: tag, Summary: "A task's requests for a new due date and their decisions, newest first", Response: Extension{}, List: true},
-		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := httpx.PathID(r, "id")
-			if err != nil {
-				return err
-			}
-			if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
-				return err
-			}
-			if _, err := s.Task(r.Context(), id); err != nil {
-				return err
-			}
-			list, err := s.Extensions(r.Context(), id)
-			if err != nil {
-				return err
-			}
-			httpx.List(w, r, list, len(list), httpx.Page{Limit: len(list) + 1})
-			return nil
-		})
+		taskList(s, s.Extensions))
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/tasks/{id}/extensions", Tag: tag, Summary: "Ask for a new due date with a reason (a lead unit's reporter; a coordinating unit is refused)", Request: ExtensionInput{}, Response: Extension{}, Status: 201},
 		func(w http.ResponseWriter, r *http.Request) error {
 			id, err := httpx.PathID(r, "id")
@@ -256,24 +223,7 @@ func (s *Store) workflowAPI(api *httpx.API) {
 			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/tasks/{id}/edits", Tag: tag, Summary: "A task's edit history, field by field, newest first", Response: TaskEditEntry{}, List: true},
-		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := httpx.PathID(r, "id")
-			if err != nil {
-				return err
-			}
-			if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
-				return err
-			}
-			if _, err := s.Task(r.Context(), id); err != nil {
-				return err
-			}
-			list, err := s.TaskEdits(r.Context(), id)
-			if err != nil {
-				return err
-			}
-			httpx.List(w, r, list, len(list), httpx.Page{Limit: len(list) + 1})
-			return nil
-		})
+		taskList(s, s.TaskEdits))
 }
 
 // reportQueue lists the submitted reports of the units the caller
@@ -334,4 +284,27 @@ func (s *Store) serveCommentFile(w http.ResponseWriter, r *http.Request) error {
 	}
 	sendFile(w, r, a, data)
 	return nil
+}
+
+// taskList answers one task's list (its comments, extensions, edits) to
+// anyone who may view plans.
+func taskList[T any](s *Store, list func(context.Context, int64) ([]T, error)) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := httpx.PathID(r, "id")
+		if err != nil {
+			return err
+		}
+		if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
+			return err
+		}
+		if _, err := s.Task(r.Context(), id); err != nil {
+			return err
+		}
+		items, err := list(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		httpx.List(w, r, items, len(items), httpx.Page{Limit: len(items) + 1})
+		return nil
+	}
 }
