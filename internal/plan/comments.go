@@ -352,7 +352,7 @@ func (s *Store) addComment(r *http.Request, task int64, in CommentInput) (int64,
 	}
 	link := fmt.Sprintf("/tasks/%d#comment-%d", task, id)
 	if len(mentioned) > 0 {
-		s.notify(ctx, Notice{Kind: "plan.comment.mention", Officials: mentioned, Subject: "notice.comment_mention.subject", Body: "notice.comment_mention.body",
+		s.notify(ctx, Notice{Kind: "plan.mention", Officials: mentioned, Subject: "notice.comment_mention.subject", Body: "notice.comment_mention.body",
 			Args: []any{p.FullName, subject}, Link: link, Actor: p.UserID})
 	}
 	switch {
