@@ -96,11 +96,24 @@ const (
 	ConclusionIssue = "meeting.conclusion" // a conclusion recorded, its directives made tasks
 )
 
+// Kinds of the programme's workflow (internal/plan: approval.go,
+// comments.go, extension.go, edit.go).
+const (
+	TaskReportSubmit    = "task.report.submit"
+	TaskReportApprove   = "task.report.approve"
+	TaskReportReturn    = "task.report.return" // by the approver, or an approved report by the coordinator
+	PlanApprovalSetting = "plan.approval"      // a plan's units need approval, or no longer
+	TaskComment         = "task.comment"       // a comment or a request for more evidence
+	TaskExtension       = "task.extension"     // a new due date asked, granted or refused
+	TaskEdit            = "task.edit"          // a task's fields edited in the application
+)
+
 // Kinds lists every kind, in the order the audit page offers them.
 var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
 	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, PlanReminders, ReportImport, ReportValuesImport, ReportExcel,
 	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, HubRegistry, HubAccess, HubCredential, HubKey,
 	ReportSubmit, ReportWithdraw, ReportApprove, ReportAccept, ReportReturn, ReportUnapprove, ReportReopen,
+	TaskReportSubmit, TaskReportApprove, TaskReportReturn, PlanApprovalSetting, TaskComment, TaskExtension, TaskEdit,
 	SSOAuthorize, SSOConsent, SSOToken, SSORefresh, SSORevoke, SSOLogout, SSOClient, SSOKeyRotate, TOTPReset,
 	MeetingRecord, ConclusionIssue,
 	AccessDenied, CSRFRefused}

@@ -223,14 +223,16 @@ func reporterPostsProgress(t *testing.T, b *browser, app *testapp.App, p plan.Pl
 	if status := b.submit(`form[action$="/updates"] button[type=submit]`); status != 200 {
 		t.Errorf("progress report: status %d, want 200 after the redirect", status)
 	}
-	b.wantPath(fmt.Sprintf("/tasks/%d?ok=progress_saved", id))
-	b.wantText(".flash", vi("flash.progress_saved"))
+	// The demo's plans need approval: the report waits for the city's
+	// approver (TestPlanWorkflowBrowser walks that in the browser).
+	b.wantPath(fmt.Sprintf("/tasks/%d?ok=progress_submit", id))
+	b.wantText(".flash", vi("flash.progress_submit"))
 
 	// The history: the new update on top, with its file; the city's part
 	// done.
 	b.wantText("#history", vi("task.history"))
 	b.wantText("main ol.history > li", "Hoàng Văn Em", "Thành phố Pleiku", vi("task.status.done"), "100%", r.text, r.filename)
-	b.wantText("main .my-part", vi("task.status.done"), "100%")
+	b.wantText("main ol.history > li", vi("flow.state.submitted"))
 	if got := strings.TrimSpace(b.text(`main ol.history > li a[download]`)); got != r.filename {
 		t.Errorf("attachment link shows %q, want %q", got, r.filename)
 	}
@@ -275,6 +277,12 @@ func reporterPostsProgress(t *testing.T, b *browser, app *testapp.App, p plan.Pl
 	if status != 200 || !bytes.Equal(body, r.data) {
 		t.Errorf("GET /api/v1/attachments/%d: status %d, %d bytes, want the %d bytes sent", u.Attachments[0].ID, status, len(body), len(r.data))
 	}
+	// The city's approver approves it: now the part is done.
+	if status, body, _ := app.Do(t, "pheduyet.pleiku", "POST", fmt.Sprintf("/api/v1/task-updates/%d/approve", u.ID), `{}`); status != 200 {
+		t.Fatalf("approve: %d %s", status, body)
+	}
+	b.open(fmt.Sprintf("/tasks/%d", id))
+	b.wantText("main .my-part", vi("task.status.done"), "100%")
 	return r
 }
 

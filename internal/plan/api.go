@@ -37,6 +37,7 @@ func (s *Store) Mount(site *web.Site) {
 	s.org.Allow(ViewReview, org.RoleAdmin, org.RoleCoordinator, org.RoleLeader)
 	s.apiRoutes(site.API)
 	s.pageRoutes(site)
+	s.mountWorkflow(site) // approval, comments, extensions, editing (workflow_api.go)
 	s.xlsxRoutes(site)
 	s.overviewRoutes(site) // the leader's overview (overview*.go)
 	s.meetingRoutes(site)  // meeting_api.go: the Steering Committee's meetings, printed documents
@@ -385,7 +386,7 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			if err != nil {
 				return err
 			}
-			httpx.JSON(w, 200, TaskDetail{Task: t, Updates: ups})
+			httpx.JSON(w, 200, TaskDetail{Task: t, Updates: s.visibleUpdates(r, ups)})
 			return nil
 		})
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/tasks/{id}/updates", Tag: "plans", Summary: "Report progress on a unit's part of a task, with evidence files (base64)", Request: UpdateInput{}, Response: TaskDetail{}, Status: 201},
@@ -398,7 +399,7 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			if err := httpx.Decode(r, &in); err != nil {
 				return err
 			}
-			if _, err := s.postUpdate(r, id, in); err != nil {
+			if _, err := s.postReport(r, id, in); err != nil {
 				return err
 			}
 			// The report is committed; a failure to read it back is a 500
@@ -411,7 +412,7 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			if err != nil {
 				return fmt.Errorf("read back updates of task %d: %w", id, err)
 			}
-			httpx.JSON(w, 201, TaskDetail{Task: t, Updates: ups})
+			httpx.JSON(w, 201, TaskDetail{Task: t, Updates: s.visibleUpdates(r, ups)})
 			return nil
 		})
 	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/tasks/{id}/override", Tag: "plans", Summary: "Pause or cancel a whole task, or lift that (coordinator)", Request: OverrideInput{}, Response: Task{}},
@@ -502,11 +503,16 @@ func (s *Store) serveAttachment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	sendFile(w, r, a, data)
+	return nil
+}
+
+// sendFile sends an evidence file as a download that no browser runs.
+func sendFile(w http.ResponseWriter, r *http.Request, a Attachment, data []byte) {
 	w.Header().Set("Content-Type", a.ContentType)
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename*=UTF-8''%s", url.PathEscape(a.Filename)))
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	http.ServeContent(w, r, "", time.Time{}, strings.NewReader(string(data)))
-	return nil
 }
 
 // PlanWithSummary returns a plan with task and target counts by status.

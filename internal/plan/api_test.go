@@ -244,6 +244,11 @@ func TestProgressReportingAndReview(t *testing.T) {
 		if status != 200 || string(got) != string(file) || !strings.Contains(hdr.Get("Content-Disposition"), "bien-ban.txt") {
 			t.Fatalf("attachment: %d %q %v", status, got, hdr)
 		}
+		// The demo's plans need approval: Pleiku's approver approves the
+		// report before it counts (approval.go).
+		if status, body, _ := app.Do(t, "pheduyet.pleiku", "POST", fmt.Sprintf("/api/v1/task-updates/%d/approve", detail.Updates[0].ID), `{}`); status != 200 {
+			t.Fatalf("approve: %d %s", status, body)
+		}
 		// The review: refused to a reporter, shows the completion to the coordinator.
 		if status, _, _ := app.Do(t, "baocao.pleiku", "GET", "/api/v1/review", ""); status != 403 {
 			t.Fatalf("reporter review: %d", status)

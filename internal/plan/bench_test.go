@@ -29,7 +29,9 @@ import (
 )
 
 // province is a synthetic province-sized programme: 800 units, 2,000 tasks,
-// 300 targets and 50,000 progress updates, on SQLite.
+// 300 targets and 50,000 progress updates, on SQLite; with the workflow's
+// data: approval events, reports waiting or returned, comments and
+// extensions.
 type province struct {
 	db       *store.DB
 	plans    *plan.Store
@@ -126,6 +128,46 @@ func buildProvince(b *testing.B) *province {
 			if _, err := tx.Exec(`UPDATE task_assignments SET status = $1, progress = $2, completed_on = $3 WHERE id = $4`, st, pr, done, x.id); err != nil {
 				return err
 			}
+		}
+		// The workflow (issue 11): every report went through approval (an
+		// event each), one in ten waits for its approver and one in fifty
+		// was returned; 10,000 comments (one in five a request for more
+		// evidence), 600 extensions of which 400 granted.
+		if _, err := tx.Exec(`UPDATE plans SET requires_approval = TRUE`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`UPDATE task_updates SET state = CASE WHEN id % 10 = 0 THEN 'submitted' WHEN id % 50 = 7 THEN 'returned' ELSE 'approved' END, unit_id = (SELECT a.unit_id FROM task_assignments a WHERE a.id = task_updates.assignment_id)`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT INTO task_update_events (update_id, action, state, comment, author, created_at)
+			SELECT id, CASE state WHEN 'approved' THEN 'approve' WHEN 'returned' THEN 'return' ELSE 'submit' END, state, '', 'Lãnh đạo', created_at FROM task_updates`); err != nil {
+			return err
+		}
+		for i := range 10000 {
+			x := parts[(i*7)%len(parts)]
+			kind := "comment"
+			if i%5 == 0 {
+				kind = "evidence_request"
+			}
+			if _, err := tx.Exec(`INSERT INTO task_comments (task_id, assignment_id, kind, body, author, created_at) VALUES ($1, $2, $3, 'Trao đổi về tiến độ', 'Cán bộ', $4)`,
+				x.task, x.id, kind, at.Add(time.Duration(i)*time.Hour)); err != nil {
+				return err
+			}
+		}
+		for i := range 600 {
+			x := parts[(i*13)%len(parts)]
+			state := "granted"
+			if i%3 == 2 {
+				state = "requested"
+			}
+			if _, err := tx.Exec(`INSERT INTO task_extensions (task_id, assignment_id, unit_id, previous_due_on, due_on, reason, state, requester, requested_at)
+				SELECT $1, $2, a.unit_id, t.due_on, '2031-12-31', 'Chờ kinh phí', $3, 'Cán bộ', $4 FROM task_assignments a JOIN tasks t ON t.id = a.task_id WHERE a.id = $2`,
+				x.task, x.id, state, at); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(`UPDATE tasks SET original_due_on = due_on, due_on = '2031-12-31' WHERE id IN (SELECT task_id FROM task_extensions WHERE state = 'granted')`); err != nil {
+			return err
 		}
 		_, err = tx.Exec(`INSERT INTO target_actuals (target_id, measured_on, level, value, evidence, created_at)
 			SELECT t.id, y.d, '', 20 + (t.id % 7) * y.n, 'Báo cáo', $1 FROM targets t
@@ -229,7 +271,7 @@ func BenchmarkProvince(b *testing.B) {
 	b.Run("review", func(b *testing.B) {
 		measure(b, func() error {
 			r, err := p.plans.ComputeReview(ctx, "2026-11", []int64{p.root}, today)
-			if err == nil && (r.Totals["tasks"] != 2000 || len(r.League) == 0) {
+			if err == nil && (r.Totals["tasks"] != 2000 || len(r.League) == 0 || r.Totals["waiting_approval"] != 5000) {
 				err = fmt.Errorf("review covers %d tasks", r.Totals["tasks"])
 			}
 			return err

@@ -18,21 +18,25 @@ package plan
 // import and export, and the demo files in demodata/) and, sheet by sheet,
 // in the Excel template.
 type Doc struct {
-	Key        string      `json:"key,omitempty" doc:"natural key; the number when absent"`
-	Number     string      `json:"number"`
-	Title      string      `json:"title"`
-	Issuer     string      `json:"issuer"`
-	IssuerUnit string      `json:"issuerUnit" doc:"org unit code of the issuing province or unit"`
-	Date       string      `json:"date" doc:"YYYY-MM-DD; may be empty when unknown"`
-	Signer     string      `json:"signer"`
-	LegalBases []string    `json:"legalBases"`
-	SpanFrom   int         `json:"spanFrom"`
-	SpanTo     int         `json:"spanTo"`
-	Status     string      `json:"status" doc:"draft, in_force or replaced"`
-	Parent     string      `json:"parent,omitempty" doc:"key of the plan this one implements"`
-	Note       string      `json:"note"`
-	Targets    []DocTarget `json:"targets"`
-	Tasks      []DocTask   `json:"tasks"`
+	Key        string   `json:"key,omitempty" doc:"natural key; the number when absent"`
+	Number     string   `json:"number"`
+	Title      string   `json:"title"`
+	Issuer     string   `json:"issuer"`
+	IssuerUnit string   `json:"issuerUnit" doc:"org unit code of the issuing province or unit"`
+	Date       string   `json:"date" doc:"YYYY-MM-DD; may be empty when unknown"`
+	Signer     string   `json:"signer"`
+	LegalBases []string `json:"legalBases"`
+	SpanFrom   int      `json:"spanFrom"`
+	SpanTo     int      `json:"spanTo"`
+	Status     string   `json:"status" doc:"draft, in_force or replaced"`
+	Parent     string   `json:"parent,omitempty" doc:"key of the plan this one implements"`
+	Note       string   `json:"note"`
+	// RequiresApproval: units' progress reports count once their approver
+	// approves them (approval.go); absent, a new plan requires it and an
+	// existing one keeps its setting.
+	RequiresApproval *bool       `json:"requiresApproval,omitempty" doc:"units' progress reports count once approved by the unit's approver; absent: on for a new plan, unchanged for an existing one"`
+	Targets          []DocTarget `json:"targets"`
+	Tasks            []DocTask   `json:"tasks"`
 }
 
 // DocValue is a milestone or baseline value; Value may be null when the
@@ -97,3 +101,30 @@ type DocTask struct {
 
 // UnitGroups are the group names a task may name instead of units.
 var UnitGroups = map[string]string{"departments": "department", "districts": "district", "communes": "commune"}
+
+// The programme's workflow (issue 11, parts 1, 2, 3 and 8):
+//
+//   - approval.go: a plan's RequiresApproval (on for new plans, Doc
+//     requiresApproval; the demo's use it) keeps a unit's progress report
+//     a draft or submitted until the unit's approver (task.approve) approves
+//     it; only approved reports move the part (task_assignments is always
+//     the newest approved report), so the task's progress, the review and
+//     the league count only those. Returned with a comment by the approver,
+//     or after approval by the coordinator (task.reopen); every step in
+//     task_update_events and the audit. Review.Waiting counts reports
+//     waiting per unit. Old databases' reports count as approved.
+//   - comments.go: threads per task and per unit's part, @mentions and a
+//     picker, files under the evidence rules, requests for more evidence
+//     (a to-do for the unit until answered).
+//   - extension.go: a lead unit asks for a new due date; the coordinator or
+//     the issuer's leader (task.extension.decide) grants or refuses; a
+//     grant moves tasks.due_on and keeps the plan's in original_due_on
+//     (TimeFrame.OriginalDueOn, «đã gia hạn đến …»).
+//   - edit.go: the coordinator edits a task in the application (PUT
+//     /api/v1/tasks/{id}, /tasks/{id}/edit), field by field in task_edits;
+//     importing the plan again leaves an edited task alone (warning
+//     task_edited) and an extended one at its date (task_extended).
+//   - pages_workflow.go, workflow_api.go: the pages (task page sections,
+//     /workflow: what waits for the viewer, counted on the home page) and
+//     the API (tag plan-workflow). Notices go out through s.notify with
+//     catalogue keys notice.*.

@@ -247,6 +247,13 @@ func TestHeirsTakeOverTasks(t *testing.T) {
 		upd := fmt.Sprintf(`{"assignmentId":%d,"status":"in_progress","progress":30,"body":"Sở KH&CN tiếp nhận nhiệm vụ của chi nhánh"}`, got.LeadUnits[0].ID)
 		if status, body, _ := app.Do(t, "baocao.laichau", "POST", fmt.Sprintf("/api/v1/tasks/%d/updates", nv.ID), upd); status != 201 {
 			t.Errorf("the heir's report: %d %s", status, body)
+		} else {
+			// The demo's plans need approval: Lai Châu's approver approves it.
+			var d plan.TaskDetail
+			testapp.JSON(t, body, &d)
+			if status, body, _ := app.Do(t, "pheduyet.laichau", "POST", fmt.Sprintf("/api/v1/task-updates/%d/approve", d.Updates[0].ID), `{}`); status != 200 {
+				t.Errorf("the heir's report approved: %d %s", status, body)
+			}
 		}
 		rv := review(t, app, "quantri.laichau", "2026-12")
 		filed := false

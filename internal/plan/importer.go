@@ -29,7 +29,7 @@ type ImportResult struct {
 
 // Warning is something an import kept rather than deleted.
 type Warning struct {
-	Code  string `json:"code" doc:"target_kept, task_kept or unit_kept"`
+	Code  string `json:"code" doc:"target_kept, task_kept or unit_kept; task_edited (a task edited in the application, left as edited) or task_extended (a task whose due date an extension moved, left at that date)"`
 	Item  string `json:"item" doc:"the target code or task number"`
 	Count int    `json:"count" doc:"the actual values or progress reports it holds"`
 }
@@ -531,9 +531,10 @@ func (s *Store) write(ctx context.Context, tx *sql.Tx, r *resolved) (ImportResul
 		Scan(&res.PlanID, &cur.number, &cur.title, &cur.issuer, &cur.issuerUnit, &cur.issuedOn, &cur.signer, &cur.from, &cur.to, &cur.status, &cur.parent, &cur.note)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		err = tx.QueryRowContext(ctx, `INSERT INTO plans (plan_key, number, title, search_text, issuer, issuer_unit_id, issued_on, signer, span_from, span_to, status, parent_id, note, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id`,
-			d.Key, d.Number, d.Title, search, d.Issuer, r.issuer.ID, d.Date, d.Signer, d.SpanFrom, d.SpanTo, d.Status, r.parentID, d.Note, now).Scan(&res.PlanID)
+		approval := d.RequiresApproval == nil || *d.RequiresApproval // on for new plans
+		err = tx.QueryRowContext(ctx, `INSERT INTO plans (plan_key, number, title, search_text, issuer, issuer_unit_id, issued_on, signer, span_from, span_to, status, parent_id, note, created_at, updated_at, requires_approval)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING id`,
+			d.Key, d.Number, d.Title, search, d.Issuer, r.issuer.ID, d.Date, d.Signer, d.SpanFrom, d.SpanTo, d.Status, r.parentID, d.Note, now, approval).Scan(&res.PlanID)
 		if err != nil {
 			return res, err
 		}
@@ -554,6 +555,13 @@ func (s *Store) write(ctx context.Context, tx *sql.Tx, r *resolved) (ImportResul
 				return res, err
 			}
 			res.Changes++
+		}
+		if d.RequiresApproval != nil {
+			if n, err := setApprovalIfDifferent(ctx, tx, res.PlanID, *d.RequiresApproval); err != nil {
+				return res, err
+			} else {
+				res.Changes += n
+			}
 		}
 	}
 	// Legal bases: replaced when they differ.
@@ -712,17 +720,17 @@ func (s *Store) writeTasks(ctx context.Context, tx *sql.Tx, r *resolved, res *Im
 		id                                                                                     int64
 		sortKey, group, pillar, desc, lead, coord, timeText, startOn, dueOn, output, budgetSrc string
 		budget                                                                                 sql.NullFloat64
-		reassigned                                                                             string
+		reassigned, originalDue, edited                                                        string
 	}
 	existing := map[string]row{}
-	rows, err := tx.QueryContext(ctx, `SELECT id, number, sort_key, group_name, pillar, description, lead_text, coordinating_text, time_text, start_on, due_on, output, budget_source, budget, reassigned_on FROM tasks WHERE plan_id = $1`, res.PlanID)
+	rows, err := tx.QueryContext(ctx, `SELECT id, number, sort_key, group_name, pillar, description, lead_text, coordinating_text, time_text, start_on, due_on, output, budget_source, budget, reassigned_on, original_due_on, edited_on FROM tasks WHERE plan_id = $1`, res.PlanID)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
 		var x row
 		var number string
-		if err := rows.Scan(&x.id, &number, &x.sortKey, &x.group, &x.pillar, &x.desc, &x.lead, &x.coord, &x.timeText, &x.startOn, &x.dueOn, &x.output, &x.budgetSrc, &x.budget, &x.reassigned); err != nil {
+		if err := rows.Scan(&x.id, &number, &x.sortKey, &x.group, &x.pillar, &x.desc, &x.lead, &x.coord, &x.timeText, &x.startOn, &x.dueOn, &x.output, &x.budgetSrc, &x.budget, &x.reassigned, &x.originalDue, &x.edited); err != nil {
 			rows.Close()
 			return err
 		}
@@ -737,6 +745,9 @@ func (s *Store) writeTasks(ctx context.Context, tx *sql.Tx, r *resolved, res *Im
 		seen[t.Number] = true
 		x, ok := existing[t.Number]
 		id := x.id
+		if ok && keepEdited(&t, x.edited, x.originalDue, x.dueOn, res) {
+			continue // edited in the application: that stands over the file
+		}
 		sameBudget := (t.Budget == nil && !x.budget.Valid) || (t.Budget != nil && x.budget.Valid && *t.Budget == x.budget.Float64)
 		switch {
 		case !ok:

@@ -32,24 +32,27 @@ var TargetStatuses = []string{"achieved", "on_track", "at_risk", "off_track", "n
 
 // Plan is a plan (kế hoạch) as listed.
 type Plan struct {
-	ID          int64         `json:"id"`
-	Key         string        `json:"key" doc:"natural key: the number, or a chosen key for documents without one"`
-	Number      string        `json:"number" doc:"số hiệu, e.g. 1331/KH-UBND"`
-	Title       string        `json:"title"`
-	Issuer      string        `json:"issuer"`
-	IssuerUnit  UnitRef       `json:"issuerUnit"`
-	IssuedOn    string        `json:"issuedOn" doc:"YYYY-MM-DD"`
-	Signer      string        `json:"signer"`
-	SpanFrom    int           `json:"spanFrom"`
-	SpanTo      int           `json:"spanTo"`
-	Status      string        `json:"status" doc:"draft, in_force or replaced"`
-	Ended       bool          `json:"ended" doc:"computed from the span and today: in force, but its last year is over"`
-	ParentID    *int64        `json:"parentId"`
-	Note        string        `json:"note"`
-	LegalBases  []LegalBasis  `json:"legalBases"`
-	TaskCount   int           `json:"taskCount"`
-	TargetCount int           `json:"targetCount"`
-	Summary     *PlanProgress `json:"summary,omitempty"`
+	ID         int64   `json:"id"`
+	Key        string  `json:"key" doc:"natural key: the number, or a chosen key for documents without one"`
+	Number     string  `json:"number" doc:"số hiệu, e.g. 1331/KH-UBND"`
+	Title      string  `json:"title"`
+	Issuer     string  `json:"issuer"`
+	IssuerUnit UnitRef `json:"issuerUnit"`
+	IssuedOn   string  `json:"issuedOn" doc:"YYYY-MM-DD"`
+	Signer     string  `json:"signer"`
+	SpanFrom   int     `json:"spanFrom"`
+	SpanTo     int     `json:"spanTo"`
+	Status     string  `json:"status" doc:"draft, in_force or replaced"`
+	Ended      bool    `json:"ended" doc:"computed from the span and today: in force, but its last year is over"`
+	ParentID   *int64  `json:"parentId"`
+	// RequiresApproval: a unit's progress report counts only once the
+	// unit's approver approves it (approval.go).
+	RequiresApproval bool          `json:"requiresApproval" doc:"progress reports count only once the unit's approver approves them"`
+	Note             string        `json:"note"`
+	LegalBases       []LegalBasis  `json:"legalBases"`
+	TaskCount        int           `json:"taskCount"`
+	TargetCount      int           `json:"targetCount"`
+	Summary          *PlanProgress `json:"summary,omitempty"`
 }
 
 // EndedOn reports whether a plan in force has run its span by date
@@ -157,7 +160,10 @@ type Assignment struct {
 type TimeFrame struct {
 	Text    string `json:"text" doc:"as written in the plan, e.g. 2022 - 2025, Hằng năm"`
 	StartOn string `json:"startOn"`
-	DueOn   string `json:"dueOn"`
+	DueOn   string `json:"dueOn" doc:"the current due date: an extension granted moves it"`
+	// OriginalDueOn is the plan's due date when an extension moved DueOn
+	// (extension.go); empty when never extended.
+	OriginalDueOn string `json:"originalDueOn,omitempty" doc:"the plan's due date, when an extension moved dueOn"`
 }
 
 // Task is a task (nhiệm vụ) of a plan.
@@ -196,6 +202,9 @@ type Update struct {
 	Author      string       `json:"author"`
 	At          time.Time    `json:"at"`
 	Attachments []Attachment `json:"attachments"`
+	// State and Events: the report's approval (approval.go).
+	State  string        `json:"state" doc:"draft, submitted, returned or approved; only approved reports move the unit's part"`
+	Events []UpdateEvent `json:"events" doc:"each step: submit, approve, return (by the approver), reopen (the coordinator returning an approved report)"`
 }
 
 // Attachment is an evidence file of an update.

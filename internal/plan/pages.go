@@ -33,7 +33,7 @@ var (
 	plansPage  = newPlanPage("plans.html")
 	planPage   = newPlanPage("plan.html")
 	tasksPage  = newPlanPage("tasks.html")
-	taskPage   = newPlanPage("task.html")
+	taskPage   = web.NewPage(pageTemplates, "templates/task.html", "templates/parts.html", "templates/task_workflow.html")
 	targetPage = newPlanPage("target.html")
 	reviewPage = web.NewPage(pageTemplates, "templates/review.html", "templates/parts.html", "templates/document.html")
 )
@@ -61,10 +61,13 @@ func (s *Store) pageRoutes(site *web.Site) {
 }
 
 func (s *Store) attachmentShow(w http.ResponseWriter, r *http.Request) error {
-	if r.PathValue("plan") != "attachments" {
-		return errs.NotFound
+	switch r.PathValue("plan") {
+	case "attachments":
+		return s.serveAttachment(w, r)
+	case "comment-files": // a comment's files (comments.go)
+		return s.serveCommentFile(w, r)
 	}
-	return s.serveAttachment(w, r)
+	return errs.NotFound
 }
 
 // can is the policy check for showing a control; handlers check again.

@@ -219,6 +219,9 @@ type taskData struct {
 	// The reassignment form (coordinators): the units the principal may
 	// give the task, the current ones selected.
 	LeadChoices, CoordChoices []option
+	// Flow is the workflow: approval, threads, extensions, edits
+	// (pages_workflow.go).
+	Flow workflowView
 }
 
 // partRow is one unit's part of a task; Mine when it is the viewer's unit.
@@ -261,6 +264,7 @@ func (s *Store) taskData(r *http.Request, id int64) (taskData, error) {
 	if err != nil {
 		return taskData{}, err
 	}
+	ups = s.visibleUpdates(r, ups)
 	names, _, err := s.pillarNames(r)
 	if err != nil {
 		return taskData{}, err
@@ -311,7 +315,7 @@ func (s *Store) taskData(r *http.Request, id int64) (taskData, error) {
 			return d, err
 		}
 	}
-	return d, nil
+	return d, s.workflowData(r, &d)
 }
 
 // unitChoices lists the units a coordinator may give a task: today's units
@@ -534,14 +538,16 @@ func (s *Store) taskUpdateSubmit(w http.ResponseWriter, r *http.Request) error {
 	if in.Attachments, err = readUploads(r); err != nil {
 		return err
 	}
-	if _, err := s.postUpdate(r, id, in); err != nil {
+	in.Draft = r.PostFormValue("draft") == "1"
+	report, err := s.postReport(r, id, in)
+	if err != nil {
 		d, derr := s.taskData(r, id)
 		if derr != nil {
 			return derr
 		}
 		return taskPage.FormError(w, r, formFields(err), d)
 	}
-	web.Redirect(w, r, fmt.Sprintf("/tasks/%d?ok=progress_saved#history", id))
+	web.Redirect(w, r, fmt.Sprintf("/tasks/%d?ok=%s#history", id, s.reportFlash(r, report)))
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -221,8 +222,15 @@ func TestPlanPages(t *testing.T) {
 			if status != 200 {
 				t.Fatalf("post: status %d", status)
 			}
-			if !strings.Contains(body, "Đã ghi nhận báo cáo tiến độ.") {
+			// The demo's plans need approval: the report waits for the
+			// unit's approver (approval.go), who approves it here.
+			if !strings.Contains(body, vi("flash.progress_submit")) {
 				t.Error("no confirmation after the report")
+			}
+			if m := regexp.MustCompile(`<li id="report-(\d+)" data-state="submitted">`).FindStringSubmatch(body); m == nil {
+				t.Error("the new report is not shown as waiting for approval")
+			} else if status, page := app.Login(t, "pheduyet.pleiku").Post(t, taskPath+"/reports/"+m[1]+"/approve", url.Values{}); status != 200 || !strings.Contains(page, vi("flash.progress_approve")) {
+				t.Errorf("the approver's approval: status %d", status)
 			}
 			if n := rowCount(t, app, "task_updates"); n != updates+1 {
 				t.Errorf("task_updates: %d rows, want %d", n, updates+1)

@@ -25,6 +25,7 @@ type Review struct {
 	Reassign  []ReassignTask `json:"reassign" doc:"tasks to be reassigned (cần giao lại): no lead unit, or a lead unit that ended leaving no single heir; never in the league or the lists by unit"`
 	Targets   []Target       `json:"targets" doc:"targets not achieved, off track or at risk"`
 	League    []LeagueRow    `json:"league" doc:"lead units ranked by share of their tasks done, then fewest overdue"`
+	Waiting   []UnitCount    `json:"waiting" doc:"progress reports waiting for their unit's approval, by unit (they do not count yet)"`
 	Totals    map[string]int `json:"totals"`
 }
 
@@ -51,11 +52,13 @@ type ReviewTask struct {
 	PlanNumber  string `json:"planNumber"`
 	Number      string `json:"number"`
 	Description string `json:"description"`
-	DueOn       string `json:"dueOn"`
-	Status      string `json:"status" doc:"this unit's status"`
-	Progress    int    `json:"progress"`
-	CompletedOn string `json:"completedOn,omitempty"`
-	DaysLate    int    `json:"daysLate,omitempty"`
+	DueOn       string `json:"dueOn" doc:"the current due date"`
+	// OriginalDueOn: the plan's date, when an extension moved DueOn.
+	OriginalDueOn string `json:"originalDueOn,omitempty" doc:"the plan's due date, when an extension moved dueOn («đã gia hạn đến …»)"`
+	Status        string `json:"status" doc:"this unit's status"`
+	Progress      int    `json:"progress"`
+	CompletedOn   string `json:"completedOn,omitempty"`
+	DaysLate      int    `json:"daysLate,omitempty"`
 }
 
 // ReassignTask is a task nobody answers for: the coordinator must give it
@@ -121,10 +124,13 @@ func (s *Store) dataVersion(ctx context.Context) (string, error) {
 	// A reassignment ends some assignments and adds others (MAX(id) and
 	// COUNT move) and stamps its plan's updated_at; heirs named again
 	// replace rows (MAX(id) moves; COUNT when some go).
-	var updates, actuals, assignments, maxAssignment, events, versions, heirs, maxHeir int64
+	// A report's approval, return or resubmission adds an event (MAX(id)
+	// of task_update_events); a grant or an edit stamps the plan.
+	var updates, reportEvents, actuals, assignments, maxAssignment, events, versions, heirs, maxHeir int64
 	var plans string
 	err := s.db.Read.QueryRowContext(ctx, `SELECT
 		(SELECT COALESCE(MAX(id), 0) FROM task_updates),
+		(SELECT COALESCE(MAX(id), 0) FROM task_update_events),
 		(SELECT COALESCE(MAX(id), 0) FROM target_actuals),
 		(SELECT COUNT(*) FROM task_assignments),
 		(SELECT COALESCE(MAX(id), 0) FROM task_assignments),
@@ -133,7 +139,7 @@ func (s *Store) dataVersion(ctx context.Context) (string, error) {
 		(SELECT COUNT(*) FROM org_event_heirs),
 		(SELECT COALESCE(MAX(id), 0) FROM org_event_heirs),
 		(SELECT COALESCE(CAST(MAX(updated_at) AS TEXT), '') || ':' || CAST(COUNT(*) AS TEXT) FROM plans)`).
-		Scan(&updates, &actuals, &assignments, &maxAssignment, &events, &versions, &heirs, &maxHeir, &plans)
+		Scan(&updates, &reportEvents, &actuals, &assignments, &maxAssignment, &events, &versions, &heirs, &maxHeir, &plans)
 	if err != nil {
 		return "", err
 	}
@@ -144,7 +150,7 @@ func (s *Store) dataVersion(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
-	return fmt.Sprint(updates, actuals, assignments, maxAssignment, events, versions, heirs, maxHeir, plans, indicators), nil
+	return fmt.Sprint(updates, reportEvents, actuals, assignments, maxAssignment, events, versions, heirs, maxHeir, plans, indicators), nil
 }
 
 // reviewCache holds a few recent reviews; entries also expire after five
@@ -174,7 +180,7 @@ func (c *reviewCache) get(key string) (Review, bool) {
 // clone copies the lists of a review that a caller may change.
 func (r Review) clone() Review {
 	r.Overdue, r.DueSoon, r.Completed, r.Reassign = slices.Clone(r.Overdue), slices.Clone(r.DueSoon), slices.Clone(r.Completed), slices.Clone(r.Reassign)
-	r.Targets, r.League, r.Totals = slices.Clone(r.Targets), slices.Clone(r.League), maps.Clone(r.Totals)
+	r.Targets, r.League, r.Totals, r.Waiting = slices.Clone(r.Targets), slices.Clone(r.League), maps.Clone(r.Totals), slices.Clone(r.Waiting)
 	return r
 }
 
@@ -271,7 +277,7 @@ func (s *Store) computeReview(ctx context.Context, month string, scopes []int64,
 				}
 				row.Tasks++
 				rt := ReviewTask{TaskID: t.ID, PlanID: t.PlanID, PlanNumber: t.PlanNumber, Number: t.Number, Description: t.Description, DueOn: t.TimeFrame.DueOn,
-					Status: a.Status, Progress: a.Progress, CompletedOn: a.CompletedOn}
+					OriginalDueOn: t.TimeFrame.OriginalDueOn, Status: a.Status, Progress: a.Progress, CompletedOn: a.CompletedOn}
 				done := a.Status == "done" && (a.CompletedOn == "" || a.CompletedOn <= asOf)
 				switch {
 				case done:
@@ -342,6 +348,9 @@ func (s *Store) computeReview(ctx context.Context, month string, scopes []int64,
 		return out
 	}
 	r.Overdue, r.DueSoon, r.Completed = flatten(overdue), flatten(dueSoon), flatten(completed)
+	if err := s.reviewWaiting(ctx, &r, planIDs, f); err != nil {
+		return r, err
+	}
 	for _, row := range league {
 		if row.Tasks > 0 {
 			row.DoneShare = float64(row.Done) / float64(row.Tasks)

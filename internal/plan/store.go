@@ -116,7 +116,7 @@ func (u *unitRefs) get(id int64) UnitRef {
 	return r
 }
 
-const planColumns = `p.id, p.plan_key, p.number, p.title, p.issuer, p.issuer_unit_id, p.issued_on, p.signer, p.span_from, p.span_to, p.status, p.parent_id, p.note,
+const planColumns = `p.id, p.plan_key, p.number, p.title, p.issuer, p.issuer_unit_id, p.issued_on, p.signer, p.span_from, p.span_to, p.status, p.parent_id, p.note, p.requires_approval,
 	(SELECT COUNT(*) FROM tasks t WHERE t.plan_id = p.id), (SELECT COUNT(*) FROM targets g WHERE g.plan_id = p.id)`
 
 func (s *Store) scanPlans(ctx context.Context, q string, args ...any) ([]Plan, error) {
@@ -128,7 +128,7 @@ func (s *Store) scanPlans(ctx context.Context, q string, args ...any) ([]Plan, e
 	for rows.Next() {
 		var p Plan
 		var parent sql.NullInt64
-		if err := rows.Scan(&p.ID, &p.Key, &p.Number, &p.Title, &p.Issuer, &p.IssuerUnit.ID, &p.IssuedOn, &p.Signer, &p.SpanFrom, &p.SpanTo, &p.Status, &parent, &p.Note, &p.TaskCount, &p.TargetCount); err != nil {
+		if err := rows.Scan(&p.ID, &p.Key, &p.Number, &p.Title, &p.Issuer, &p.IssuerUnit.ID, &p.IssuedOn, &p.Signer, &p.SpanFrom, &p.SpanTo, &p.Status, &parent, &p.Note, &p.RequiresApproval, &p.TaskCount, &p.TargetCount); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -450,7 +450,7 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		// The review needs none of these; skipping them saves a third of the read.
 		columns = `'', '', '', '', '', '', '', '', NULL`
 	}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT t.id, t.plan_id, t.number, t.description, t.due_on, t.status_override, t.sort_key, `+columns+`
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT t.id, t.plan_id, t.number, t.description, t.due_on, t.original_due_on, t.status_override, t.sort_key, `+columns+`
 		FROM tasks t`+where, args...)
 	if err != nil {
 		return nil, err
@@ -467,7 +467,7 @@ func (s *Store) Tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 		var t Task
 		var budget sql.NullFloat64
 		var key string
-		if err := rows.Scan(&t.ID, &t.PlanID, &t.Number, &t.Description, &t.TimeFrame.DueOn, &t.StatusOverride, &key,
+		if err := rows.Scan(&t.ID, &t.PlanID, &t.Number, &t.Description, &t.TimeFrame.DueOn, &t.TimeFrame.OriginalDueOn, &t.StatusOverride, &key,
 			&t.Group, &t.Pillar, &t.LeadText, &t.CoordinatingText, &t.TimeFrame.Text, &t.TimeFrame.StartOn, &t.Output, &t.BudgetSource, &budget); err != nil {
 			rows.Close()
 			return nil, err
@@ -636,7 +636,7 @@ func (s *Store) Task(ctx context.Context, id int64) (Task, error) {
 
 // Updates lists a task's progress reports, newest first, with attachments.
 func (s *Store) Updates(ctx context.Context, task int64) ([]Update, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, task_id, unit_id, status, progress, body, author, created_at FROM task_updates WHERE task_id = $1 ORDER BY created_at DESC, id DESC`, task)
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, task_id, unit_id, status, progress, body, author, created_at, state FROM task_updates WHERE task_id = $1 ORDER BY created_at DESC, id DESC`, task)
 	if err != nil {
 		return nil, err
 	}
@@ -645,14 +645,14 @@ func (s *Store) Updates(ctx context.Context, task int64) ([]Update, error) {
 	for rows.Next() {
 		var u Update
 		var unit sql.NullInt64
-		if err := rows.Scan(&u.ID, &u.TaskID, &unit, &u.Status, &u.Progress, &u.Body, &u.Author, &u.At); err != nil {
+		if err := rows.Scan(&u.ID, &u.TaskID, &unit, &u.Status, &u.Progress, &u.Body, &u.Author, &u.At, &u.State); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		if unit.Valid {
 			u.Unit = &UnitRef{ID: unit.Int64}
 		}
-		u.Attachments = []Attachment{}
+		u.Attachments, u.Events = []Attachment{}, []UpdateEvent{}
 		index[u.ID] = len(out)
 		out = append(out, u)
 	}
@@ -676,6 +676,9 @@ func (s *Store) Updates(ctx context.Context, task int64) ([]Update, error) {
 	}
 	ar.Close()
 	if err := ar.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.addEvents(ctx, task, out, index); err != nil {
 		return nil, err
 	}
 	refs := s.refs(ctx)
@@ -705,6 +708,7 @@ type UpdateInput struct {
 	Progress     int         `json:"progress" doc:"0–100"`
 	Body         string      `json:"body" doc:"what was done"`
 	Attachments  []FileInput `json:"attachments,omitempty"`
+	Draft        bool        `json:"draft,omitempty" doc:"in a plan that requires approval: keep the report as a draft (submitted later) rather than submit it now"`
 }
 
 // FileInput is an uploaded evidence file.
@@ -745,8 +749,58 @@ func (s *Store) PostUpdate(ctx context.Context, tx *sql.Tx, task int64, in Updat
 	v.Check(in.Status != "done" || in.Progress == 100, "progress", "done_is_100")
 	v.Check(in.Body != "" || len(in.Attachments) > 0, "body", "required")
 	v.Text("body", in.Body, errs.Paragraph)
-	for i, a := range in.Attachments {
-		f := fmt.Sprintf("attachments[%d]", i)
+	checkFiles(&v, "attachments", in.Attachments)
+	if err := v.Err(); err != nil {
+		return 0, err
+	}
+	var taskID, unit int64
+	if err := tx.QueryRowContext(ctx, `SELECT task_id, unit_id FROM task_assignments WHERE id = $1 AND ended_on = ''`, in.AssignmentID).Scan(&taskID, &unit); err != nil || taskID != task {
+		return 0, errs.Invalid(errs.Field{Name: "assignmentId", Code: "not_found"})
+	}
+	// A plan that requires approval keeps the report apart until the
+	// unit's approver approves it (approval.go).
+	state, err := s.initialState(ctx, tx, task, in.Draft)
+	if err != nil {
+		return 0, err
+	}
+	now := store.Now()
+	var actorArg, decided any
+	if actor != 0 {
+		actorArg = actor
+	}
+	if state == StateApproved {
+		completed := ""
+		if in.Status == "done" {
+			completed = now.In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE task_assignments SET status = $1, progress = $2, updated_at = $3, completed_on = $4 WHERE id = $5`,
+			in.Status, in.Progress, now, completed, in.AssignmentID); err != nil {
+			return 0, err
+		}
+		decided = now
+	}
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO task_updates (task_id, assignment_id, unit_id, status, progress, body, created_by, author, created_at, state, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		task, in.AssignmentID, unit, in.Status, in.Progress, in.Body, actorArg, author, now, state, decided).Scan(&id); err != nil {
+		return 0, err
+	}
+	if err := insertFiles(ctx, tx, `INSERT INTO task_attachments (update_id, filename, content_type, size, sha256, data) VALUES ($1, $2, $3, $4, $5, $6)`, id, in.Attachments); err != nil {
+		return 0, err
+	}
+	if state == StateSubmitted {
+		if err := s.addEvent(ctx, tx, id, "submit", StateSubmitted, "", actor, author); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// checkFiles validates evidence files (a progress report's, a comment's):
+// each named, not empty, within MaxAttachment, of an allowed type whose
+// content matches it.
+func checkFiles(v *errs.Validator, field string, files []FileInput) {
+	for i, a := range files {
+		f := fmt.Sprintf("%s[%d]", field, i)
 		v.Check(strings.TrimSpace(a.Filename) != "", f+".filename", "required")
 		v.Text(f+".filename", a.Filename, errs.Name)
 		v.Check(len(a.Data) > 0, f+".data", "required")
@@ -758,39 +812,18 @@ func (s *Store) PostUpdate(ctx context.Context, tx *sql.Tx, task int64, in Updat
 			v.Add(f+".data", "content_mismatch", a.Filename, a.ContentType)
 		}
 	}
-	if err := v.Err(); err != nil {
-		return 0, err
-	}
-	var taskID, unit int64
-	if err := tx.QueryRowContext(ctx, `SELECT task_id, unit_id FROM task_assignments WHERE id = $1 AND ended_on = ''`, in.AssignmentID).Scan(&taskID, &unit); err != nil || taskID != task {
-		return 0, errs.Invalid(errs.Field{Name: "assignmentId", Code: "not_found"})
-	}
-	now := store.Now()
-	completed := ""
-	if in.Status == "done" {
-		completed = now.In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE task_assignments SET status = $1, progress = $2, updated_at = $3, completed_on = $4 WHERE id = $5`,
-		in.Status, in.Progress, now, completed, in.AssignmentID); err != nil {
-		return 0, err
-	}
-	var actorArg any
-	if actor != 0 {
-		actorArg = actor
-	}
-	var id int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO task_updates (task_id, assignment_id, unit_id, status, progress, body, created_by, author, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		task, in.AssignmentID, unit, in.Status, in.Progress, in.Body, actorArg, author, now).Scan(&id); err != nil {
-		return 0, err
-	}
-	for _, a := range in.Attachments {
+}
+
+// insertFiles stores checked files under owner with query (owner,
+// filename, content_type, size, sha256, data).
+func insertFiles(ctx context.Context, tx *sql.Tx, query string, owner int64, files []FileInput) error {
+	for _, a := range files {
 		sum := sha256.Sum256(a.Data)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO task_attachments (update_id, filename, content_type, size, sha256, data) VALUES ($1, $2, $3, $4, $5, $6)`,
-			id, strings.TrimSpace(a.Filename), a.ContentType, len(a.Data), hex.EncodeToString(sum[:]), a.Data); err != nil {
-			return 0, err
+		if _, err := tx.ExecContext(ctx, query, owner, strings.TrimSpace(a.Filename), a.ContentType, len(a.Data), hex.EncodeToString(sum[:]), a.Data); err != nil {
+			return err
 		}
 	}
-	return id, nil
+	return nil
 }
 
 // AttachmentData returns an evidence file with the task it belongs to.
@@ -921,7 +954,7 @@ func (s *Store) Export(ctx context.Context, id int64) (Doc, error) {
 		return Doc{}, err
 	}
 	d := Doc{Key: p.Key, Number: p.Number, Title: p.Title, Issuer: p.Issuer, IssuerUnit: p.IssuerUnit.Code, Date: p.IssuedOn, Signer: p.Signer,
-		SpanFrom: p.SpanFrom, SpanTo: p.SpanTo, Status: p.Status, Note: p.Note, LegalBases: []string{}, Targets: []DocTarget{}, Tasks: []DocTask{}}
+		SpanFrom: p.SpanFrom, SpanTo: p.SpanTo, Status: p.Status, Note: p.Note, LegalBases: []string{}, Targets: []DocTarget{}, Tasks: []DocTask{}, RequiresApproval: &p.RequiresApproval}
 	for _, b := range p.LegalBases {
 		d.LegalBases = append(d.LegalBases, b.Number)
 	}

@@ -250,7 +250,7 @@ func TestUsabilityPages(t *testing.T) {
 				t.Errorf("the other lead units are not in Vietnamese order: %v", leads)
 			}
 			// The history is paged.
-			n := strings.Count(body[historyAt:], "<li>\n  <p class=\"who\">")
+			n := len(regexp.MustCompile(`<li id="report-\d+"[^>]*>\n  <p class="who">`).FindAllString(body[historyAt:], -1))
 			var total int
 			fmt.Sscan(regexp.MustCompile(`id="history">[^(]*\((\d+)\)`).FindStringSubmatch(body)[1], &total)
 			if total > 10 && (n != 10 || !strings.Contains(body, `href="`+path+`?history=10#history"`)) {
