@@ -541,11 +541,27 @@ func fieldProblems(lang locale.Lang, err error) []httpx.ProblemField {
 	for _, f := range e.Fields {
 		msg := httpx.FieldMessage(lang, f)
 		if f.Code == "report.rule_failed" {
-			msg = locale.T(lang, "invalid."+f.Code, f.Args...)
+			msg = ruleFailedMessage(lang, f.Args)
 		}
 		out = append(out, httpx.ProblemField{Field: f.Name, Code: f.Code, Message: msg})
 	}
 	return out
+}
+
+// ruleFailedMessage is a failed rule's message (ruleErrors' arguments:
+// the Vietnamese message, the two values in exchange notation, the English
+// message) with its values written the language's way (1.500 so với
+// 1.234), as the rules card above the form writes them.
+func ruleFailedMessage(lang locale.Lang, args []any) string {
+	if len(args) == 4 {
+		args = slices.Clone(args)
+		for _, i := range []int{1, 2} {
+			if v, ok := args[i].(string); ok {
+				args[i] = locale.FormatDecimal(lang, v)
+			}
+		}
+	}
+	return locale.T(lang, "invalid.report.rule_failed", args...)
 }
 
 // showStepError renders the report page again with err above it when it

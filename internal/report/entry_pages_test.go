@@ -78,6 +78,10 @@ func TestEntryPages(t *testing.T) {
 			t.Fatalf("submit with a failing rule: %d", status)
 		}
 		want(body, "Số hồ sơ xử lý trực tuyến không được lớn hơn số hồ sơ tiếp nhận", "đang là 1.500 so với 1.234")
+		// The alert above the page writes the values as the card does.
+		if strings.Contains(body, "1500") || strings.Contains(body, "1234") {
+			t.Error("the refused submission shows 1500 or 1234, not 1.500 and 1.234")
+		}
 		w.wantState(k, "draft", "")
 
 		status, body = rep.Post(t, path+"/save", url.Values{field("CDS.HS.TRUCTUYEN"): {"1.000"}, "action": {"submit"}})
