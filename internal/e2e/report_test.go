@@ -380,6 +380,12 @@ func (j *reportJourney) approverReturns(b *browser) {
 	j.wantState(b, "submitted")
 	b.wantText("main table", "987", "1.234")
 	b.wantText("main #approval + .card", vi("report.entry.approve_final"), vi("report.entry.return"))
+	// Withdrawing is the commune's step, not the approver's.
+	if n := evalJS[int](b, "count withdraw buttons", `document.querySelectorAll('main form[action$="/withdraw"]').length`); n != 0 {
+		t.Error("the approver is offered the commune's withdraw button")
+	}
+	// The figures with their units of measure.
+	b.wantText("main table", "Tỷ lệ dịch vụ công trực tuyến toàn trình (%)", "Số hồ sơ thủ tục hành chính tiếp nhận (hồ sơ)")
 	b.shot("report-to-approve")
 
 	b.do("write the comment", chromedp.SendKeys(chromedp.ID("return-comment"), j.comment))
@@ -506,6 +512,40 @@ func (j *reportJourney) provinceReadsPivot(b *browser) {
 		}
 	}
 	b.shot("analytics-pivot")
+
+	// Lai Châu alone, rows by period: the quarter holds Bản Bo's figures
+	// with the other units' (none yet), and the year is its four quarters.
+	q = url.Values{"dx": {"CDS.HS.TIEPNHAN"}, "pe": {"2026Q1;2026Q2;2026Q3;2026Q4;2026"}, "ou": {"LC"},
+		"at_pe": {"row"}, "at_dx": {"col"}, "at_ou": {"filter"}}
+	b.open("/report/analytics?" + q.Encode())
+	rows = evalJS[[][]string](b, "read the pivot table by period", `[...document.querySelectorAll("main table.pivot tbody tr")].map(tr => [...tr.cells].map(c => c.innerText.trim()))`)
+	byPeriod := map[string]float64{}
+	for _, r := range rows {
+		if len(r) == 2 {
+			byPeriod[r[0]] = viNumber(t, r[1])
+		}
+	}
+	label := func(p string) string {
+		pe, err := reporting.ParsePeriod(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pe.Label(locale.VI)
+	}
+	quarters := 0.0
+	for _, p := range []string{"2026Q1", "2026Q2", "2026Q3"} {
+		if byPeriod[label(p)] == 0 {
+			t.Errorf("the pivot table by period has no dossiers for %s: %q", label(p), rows)
+		}
+		quarters += byPeriod[label(p)]
+	}
+	if got := byPeriod[label("2026Q4")]; got != 1234 {
+		t.Errorf("Lai Châu's dossiers received in %s = %v, want Bản Bo's 1.234 (the only report of the quarter): %q", label("2026Q4"), got, rows)
+	}
+	if got, want := byPeriod[label("2026")], quarters+1234; got != want {
+		t.Errorf("Lai Châu's dossiers received in %s = %v, want the four quarters' %v: %q", label("2026"), got, want, rows)
+	}
+	b.shot("analytics-pivot-periods")
 }
 
 // figures are what the province reads before and after the journey.

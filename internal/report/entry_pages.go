@@ -418,7 +418,9 @@ func (s *Store) entryData(r *http.Request, k ReportKey) (*entryData, error) {
 	if det.ApprovedUnit != nil && (det.State == StateApproved || det.State == StateAccepted) {
 		d.CanUnappr = cans.can(ApproveReports, det.ApprovedUnit.ID)
 	}
-	d.CanWithdr = det.State == StateSubmitted && det.ApprovedUnit == nil && !d.Locked && cans.can(EnterReports, k.Unit)
+	// Withdrawing is the reporting unit's step; an approver who may enter
+	// the unit's data too returns the report instead, with a comment.
+	d.CanWithdr = det.State == StateSubmitted && det.ApprovedUnit == nil && !d.Locked && !d.CanApprove && cans.can(EnterReports, k.Unit)
 	d.CanReopen = cans.can(ManageReports, k.Unit)
 
 	type vkey struct{ ind, opt int64 }
@@ -472,6 +474,11 @@ func (s *Store) entryData(r *http.Request, k ReportKey) (*entryData, error) {
 					label := it.Name
 					if o.ID != 0 {
 						label += " — " + o.Name
+					}
+					// With its unit of measure, as the form's label has it
+					// (45,5 is a percentage, 1.234 dossiers).
+					if it.Measure != "" {
+						label += " (" + it.Measure + ")"
 					}
 					d.Values = append(d.Values, valueView{Indicator: label, Value: showValue(lang, it.ValueType, cur.Value), Comment: cur.Comment})
 				}

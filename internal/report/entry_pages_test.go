@@ -88,7 +88,8 @@ func TestEntryPages(t *testing.T) {
 		if status != 200 {
 			t.Fatalf("submit: %d", status)
 		}
-		want(body, "Đã gửi báo cáo.", "Chờ Tỉnh Gia Lai phê duyệt", "1.234", "45,5")
+		want(body, "Đã gửi báo cáo.", "Chờ Tỉnh Gia Lai phê duyệt", "1.234", "45,5", "Tỷ lệ dịch vụ công trực tuyến toàn trình (%)",
+			"Số hồ sơ thủ tục hành chính tiếp nhận (hồ sơ)", `action="`+path+`/withdraw"`)
 		if strings.Contains(body, `action="`+path+`/save"`) {
 			t.Error("a submitted report still shows its entry form")
 		}
@@ -97,6 +98,12 @@ func TestEntryPages(t *testing.T) {
 		appr := app.Login(t, "pheduyet.tinh")
 		status, body = appr.Get(t, "/report/approvals")
 		want(body, "Báo cáo chờ phê duyệt", "Xã Biển Hồ", `href="`+path+`"`)
+		// The approver returns or approves; withdrawing is the commune's.
+		_, body = appr.Get(t, path)
+		want(body, `action="`+path+`/return"`, `action="`+path+`/approve"`)
+		if strings.Contains(body, `action="`+path+`/withdraw"`) {
+			t.Error("the approver is offered the commune's withdraw button")
+		}
 		status, body = appr.Post(t, path+"/return", url.Values{"comment": {""}})
 		if status != http.StatusUnprocessableEntity || !strings.Contains(body, "bắt buộc nhập") {
 			t.Fatalf("return without a comment: %d", status)
