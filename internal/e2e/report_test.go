@@ -293,13 +293,7 @@ func (j *reportJourney) reporterSubmits(b *browser) {
 	b.wantPath("/report/entry")
 	b.wantH1(vi("report.entry.title"))
 	// The commune's quarterly report for Quý 4/2026, not yet entered.
-	row := evalJS[string](b, "find the report's row", fmt.Sprintf(`(() => {
-		const tr = [...document.querySelectorAll("main table.reports tbody tr")].find(tr => tr.querySelector('a[href=%q]'));
-		return tr ? tr.innerText : "";
-	})()`, j.href))
-	if row == "" {
-		b.fatalf("/report/entry has no row for %s; the page shows:\n%s", j.href, b.text("main"))
-	}
+	row := j.row(b)
 	for _, want := range []string{"CDS.QUY.XA.LC", "Xã Bản Bo", j.label, "16/12/2026", vi("report.state.open")} {
 		if !strings.Contains(row, want) {
 			t.Errorf("the row of %s on /report/entry does not show %q: %q", j.href, want, row)
@@ -355,6 +349,20 @@ func (j *reportJourney) reporterSubmits(b *browser) {
 	b.shot("entry-submitted")
 }
 
+// row is the text of the journey's report's row in the list of reports
+// shown (/report/entry, /report/approvals).
+func (j *reportJourney) row(b *browser) string {
+	j.t.Helper()
+	row := evalJS[string](b, "find the report's row", fmt.Sprintf(`(() => {
+		const tr = [...document.querySelectorAll("main table.reports tbody tr")].find(tr => tr.querySelector('a[href=%q]'));
+		return tr ? tr.innerText : "";
+	})()`, j.href))
+	if row == "" {
+		b.fatalf("%s does not list %s; the page shows:\n%s", b.location(), j.href, b.text("main"))
+	}
+	return row
+}
+
 // approverReturns is the approver of Tỉnh Lai Châu, on a desktop: the
 // report among those waiting for her, returned with a comment.
 func (j *reportJourney) approverReturns(b *browser) {
@@ -362,13 +370,7 @@ func (j *reportJourney) approverReturns(b *browser) {
 	b.headerClick("open Phê duyệt báo cáo", `header nav a[href="/report/approvals"]`)
 	b.wantPath("/report/approvals")
 	b.wantH1(vi("report.approvals.title"))
-	row := evalJS[string](b, "find the report's row", fmt.Sprintf(`(() => {
-		const tr = [...document.querySelectorAll("main table.reports tbody tr")].find(tr => tr.querySelector('a[href=%q]'));
-		return tr ? tr.innerText : "";
-	})()`, j.href))
-	if row == "" {
-		b.fatalf("/report/approvals does not list %s", j.href)
-	}
+	row := j.row(b)
 	for _, want := range []string{"CDS.QUY.XA.LC", "Xã Bản Bo", j.label, vi("report.state.submitted")} {
 		if !strings.Contains(row, want) {
 			t.Errorf("the row of %s on /report/approvals does not show %q: %q", j.href, want, row)
