@@ -4,7 +4,11 @@
 // to English, sign out; then, as the administrator, add an official through
 // the form. TestPlanBrowser (plan_test.go) drives the programme pages: a
 // district's progress report with its evidence file, the Steering
-// Committee's review and the targets of a plan.
+// Committee's review and the targets of a plan. TestReportBrowser
+// (report_test.go) drives periodic reporting on the demo's two years of
+// reports: a commune's quarterly report entered, refused by a rule, sent,
+// returned, sent again and accepted, then the pivot table, completeness and
+// the plan targets that read the indicators.
 //
 // The tests need Chromium: they run when TINHSO_TEST_CHROMIUM holds the path
 // of the browser (the README's test command sets it) and skip otherwise.

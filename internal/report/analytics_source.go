@@ -312,7 +312,7 @@ type sourceForm struct {
 	code, name string
 	periodType string
 	indicators map[int64]bool
-	kinds      map[string]bool
+	kinds      map[string][]int64 // unit kind → the units whose subtrees it is assigned under
 }
 
 type sourceForms struct {
@@ -338,7 +338,7 @@ func (s *Store) sourceForms(ctx context.Context) (*sourceForms, error) {
 	}
 	err := scan(`SELECT id, code, name, period_type FROM report_forms ORDER BY code`, func(rows *sql.Rows) error {
 		var id int64
-		f := &sourceForm{indicators: map[int64]bool{}, kinds: map[string]bool{}}
+		f := &sourceForm{indicators: map[int64]bool{}, kinds: map[string][]int64{}}
 		if err := rows.Scan(&id, &f.code, &f.name, &f.periodType); err != nil {
 			return err
 		}
@@ -359,14 +359,14 @@ func (s *Store) sourceForms(ctx context.Context) (*sourceForms, error) {
 		})
 	}
 	if err == nil {
-		err = scan(`SELECT form_id, kind FROM report_form_assignments`, func(rows *sql.Rows) error {
-			var form int64
+		err = scan(`SELECT form_id, kind, under_unit_id FROM report_form_assignments`, func(rows *sql.Rows) error {
+			var form, under int64
 			var kind string
-			if err := rows.Scan(&form, &kind); err != nil {
+			if err := rows.Scan(&form, &kind, &under); err != nil {
 				return err
 			}
 			if f := fs.byID[form]; f != nil {
-				f.kinds[kind] = true
+				f.kinds[kind] = append(f.kinds[kind], under)
 			}
 			return nil
 		})
@@ -390,21 +390,31 @@ func (s *Store) sourceForms(ctx context.Context) (*sourceForms, error) {
 
 // guess is the form a value with no report belongs to: of the forms that
 // hold the indicator with the value's period type, one assigned to units
-// of the unit's kind, else the first by code; 0 when none.
+// of the unit's kind under a unit whose subtree holds it (a Lai Châu
+// commune's draft is Lai Châu's commune form, not Gia Lai's), else one
+// assigned to the unit's kind, else the first by code; 0 when none.
 func (fs *sourceForms) guess(ind int64, t PeriodType, reg *registry, unit int64) int64 {
 	u, _ := reg.unit(unit)
-	var first int64
+	var first, kind int64
 	for _, id := range fs.ids {
 		f := fs.byID[id]
 		if !f.indicators[ind] || f.periodType != t.String() {
 			continue
 		}
-		if f.kinds[u.Kind] {
-			return id
+		for _, under := range f.kinds[u.Kind] {
+			if reg.sn.Within(unit, under) {
+				return id
+			}
+		}
+		if kind == 0 && len(f.kinds[u.Kind]) > 0 {
+			kind = id
 		}
 		if first == 0 {
 			first = id
 		}
+	}
+	if kind != 0 {
+		return kind
 	}
 	return first
 }

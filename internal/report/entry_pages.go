@@ -418,7 +418,9 @@ func (s *Store) entryData(r *http.Request, k ReportKey) (*entryData, error) {
 	if det.ApprovedUnit != nil && (det.State == StateApproved || det.State == StateAccepted) {
 		d.CanUnappr = cans.can(ApproveReports, det.ApprovedUnit.ID)
 	}
-	d.CanWithdr = det.State == StateSubmitted && det.ApprovedUnit == nil && !d.Locked && cans.can(EnterReports, k.Unit)
+	// Withdrawing is the reporting unit's step; an approver who may enter
+	// the unit's data too returns the report instead, with a comment.
+	d.CanWithdr = det.State == StateSubmitted && det.ApprovedUnit == nil && !d.Locked && !d.CanApprove && cans.can(EnterReports, k.Unit)
 	d.CanReopen = cans.can(ManageReports, k.Unit)
 
 	type vkey struct{ ind, opt int64 }
@@ -472,6 +474,11 @@ func (s *Store) entryData(r *http.Request, k ReportKey) (*entryData, error) {
 					label := it.Name
 					if o.ID != 0 {
 						label += " — " + o.Name
+					}
+					// With its unit of measure, as the form's label has it
+					// (45,5 is a percentage, 1.234 dossiers).
+					if it.Measure != "" {
+						label += " (" + it.Measure + ")"
 					}
 					d.Values = append(d.Values, valueView{Indicator: label, Value: showValue(lang, it.ValueType, cur.Value), Comment: cur.Comment})
 				}
@@ -541,11 +548,27 @@ func fieldProblems(lang locale.Lang, err error) []httpx.ProblemField {
 	for _, f := range e.Fields {
 		msg := httpx.FieldMessage(lang, f)
 		if f.Code == "report.rule_failed" {
-			msg = locale.T(lang, "invalid."+f.Code, f.Args...)
+			msg = ruleFailedMessage(lang, f.Args)
 		}
 		out = append(out, httpx.ProblemField{Field: f.Name, Code: f.Code, Message: msg})
 	}
 	return out
+}
+
+// ruleFailedMessage is a failed rule's message (ruleErrors' arguments:
+// the Vietnamese message, the two values in exchange notation, the English
+// message) with its values written the language's way (1.500 so với
+// 1.234), as the rules card above the form writes them.
+func ruleFailedMessage(lang locale.Lang, args []any) string {
+	if len(args) == 4 {
+		args = slices.Clone(args)
+		for _, i := range []int{1, 2} {
+			if v, ok := args[i].(string); ok {
+				args[i] = locale.FormatDecimal(lang, v)
+			}
+		}
+	}
+	return locale.T(lang, "invalid.report.rule_failed", args...)
 }
 
 // showStepError renders the report page again with err above it when it

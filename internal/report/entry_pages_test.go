@@ -78,13 +78,18 @@ func TestEntryPages(t *testing.T) {
 			t.Fatalf("submit with a failing rule: %d", status)
 		}
 		want(body, "Số hồ sơ xử lý trực tuyến không được lớn hơn số hồ sơ tiếp nhận", "đang là 1.500 so với 1.234")
+		// The alert above the page writes the values as the card does.
+		if strings.Contains(body, "1500") || strings.Contains(body, "1234") {
+			t.Error("the refused submission shows 1500 or 1234, not 1.500 and 1.234")
+		}
 		w.wantState(k, "draft", "")
 
 		status, body = rep.Post(t, path+"/save", url.Values{field("CDS.HS.TRUCTUYEN"): {"1.000"}, "action": {"submit"}})
 		if status != 200 {
 			t.Fatalf("submit: %d", status)
 		}
-		want(body, "Đã gửi báo cáo.", "Chờ Tỉnh Gia Lai phê duyệt", "1.234", "45,5")
+		want(body, "Đã gửi báo cáo.", "Chờ Tỉnh Gia Lai phê duyệt", "1.234", "45,5", "Tỷ lệ dịch vụ công trực tuyến toàn trình (%)",
+			"Số hồ sơ thủ tục hành chính tiếp nhận (hồ sơ)", `action="`+path+`/withdraw"`)
 		if strings.Contains(body, `action="`+path+`/save"`) {
 			t.Error("a submitted report still shows its entry form")
 		}
@@ -93,6 +98,12 @@ func TestEntryPages(t *testing.T) {
 		appr := app.Login(t, "pheduyet.tinh")
 		status, body = appr.Get(t, "/report/approvals")
 		want(body, "Báo cáo chờ phê duyệt", "Xã Biển Hồ", `href="`+path+`"`)
+		// The approver returns or approves; withdrawing is the commune's.
+		_, body = appr.Get(t, path)
+		want(body, `action="`+path+`/return"`, `action="`+path+`/approve"`)
+		if strings.Contains(body, `action="`+path+`/withdraw"`) {
+			t.Error("the approver is offered the commune's withdraw button")
+		}
 		status, body = appr.Post(t, path+"/return", url.Values{"comment": {""}})
 		if status != http.StatusUnprocessableEntity || !strings.Contains(body, "bắt buộc nhập") {
 			t.Fatalf("return without a comment: %d", status)

@@ -18,8 +18,16 @@ import (
 // year).
 type planIndicators struct{ r *report.Store }
 
+// Version is analytics' version and today (Actuals dates the current
+// year's figure no later than today).
 func (p planIndicators) Version(ctx context.Context) (string, error) {
-	return p.r.AnalyticsVersion(ctx)
+	v, err := p.r.AnalyticsVersion(ctx)
+	return v + "@" + p.today(), err
+}
+
+// today is the day of the reporting clock, in Vietnam.
+func (p planIndicators) today() string {
+	return p.r.Now().In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly)
 }
 
 func (p planIndicators) Actuals(ctx context.Context, asks []plan.IndicatorAsk, detail bool) ([][]plan.Actual, error) {
@@ -39,6 +47,11 @@ func (p planIndicators) Actuals(ctx context.Context, asks []plan.IndicatorAsk, d
 	if err != nil {
 		return nil, fmt.Errorf("indicator actuals: %w", err)
 	}
+	// A figure of a year not over is dated no later than today: dated at
+	// the end of its latest quarter (31/12 for the year's last), it would
+	// lie after today, and the plan's assessment, which reads the actuals
+	// measured by today, would pass over the newest figure.
+	today := p.today()
 	out := make([][]plan.Actual, len(asks))
 	for k, v := range vals {
 		if v.Value == nil {
@@ -57,6 +70,7 @@ func (p planIndicators) Actuals(ctx context.Context, asks []plan.IndicatorAsk, d
 		if end := q.Period.End().Format(time.DateOnly); measured == "" || measured > end {
 			measured = end
 		}
+		measured = min(measured, today)
 		out[at[k][0]] = append(out[at[k][0]], plan.Actual{MeasuredOn: measured, Value: *v.Value, Source: src})
 	}
 	return out, nil
