@@ -68,12 +68,19 @@ func LoadDemoSubmissions(ctx context.Context, db *store.DB, orgs *org.Store, tod
 	}
 	s := NewStore(db, orgs)
 	s.allowRoles()
-	var clock time.Time
-	s.Now = func() time.Time { return clock }
+	// Nothing changes the registry or the forms while the loader runs: it
+	// reads each form and each form × period's units once (every workflow
+	// step asks again).
 	forms, err := s.Forms(ctx)
 	if err != nil {
 		return 0, err
 	}
+	s.frozen = frozenReads{forms: map[int64]Form{}, units: map[frozenKey]FormUnits{}}
+	for _, f := range forms {
+		s.frozen.forms[f.ID] = f
+	}
+	var clock time.Time
+	s.Now = func() time.Time { return clock }
 	options, err := s.optionIDs(ctx, db.Read)
 	if err != nil {
 		return 0, err
@@ -255,4 +262,17 @@ func (r demoReport) load(ctx context.Context) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// frozenReads are a store's answers that a one-off writer (the demo
+// loader, on a store of its own) may keep for its run; a server's store
+// never sets them.
+type frozenReads struct {
+	forms map[int64]Form
+	units map[frozenKey]FormUnits
+}
+
+type frozenKey struct {
+	form   int64
+	period string
 }

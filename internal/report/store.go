@@ -35,6 +35,8 @@ type Store struct {
 	Mailer  *mail.Client
 	BaseURL string
 	regs    *registryCache // analytics' snapshot of the org registry
+	// frozen holds reads a one-off writer keeps (demo_submissions.go).
+	frozen frozenReads
 }
 
 // NewStore builds the reporting store over db and the registry.
@@ -234,6 +236,9 @@ func (s *Store) Forms(ctx context.Context) ([]Form, error) {
 
 // Form is one form.
 func (s *Store) Form(ctx context.Context, id int64) (Form, error) {
+	if f, ok := s.frozen.forms[id]; ok {
+		return f, nil
+	}
 	list, err := s.forms(ctx, `SELECT id, code, name, period_type, deadline_days, grace_days, basis, issuer_unit_id FROM report_forms WHERE id = $1`, id)
 	if err != nil {
 		return Form{}, err
@@ -358,6 +363,21 @@ type FormUnits struct {
 // day reads through its predecessors (a unit formed later) or successors
 // (a unit ended earlier) that did.
 func (s *Store) UnitsFor(ctx context.Context, form int64, p Period) (FormUnits, error) {
+	if s.frozen.units != nil {
+		k := frozenKey{form, p.String()}
+		if fu, ok := s.frozen.units[k]; ok {
+			return fu, nil
+		}
+		fu, err := s.unitsFor(ctx, form, p)
+		if err == nil {
+			s.frozen.units[k] = fu
+		}
+		return fu, err
+	}
+	return s.unitsFor(ctx, form, p)
+}
+
+func (s *Store) unitsFor(ctx context.Context, form int64, p Period) (FormUnits, error) {
 	f, err := s.Form(ctx, form)
 	if err != nil {
 		return FormUnits{}, err
