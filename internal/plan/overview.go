@@ -106,6 +106,15 @@ func (s *Store) fillOverviewExtras(ctx context.Context, o *Overview, planIDs []i
 	if err := s.overviewDirectives(ctx, o, planIDs); err != nil { // meeting.go
 		return err
 	}
+	waiting, total, err := s.waitingByUnit(ctx, planIDs, nil) // approval.go
+	if err != nil || total == 0 {
+		return err
+	}
+	a := &OverviewApprovals{Total: total, Href: "/review#waiting-h"}
+	for _, w := range waiting {
+		a.Units = append(a.Units, UnitWaiting{Unit: w.Unit, Waiting: w.Count, Href: fmt.Sprintf("/review?unit=%d#waiting-h", w.Unit.ID)})
+	}
+	o.Approvals = a
 	return nil
 }
 
