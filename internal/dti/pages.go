@@ -37,6 +37,7 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.Page("GET /dti/frameworks/{id}", s.frameworkShow)
 	site.Page("GET /dti/scores", s.scoresShow)
 	site.Page("GET /dti/assessments/{id}/units/{unit}", s.sheetShow)
+	s.cycleRoutes(site)
 }
 
 // padIndex keeps the trailing zeros of an index: 0,4790, not 0,479.
@@ -231,6 +232,9 @@ type sheetData struct {
 	Sheet
 	IndexText string
 	Mains     []sheetMainRow
+	// What the caller may do now, by the unit's state and their roles.
+	CanAssess, CanSubmit, CanReview, CanAppraise, CanCorrect bool
+	Components                                               []SheetLine
 }
 
 type sheetMainRow struct {
@@ -238,15 +242,17 @@ type sheetMainRow struct {
 	IndexText string
 }
 
-func (s *Store) sheetShow(w http.ResponseWriter, r *http.Request) error {
+func (s *Store) sheetData(r *http.Request) (sheetData, error) {
+	ctx := r.Context()
+	p := org.PrincipalFrom(ctx)
 	a, u, err := pathUnit(r)
 	if err != nil {
-		return err
+		return sheetData{}, err
 	}
 	lang := locale.FromRequest(r)
-	sh, err := s.Sheet(r.Context(), org.PrincipalFrom(r.Context()), lang, a, u)
+	sh, err := s.Sheet(ctx, p, lang, a, u)
 	if err != nil {
-		return err
+		return sheetData{}, err
 	}
 	d := sheetData{Sheet: sh, IndexText: padIndex(lang, sh.Index)}
 	for _, m := range sh.MainIndices {
@@ -255,6 +261,32 @@ func (s *Store) sheetShow(w http.ResponseWriter, r *http.Request) error {
 			row.IndexText = padIndex(lang, *m.Index)
 		}
 		d.Mains = append(d.Mains, row)
+		d.Components = append(d.Components, m.Components...)
+	}
+	can := func(action org.Action, unit int64) bool {
+		ok, _ := s.org.Can(ctx, p, action, unit)
+		return ok
+	}
+	switch sh.State {
+	case StateOpen, StateReturned:
+		d.CanAssess = can(AssessDTI, u)
+		d.CanSubmit = d.CanAssess
+	case StateSubmitted:
+		d.CanReview = can(ReviewDTI, u)
+	case StateReviewed:
+		d.CanAppraise = can(AppraiseDTI, u)
+	case StatePublished:
+		if asm, err := s.Assessment(ctx, p, a); err == nil {
+			d.CanCorrect = can(ManageDTI, asm.Owner.ID)
+		}
+	}
+	return d, nil
+}
+
+func (s *Store) sheetShow(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.sheetData(r)
+	if err != nil {
+		return err
 	}
 	return sheetPage.Render(w, r, d)
 }

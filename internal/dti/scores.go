@@ -531,3 +531,7 @@ func (s *Store) results(ctx context.Context, f Framework, year int, stage string
 	res.Peers = len(res.Units)
 	return res, owners, nil
 }
+
+// Reviewed is the score after the preliminary review (what the appraisal
+// starts from).
+func (s Score) Reviewed() float64 { return s.reviewed() }
