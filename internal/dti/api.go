@@ -19,13 +19,19 @@ import (
 
 // Mount attaches the DTI domain to a site: its policy rules, API and pages.
 func (s *Store) Mount(site *web.Site) {
+	s.allow()
+	s.apiRoutes(site.API)
+	s.pageRoutes(site)
+}
+
+// allow sets the domain's policy rules on the registry (Mount, and the
+// demo, which runs the cycle through the store outside a server).
+func (s *Store) allow() {
 	s.org.Allow(ViewDTI, org.Roles...)
 	s.org.Allow(ManageDTI, org.RoleAdmin, org.RoleCoordinator)
 	s.org.Allow(AssessDTI, org.RoleAdmin, org.RoleCoordinator, org.RoleApprover, org.RoleReporter)
 	s.org.Allow(ReviewDTI, org.RoleAdmin, org.RoleCoordinator)
 	s.org.Allow(AppraiseDTI, org.RoleAdmin, org.RoleCoordinator, org.RoleLeader)
-	s.apiRoutes(site.API)
-	s.pageRoutes(site)
 }
 
 func (s *Store) canView(r *http.Request) error {
@@ -97,6 +103,39 @@ func (s *Store) apiRoutes(api *httpx.API) {
 				return err
 			}
 			return s.answerImport(w, r, f)
+		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/frameworks/{id}/links", Tag: "dti", Summary: "The components of a framework linked to the programme tasks that address them", Response: ComponentLinks{}, List: true},
+		func(w http.ResponseWriter, r *http.Request) error {
+			if err := s.canView(r); err != nil {
+				return err
+			}
+			id, err := httpx.PathID(r, "id")
+			if err != nil {
+				return err
+			}
+			list, err := s.Links(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			httpx.List(w, r, list, len(list), httpx.Page{Limit: len(list)})
+			return nil
+		})
+	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/dti/frameworks/{id}/components/{code}/tasks", Tag: "dti", Summary: "Set the programme tasks that address a component (replaces its links)", Request: LinksInput{}, Response: TaskRef{}, List: true},
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
+			if err != nil {
+				return err
+			}
+			var in LinksInput
+			if err := httpx.Decode(r, &in); err != nil {
+				return err
+			}
+			list, err := s.SetLinks(r.Context(), org.PrincipalFrom(r.Context()), id, r.PathValue("code"), in)
+			if err != nil {
+				return err
+			}
+			httpx.List(w, r, list, len(list), httpx.Page{Limit: len(list)})
+			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/assessments", Tag: "dti", Summary: "Assessments the caller may see, with each unit's state", Response: Assessment{}, List: true},
 		httpx.ListHandler(s.canView, func(ctx context.Context) ([]Assessment, error) { return s.Assessments(ctx, org.PrincipalFrom(ctx)) }))

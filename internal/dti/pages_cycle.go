@@ -482,7 +482,7 @@ func (s *Store) sheetFail(w http.ResponseWriter, r *http.Request, err error) err
 		label := f
 		if f.Column != "" {
 			label.Name = strings.TrimSuffix(f.Name, "."+f.Column)
-			label.Column = locale.T(v.Lang, "dti.component_n", f.Column)
+			label.Column = locale.T(v.Lang, "dti.sheet.component_n", f.Column)
 		}
 		v.Errors = append(v.Errors, httpx.ProblemField{Field: f.Name, Code: f.Code, Message: httpx.FieldLabel(v.Lang, label) + ": " + locale.T(v.Lang, "invalid."+f.Code, f.Args...)})
 	}

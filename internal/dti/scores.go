@@ -335,15 +335,16 @@ type MainScore struct {
 
 // Loss is a component where a unit loses points.
 type Loss struct {
-	Component string  `json:"component"`
-	Name      string  `json:"name"`
-	MainIndex string  `json:"mainIndex"`
-	Pillar    string  `json:"pillar,omitempty"`
-	MaxPoints float64 `json:"maxPoints"`
-	Score     float64 `json:"score"`
-	Gap       float64 `json:"gap"`
-	Evidence  int     `json:"evidence" doc:"evidence files behind the score"`
-	Sample    bool    `json:"sample,omitempty" doc:"a sample component («chỉ số mẫu»)"`
+	Component string    `json:"component"`
+	Name      string    `json:"name"`
+	MainIndex string    `json:"mainIndex"`
+	Pillar    string    `json:"pillar,omitempty"`
+	MaxPoints float64   `json:"maxPoints"`
+	Score     float64   `json:"score"`
+	Gap       float64   `json:"gap"`
+	Evidence  int       `json:"evidence" doc:"evidence files behind the score"`
+	Sample    bool      `json:"sample,omitempty" doc:"a sample component («chỉ số mẫu»)"`
+	Tasks     []TaskRef `json:"tasks" doc:"the programme tasks that address the component"`
 }
 
 // MaxLosses bounds the losses listed per unit.
@@ -477,6 +478,10 @@ func (s *Store) results(ctx context.Context, f Framework, year int, stage string
 	if err != nil {
 		return res, nil, err
 	}
+	links, err := s.componentTasks(ctx, s.db.Read, f.ID)
+	if err != nil {
+		return res, nil, err
+	}
 	for _, row := range order {
 		a := acc[row]
 		a.Unit = refs[a.Unit.ID]
@@ -508,6 +513,12 @@ func (s *Store) results(ctx context.Context, f Framework, year int, stage string
 		slices.SortStableFunc(losses, func(x, y Loss) int { return cmp.Compare(y.Gap, x.Gap) })
 		if len(losses) > MaxLosses {
 			losses = losses[:MaxLosses]
+		}
+		for i := range losses {
+			losses[i].Tasks = links[losses[i].Component]
+			if losses[i].Tasks == nil {
+				losses[i].Tasks = []TaskRef{}
+			}
 		}
 		if losses == nil {
 			losses = []Loss{}
