@@ -282,6 +282,20 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			}
 			return xlsx.SendExport(w, r.URL.Query().Get("format"), resultsExport(f, res))
 		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/history", Tag: "dti", Summary: "A unit's results over the years with its predecessors' (a merged unit), and for a year before a merger the plain average of its predecessors' main indices", Response: History{},
+		Query: []string{"unit: unit id (required)"}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			unit, err := queryUnit(r)
+			if err != nil {
+				return err
+			}
+			h, err := s.History(r.Context(), org.PrincipalFrom(r.Context()), unit)
+			if err != nil {
+				return err
+			}
+			httpx.JSON(w, 200, h)
+			return nil
+		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/published", Tag: "dti", Summary: "National results as public sources state them (ranks, indices, main indices), apart from tinhso's assessments", Response: Published{}, List: true,
 		Query: []string{"year: YYYY", "unit: unit id"}},
 		func(w http.ResponseWriter, r *http.Request) error {
@@ -308,6 +322,19 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			httpx.List(w, r, httpx.Slice(list, pg), len(list), pg)
 			return nil
 		})
+}
+
+// queryUnit reads the required ?unit= of a unit's history.
+func queryUnit(r *http.Request) (int64, error) {
+	q := strings.TrimSpace(r.URL.Query().Get("unit"))
+	if q == "" {
+		return 0, errs.Invalid(errs.Field{Name: "unit", Code: "required", Context: "dti"})
+	}
+	id, err := strconv.ParseInt(q, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.Invalid(errs.Field{Name: "unit", Code: "invalid", Context: "dti"})
+	}
+	return id, nil
 }
 
 // resultsOf reads ?framework=&year=&stage= and computes the results.

@@ -2,6 +2,7 @@ package dti
 
 import (
 	"embed"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ var (
 	frameworkPage = newPage("framework.html")
 	scoresPage    = newPage("scores.html")
 	sheetPage     = newPage("sheet.html")
+	historyPage   = newPage("history.html")
 )
 
 func (s *Store) pageRoutes(site *web.Site) {
@@ -38,6 +40,7 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.Page("GET /dti/scores", s.scoresShow)
 	site.Page("GET /dti/assessments/{id}/units/{unit}", s.sheetShow)
 	s.cycleRoutes(site)
+	site.Page("GET /dti/history", s.historyShow)
 }
 
 // padIndex keeps the trailing zeros of an index: 0,4790, not 0,479.
@@ -53,6 +56,29 @@ type publishedRow struct {
 	Published
 	IndexText string
 	Parts     []partRow
+}
+
+// publishedRows writes national results for a page.
+func publishedRows(lang locale.Lang, pub []Published) []publishedRow {
+	var out []publishedRow
+	for _, x := range pub {
+		row := publishedRow{Published: x}
+		if x.Index != nil {
+			row.IndexText = padIndex(lang, *x.Index)
+		}
+		for _, part := range x.Parts {
+			pr := partRow{PublishedPart: part}
+			switch {
+			case part.Value != nil:
+				pr.ValueText = padIndex(lang, *part.Value)
+			case part.Points != nil && part.MaxPoints != nil:
+				pr.ValueText = locale.Number(lang, *part.Points, 2) + "/" + locale.Number(lang, *part.MaxPoints, 2)
+			}
+			row.Parts = append(row.Parts, pr)
+		}
+		out = append(out, row)
+	}
+	return out
 }
 
 type partRow struct {
@@ -88,23 +114,7 @@ func (s *Store) overviewShow(w http.ResponseWriter, r *http.Request) error {
 	lang := locale.FromRequest(r)
 	d := overviewData{Frameworks: fs, Assessments: as}
 	d.CanManage, _ = s.org.Can(ctx, p, ManageDTI, 0)
-	for _, x := range pub {
-		row := publishedRow{Published: x}
-		if x.Index != nil {
-			row.IndexText = padIndex(lang, *x.Index)
-		}
-		for _, part := range x.Parts {
-			pr := partRow{PublishedPart: part}
-			switch {
-			case part.Value != nil:
-				pr.ValueText = padIndex(lang, *part.Value)
-			case part.Points != nil && part.MaxPoints != nil:
-				pr.ValueText = locale.Number(lang, *part.Points, 2) + "/" + locale.Number(lang, *part.MaxPoints, 2)
-			}
-			row.Parts = append(row.Parts, pr)
-		}
-		d.Published = append(d.Published, row)
-	}
+	d.Published = publishedRows(lang, pub)
 	return overviewPage.Render(w, r, d)
 }
 
@@ -159,8 +169,34 @@ type scoresData struct {
 
 type scoreRow struct {
 	UnitScore
-	IndexText string
-	Mains     []string
+	IndexText  string
+	Mains      []string
+	ChangeText string
+}
+
+// changeText writes the change from last year: "+0,0321; lên 2 bậc (năm
+// 2024: 0,6012, hạng 5)", the previous year marked when averaged.
+func changeText(l locale.Lang, u UnitScore) string {
+	if u.Previous == nil || u.Change == nil {
+		return ""
+	}
+	sign := "+"
+	if *u.Change < 0 {
+		sign = "−"
+	}
+	ch := sign + padIndex(l, math.Abs(*u.Change))
+	moved := locale.T(l, "dti.change.same")
+	switch rc := *u.RankChange; {
+	case rc > 0:
+		moved = locale.T(l, "dti.change.up", rc)
+	case rc < 0:
+		moved = locale.T(l, "dti.change.down", -rc)
+	}
+	key := "dti.change.previous"
+	if u.Previous.Averaged {
+		key = "dti.change.previous_averaged"
+	}
+	return ch + "; " + moved + " (" + locale.T(l, key, u.Previous.Year, padIndex(l, u.Previous.Index), u.Previous.Rank) + ")"
 }
 
 func (s *Store) scoresShow(w http.ResponseWriter, r *http.Request) error {
@@ -200,7 +236,7 @@ func (s *Store) scoresShow(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	for _, u := range res.Units {
-		row := scoreRow{UnitScore: u, IndexText: padIndex(lang, u.Index)}
+		row := scoreRow{UnitScore: u, IndexText: padIndex(lang, u.Index), ChangeText: changeText(lang, u)}
 		for _, m := range u.MainIndices {
 			if m.Index != nil {
 				row.Mains = append(row.Mains, padIndex(lang, *m.Index))
@@ -289,4 +325,55 @@ func (s *Store) sheetShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return sheetPage.Render(w, r, d)
+}
+
+type historyData struct {
+	History
+	Rows          []historyRow
+	Rank          *RankChart
+	Bars          *BarChart
+	Latest        *historyRow
+	PublishedRows []publishedRow
+}
+
+type historyRow struct {
+	HistoryRow
+	IndexText string
+	Mains     []string
+}
+
+func (s *Store) historyShow(w http.ResponseWriter, r *http.Request) error {
+	unit, err := queryUnit(r)
+	if err != nil {
+		return err
+	}
+	lang := locale.FromRequest(r)
+	h, err := s.History(r.Context(), org.PrincipalFrom(r.Context()), unit)
+	if err != nil {
+		return err
+	}
+	d := historyData{History: h, PublishedRows: publishedRows(lang, h.Published)}
+	var ranked []HistoryRow
+	for _, row := range h.Rows {
+		hr := historyRow{HistoryRow: row, IndexText: padIndex(lang, row.Index)}
+		for _, m := range row.MainIndices {
+			t := "—"
+			if m.Index != nil {
+				t = padIndex(lang, *m.Index)
+			}
+			hr.Mains = append(hr.Mains, m.Code+". "+m.Name+": "+t)
+		}
+		d.Rows = append(d.Rows, hr)
+		if (row.Own || row.Averaged) && d.Latest == nil {
+			d.Latest = &d.Rows[len(d.Rows)-1]
+		}
+		if row.Own && row.Rank > 0 {
+			ranked = append([]HistoryRow{row}, ranked...) // oldest first
+		}
+	}
+	d.Rank = rankChart(ranked)
+	if d.Latest != nil {
+		d.Bars = mainBars(lang, d.Latest.MainIndices)
+	}
+	return historyPage.Render(w, r, d)
 }

@@ -321,6 +321,9 @@ type UnitScore struct {
 	Rank        int         `json:"rank" doc:"1 is best; equal totals share a rank"`
 	MainIndices []MainScore `json:"mainIndices"`
 	Losses      []Loss      `json:"losses" doc:"where the unit loses points: components with the largest gap to their maximum first"`
+	Previous    *Previous   `json:"previous,omitempty" doc:"the year before by the same framework: the unit's own published result, or its predecessors' plain average"`
+	Change      *float64    `json:"change,omitempty" doc:"index − the previous year's index"`
+	RankChange  *int        `json:"rankChange,omitempty" doc:"places gained since the previous year (positive: up), ranked among this year's units"`
 }
 
 // MainScore is a main index's result.
@@ -363,6 +366,9 @@ func (s *Store) Results(ctx context.Context, p *org.Principal, framework int64, 
 	}
 	res, owners, err := s.results(ctx, f, year, stage)
 	if err != nil {
+		return Results{}, err
+	}
+	if err := s.withPrevious(ctx, f, &res); err != nil {
 		return Results{}, err
 	}
 	visible := res.Units[:0]
