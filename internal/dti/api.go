@@ -178,7 +178,8 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			httpx.JSON(w, 200, a)
 			return nil
 		})
-	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/assessments/{id}/units/{unit}", Tag: "dti", Summary: "A unit's scoring sheet: every component with its scores at each stage, evidence, history and published revisions", Response: Sheet{}},
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/assessments/{id}/units/{unit}", Tag: "dti", Summary: "A unit's scoring sheet: every component with its scores at each stage, evidence, history and published revisions; ?format=xlsx or csv downloads the whole sheet in the provinces' layout", Response: Sheet{},
+		Query: []string{"format: json (the default), xlsx or csv"}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			a, u, err := pathUnit(r)
 			if err != nil {
@@ -366,6 +367,13 @@ func (s *Store) answerSheet(w http.ResponseWriter, r *http.Request, status int, 
 	sh, err := s.Sheet(r.Context(), org.PrincipalFrom(r.Context()), locale.FromRequest(r), a, u)
 	if err != nil {
 		return err
+	}
+	if r.Method == http.MethodGet {
+		if format, ok, err := xlsx.ExportFormat(r); err != nil {
+			return err
+		} else if ok {
+			return xlsx.SendExport(w, format, sheetExport(locale.FromRequest(r), sh))
+		}
 	}
 	httpx.JSON(w, status, sh)
 	return nil

@@ -1,9 +1,12 @@
 package dti_test
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/tinhso/tinhso/internal/dti"
 	"github.com/tinhso/tinhso/internal/testapp"
@@ -184,7 +187,32 @@ func TestHistory(t *testing.T) {
 		if st, body, _ := app.Do(t, "baocao.sotp", "GET", "/api/v1/dti/history?unit=abc", ""); st != 422 || !strings.Contains(string(body), `"unit"`) {
 			t.Errorf("a bad unit: %d %s", st, body)
 		}
+		// The whole scoring sheet as a workbook in the provinces' layout.
+		st, body, hdr := app.Do(t, "baocao.sotp", "GET", base+"?format=xlsx", "")
+		if st != 200 || !strings.Contains(hdr.Get("Content-Type"), "spreadsheetml") {
+			t.Fatalf("sheet workbook: %d %s", st, hdr.Get("Content-Type"))
+		}
+		wb, err := excelize.OpenReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := wb.GetRows(wb.GetSheetName(0))
+		if err != nil || len(rows) < 20 {
+			t.Fatalf("sheet workbook rows: %d %v", len(rows), err)
+		}
+		all := fmt.Sprint(rows)
+		for _, want := range []string{"Điểm tự đánh giá", "Điểm sau rà soát", "Điểm thẩm định", "Điểm công bố", "NHẬN THỨC SỐ", "Tự chấm", "TỔNG ĐIỂM"} {
+			if !strings.Contains(all, want) {
+				t.Errorf("the sheet workbook lacks %q", want)
+			}
+		}
+		if st, _, _ := app.Do(t, "baocao.sotp", "GET", base+"?format=pdf", ""); st != 422 {
+			t.Errorf("?format=pdf: %d, want 422", st)
+		}
 		b := app.Login(t, "baocao.sotp")
+		if st, csv := b.Get(t, fmt.Sprintf("/dti/assessments/%d/units/%d?format=csv", asm, stp)); st != 200 || !strings.HasPrefix(csv, "\ufeffMã,Chỉ số") {
+			t.Errorf("the sheet as CSV from the page: %d %.60q", st, csv)
+		}
 		checkPage(t, b, fmt.Sprintf("/dti/history?unit=%d", stp), 200, "Kết quả qua các năm", "Đơn vị tiền thân", "Trung bình đơn vị tiền thân", "<svg", "Xếp hạng qua các năm", "Các chỉ số chính năm 2025")
 		checkPage(t, b, fmt.Sprintf("/dti/scores?framework=%d&year=2025", set), 200, "So với năm trước", "trung bình các đơn vị tiền thân")
 		checkPage(t, app.Login(t, "lanhdao"), fmt.Sprintf("/dti/history?unit=%d", app.UnitID(t, "GL25")), 200, "62/63")

@@ -12,6 +12,7 @@ import (
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/web"
+	"github.com/tinhso/tinhso/internal/xlsx"
 )
 
 // The DTI pages: the overview (frameworks, assessments, published
@@ -320,6 +321,20 @@ func (s *Store) sheetData(r *http.Request) (sheetData, error) {
 }
 
 func (s *Store) sheetShow(w http.ResponseWriter, r *http.Request) error {
+	if format, ok, err := xlsx.ExportFormat(r); err != nil {
+		return err
+	} else if ok {
+		a, u, err := pathUnit(r)
+		if err != nil {
+			return err
+		}
+		lang := locale.FromRequest(r)
+		sh, err := s.Sheet(r.Context(), org.PrincipalFrom(r.Context()), lang, a, u)
+		if err != nil {
+			return err
+		}
+		return xlsx.SendExport(w, format, sheetExport(lang, sh))
+	}
 	d, err := s.sheetData(r)
 	if err != nil {
 		return err
