@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tinhso/tinhso/internal/audit"
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/httpx"
 	"github.com/tinhso/tinhso/internal/locale"
@@ -32,6 +33,8 @@ var (
 )
 
 func (s *Store) cycleRoutes(site *web.Site) {
+	site.Page("GET /dti/frameworks/import", s.importShow)
+	site.Page("POST /dti/frameworks/import", s.importSubmit)
 	site.Page("GET /dti/assessments/new", s.openShow)
 	site.Page("POST /dti/assessments", s.openSubmit)
 	site.Page("GET /dti/assessments/{id}", s.assessmentShow)
@@ -630,5 +633,50 @@ func (s *Store) correctionSubmit(w http.ResponseWriter, r *http.Request) error {
 		return s.sheetFail(w, r, err)
 	}
 	s.sheetDone(w, r, "dti_corrected")
+	return nil
+}
+
+// ---- import a framework from Excel ----
+
+var importPage = newPage("import.html")
+
+func (s *Store) importShow(w http.ResponseWriter, r *http.Request) error {
+	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ManageDTI, 0); err != nil {
+		return err
+	}
+	fs, err := s.Frameworks(r.Context())
+	if err != nil {
+		return err
+	}
+	return importPage.Render(w, r, fs)
+}
+
+func (s *Store) importSubmit(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := org.PrincipalFrom(ctx)
+	if err := s.org.Authorize(ctx, p, ManageDTI, 0); err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		fs, ferr := s.Frameworks(ctx)
+		if ferr != nil {
+			return ferr
+		}
+		return importPage.FormError(w, r, err, fs)
+	}
+	f, err := s.readUpload(w, r)
+	if err != nil {
+		return fail(err)
+	}
+	res, err := s.ImportAs(ctx, p, f)
+	if err != nil {
+		return fail(err)
+	}
+	if res.Changed {
+		if err := audit.Record(ctx, s.db.Write, audit.From(r, audit.DTIFramework, strings.ToUpper(strings.TrimSpace(f.Code)), fmt.Sprintf("revision %d", res.Revision), true)); err != nil {
+			return err
+		}
+	}
+	web.Redirect(w, r, fmt.Sprintf("/dti/frameworks/%d?ok=dti_imported", res.ID))
 	return nil
 }
