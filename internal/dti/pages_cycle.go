@@ -417,8 +417,9 @@ func scoreForm(r *http.Request, rule Rule) (ScoreInput, error) {
 	return in, v.Err()
 }
 
-// evidenceFields renames evidence[i].x to the file picker.
-func evidenceFields(err error) error {
+// renameFields renames the fields of a validation error (errors of other
+// kinds pass as they are).
+func renameFields(err error, name func(string) string) error {
 	e, ok := errs.As(err)
 	if !ok || len(e.Fields) == 0 {
 		return err
@@ -426,15 +427,24 @@ func evidenceFields(err error) error {
 	c := *e
 	c.Fields = nil
 	for _, f := range e.Fields {
-		if strings.HasPrefix(f.Name, "evidence[") {
-			f.Name = "file"
-		}
-		if strings.HasPrefix(f.Name, "input.parts[") {
-			f.Name = "input.parts"
-		}
+		f.Name = name(f.Name)
 		c.Fields = append(c.Fields, f)
 	}
 	return &c
+}
+
+// evidenceFields renames evidence[i].x to the file picker, and a part of
+// an additive rule to the parts' checkboxes.
+func evidenceFields(err error) error {
+	return renameFields(err, func(n string) string {
+		switch {
+		case strings.HasPrefix(n, "evidence["):
+			return "file"
+		case strings.HasPrefix(n, "input.parts["):
+			return "input.parts"
+		}
+		return n
+	})
 }
 
 func (s *Store) componentSubmit(w http.ResponseWriter, r *http.Request) error {
@@ -512,55 +522,56 @@ func (s *Store) submitSubmit(w http.ResponseWriter, r *http.Request) error {
 // renamed maps the errors of a list input (decisions[3].score) to the
 // form's fields (score.1.4) by the component of each entry.
 func renamed(err error, list string, codes []string) error {
-	e, ok := errs.As(err)
-	if !ok || len(e.Fields) == 0 {
-		return err
-	}
-	c := *e
-	c.Fields = nil
-	for _, f := range e.Fields {
+	return renameFields(err, func(n string) string {
 		for i, code := range codes {
-			prefix := fmt.Sprintf("%s[%d].", list, i)
-			if strings.HasPrefix(f.Name, prefix) {
-				f.Name = strings.TrimPrefix(f.Name, prefix) + "." + code
-				break
+			if prefix := fmt.Sprintf("%s[%d].", list, i); strings.HasPrefix(n, prefix) {
+				return strings.TrimPrefix(n, prefix) + "." + code
 			}
 		}
-		c.Fields = append(c.Fields, f)
+		return n
+	})
+}
+
+// scoredLines reads the sheet a review or an appraisal form posts to: its
+// components, in order.
+func (s *Store) scoredLines(r *http.Request) (a, u int64, lang locale.Lang, lines []SheetLine, err error) {
+	if a, u, err = pathUnit(r); err != nil {
+		return
 	}
-	return &c
+	lang = locale.FromRequest(r)
+	sh, err := s.Sheet(r.Context(), org.PrincipalFrom(r.Context()), lang, a, u)
+	if err != nil {
+		return
+	}
+	for _, m := range sh.MainIndices {
+		lines = append(lines, m.Components...)
+	}
+	return
 }
 
 func (s *Store) reviewSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	a, u, err := pathUnit(r)
-	if err != nil {
-		return err
-	}
-	lang := locale.FromRequest(r)
-	sh, err := s.Sheet(ctx, org.PrincipalFrom(ctx), lang, a, u)
+	a, u, lang, lines, err := s.scoredLines(r)
 	if err != nil {
 		return err
 	}
 	var in ReviewInput
 	var codes []string
 	v := errs.Validator{Context: "dti"}
-	for _, m := range sh.MainIndices {
-		for _, l := range m.Components {
-			if l.Score == nil || l.Score.Review != "" {
-				continue
-			}
-			action := r.PostFormValue("action." + l.Code)
-			if action == "" {
-				action = Accept
-			}
-			d := Decision{Component: l.Code, Action: action, Reason: r.PostFormValue("reason." + l.Code)}
-			if action == Adjust {
-				d.Score = parseNumber(&v, lang, "score."+l.Code, r.PostFormValue("score."+l.Code))
-			}
-			in.Decisions = append(in.Decisions, d)
-			codes = append(codes, l.Code)
+	for _, l := range lines {
+		if l.Score == nil || l.Score.Review != "" {
+			continue
 		}
+		action := r.PostFormValue("action." + l.Code)
+		if action == "" {
+			action = Accept
+		}
+		d := Decision{Component: l.Code, Action: action, Reason: r.PostFormValue("reason." + l.Code)}
+		if action == Adjust {
+			d.Score = parseNumber(&v, lang, "score."+l.Code, r.PostFormValue("score."+l.Code))
+		}
+		in.Decisions = append(in.Decisions, d)
+		codes = append(codes, l.Code)
 	}
 	if err := v.Err(); err != nil {
 		return s.sheetFail(w, r, err)
@@ -574,38 +585,31 @@ func (s *Store) reviewSubmit(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Store) appraisalSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	a, u, err := pathUnit(r)
-	if err != nil {
-		return err
-	}
-	lang := locale.FromRequest(r)
-	sh, err := s.Sheet(ctx, org.PrincipalFrom(ctx), lang, a, u)
+	a, u, lang, lines, err := s.scoredLines(r)
 	if err != nil {
 		return err
 	}
 	var in AppraisalInput
 	var codes []string
 	v := errs.Validator{Context: "dti"}
-	for _, m := range sh.MainIndices {
-		for _, l := range m.Components {
-			if l.Score == nil {
-				continue
-			}
-			score := parseNumber(&v, lang, "appraised."+l.Code, r.PostFormValue("appraised."+l.Code))
-			reason := strings.TrimSpace(r.PostFormValue("areason." + l.Code))
-			if score == nil && reason == "" {
-				continue // keeps the reviewed score
-			}
-			if score == nil {
-				sc := l.Score.reviewed()
-				score = &sc
-			}
-			if *score == l.Score.reviewed() && reason == "" {
-				continue
-			}
-			in.Scores = append(in.Scores, AppraisedScore{Component: l.Code, Score: score, Reason: reason})
-			codes = append(codes, l.Code)
+	for _, l := range lines {
+		if l.Score == nil {
+			continue
 		}
+		score := parseNumber(&v, lang, "appraised."+l.Code, r.PostFormValue("appraised."+l.Code))
+		reason := strings.TrimSpace(r.PostFormValue("areason." + l.Code))
+		if score == nil && reason == "" {
+			continue // keeps the reviewed score
+		}
+		if score == nil {
+			sc := l.Score.reviewed()
+			score = &sc
+		}
+		if *score == l.Score.reviewed() && reason == "" {
+			continue
+		}
+		in.Scores = append(in.Scores, AppraisedScore{Component: l.Code, Score: score, Reason: reason})
+		codes = append(codes, l.Code)
 	}
 	if err := v.Err(); err != nil {
 		return s.sheetFail(w, r, err)
