@@ -37,7 +37,7 @@ func mainBars(l locale.Lang, mains []MainScore) *BarChart {
 	for i, m := range mains {
 		b := Bar{Label: m.Code + ". " + m.Name, Y: float64(i)*barRow + 16, LabelY: float64(i)*barRow + 12}
 		if m.Index == nil {
-			b.Unscored, b.Value = true, locale.T(l, "dti.unscored")
+			b.Unscored = true // the template says so
 		} else {
 			b.Width = barSpan * max(0, min(1, *m.Index))
 			b.Value = padIndex(l, *m.Index)

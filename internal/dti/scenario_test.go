@@ -380,6 +380,13 @@ func TestAssessmentCycle(t *testing.T) {
 			testapp.Scenario{Name: "the scores name the task where the unit loses points on 1.1", Call: testapp.Call{User: "dieuphoi", Method: "GET", Path: "/api/v1/dti/scores?framework={var:fw}&year=2024"},
 				Status: 200, Contains: []string{`"component":"1.1"`, `"tasks":[{"id":{var:task},"plan":"3015/KH-UBND","number":"1.1"`}},
 		)
+		// A unit's history.
+		add(
+			testapp.Scenario{Name: "Pleiku's reporter reads its history", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/dti/history?unit={unit:GL.PLEIKU}"},
+				Status: 200, Contains: []string{`"own":true`, `"code":"KT-HUYEN"`, `"year":2024`}},
+			refused("An Khê's reporter may not read Pleiku's history", "baocao.ankhe", true, 403, testapp.Call{Method: "GET", Path: "/api/v1/dti/history?unit={unit:GL.PLEIKU}"}, nil),
+			refused("a history needs a unit", "baocao.pleiku", false, 422, testapp.Call{Method: "GET", Path: "/api/v1/dti/history"}, []string{"unit"}),
+		)
 		// Published national results.
 		add(
 			testapp.Scenario{Name: "published national results, apart from the assessments", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/dti/published?year=2022"}, Status: 200,
