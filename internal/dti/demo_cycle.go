@@ -13,7 +13,6 @@ import (
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/plan"
-	"github.com/tinhso/tinhso/internal/report"
 )
 
 // The demo's assessments on the sample department set, run through the
@@ -162,9 +161,6 @@ func (s *Store) runDemoCycle(ctx context.Context, f Framework, c demoCycle, who 
 	if err != nil {
 		return fmt.Errorf("open (owner %d, %d units of %d, as of %s): %w", owner.ID, len(ids), len(units), asOf, err)
 	}
-	if err := s.demoValues(ctx, ids, codes, c.year); err != nil {
-		return fmt.Errorf("report values: %w", err)
-	}
 	for _, u := range ids {
 		code := codes[u]
 		for i, comp := range f.Components() {
@@ -300,43 +296,4 @@ func (s *Store) loadDemoLinks(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// demoValues are the yearly report values the set's computed components
-// read (the reporting demo holds forms, not values): for each unit, the
-// indicators a value can state directly.
-func (s *Store) demoValues(ctx context.Context, units []int64, codes map[int64]string, year int) error {
-	p, err := report.NewPeriod(report.Yearly, year, 1)
-	if err != nil {
-		return err
-	}
-	type ind struct{ code, valueType string }
-	var in []report.ValueInput
-	for _, x := range []ind{{"CDS.LGSP.KETNOI", "INTEGER_ZERO_OR_POSITIVE"}, {"CDS.DTI.CHUYENTRACH", "INTEGER_ZERO_OR_POSITIVE"}, {"CDS.DTI.SOC", "BOOLEAN"}, {"CDS.DVC.TOANTRINH", "PERCENTAGE"}} {
-		var id int64
-		err := s.db.Read.QueryRowContext(ctx, `SELECT id FROM report_indicators WHERE code = $1`, x.code).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		for _, u := range units {
-			pick := demoPick(codes[u], year, x.code)
-			v := fmt.Sprint(int(pick * 7))
-			switch x.valueType {
-			case "BOOLEAN":
-				v = fmt.Sprint(pick < 0.7)
-			case "PERCENTAGE":
-				v = fmt.Sprint(40 + int(pick*60))
-			}
-			in = append(in, report.ValueInput{Key: report.Key{Indicator: id, Unit: u, Period: p.String()}, PeriodOf: p, ValueType: x.valueType, Value: v, Comment: demoNote})
-		}
-	}
-	if len(in) == 0 {
-		return nil
-	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := s.reports.WriteValues(ctx, tx, in, report.WriteOptions{Source: "api"})
-		return err
-	})
 }

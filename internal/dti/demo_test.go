@@ -66,10 +66,6 @@ func TestDemo(t *testing.T) {
 		if n := app.Count(t, `SELECT COUNT(*) FROM dti_events e JOIN dti_assessments a ON a.id = e.assessment_id WHERE a.framework_id = $1 AND a.year = 2024 AND e.action = 'appraise'`, set); n == 0 {
 			t.Error("the 2024 council changed no score")
 		}
-		if n := app.Count(t, `SELECT COUNT(*) FROM dti_scores sc JOIN dti_assessment_units au ON au.id = sc.assessment_unit_id JOIN dti_assessments a ON a.id = au.assessment_id
-			WHERE a.framework_id = $1 AND sc.computed <> ''`, set); n == 0 {
-			t.Error("no component computed itself from the reporting demo")
-		}
 		st, body, _ = app.Do(t, "dieuphoi", "GET", fmt.Sprintf("/api/v1/dti/scores?framework=%d&year=2025&stage=current", set), "")
 		testapp.JSON(t, body, &res)
 		states := map[string]string{}

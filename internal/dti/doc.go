@@ -120,8 +120,7 @@
 //     ?format=xlsx|csv on the sheet's API route and page.
 //   - demo_cycle.go, demodata/gl-xa-mau.json and links.json: the commune
 //     set (GL25-XA-MAU, 6 main indices, 12 sample components), 3015/KH-UBND's
-//     tasks linked to both sample sets, yearly report values for the
-//     department set's computed components, a complete 2024 cycle of the
+//     tasks linked to both sample sets, a complete 2024 cycle of the
 //     old Gia Lai's 15 departments (self-assessed with evidence, one score
 //     adjusted in review per department, some changed by the council,
 //     published) and a 2025 cycle of the new Gia Lai's 11 departments in
@@ -143,5 +142,9 @@
 //   - the speed of Results on PostgreSQL under load (docs/perf.md: keep
 //     per-unit main-index totals at publication);
 //   - the demo's 2024 cycle is opened by the system administrator (the
-//     demo has no coordinator of the old province).
+//     demo has no coordinator of the old province);
+//   - in the demo cycles the computed components are declared: they run
+//     before the reporting demo's submissions (cmd/tinhso demo), which load
+//     only into a database without report values, so the DTI demo writes
+//     none; computing them needs the cycles loaded after the submissions.
 package dti
