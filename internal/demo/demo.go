@@ -49,6 +49,7 @@ var Accounts = []Account{
 	{"baocao.bienho", "Rơ Châm Hiền", "Công chức Văn hóa - Xã hội", "GL25.X.BIENHO", org.RoleReporter, "GL25.X.BIENHO", "reporter, Xã Biển Hồ (a commune of the new Gia Lai): fills in and sends the quarterly digital-transformation report"},
 	{"pheduyet.tinh", "Ngô Thanh Hải", "Phó Giám đốc Sở Khoa học và Công nghệ", "GL25.SKHCN", org.RoleApprover, "GL25", "approver, Tỉnh Gia Lai: approves or returns the communes' and departments' reports"},
 	{"baocao.banbo", "Lò Văn Sơn", "Công chức Văn phòng - Thống kê", "LC.X.BANBO", org.RoleReporter, "LC.X.BANBO", "reporter, Xã Bản Bo (Lai Châu): sends the commune's quarterly report"},
+	{"baocao.sotp", "Đinh Thị Ngọc", "Chuyên viên Văn phòng Sở Tư pháp", "GL25.STP", org.RoleReporter, "GL25.STP", "reporter, Sở Tư pháp of Gia Lai: self-assesses the department's DTI (the 2025 cycle leaves one component to score), submits, then sees its rank and where it loses points"},
 	{"pheduyet.laichau", "Tao Thị Mai", "Phó Giám đốc Sở Khoa học và Công nghệ", "LC.SKHCN", org.RoleApprover, "LC", "approver, Tỉnh Lai Châu: approves or returns Lai Châu's reports; refused on Gia Lai's"},
 }
 
@@ -66,6 +67,7 @@ var notesVI = map[string]string{
 	"baocao.bienho":    "báo cáo, Xã Biển Hồ (xã của tỉnh Gia Lai mới): nhập và gửi báo cáo chuyển đổi số hằng quý",
 	"pheduyet.tinh":    "phê duyệt, tỉnh Gia Lai: phê duyệt hoặc trả lại báo cáo của các xã, các sở",
 	"baocao.banbo":     "báo cáo, Xã Bản Bo (Lai Châu): gửi báo cáo hằng quý của xã",
+	"baocao.sotp":      "báo cáo, Sở Tư pháp tỉnh Gia Lai: tự đánh giá DTI của sở (đợt 2025 còn một chỉ số), gửi rà soát, xem xếp hạng và nơi bị mất điểm",
 	"pheduyet.laichau": "phê duyệt, tỉnh Lai Châu: phê duyệt hoặc trả lại báo cáo của Lai Châu; bị từ chối với Gia Lai",
 }
 

@@ -19,13 +19,19 @@ import (
 
 // Mount attaches the DTI domain to a site: its policy rules, API and pages.
 func (s *Store) Mount(site *web.Site) {
+	s.allow()
+	s.apiRoutes(site.API)
+	s.pageRoutes(site)
+}
+
+// allow sets the domain's policy rules on the registry (Mount, and the
+// demo, which runs the cycle through the store outside a server).
+func (s *Store) allow() {
 	s.org.Allow(ViewDTI, org.Roles...)
 	s.org.Allow(ManageDTI, org.RoleAdmin, org.RoleCoordinator)
 	s.org.Allow(AssessDTI, org.RoleAdmin, org.RoleCoordinator, org.RoleApprover, org.RoleReporter)
 	s.org.Allow(ReviewDTI, org.RoleAdmin, org.RoleCoordinator)
 	s.org.Allow(AppraiseDTI, org.RoleAdmin, org.RoleCoordinator, org.RoleLeader)
-	s.apiRoutes(site.API)
-	s.pageRoutes(site)
 }
 
 func (s *Store) canView(r *http.Request) error {
@@ -98,6 +104,39 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			}
 			return s.answerImport(w, r, f)
 		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/frameworks/{id}/links", Tag: "dti", Summary: "The components of a framework linked to the programme tasks that address them", Response: ComponentLinks{}, List: true},
+		func(w http.ResponseWriter, r *http.Request) error {
+			if err := s.canView(r); err != nil {
+				return err
+			}
+			id, err := httpx.PathID(r, "id")
+			if err != nil {
+				return err
+			}
+			list, err := s.Links(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			httpx.List(w, r, list, len(list), httpx.Page{Limit: len(list)})
+			return nil
+		})
+	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/dti/frameworks/{id}/components/{code}/tasks", Tag: "dti", Summary: "Set the programme tasks that address a component (replaces its links)", Request: LinksInput{}, Response: TaskRef{}, List: true},
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := httpx.PathID(r, "id")
+			if err != nil {
+				return err
+			}
+			var in LinksInput
+			if err := httpx.Decode(r, &in); err != nil {
+				return err
+			}
+			list, err := s.SetLinks(r.Context(), org.PrincipalFrom(r.Context()), id, r.PathValue("code"), in)
+			if err != nil {
+				return err
+			}
+			httpx.List(w, r, list, len(list), httpx.Page{Limit: len(list)})
+			return nil
+		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/assessments", Tag: "dti", Summary: "Assessments the caller may see, with each unit's state", Response: Assessment{}, List: true},
 		httpx.ListHandler(s.canView, func(ctx context.Context) ([]Assessment, error) { return s.Assessments(ctx, org.PrincipalFrom(ctx)) }))
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/dti/assessments", Tag: "dti", Summary: "Open an assessment: framework, year, units, deadline and evidence guidance (coordinator)", Request: AssessmentInput{}, Response: Assessment{}, Status: 201},
@@ -139,7 +178,8 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			httpx.JSON(w, 200, a)
 			return nil
 		})
-	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/assessments/{id}/units/{unit}", Tag: "dti", Summary: "A unit's scoring sheet: every component with its scores at each stage, evidence, history and published revisions", Response: Sheet{}},
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/assessments/{id}/units/{unit}", Tag: "dti", Summary: "A unit's scoring sheet: every component with its scores at each stage, evidence, history and published revisions; ?format=xlsx or csv downloads the whole sheet in the provinces' layout", Response: Sheet{},
+		Query: []string{"format: json (the default), xlsx or csv"}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			a, u, err := pathUnit(r)
 			if err != nil {
@@ -243,6 +283,20 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			}
 			return xlsx.SendExport(w, r.URL.Query().Get("format"), resultsExport(f, res))
 		})
+	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/history", Tag: "dti", Summary: "A unit's results over the years with its predecessors' (a merged unit), and for a year before a merger the plain average of its predecessors' main indices", Response: History{},
+		Query: []string{"unit: unit id (required)"}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			unit, err := queryUnit(r)
+			if err != nil {
+				return err
+			}
+			h, err := s.History(r.Context(), org.PrincipalFrom(r.Context()), unit)
+			if err != nil {
+				return err
+			}
+			httpx.JSON(w, 200, h)
+			return nil
+		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/dti/published", Tag: "dti", Summary: "National results as public sources state them (ranks, indices, main indices), apart from tinhso's assessments", Response: Published{}, List: true,
 		Query: []string{"year: YYYY", "unit: unit id"}},
 		func(w http.ResponseWriter, r *http.Request) error {
@@ -269,6 +323,19 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			httpx.List(w, r, httpx.Slice(list, pg), len(list), pg)
 			return nil
 		})
+}
+
+// queryUnit reads the required ?unit= of a unit's history.
+func queryUnit(r *http.Request) (int64, error) {
+	q := strings.TrimSpace(r.URL.Query().Get("unit"))
+	if q == "" {
+		return 0, errs.Invalid(errs.Field{Name: "unit", Code: "required", Context: "dti"})
+	}
+	id, err := strconv.ParseInt(q, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.Invalid(errs.Field{Name: "unit", Code: "invalid", Context: "dti"})
+	}
+	return id, nil
 }
 
 // resultsOf reads ?framework=&year=&stage= and computes the results.
@@ -300,6 +367,13 @@ func (s *Store) answerSheet(w http.ResponseWriter, r *http.Request, status int, 
 	sh, err := s.Sheet(r.Context(), org.PrincipalFrom(r.Context()), locale.FromRequest(r), a, u)
 	if err != nil {
 		return err
+	}
+	if r.Method == http.MethodGet {
+		if format, ok, err := xlsx.ExportFormat(r); err != nil {
+			return err
+		} else if ok {
+			return xlsx.SendExport(w, format, sheetExport(locale.FromRequest(r), sh))
+		}
 	}
 	httpx.JSON(w, status, sh)
 	return nil

@@ -80,26 +80,71 @@
 //     assessments; LoadDemo loads them.
 //   - api.go (routes under /api/v1/dti/, scenario_test.go is their table)
 //     and pages.go with templates/ (/dti, /dti/frameworks/{id},
-//     /dti/scores, /dti/assessments/{id}/units/{unit}; read-only). A lost
-//     component links to the programme's tasks under the same pillar
-//     (/tasks?pillar=…), until components are linked to tasks one by one.
-//   - bench_test.go: BenchmarkResults, 34 provinces × 98 components and
-//     3,321 communes × 65, against a raw scan of the same final scores
+//     /dti/scores, /dti/assessments/{id}/units/{unit}).
+//
+// Second session (branch dti2):
+//
+//   - pages_cycle.go: the cycle on pages, for officials on a phone, each
+//     form calling the store method the API calls: open an assessment
+//     (/dti/assessments/new: framework, year, the units of its level under
+//     the owner as they stood that year), the assessment (/dti/assessments/{id},
+//     publish), a component's self-assessment with evidence uploads
+//     (/dti/assessments/{id}/units/{unit}/components/{code}: the input its
+//     rule reads, Vietnamese numbers, files, explanation; "save and next"),
+//     and on the sheet: submit, the review (per component accept, adjust
+//     with score and reason, ask for evidence), the appraisal, a
+//     correction. Bad input comes back on the form naming the field ("Điểm
+//     (chỉ số 1.1): …"); a step the state or the deadline refuses shows
+//     why on the form (asForm), never an error page. /dti/frameworks/import
+//     imports a cascaded set from Excel, problems named by cell.
+//   - links.go and migration 0016: dti_component_tasks links a component to
+//     the programme tasks that address it (GET /api/v1/dti/frameworks/{id}/links,
+//     PUT …/components/{code}/tasks, audited dti.link); every Loss carries its
+//     Tasks, and the results page links them (/tasks/{id}), the pillar's task
+//     list only when a component has none.
+//   - history.go: change from last year in Results (UnitScore.Previous,
+//     Change, RankChange): the unit's own published result of the year
+//     before by the same framework or, when it did not exist then, the plain
+//     average of its predecessors' main indices and indices (org.Predecessors),
+//     marked averaged, ranked among this year's units (the rule of the 2024
+//     ranking of the 34 merged provinces). History (GET /api/v1/dti/history?unit=,
+//     /dti/history?unit=): the unit's and its predecessors' published results
+//     per framework and year, an averaged row for a year before it existed,
+//     and the national results of the unit and its predecessors.
+//   - chart.go: server-side SVG (main indices as bars, rank over the years)
+//     on the history page.
+//   - sheetExport (scores.go): the whole scoring sheet in the provinces'
+//     layout (main-index rows, components with maximum, evidence asked,
+//     declared input and working, self score, files, explanation, review,
+//     appraisal, published score, total) through xlsx.SendExport, at
+//     ?format=xlsx|csv on the sheet's API route and page.
+//   - demo_cycle.go, demodata/gl-xa-mau.json and links.json: the commune
+//     set (GL25-XA-MAU, 6 main indices, 12 sample components), 3015/KH-UBND's
+//     tasks linked to both sample sets, a complete 2024 cycle of the
+//     old Gia Lai's 15 departments (self-assessed with evidence, one score
+//     adjusted in review per department, some changed by the council,
+//     published) and a 2025 cycle of the new Gia Lai's 11 departments in
+//     progress (all appraised but GL25.STP, one component left for the demo
+//     account baocao.sotp), all run through Open/SelfAssess/…/Publish.
+//   - internal/e2e/dti_test.go: the issue's "Done when" journey in
+//     Chromium; bench_eval_test.go: the rule evaluator over whole sheets
 //     (docs/perf.md).
 //
 // Left for the next session (where this one stopped):
 //
-//   - pages to open an assessment, self-assess with uploads, review,
-//     appraise, publish and correct (the API does all of it);
-//   - the demo of part 7: a commune set, a complete 2024 cycle for Gia
-//     Lai's departments on the sample set, a 2025 cycle in progress, and
-//     3015's tasks linked to the components they address (a link table;
-//     "where we lose points" then names the task, not the pillar);
-//   - change from last year; charts (main indices as a radar or bars, rank
-//     over the years); the Excel export of a whole scoring sheet in the
-//     provinces' layout;
-//   - part 5: a merged unit's history with its predecessors' scores, and
-//     the plain average of their main indices for a year before a merger;
-//   - the browser test; a benchmark of the evaluator over whole sheets
-//     (docs/perf.md measures the results).
+//   - the history's averaged row has no rank (the results' Previous carries
+//     the recomputed rank among this year's units; the history page does
+//     not rank predecessors' averages of a year among all successors);
+//   - a radar chart (bars only); the charts are on the history page, not
+//     on the sheet;
+//   - defining a cascaded framework field by field on a page (import from
+//     Excel or JSON only);
+//   - the speed of Results on PostgreSQL under load (docs/perf.md: keep
+//     per-unit main-index totals at publication);
+//   - the demo's 2024 cycle is opened by the system administrator (the
+//     demo has no coordinator of the old province);
+//   - in the demo cycles the computed components are declared: they run
+//     before the reporting demo's submissions (cmd/tinhso demo), which load
+//     only into a database without report values, so the DTI demo writes
+//     none; computing them needs the cycles loaded after the submissions.
 package dti

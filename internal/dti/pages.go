@@ -2,6 +2,7 @@ package dti
 
 import (
 	"embed"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/web"
+	"github.com/tinhso/tinhso/internal/xlsx"
 )
 
 // The DTI pages: the overview (frameworks, assessments, published
@@ -29,6 +31,7 @@ var (
 	frameworkPage = newPage("framework.html")
 	scoresPage    = newPage("scores.html")
 	sheetPage     = newPage("sheet.html")
+	historyPage   = newPage("history.html")
 )
 
 func (s *Store) pageRoutes(site *web.Site) {
@@ -37,6 +40,8 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.Page("GET /dti/frameworks/{id}", s.frameworkShow)
 	site.Page("GET /dti/scores", s.scoresShow)
 	site.Page("GET /dti/assessments/{id}/units/{unit}", s.sheetShow)
+	s.cycleRoutes(site)
+	site.Page("GET /dti/history", s.historyShow)
 }
 
 // padIndex keeps the trailing zeros of an index: 0,4790, not 0,479.
@@ -52,6 +57,29 @@ type publishedRow struct {
 	Published
 	IndexText string
 	Parts     []partRow
+}
+
+// publishedRows writes national results for a page.
+func publishedRows(lang locale.Lang, pub []Published) []publishedRow {
+	var out []publishedRow
+	for _, x := range pub {
+		row := publishedRow{Published: x}
+		if x.Index != nil {
+			row.IndexText = padIndex(lang, *x.Index)
+		}
+		for _, part := range x.Parts {
+			pr := partRow{PublishedPart: part}
+			switch {
+			case part.Value != nil:
+				pr.ValueText = padIndex(lang, *part.Value)
+			case part.Points != nil && part.MaxPoints != nil:
+				pr.ValueText = locale.Number(lang, *part.Points, 2) + "/" + locale.Number(lang, *part.MaxPoints, 2)
+			}
+			row.Parts = append(row.Parts, pr)
+		}
+		out = append(out, row)
+	}
+	return out
 }
 
 type partRow struct {
@@ -87,23 +115,7 @@ func (s *Store) overviewShow(w http.ResponseWriter, r *http.Request) error {
 	lang := locale.FromRequest(r)
 	d := overviewData{Frameworks: fs, Assessments: as}
 	d.CanManage, _ = s.org.Can(ctx, p, ManageDTI, 0)
-	for _, x := range pub {
-		row := publishedRow{Published: x}
-		if x.Index != nil {
-			row.IndexText = padIndex(lang, *x.Index)
-		}
-		for _, part := range x.Parts {
-			pr := partRow{PublishedPart: part}
-			switch {
-			case part.Value != nil:
-				pr.ValueText = padIndex(lang, *part.Value)
-			case part.Points != nil && part.MaxPoints != nil:
-				pr.ValueText = locale.Number(lang, *part.Points, 2) + "/" + locale.Number(lang, *part.MaxPoints, 2)
-			}
-			row.Parts = append(row.Parts, pr)
-		}
-		d.Published = append(d.Published, row)
-	}
+	d.Published = publishedRows(lang, pub)
 	return overviewPage.Render(w, r, d)
 }
 
@@ -158,8 +170,34 @@ type scoresData struct {
 
 type scoreRow struct {
 	UnitScore
-	IndexText string
-	Mains     []string
+	IndexText  string
+	Mains      []string
+	ChangeText string
+}
+
+// changeText writes the change from last year: "+0,0321; lên 2 bậc (năm
+// 2024: 0,6012, hạng 5)", the previous year marked when averaged.
+func changeText(l locale.Lang, u UnitScore) string {
+	if u.Previous == nil || u.Change == nil {
+		return ""
+	}
+	sign := "+"
+	if *u.Change < 0 {
+		sign = "−"
+	}
+	ch := sign + padIndex(l, math.Abs(*u.Change))
+	moved := locale.T(l, "dti.change.same")
+	switch rc := *u.RankChange; {
+	case rc > 0:
+		moved = locale.T(l, "dti.change.up", rc)
+	case rc < 0:
+		moved = locale.T(l, "dti.change.down", -rc)
+	}
+	key := "dti.change.previous"
+	if u.Previous.Averaged {
+		key = "dti.change.previous_averaged"
+	}
+	return ch + "; " + moved + " (" + locale.T(l, key, u.Previous.Year, padIndex(l, u.Previous.Index), u.Previous.Rank) + ")"
 }
 
 func (s *Store) scoresShow(w http.ResponseWriter, r *http.Request) error {
@@ -199,7 +237,7 @@ func (s *Store) scoresShow(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	for _, u := range res.Units {
-		row := scoreRow{UnitScore: u, IndexText: padIndex(lang, u.Index)}
+		row := scoreRow{UnitScore: u, IndexText: padIndex(lang, u.Index), ChangeText: changeText(lang, u)}
 		for _, m := range u.MainIndices {
 			if m.Index != nil {
 				row.Mains = append(row.Mains, padIndex(lang, *m.Index))
@@ -231,6 +269,9 @@ type sheetData struct {
 	Sheet
 	IndexText string
 	Mains     []sheetMainRow
+	// What the caller may do now, by the unit's state and their roles.
+	CanAssess, CanSubmit, CanReview, CanAppraise, CanCorrect bool
+	Components                                               []SheetLine
 }
 
 type sheetMainRow struct {
@@ -238,15 +279,17 @@ type sheetMainRow struct {
 	IndexText string
 }
 
-func (s *Store) sheetShow(w http.ResponseWriter, r *http.Request) error {
+func (s *Store) sheetData(r *http.Request) (sheetData, error) {
+	ctx := r.Context()
+	p := org.PrincipalFrom(ctx)
 	a, u, err := pathUnit(r)
 	if err != nil {
-		return err
+		return sheetData{}, err
 	}
 	lang := locale.FromRequest(r)
-	sh, err := s.Sheet(r.Context(), org.PrincipalFrom(r.Context()), lang, a, u)
+	sh, err := s.Sheet(ctx, p, lang, a, u)
 	if err != nil {
-		return err
+		return sheetData{}, err
 	}
 	d := sheetData{Sheet: sh, IndexText: padIndex(lang, sh.Index)}
 	for _, m := range sh.MainIndices {
@@ -255,6 +298,97 @@ func (s *Store) sheetShow(w http.ResponseWriter, r *http.Request) error {
 			row.IndexText = padIndex(lang, *m.Index)
 		}
 		d.Mains = append(d.Mains, row)
+		d.Components = append(d.Components, m.Components...)
+	}
+	can := func(action org.Action, unit int64) bool {
+		ok, _ := s.org.Can(ctx, p, action, unit)
+		return ok
+	}
+	switch sh.State {
+	case StateOpen, StateReturned:
+		d.CanAssess = can(AssessDTI, u)
+		d.CanSubmit = d.CanAssess
+	case StateSubmitted:
+		d.CanReview = can(ReviewDTI, u)
+	case StateReviewed:
+		d.CanAppraise = can(AppraiseDTI, u)
+	case StatePublished:
+		if asm, err := s.Assessment(ctx, p, a); err == nil {
+			d.CanCorrect = can(ManageDTI, asm.Owner.ID)
+		}
+	}
+	return d, nil
+}
+
+func (s *Store) sheetShow(w http.ResponseWriter, r *http.Request) error {
+	if format, ok, err := xlsx.ExportFormat(r); err != nil {
+		return err
+	} else if ok {
+		a, u, err := pathUnit(r)
+		if err != nil {
+			return err
+		}
+		lang := locale.FromRequest(r)
+		sh, err := s.Sheet(r.Context(), org.PrincipalFrom(r.Context()), lang, a, u)
+		if err != nil {
+			return err
+		}
+		return xlsx.SendExport(w, format, sheetExport(lang, sh))
+	}
+	d, err := s.sheetData(r)
+	if err != nil {
+		return err
 	}
 	return sheetPage.Render(w, r, d)
+}
+
+type historyData struct {
+	History
+	Rows          []historyRow
+	Rank          *RankChart
+	Bars          *BarChart
+	Latest        *historyRow
+	PublishedRows []publishedRow
+}
+
+type historyRow struct {
+	HistoryRow
+	IndexText string
+	Mains     []string
+}
+
+func (s *Store) historyShow(w http.ResponseWriter, r *http.Request) error {
+	unit, err := queryUnit(r)
+	if err != nil {
+		return err
+	}
+	lang := locale.FromRequest(r)
+	h, err := s.History(r.Context(), org.PrincipalFrom(r.Context()), unit)
+	if err != nil {
+		return err
+	}
+	d := historyData{History: h, PublishedRows: publishedRows(lang, h.Published)}
+	var ranked []HistoryRow
+	for _, row := range h.Rows {
+		hr := historyRow{HistoryRow: row, IndexText: padIndex(lang, row.Index)}
+		for _, m := range row.MainIndices {
+			t := "—"
+			if m.Index != nil {
+				t = padIndex(lang, *m.Index)
+			}
+			hr.Mains = append(hr.Mains, m.Code+". "+m.Name+": "+t)
+		}
+		d.Rows = append(d.Rows, hr)
+		if (row.Own || row.Averaged) && d.Latest == nil {
+			d.Latest = &d.Rows[len(d.Rows)-1]
+		}
+		if row.Own && row.Rank > 0 {
+			ranked = append([]HistoryRow{row}, ranked...) // oldest first
+		}
+	}
+	d.Rank = rankChart(ranked)
+	if d.Latest != nil {
+		d.Bars = mainBars(lang, d.Latest.MainIndices)
+	}
+	return historyPage.Render(w, r, d)
 }

@@ -360,6 +360,33 @@ func TestAssessmentCycle(t *testing.T) {
 			refused("a self-assessment after the deadline", "dieuphoi", false, 409, testapp.Call{Method: "POST", Path: "/api/v1/dti/assessments/{var:late}/units/{unit:GL.KBANG}/scores",
 				Body: score("1.1", `{"value":4}`, `,"explanation":"x"`)}, nil, "Đã hết hạn tự đánh giá"),
 		)
+		// Components linked to the programme's tasks.
+		var task int64
+		if err := app.DB.Read.QueryRow(`SELECT t.id FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE p.number = '3015/KH-UBND' AND t.number = '1.1'`).Scan(&task); err != nil {
+			t.Fatal(err)
+		}
+		vars["task"] = fmt.Sprint(task)
+		links := "/api/v1/dti/frameworks/{var:fw}/components/1.1/tasks"
+		add(
+			refused("a reporter may not link tasks", "baocao.pleiku", true, 403, testapp.Call{Method: "PUT", Path: links, Body: `{"tasks":[{var:task}]}`}, nil),
+			refused("an unknown task and a task twice", "dieuphoi", false, 422, testapp.Call{Method: "PUT", Path: links, Body: `{"tasks":[999999,{var:task},{var:task}]}`},
+				[]string{"tasks[0]", "tasks[2]"}, "không có nhiệm vụ mã số 999999"),
+			refused("an unknown component", "dieuphoi", false, 422, testapp.Call{Method: "PUT", Path: "/api/v1/dti/frameworks/{var:fw}/components/9.9/tasks", Body: `{"tasks":[{var:task}]}`},
+				[]string{"component"}),
+			testapp.Scenario{Name: "the coordinator links 3015's task 1.1 to component 1.1", Call: testapp.Call{User: "dieuphoi", Method: "PUT", Path: links, Body: `{"tasks":[{var:task}]}`},
+				Status: 200, Contains: []string{`"plan":"3015/KH-UBND"`, `"number":"1.1"`}},
+			testapp.Scenario{Name: "a reporter reads the links", Call: testapp.Call{User: "baocao.ankhe", Method: "GET", Path: "/api/v1/dti/frameworks/{var:fw}/links"},
+				Status: 200, Contains: []string{`"component":"1.1"`, `"plan":"3015/KH-UBND"`}},
+			testapp.Scenario{Name: "the scores name the task where the unit loses points on 1.1", Call: testapp.Call{User: "dieuphoi", Method: "GET", Path: "/api/v1/dti/scores?framework={var:fw}&year=2024"},
+				Status: 200, Contains: []string{`"component":"1.1"`, `"tasks":[{"id":{var:task},"plan":"3015/KH-UBND","number":"1.1"`}},
+		)
+		// A unit's history.
+		add(
+			testapp.Scenario{Name: "Pleiku's reporter reads its history", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/dti/history?unit={unit:GL.PLEIKU}"},
+				Status: 200, Contains: []string{`"own":true`, `"code":"KT-HUYEN"`, `"year":2024`}},
+			refused("An Khê's reporter may not read Pleiku's history", "baocao.ankhe", true, 403, testapp.Call{Method: "GET", Path: "/api/v1/dti/history?unit={unit:GL.PLEIKU}"}, nil),
+			refused("a history needs a unit", "baocao.pleiku", false, 422, testapp.Call{Method: "GET", Path: "/api/v1/dti/history"}, []string{"unit"}),
+		)
 		// Published national results.
 		add(
 			testapp.Scenario{Name: "published national results, apart from the assessments", Call: testapp.Call{User: "baocao.pleiku", Method: "GET", Path: "/api/v1/dti/published?year=2022"}, Status: 200,
@@ -384,11 +411,11 @@ func TestAssessmentCycle(t *testing.T) {
 		})
 		// Every step was audited.
 		for kind, n := range map[string]int{"dti.framework": 1, "dti.open": 2, "dti.self": 15, "dti.submit": 3, "dti.review": 3, "dti.appraise": 2, "dti.publish": 1, "dti.correct": 1} {
-			if got := app.Count(t, `SELECT COUNT(*) FROM audit_events WHERE kind = $1 AND success = $2`, kind, true); got != n {
+			if got := app.Count(t, `SELECT COUNT(*) FROM audit_events WHERE kind = $1 AND success = $2 AND subject LIKE 'KT-HUYEN%'`, kind, true); got != n {
 				t.Errorf("%s: %d audit events, want %d", kind, got, n)
 			}
 		}
-		if got := app.Count(t, `SELECT COUNT(*) FROM audit_events WHERE kind = 'dti.appraise' AND success = $1`, false); got != 1 {
+		if got := app.Count(t, `SELECT COUNT(*) FROM audit_events WHERE kind = 'dti.appraise' AND success = $1 AND subject LIKE 'KT-HUYEN%'`, false); got != 1 {
 			t.Errorf("the refused appraisal: %d audit events", got)
 		}
 	})

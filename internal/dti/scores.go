@@ -6,15 +6,18 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/locale"
 	"github.com/tinhso/tinhso/internal/org"
 	"github.com/tinhso/tinhso/internal/store"
+	"github.com/tinhso/tinhso/internal/xlsx"
 )
 
 // Score is a unit's score of one component at every stage.
@@ -321,6 +324,9 @@ type UnitScore struct {
 	Rank        int         `json:"rank" doc:"1 is best; equal totals share a rank"`
 	MainIndices []MainScore `json:"mainIndices"`
 	Losses      []Loss      `json:"losses" doc:"where the unit loses points: components with the largest gap to their maximum first"`
+	Previous    *Previous   `json:"previous,omitempty" doc:"the year before by the same framework: the unit's own published result, or its predecessors' plain average"`
+	Change      *float64    `json:"change,omitempty" doc:"index − the previous year's index"`
+	RankChange  *int        `json:"rankChange,omitempty" doc:"places gained since the previous year (positive: up), ranked among this year's units"`
 }
 
 // MainScore is a main index's result.
@@ -335,15 +341,16 @@ type MainScore struct {
 
 // Loss is a component where a unit loses points.
 type Loss struct {
-	Component string  `json:"component"`
-	Name      string  `json:"name"`
-	MainIndex string  `json:"mainIndex"`
-	Pillar    string  `json:"pillar,omitempty"`
-	MaxPoints float64 `json:"maxPoints"`
-	Score     float64 `json:"score"`
-	Gap       float64 `json:"gap"`
-	Evidence  int     `json:"evidence" doc:"evidence files behind the score"`
-	Sample    bool    `json:"sample,omitempty" doc:"a sample component («chỉ số mẫu»)"`
+	Component string    `json:"component"`
+	Name      string    `json:"name"`
+	MainIndex string    `json:"mainIndex"`
+	Pillar    string    `json:"pillar,omitempty"`
+	MaxPoints float64   `json:"maxPoints"`
+	Score     float64   `json:"score"`
+	Gap       float64   `json:"gap"`
+	Evidence  int       `json:"evidence" doc:"evidence files behind the score"`
+	Sample    bool      `json:"sample,omitempty" doc:"a sample component («chỉ số mẫu»)"`
+	Tasks     []TaskRef `json:"tasks" doc:"the programme tasks that address the component"`
 }
 
 // MaxLosses bounds the losses listed per unit.
@@ -362,6 +369,9 @@ func (s *Store) Results(ctx context.Context, p *org.Principal, framework int64, 
 	}
 	res, owners, err := s.results(ctx, f, year, stage)
 	if err != nil {
+		return Results{}, err
+	}
+	if err := s.withPrevious(ctx, f, &res); err != nil {
 		return Results{}, err
 	}
 	visible := res.Units[:0]
@@ -477,6 +487,10 @@ func (s *Store) results(ctx context.Context, f Framework, year int, stage string
 	if err != nil {
 		return res, nil, err
 	}
+	links, err := s.componentTasks(ctx, s.db.Read, f.ID)
+	if err != nil {
+		return res, nil, err
+	}
 	for _, row := range order {
 		a := acc[row]
 		a.Unit = refs[a.Unit.ID]
@@ -509,6 +523,12 @@ func (s *Store) results(ctx context.Context, f Framework, year int, stage string
 		if len(losses) > MaxLosses {
 			losses = losses[:MaxLosses]
 		}
+		for i := range losses {
+			losses[i].Tasks = links[losses[i].Component]
+			if losses[i].Tasks == nil {
+				losses[i].Tasks = []TaskRef{}
+			}
+		}
 		if losses == nil {
 			losses = []Loss{}
 		}
@@ -530,4 +550,60 @@ func (s *Store) results(ctx context.Context, f Framework, year int, stage string
 	}
 	res.Peers = len(res.Units)
 	return res, owners, nil
+}
+
+// Reviewed is the score after the preliminary review (what the appraisal
+// starts from).
+func (s Score) Reviewed() float64 { return s.reviewed() }
+
+// sheetExport is a unit's whole scoring sheet as provinces lay it out: a
+// row per main index (its points) followed by its components, each with
+// its maximum, the evidence asked for, what the unit declared and how it
+// scored, the evidence files, then the review, the appraisal and the
+// published score; a total row last.
+func sheetExport(lang locale.Lang, sh Sheet) xlsx.Export {
+	cols := []xlsx.Column{{Header: "Mã", Width: 8, Format: xlsx.TextFmt}, {Header: "Chỉ số", Width: 50}, {Header: "Điểm tối đa", Width: 10, Format: xlsx.NumberFmt},
+		{Header: "Tài liệu kiểm chứng yêu cầu", Width: 30}, {Header: "Số liệu kê khai, cách tính", Width: 30}, {Header: "Điểm tự đánh giá", Width: 11, Format: xlsx.NumberFmt},
+		{Header: "Tài liệu kiểm chứng đã nộp", Width: 30}, {Header: "Giải trình, ghi chú", Width: 30}, {Header: "Điểm sau rà soát", Width: 11, Format: xlsx.NumberFmt},
+		{Header: "Ý kiến rà soát", Width: 30}, {Header: "Điểm thẩm định", Width: 11, Format: xlsx.NumberFmt}, {Header: "Lý do thẩm định", Width: 30},
+		{Header: "Điểm công bố", Width: 11, Format: xlsx.NumberFmt}, {Header: "Chỉ số mẫu", Width: 10}}
+	e := xlsx.Export{Name: fmt.Sprintf("Phiếu chấm DTI %s %d %s", sh.Framework.Code, sh.Year, sh.Unit.Code), Title: fmt.Sprintf("%s %d", sh.Unit.Code, sh.Year), Columns: cols}
+	var final *float64
+	for _, m := range sh.MainIndices {
+		e.Rows = append(e.Rows, []any{m.Code, strings.ToUpper(m.Name), m.MaxPoints, "", "", nil, "", "", nil, "", nil, "", m.Points, ""})
+		for _, c := range m.Components {
+			sample := ""
+			if c.Provenance == Sample {
+				sample = "x"
+			}
+			row := []any{c.Code, c.Name, c.MaxPoints, c.Evidence, "", nil, "", "", nil, "", nil, "", nil, sample}
+			if sc := c.Score; sc != nil {
+				var files []string
+				for _, f := range sc.Evidence {
+					files = append(files, f.Filename)
+				}
+				note := strings.TrimSpace(sc.Explanation + "\n" + sc.Comment)
+				reviewed := sc.reviewed()
+				var review string
+				if sc.Review != "" {
+					review = locale.T(lang, "dti.review."+sc.Review)
+					if sc.ReviewReason != "" {
+						review += ": " + sc.ReviewReason
+					}
+				}
+				row[4], row[5], row[6], row[7], row[8], row[9] = sc.Working, sc.SelfScore, strings.Join(files, "\n"), note, &reviewed, review
+				row[10], row[11], row[12] = sc.AppraisedScore, sc.AppraisalReason, sc.Final
+				if sc.Final != nil {
+					final = sc.Final
+				}
+			}
+			e.Rows = append(e.Rows, row)
+		}
+	}
+	var total any
+	if final != nil {
+		total = sh.Total
+	}
+	e.Rows = append(e.Rows, []any{"", "TỔNG ĐIỂM (chỉ số " + padIndex(lang, sh.Index) + ")", sh.Framework.TotalPoints, "", "", nil, "", "", nil, "", nil, "", total, ""})
+	return e
 }

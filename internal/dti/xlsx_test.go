@@ -123,3 +123,36 @@ func TestFrameworkWorkbook(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The import page: the coordinator starts from the commune set's workbook,
+// uploads it under a new code; a workbook whose points do not add up comes
+// back with the cell named and nothing written.
+func TestImportPage(t *testing.T) {
+	t.Parallel()
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		var id int64
+		if err := app.DB.Read.QueryRow(`SELECT id FROM dti_frameworks WHERE code = 'GL25-XA-MAU'`).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		_, book, _ := app.Do(t, "dieuphoi", "GET", "/api/v1/dti/frameworks/"+itoa(id)+"/workbook", "")
+		copyOf := edited(t, book, func(f *excelize.File) { f.SetCellStr("Bộ chỉ số", "B2", "GL25-XA-2026") })
+		b := app.Login(t, "dieuphoi")
+		checkPage(t, b, "/dti/frameworks/import", 200, "Nhập bộ chỉ số từ Excel", "/api/v1/dti/frameworks/"+itoa(id)+"/workbook")
+		before := app.RowCounts(t, "dti_frameworks", "dti_components")
+		xl := "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		st, page := postPage(t, app, b, "/dti/frameworks/import", nil, upload{"xa.xlsx", xl, edited(t, copyOf, func(f *excelize.File) { f.SetCellFloat("Chỉ số", "F3", 90, -1, 64) })})
+		wantPage(t, "points that do not add up", st, page, 422, "Chỉ số!F2 (Điểm tối đa)", "chênh lệch -10 điểm")
+		st, page = postPage(t, app, b, "/dti/frameworks/import", nil, upload{"xa.txt", "text/plain", []byte("không phải Excel")})
+		wantPage(t, "not a workbook", st, page, 422)
+		for table, n := range app.RowCounts(t, "dti_frameworks", "dti_components") {
+			if n != before[table] {
+				t.Errorf("%s: %d rows, %d before a refused import", table, n, before[table])
+			}
+		}
+		st, page = postPage(t, app, b, "/dti/frameworks/import", nil, upload{"xa.xlsx", xl, copyOf})
+		wantPage(t, "import", st, page, 200, "Đã nhập bộ chỉ số.", "GL25-XA-2026", "Cấp xã")
+		if st, _ := postPage(t, app, app.Login(t, "baocao.bienho"), "/dti/frameworks/import", nil, upload{"xa.xlsx", xl, copyOf}); st != 403 {
+			t.Errorf("a commune's reporter imports a framework: %d", st)
+		}
+	})
+}

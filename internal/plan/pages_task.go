@@ -247,6 +247,13 @@ var reportStatuses = []string{"not_started", "in_progress", "done", "paused"}
 // accept lists the evidence file types for the file picker.
 const accept = ".pdf,.png,.jpg,.jpeg,.doc,.docx,.xls,.xlsx,.txt,.csv,application/pdf,image/png,image/jpeg"
 
+// UploadAccept is accept for other domains' evidence pickers (dti).
+const UploadAccept = accept
+
+// ReadUploads reads the files of a form's "file" field as readUploads
+// does, for other domains' evidence forms (dti).
+func ReadUploads(r *http.Request) ([]FileInput, error) { return readUploads(r) }
+
 func (s *Store) taskData(r *http.Request, id int64) (taskData, error) {
 	ctx := r.Context()
 	if err := s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ViewPlans, 0); err != nil {
