@@ -146,8 +146,7 @@ func Load(ctx context.Context, db *store.DB, passwords password.Hasher) error {
 
 // LoadReports writes the demo's two years of periodic reports up to today
 // (report.LoadDemoSubmissions: submitted, approved, returned, late and
-// missing, through the reporting workflow), unless reported values are
-// there already. `tinhso demo` calls it after Load; the tests' demo
+// missing, through the reporting workflow), unless it wrote them before. `tinhso demo` calls it after Load; the tests' demo
 // province leaves it out, so that their reports start empty, and those
 // that want the demo's reports load them.
 func LoadReports(ctx context.Context, db *store.DB, passwords password.Hasher, today time.Time) (int, error) {

@@ -51,15 +51,16 @@ var demoReturnComments = []string{
 	"Đề nghị bổ sung số cán bộ, công chức được tập huấn kỹ năng số trong kỳ.",
 }
 
-// DemoSubmissionsLoaded reports whether the demo's reports are there.
+// DemoSubmissionsLoaded reports whether the demo's reports are there:
+// values written by the loader (their history says source "demo").
 func DemoSubmissionsLoaded(ctx context.Context, db *store.DB) (bool, error) {
 	var n int
-	err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM report_values LIMIT 1) v`).Scan(&n)
+	err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM report_value_history WHERE source = 'demo' LIMIT 1) v`).Scan(&n)
 	return n > 0, err
 }
 
-// LoadDemoSubmissions writes the demo's reports up to today, unless the
-// database holds reported values already. It returns how many reports it
+// LoadDemoSubmissions writes the demo's reports up to today, unless it
+// has written them before. It returns how many reports it
 // wrote. orgs must be a store of its own (the reporting policy is added
 // to it), not a server's.
 func LoadDemoSubmissions(ctx context.Context, db *store.DB, orgs *org.Store, today time.Time) (int, error) {
