@@ -63,6 +63,7 @@ const (
 	SSOClient    = "sso.client"     // an application registered, edited or given a new secret
 	SSOKeyRotate = "sso.key.rotate" // a new signing key
 	TOTPReset    = "totp.reset"     // an official's second factor removed by an administrator (a lost phone)
+	TOTPRecovery = "totp.recovery"  // an official made their recovery codes anew (or failed to)
 )
 
 // Kinds of periodic reporting's values (internal/report).
@@ -114,7 +115,7 @@ var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, 
 	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, HubRegistry, HubAccess, HubCredential, HubKey,
 	ReportSubmit, ReportWithdraw, ReportApprove, ReportAccept, ReportReturn, ReportUnapprove, ReportReopen,
 	TaskReportSubmit, TaskReportApprove, TaskReportReturn, PlanApprovalSetting, TaskComment, TaskExtension, TaskEdit,
-	SSOAuthorize, SSOConsent, SSOToken, SSORefresh, SSORevoke, SSOLogout, SSOClient, SSOKeyRotate, TOTPReset,
+	SSOAuthorize, SSOConsent, SSOToken, SSORefresh, SSORevoke, SSOLogout, SSOClient, SSOKeyRotate, TOTPReset, TOTPRecovery,
 	MeetingRecord, ConclusionIssue,
 	AccessDenied, CSRFRefused}
 

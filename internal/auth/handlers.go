@@ -57,6 +57,7 @@ func (s *Service) Mount(site *web.Site) {
 	site.PublicPage("GET /login/totp", s.totpShow)
 	site.PublicPage("POST /login/totp", s.totpSubmit)
 	site.Page("POST /account/totp", s.totpEnrollSubmit)
+	site.Page("POST /account/recovery", s.recoverySubmit)
 	site.Page("POST /logout", func(w http.ResponseWriter, r *http.Request) error {
 		if err := s.Logout(r); err != nil {
 			return err

@@ -44,6 +44,10 @@ Usage:
                            also signs the official out and revokes their API tokens
   tinhso user token USERNAME [--name NAME] [--days N] [--token-ttl 90d] [--token-max-ttl 365d]
   tinhso user disable USERNAME
+  tinhso user signout USERNAME
+                           signs the official out everywhere, their applications included
+  tinhso user totp-reset USERNAME
+                           removes their second factor (a lost phone) and signs them out
   tinhso hub verify|keys|rotate-key|secret|cert|credentials|revoke|rotate|server-cert …
                            the data exchange hub's operator commands (tinhso hub help)
   tinhso version
@@ -273,7 +277,7 @@ func shellQuote(s string) string {
 
 func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("user: want add, passwd, token or disable")
+		return errors.New("user: want add, passwd, token, disable, signout or totp-reset")
 	}
 	sub, args := args[0], args[1:]
 	cfg := config.Default()
@@ -297,9 +301,9 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		cfg.Bind(fs, "token-ttl", "token-max-ttl")
 		fs.StringVar(&tokenName, "name", "cli", "a name to recognise the token by")
 		fs.IntVar(&days, "days", 0, "expire after this many days, at most the token-max-ttl (0: the token-ttl)")
-	case "disable":
+	case "disable", "signout", "totp-reset":
 	default:
-		return fmt.Errorf("user: unknown subcommand %q (want add, passwd, token or disable)", sub)
+		return fmt.Errorf("user: unknown subcommand %q (want add, passwd, token, disable, signout or totp-reset)", sub)
 	}
 	// The username may come before or after the flags.
 	var username string
@@ -462,6 +466,35 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "disabled %s\n", o.Username)
+	case "signout", "totp-reset":
+		o, err := orgs.OfficialByUsername(ctx, username)
+		if err != nil {
+			return fmt.Errorf("no such user %q", username)
+		}
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			// Ending the sessions ends every application's grant made under them.
+			if err := auth.EndOtherSessions(ctx, tx, o.ID, ""); err != nil {
+				return err
+			}
+			if err := audit.Record(ctx, tx, cliEvent(audit.Logout, "signed out everywhere by the operator")); err != nil {
+				return err
+			}
+			if sub == "signout" {
+				return nil
+			}
+			if err := auth.ResetTOTP(ctx, tx, o.ID); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, cliEvent(audit.TOTPReset, ""))
+		})
+		if err != nil {
+			return err
+		}
+		if sub == "signout" {
+			fmt.Fprintf(stdout, "signed %s out everywhere\n", o.Username)
+		} else {
+			fmt.Fprintf(stdout, "removed the second factor of %s; they enrol again at their next login\n", o.Username)
+		}
 	}
 	return nil
 }

@@ -321,6 +321,50 @@ func TestUserCommands(t *testing.T) {
 				failsWithOneLine(t, "no such user", "user", "disable", "khong.co", "--db", u)
 				failsWithOneLine(t, `unknown subcommand "rename"`, "user", "rename", "admin", "--db", u)
 			})
+
+			t.Run("signout and totp-reset", func(t *testing.T) {
+				id := func() int64 {
+					o, err := orgs.OfficialByUsername(ctx, "baocao.laichau")
+					if err != nil {
+						t.Fatal(err)
+					}
+					return o.ID
+				}()
+				count := func(q string) int {
+					var n int
+					db.Read.QueryRow(q, id).Scan(&n)
+					return n
+				}
+				now := time.Now().UTC()
+				for _, q := range []string{
+					`INSERT INTO sessions (token_hash, user_id, csrf_token, ip, user_agent, created_at, expires_at, amr) VALUES ('cli-test-1', $1, 'c', '', '', $2, $3, 'pwd otp')`,
+					`INSERT INTO auth_totp (user_id, secret, last_step, confirmed_at) VALUES ($1, 'plain:JBSWY3DPEHPK3PXP', 0, $2)`,
+				} {
+					args := []any{id, now}
+					if strings.Contains(q, "sessions") {
+						args = append(args, now.Add(time.Hour))
+					}
+					if _, err := db.Write.Exec(q, args...); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if out := mustRun(t, "", "user", "signout", "baocao.laichau", "--db", u); out != "signed baocao.laichau out everywhere\n" {
+					t.Errorf("signout: %q", out)
+				}
+				if count(`SELECT COUNT(*) FROM sessions WHERE user_id = $1`) != 0 || count(`SELECT COUNT(*) FROM auth_totp WHERE user_id = $1`) != 1 {
+					t.Error("signout: sessions left, or the second factor removed")
+				}
+				if out := mustRun(t, "", "user", "totp-reset", "baocao.laichau", "--db", u); !strings.HasPrefix(out, "removed the second factor of baocao.laichau") {
+					t.Errorf("totp-reset: %q", out)
+				}
+				if count(`SELECT COUNT(*) FROM auth_totp WHERE user_id = $1`) != 0 {
+					t.Error("totp-reset left the second factor")
+				}
+				if cliEvents("logout", "baocao.laichau") != 2 || cliEvents("totp.reset", "baocao.laichau") != 1 {
+					t.Error("signout and totp-reset not audited")
+				}
+				failsWithOneLine(t, "no such user", "user", "totp-reset", "khong.co", "--db", u)
+			})
 		})
 	}
 }
