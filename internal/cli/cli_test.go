@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -498,6 +500,43 @@ func TestDemoFirstRun(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Errorf("the printed token on the demo's API: status %d", res.StatusCode)
+	}
+	// Single sign-on: discovery on the demo's address, and the demo
+	// application's registration as printed.
+	res, err = http.Get(base + ".well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disc struct {
+		Issuer string `json:"issuer"`
+	}
+	json.NewDecoder(res.Body).Decode(&disc)
+	res.Body.Close()
+	if res.StatusCode != 200 || disc.Issuer+"/" != base {
+		t.Errorf("discovery on the demo: %d, issuer %q", res.StatusCode, disc.Issuer)
+	}
+	reg := regexp.MustCompile(`(?m)^  client_id: (\S+)\n  redirect_uri: (http://127\.0\.0\.1:\d+/callback)$`).FindStringSubmatch(banner)
+	if reg == nil {
+		t.Fatalf("no demo client in the banner:\n%s", banner)
+	}
+	db, err := store.Open(context.Background(), m[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var uris string
+	if err := db.Read.QueryRow(`SELECT redirect_uris FROM sso_clients WHERE id = $1`, reg[1]).Scan(&uris); err != nil || !strings.Contains(uris, reg[2]) {
+		t.Errorf("the printed client is not registered with its redirect URI: %v %s", err, uris)
+	}
+	app := strings.TrimSuffix(reg[2], "/callback")
+	res, err = http.Get(app + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), `id="login"`) {
+		t.Errorf("the demo application: %d\n%.300s", res.StatusCode, body)
 	}
 }
 
