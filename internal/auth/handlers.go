@@ -47,7 +47,7 @@ func (s *Service) Mount(site *web.Site) {
 			http.Redirect(w, r, httpx.LocalPath(q.Get("next")), http.StatusSeeOther)
 			return nil
 		}
-		view := web.NewView(r, map[string]string{"Next": httpx.LocalPath(q.Get("next"))})
+		view := web.NewView(r, s.loginData(httpx.LocalPath(q.Get("next"))))
 		if u := strings.TrimSpace(q.Get("username")); u != "" && len(u) <= 64 {
 			view.Form = url.Values{"username": {u}}
 		}
@@ -125,6 +125,17 @@ func (s *Service) Mount(site *web.Site) {
 		})
 }
 
+// loginData is what the login form shows: where it goes next, and the
+// brokered login for citizens when the single sign-on provider offers one
+// for that request (BrokerLink).
+func (s *Service) loginData(next string) map[string]string {
+	d := map[string]string{"Next": next}
+	if s.BrokerLink != nil {
+		d["Broker"], d["BrokerName"] = s.BrokerLink(next)
+	}
+	return d
+}
+
 func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	r.ParseForm()
 	next := httpx.LocalPath(r.PostFormValue("next"))
@@ -145,13 +156,13 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		r.PostForm.Del("password")
-		view := web.NewView(r, map[string]string{"Next": next})
+		view := web.NewView(r, s.loginData(next))
 		view.Form = r.PostForm
 		if e, ok := errs.As(err); ok && len(e.Fields) == 0 && e.Status < 500 {
 			view.Errors = []httpx.ProblemField{{Field: "", Code: e.Code, Message: locale.T(view.Lang, e.Key, e.Args...)}}
 			return loginPage.RenderView(w, r, e.Status, view)
 		}
-		return loginPage.FormError(w, r, err, map[string]string{"Next": next})
+		return loginPage.FormError(w, r, err, s.loginData(next))
 	}
 	// Signing in again over a session (prompt=login) replaces it.
 	if old := CurrentSessionHash(r); old != "" {

@@ -48,6 +48,10 @@ type Service struct {
 	// Sealer seals TOTP secrets in the database (--sso-secret); nil stores
 	// them unsealed, marked so.
 	Sealer *seal.Sealer
+	// BrokerLink, when set, gives the login form a second way in for the
+	// request next: citizens' and businesses' login through an upstream
+	// provider (internal/sso); "" when there is none for it.
+	BrokerLink func(next string) (href, name string)
 }
 
 // NewService returns the auth service with a working-day session lifetime.

@@ -25,7 +25,7 @@ func (s *Store) RegisterDemoClient(ctx context.Context, unitCode, redirectURI, l
 	in := ClientInput{
 		ID: DemoClientID, Name: "Hệ thống một cửa điện tử (ứng dụng demo)", UnitID: u.ID,
 		GrantTypes: []string{GrantCode, GrantRefresh}, RedirectURIs: []string{redirectURI}, LogoutURIs: []string{logoutURI},
-		Scopes: []string{"openid", "profile", "email", "offline_access", "tinhso"},
+		Scopes: []string{"openid", "profile", "email", "offline_access", "tinhso", ScopeCitizen},
 	}
 	var c NewClient
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {

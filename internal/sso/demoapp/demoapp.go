@@ -50,7 +50,7 @@ const (
 )
 
 // Scopes the application asks for.
-var Scopes = []string{oidc.ScopeOpenID, "profile", "email", "offline_access", "tinhso"}
+var Scopes = []string{oidc.ScopeOpenID, "profile", "email", "offline_access", "tinhso", "vneid"}
 
 const (
 	sessionCookie = "tinhso_demoapp_session"
@@ -332,6 +332,8 @@ var homePage = template.Must(template.New("home").Parse(`<!doctype html>
 <div class="card" id="signed-in">
 <p>Xin chào <strong id="who">{{.Name}}</strong> — signed in through tinhso, without a password of this application.</p>
 <dl>{{with .Userinfo.preferred_username}}<dt>Tên đăng nhập (username)</dt><dd id="username">{{.}}</dd>{{end}}
+{{with .Userinfo.personal_id}}<dt>Số định danh cá nhân (personal id)</dt><dd id="personal-id">{{.}}</dd>{{end}}
+{{with .Userinfo.account_type}}<dt>Loại tài khoản (account type)</dt><dd id="account-type">{{.}}</dd>{{end}}
 {{with .Userinfo.unit_name}}<dt>Đơn vị (unit)</dt><dd id="unit">{{.}}</dd>{{end}}
 {{with .Claims.acr}}<dt>Mức đảm bảo (acr)</dt><dd id="acr">{{.}}</dd>{{end}}
 {{with .Claims.amr}}<dt>Cách xác thực (amr)</dt><dd id="amr">{{range .}}{{.}} {{end}}</dd>{{end}}
@@ -340,7 +342,8 @@ var homePage = template.Must(template.New("home").Parse(`<!doctype html>
 </div>
 {{else}}
 <p><a class="button" id="login" href="/login">Đăng nhập bằng tài khoản tinhso (cán bộ, công chức) — Sign in with tinhso</a></p>
-<p><a class="button secondary" id="login-citizen" href="/login?acr=vneid-2">Đăng nhập bằng định danh điện tử VNeID (công dân, doanh nghiệp) — Sign in with VNeID</a></p>
+<p><a class="button secondary" id="login-citizen" href="/login?acr=vneid-1">Đăng nhập bằng định danh điện tử VNeID (công dân, doanh nghiệp) — Sign in with VNeID</a>
+<a href="/login?acr=vneid-2" id="login-citizen-2">mức 2 (level 2)</a></p>
 {{end}}
 <p class="muted"><a href="{{.Issuer}}/">tinhso</a></p>
 </body></html>`))
