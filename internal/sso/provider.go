@@ -236,11 +236,11 @@ func (s *Store) tokenSecret(ctx context.Context) ([]byte, error) {
 // and headers, plus the official and the tinhso session behind it.
 type Session struct {
 	openid.DefaultSession
-	UserID int64  `json:"uid,omitempty"`
+	UserID int64 `json:"uid,omitempty"`
 	// CitizenID is the citizen's account (sso_citizens) for a brokered
 	// login; UserID is then 0.
-	CitizenID int64 `json:"cid,omitempty"`
-	SID    string `json:"sid,omitempty" doc:"the tinhso session the official signed in with, as the sid claim names it"`
+	CitizenID int64  `json:"cid,omitempty"`
+	SID       string `json:"sid,omitempty" doc:"the tinhso session the official signed in with, as the sid claim names it"`
 	// SessionHash is that session's key in the sessions table; it lives in
 	// its own column (sso_grants.session_hash), never in a token.
 	SessionHash string `json:"-"`

@@ -199,7 +199,7 @@ func (p *Portal) authorize(w http.ResponseWriter, r *http.Request) {
 	sess := &openid.DefaultSession{
 		Claims: &jwt.IDTokenClaims{Subject: "vneid-" + who.PIN, Issuer: p.cfg.Issuer, AuthTime: now, RequestedAt: now,
 			AuthenticationContextClassReference: string(rune('0' + who.Level)),
-			Extra: map[string]any{"SoDinhDanh": who.PIN, "HoVaTen": who.Name}},
+			Extra:                               map[string]any{"SoDinhDanh": who.PIN, "HoVaTen": who.Name}},
 		Headers: &jwt.Headers{Extra: map[string]any{"kid": kid}},
 		Subject: "vneid-" + who.PIN,
 	}
