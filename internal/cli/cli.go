@@ -223,7 +223,7 @@ func runDemo(parent context.Context, args []string, stdout, stderr io.Writer) er
 	if cfg.Hub.Addr == "" {
 		cfg.Hub.Addr = "127.0.0.1:0" // the hub's gateway, with its demo backends (printed)
 	}
-	apps, err := listenDemoApps(*appAddr)
+	apps, err := listenDemoApps(*appAddr, &cfg)
 	if err != nil {
 		return err
 	}

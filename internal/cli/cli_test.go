@@ -538,6 +538,19 @@ func TestDemoFirstRun(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `id="login"`) {
 		t.Errorf("the demo application: %d\n%.300s", res.StatusCode, body)
 	}
+	// The national portal's test double, the citizens' upstream.
+	portal := regexp.MustCompile(`TEST DOUBLE of the national portal's SSO \(VNeID\): (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(banner)
+	if portal == nil {
+		t.Fatalf("no national portal double in the banner:\n%s", banner)
+	}
+	res, err = http.Get(portal[1] + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("the portal double's discovery: %d", res.StatusCode)
+	}
 }
 
 // The README is the first page a newcomer reads: every file it links to is
