@@ -47,6 +47,7 @@ func (s *Service) Mount(site *web.Site) {
 			http.Redirect(w, r, httpx.LocalPath(q.Get("next")), http.StatusSeeOther)
 			return nil
 		}
+		s.allowForms(w, r, httpx.LocalPath(q.Get("next")))
 		view := web.NewView(r, s.loginData(httpx.LocalPath(q.Get("next"))))
 		if u := strings.TrimSpace(q.Get("username")); u != "" && len(u) <= 64 {
 			view.Form = url.Values{"username": {u}}
@@ -156,6 +157,7 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		r.PostForm.Del("password")
+		s.allowForms(w, r, next)
 		view := web.NewView(r, s.loginData(next))
 		view.Form = r.PostForm
 		if e, ok := errs.As(err); ok && len(e.Fields) == 0 && e.Status < 500 {

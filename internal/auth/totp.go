@@ -261,6 +261,7 @@ func (s *Service) totpShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	s.allowForms(w, r, pd.next)
 	return totpPage.Render(w, r, d)
 }
 
@@ -287,6 +288,7 @@ func (s *Service) totpSubmit(w http.ResponseWriter, r *http.Request) error {
 			view.Errors[0].Message = view.T("error.login_throttled", int(ThrottleWindow.Minutes()))
 		}
 		w.Header().Set("Cache-Control", "no-store")
+		s.allowForms(w, r, pd.next)
 		return totpPage.RenderView(w, r, e.(*errs.Error).Status, view)
 	}
 	if throttled, err := s.throttled(ctx, r, pd.p.Username); err != nil {

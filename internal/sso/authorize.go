@@ -390,6 +390,7 @@ func (s *Store) consentPage(w http.ResponseWriter, r *http.Request, c Client, sc
 			d.Params = append(d.Params, [2]string{k, v})
 		}
 	}
+	auth.AllowFormTargets(w, redirectOrigins(c.RedirectURIs, r.Form.Get("redirect_uri")))
 	return consentView.Render(w, r, d)
 }
 

@@ -221,6 +221,39 @@ func (s *Store) BrokerLink(next string) (string, string) {
 	return PathCitizenLogin + "?" + url.Values{"next": {next}}.Encode(), s.broker.up.Name
 }
 
+// FormTargets is the origin of the registered redirect URI an
+// authorisation request next names (for the login pages' form-action).
+func (s *Store) FormTargets(ctx context.Context, next string) []string {
+	if !strings.HasPrefix(next, PathAuthorize+"?") {
+		return nil
+	}
+	q, err := url.ParseQuery(strings.TrimPrefix(next, PathAuthorize+"?"))
+	if err != nil {
+		return nil
+	}
+	c, err := s.Client(ctx, q.Get("client_id"))
+	if err != nil || c.Disabled {
+		return nil
+	}
+	return redirectOrigins(c.RedirectURIs, q.Get("redirect_uri"))
+}
+
+// redirectOrigins is the origin of redirect if registered (or of the only
+// registered URI when none is named).
+func redirectOrigins(registered []string, redirect string) []string {
+	if redirect == "" && len(registered) == 1 {
+		redirect = registered[0]
+	}
+	if !slices.Contains(registered, redirect) {
+		return nil
+	}
+	u, err := url.Parse(redirect)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil
+	}
+	return []string{u.Scheme + "://" + u.Host}
+}
+
 // backTo returns the browser to the authorisation request with the
 // upstream's failure, which the authorisation endpoint sends on to the
 // application as an OAuth2 error.

@@ -82,6 +82,9 @@ func (s *Store) logout(w http.ResponseWriter, r *http.Request) error {
 				d.Params = append(d.Params, [2]string{k, v})
 			}
 		}
+		if client != nil {
+			auth.AllowFormTargets(w, redirectOrigins(client.LogoutURIs, redirect))
+		}
 		return logoutView.Render(w, r, d)
 	}
 	if p != nil {
