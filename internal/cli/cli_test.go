@@ -490,7 +490,7 @@ func TestDemoFirstRun(t *testing.T) {
 		t.Errorf("the token command's database is %s, want %s", m[2], want)
 	}
 	token := strings.TrimSpace(mustRun(t, "", "user", "token", "admin", "--db", m[2]))
-	base := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(banner)
+	base := regexp.MustCompile(`is running\): (http://127\.0\.0\.1:\d+/)`).FindStringSubmatch(banner)[1]
 	req, _ := http.NewRequest("GET", base+"api/v1/orgunits?limit=1", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
