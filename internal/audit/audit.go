@@ -64,6 +64,9 @@ const (
 	SSOClient    = "sso.client"     // an application registered, edited or given a new secret
 	SSOKeyRotate = "sso.key.rotate" // a new signing key
 	TOTPReset    = "totp.reset"     // an official's second factor removed by an administrator (a lost phone)
+	TOTPRecovery = "totp.recovery"  // an official made their recovery codes anew (or failed to)
+	SSOBroker    = "sso.broker"     // a citizen's login brokered from the upstream provider (VNeID), or its failure
+	SSOCitizen   = "sso.citizen"    // a citizen account made at the first brokered login
 )
 
 // Kinds of periodic reporting's values (internal/report).
@@ -115,7 +118,7 @@ var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, 
 	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, DTILink, HubRegistry, HubAccess, HubCredential, HubKey,
 	ReportSubmit, ReportWithdraw, ReportApprove, ReportAccept, ReportReturn, ReportUnapprove, ReportReopen,
 	TaskReportSubmit, TaskReportApprove, TaskReportReturn, PlanApprovalSetting, TaskComment, TaskExtension, TaskEdit,
-	SSOAuthorize, SSOConsent, SSOToken, SSORefresh, SSORevoke, SSOLogout, SSOClient, SSOKeyRotate, TOTPReset,
+	SSOAuthorize, SSOConsent, SSOToken, SSORefresh, SSORevoke, SSOLogout, SSOClient, SSOKeyRotate, TOTPReset, TOTPRecovery, SSOBroker, SSOCitizen,
 	MeetingRecord, ConclusionIssue,
 	AccessDenied, CSRFRefused}
 

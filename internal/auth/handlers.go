@@ -47,7 +47,8 @@ func (s *Service) Mount(site *web.Site) {
 			http.Redirect(w, r, httpx.LocalPath(q.Get("next")), http.StatusSeeOther)
 			return nil
 		}
-		view := web.NewView(r, map[string]string{"Next": httpx.LocalPath(q.Get("next"))})
+		s.allowForms(w, r, httpx.LocalPath(q.Get("next")))
+		view := web.NewView(r, s.loginData(httpx.LocalPath(q.Get("next"))))
 		if u := strings.TrimSpace(q.Get("username")); u != "" && len(u) <= 64 {
 			view.Form = url.Values{"username": {u}}
 		}
@@ -57,6 +58,7 @@ func (s *Service) Mount(site *web.Site) {
 	site.PublicPage("GET /login/totp", s.totpShow)
 	site.PublicPage("POST /login/totp", s.totpSubmit)
 	site.Page("POST /account/totp", s.totpEnrollSubmit)
+	site.Page("POST /account/recovery", s.recoverySubmit)
 	site.Page("POST /logout", func(w http.ResponseWriter, r *http.Request) error {
 		if err := s.Logout(r); err != nil {
 			return err
@@ -124,6 +126,17 @@ func (s *Service) Mount(site *web.Site) {
 		})
 }
 
+// loginData is what the login form shows: where it goes next, and the
+// brokered login for citizens when the single sign-on provider offers one
+// for that request (BrokerLink).
+func (s *Service) loginData(next string) map[string]string {
+	d := map[string]string{"Next": next}
+	if s.BrokerLink != nil {
+		d["Broker"], d["BrokerName"] = s.BrokerLink(next)
+	}
+	return d
+}
+
 func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	r.ParseForm()
 	next := httpx.LocalPath(r.PostFormValue("next"))
@@ -144,13 +157,14 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		r.PostForm.Del("password")
-		view := web.NewView(r, map[string]string{"Next": next})
+		s.allowForms(w, r, next)
+		view := web.NewView(r, s.loginData(next))
 		view.Form = r.PostForm
 		if e, ok := errs.As(err); ok && len(e.Fields) == 0 && e.Status < 500 {
 			view.Errors = []httpx.ProblemField{{Field: "", Code: e.Code, Message: locale.T(view.Lang, e.Key, e.Args...)}}
 			return loginPage.RenderView(w, r, e.Status, view)
 		}
-		return loginPage.FormError(w, r, err, map[string]string{"Next": next})
+		return loginPage.FormError(w, r, err, s.loginData(next))
 	}
 	// Signing in again over a session (prompt=login) replaces it.
 	if old := CurrentSessionHash(r); old != "" {

@@ -48,6 +48,33 @@ type Service struct {
 	// Sealer seals TOTP secrets in the database (--sso-secret); nil stores
 	// them unsealed, marked so.
 	Sealer *seal.Sealer
+	// BrokerLink, when set, gives the login form a second way in for the
+	// request next: citizens' and businesses' login through an upstream
+	// provider (internal/sso); "" when there is none for it.
+	BrokerLink func(next string) (href, name string)
+	// FormTargets, when set, names the origins a form of the login pages
+	// may end on after redirects for the request next: the registered
+	// redirect URI of the application an authorisation request came from.
+	FormTargets func(ctx context.Context, next string) []string
+}
+
+// allowForms widens the page's form-action to the application the login
+// returns to: browsers check the origins a form submission is redirected
+// through against it, and the login ends on the application's callback.
+func (s *Service) allowForms(w http.ResponseWriter, r *http.Request, next string) {
+	if s.FormTargets != nil {
+		AllowFormTargets(w, s.FormTargets(r.Context(), next))
+	}
+}
+
+// AllowFormTargets adds origins to the form-action of the page's content
+// security policy.
+func AllowFormTargets(w http.ResponseWriter, origins []string) {
+	csp := w.Header().Get("Content-Security-Policy")
+	if len(origins) == 0 || !strings.Contains(csp, "form-action 'self'") {
+		return
+	}
+	w.Header().Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+strings.Join(origins, " "), 1))
 }
 
 // NewService returns the auth service with a working-day session lifetime.

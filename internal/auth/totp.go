@@ -261,6 +261,7 @@ func (s *Service) totpShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	s.allowForms(w, r, pd.next)
 	return totpPage.Render(w, r, d)
 }
 
@@ -287,6 +288,7 @@ func (s *Service) totpSubmit(w http.ResponseWriter, r *http.Request) error {
 			view.Errors[0].Message = view.T("error.login_throttled", int(ThrottleWindow.Minutes()))
 		}
 		w.Header().Set("Cache-Control", "no-store")
+		s.allowForms(w, r, pd.next)
 		return totpPage.RenderView(w, r, e.(*errs.Error).Status, view)
 	}
 	if throttled, err := s.throttled(ctx, r, pd.p.Username); err != nil {
@@ -330,11 +332,9 @@ func (s *Service) totpSubmit(w http.ResponseWriter, r *http.Request) error {
 		}
 		if step := totpStep(secret, code, now); step > last {
 			// A code works once: the step must be newer than the last used.
-			res, err := s.DB.Write.ExecContext(ctx, `UPDATE auth_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1`, step, pd.p.UserID)
-			if err != nil {
+			if ok, err := s.useStep(ctx, pd.p.UserID, step); err != nil {
 				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			} else if !ok {
 				return fail("second factor reused", ErrBadCode)
 			}
 			detail = "second factor"
@@ -383,5 +383,85 @@ func (s *Service) totpEnrollSubmit(w http.ResponseWriter, r *http.Request) error
 	}
 	s.setPendingCookie(w, sf.Secret, int(pendingTTL.Seconds()))
 	web.Redirect(w, r, "/login/totp")
+	return nil
+}
+
+// useStep marks a TOTP step used; false when it (or a later one) already was.
+func (s *Service) useStep(ctx context.Context, user, step int64) (bool, error) {
+	res, err := s.DB.Write.ExecContext(ctx, `UPDATE auth_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1`, step, user)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// recoverySubmit makes an official's recovery codes anew from the account
+// page (the old ones stop), shown once. It asks for a current code from the
+// authenticator, so a session left open cannot take the phone's place; a
+// wrong code is audited and counted by the login throttle.
+func (s *Service) recoverySubmit(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := org.PrincipalFrom(ctx)
+	code := strings.TrimSpace(r.PostFormValue("code"))
+	fail := func(detail string, e error) error {
+		audit.Record(ctx, s.DB.Write, audit.From(r, audit.TOTPRecovery, p.Username, detail, false))
+		d, derr := s.account(r)
+		if derr != nil {
+			return derr
+		}
+		return accountPage.FormError(w, r, e, d)
+	}
+	if throttled, err := s.throttled(ctx, r, p.Username); err != nil {
+		return err
+	} else if throttled {
+		return fail("throttled", ErrThrottled)
+	}
+	var secret string
+	var last int64
+	err := s.DB.Read.QueryRowContext(ctx, `SELECT secret, last_step FROM auth_totp WHERE user_id = $1`, p.UserID).Scan(&secret, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &errs.Error{Status: 409, Code: "totp_off", Key: "error.totp_off"}
+	} else if err != nil {
+		return err
+	}
+	if secret, err = s.openSecret(secret); err != nil {
+		return err
+	}
+	step := totpStep(secret, code, store.Now())
+	if step <= last {
+		// Counted by the throttle as a failed second factor.
+		audit.Record(ctx, s.DB.Write, audit.Event{Kind: audit.Login, Subject: p.Username, IP: httpx.ClientIP(r), Detail: "wrong second factor (recovery codes)"})
+		return fail("wrong code", errs.Invalid(errs.Field{Name: "code", Code: "bad_code"}))
+	}
+	if ok, err := s.useStep(ctx, p.UserID, step); err != nil {
+		return err
+	} else if !ok {
+		return fail("code reused", errs.Invalid(errs.Field{Name: "code", Code: "bad_code"}))
+	}
+	var codes []string
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if codes, err = newRecoveryCodes(ctx, tx, p.UserID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.From(r, audit.TOTPRecovery, p.Username, fmt.Sprintf("%d recovery codes made anew", len(codes)), true))
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return recoveryPage.Render(w, r, map[string]any{"Codes": codes, "Next": "/account#totp"})
+}
+
+// ResetTOTP removes a user's second factor and recovery codes (a lost
+// phone): one who must have one enrols again at their next login. The
+// caller ends their sessions in the same transaction.
+func ResetTOTP(ctx context.Context, tx *sql.Tx, user int64) error {
+	for _, q := range []string{`DELETE FROM auth_totp WHERE user_id = $1`, `DELETE FROM auth_recovery_codes WHERE user_id = $1`, `DELETE FROM auth_pending WHERE user_id = $1`} {
+		if _, err := tx.ExecContext(ctx, q, user); err != nil {
+			return err
+		}
+	}
 	return nil
 }

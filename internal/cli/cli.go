@@ -37,13 +37,18 @@ const usage = `tinhso — nền tảng chuyển đổi số cấp tỉnh (the pr
 Usage:
   tinhso serve   [flags]   serve the web UI and the API
   tinhso migrate [flags]   apply the database migrations
-  tinhso demo    [--addr HOST:PORT] [--data DIR]
-                           load the demo province into DIR and serve it
+  tinhso demo    [--addr HOST:PORT] [--data DIR] [--app-addr HOST:PORT]
+                           load the demo province into DIR and serve it, with a
+                           demo application signing in through tinhso
   tinhso user add USERNAME --name "Họ và tên" --unit CODE [--role ROLE[@SCOPECODE]]... [--password-stdin]
   tinhso user passwd USERNAME [--password-stdin]
                            also signs the official out and revokes their API tokens
   tinhso user token USERNAME [--name NAME] [--days N] [--token-ttl 90d] [--token-max-ttl 365d]
   tinhso user disable USERNAME
+  tinhso user signout USERNAME
+                           signs the official out everywhere, their applications included
+  tinhso user totp-reset USERNAME
+                           removes their second factor (a lost phone) and signs them out
   tinhso hub verify|keys|rotate-key|secret|cert|credentials|revoke|rotate|server-cert …
                            the data exchange hub's operator commands (tinhso hub help)
   tinhso version
@@ -178,8 +183,15 @@ func runDemo(parent context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("demo", stderr)
 	cfg.Bind(fs, "addr", "log-level", "log-format", "base-url", "totp-roles", "hub-addr")
 	dir := fs.String("data", "./data/demo", "directory that holds the demo's state (created when missing, reused otherwise)")
+	appAddr := fs.String("app-addr", "", "address of the demo application signing in through tinhso (default: the port after --addr's)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *appAddr == "" {
+		var err error
+		if *appAddr, err = appAddrFor(cfg.Addr); err != nil {
+			return err
+		}
 	}
 	abs, err := filepath.Abs(*dir)
 	if err != nil {
@@ -211,6 +223,11 @@ func runDemo(parent context.Context, args []string, stdout, stderr io.Writer) er
 	if cfg.Hub.Addr == "" {
 		cfg.Hub.Addr = "127.0.0.1:0" // the hub's gateway, with its demo backends (printed)
 	}
+	apps, err := listenDemoApps(*appAddr, &cfg)
+	if err != nil {
+		return err
+	}
+	defer apps.stop()
 	srv := server.New(cfg, db)
 	srv.Hub.SetDemo(stdout)
 	return srv.Serve(ctx, func(addr string) {
@@ -218,15 +235,22 @@ func runDemo(parent context.Context, args []string, stdout, stderr io.Writer) er
 		if cfg.TLS() {
 			scheme = "https"
 		}
+		issuer := strings.TrimRight(cfg.BaseURL, "/")
+		if issuer == "" {
+			issuer = scheme + "://" + browserHost(addr)
+		}
+		if err := apps.start(ctx, srv.SSO, issuer); err != nil {
+			slog.Error("demo application", "err", err)
+		}
 		exe, _ := os.Executable()
 		onPath, _ := exec.LookPath("tinhso")
-		demoBanner(stdout, scheme+"://"+addr+"/", abs, cfg.Database, commandName(exe, onPath, os.Args[0]))
+		demoBanner(stdout, scheme+"://"+addr+"/", abs, cfg.Database, commandName(exe, onPath, os.Args[0]), func(w io.Writer) { apps.banner(w, issuer) })
 	})
 }
 
 // demoBanner tells the person who started the demo, in Vietnamese then in
 // English, where it is, how to sign in and how to get an API token.
-func demoBanner(w io.Writer, url, dir, db, command string) {
+func demoBanner(w io.Writer, url, dir, db, command string, more ...func(io.Writer)) {
 	fmt.Fprintf(w, "\ntinhso demo đang chạy (is running): %s\n", url)
 	fmt.Fprintf(w, "Dữ liệu (data): %s\n\n", dir)
 	fmt.Fprintf(w, "Tài khoản demo (demo accounts), mật khẩu chung (password): %s\n", demo.Password)
@@ -234,7 +258,10 @@ func demoBanner(w io.Writer, url, dir, db, command string) {
 		fmt.Fprintf(w, "  %-16s %s — %s\n", a.Username, a.NoteVI(), a.Note)
 	}
 	fmt.Fprintf(w, "\nMã truy cập API (API token):\n  %s user token admin --db %s\n", command, shellQuote(db))
-	fmt.Fprintf(w, "rồi (then): curl -H \"Authorization: Bearer <mã>\" %sapi/v1/orgunits\n", url)
+	fmt.Fprintf(w, "rồi (then): curl -H \"Authorization: Bearer <mã>\" %sapi/v1/orgunits\n\n", url)
+	for _, f := range more {
+		f(w)
+	}
 	fmt.Fprintf(w, "Dừng (stop): Ctrl+C\n\n")
 }
 
@@ -273,7 +300,7 @@ func shellQuote(s string) string {
 
 func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("user: want add, passwd, token or disable")
+		return errors.New("user: want add, passwd, token, disable, signout or totp-reset")
 	}
 	sub, args := args[0], args[1:]
 	cfg := config.Default()
@@ -297,9 +324,9 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		cfg.Bind(fs, "token-ttl", "token-max-ttl")
 		fs.StringVar(&tokenName, "name", "cli", "a name to recognise the token by")
 		fs.IntVar(&days, "days", 0, "expire after this many days, at most the token-max-ttl (0: the token-ttl)")
-	case "disable":
+	case "disable", "signout", "totp-reset":
 	default:
-		return fmt.Errorf("user: unknown subcommand %q (want add, passwd, token or disable)", sub)
+		return fmt.Errorf("user: unknown subcommand %q (want add, passwd, token, disable, signout or totp-reset)", sub)
 	}
 	// The username may come before or after the flags.
 	var username string
@@ -462,6 +489,35 @@ func user(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "disabled %s\n", o.Username)
+	case "signout", "totp-reset":
+		o, err := orgs.OfficialByUsername(ctx, username)
+		if err != nil {
+			return fmt.Errorf("no such user %q", username)
+		}
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			// Ending the sessions ends every application's grant made under them.
+			if err := auth.EndOtherSessions(ctx, tx, o.ID, ""); err != nil {
+				return err
+			}
+			if err := audit.Record(ctx, tx, cliEvent(audit.Logout, "signed out everywhere by the operator")); err != nil {
+				return err
+			}
+			if sub == "signout" {
+				return nil
+			}
+			if err := auth.ResetTOTP(ctx, tx, o.ID); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, cliEvent(audit.TOTPReset, ""))
+		})
+		if err != nil {
+			return err
+		}
+		if sub == "signout" {
+			fmt.Fprintf(stdout, "signed %s out everywhere\n", o.Username)
+		} else {
+			fmt.Fprintf(stdout, "removed the second factor of %s; they enrol again at their next login\n", o.Username)
+		}
 	}
 	return nil
 }

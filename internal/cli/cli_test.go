@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -321,6 +323,50 @@ func TestUserCommands(t *testing.T) {
 				failsWithOneLine(t, "no such user", "user", "disable", "khong.co", "--db", u)
 				failsWithOneLine(t, `unknown subcommand "rename"`, "user", "rename", "admin", "--db", u)
 			})
+
+			t.Run("signout and totp-reset", func(t *testing.T) {
+				id := func() int64 {
+					o, err := orgs.OfficialByUsername(ctx, "baocao.laichau")
+					if err != nil {
+						t.Fatal(err)
+					}
+					return o.ID
+				}()
+				count := func(q string) int {
+					var n int
+					db.Read.QueryRow(q, id).Scan(&n)
+					return n
+				}
+				now := time.Now().UTC()
+				for _, q := range []string{
+					`INSERT INTO sessions (token_hash, user_id, csrf_token, ip, user_agent, created_at, expires_at, amr) VALUES ('cli-test-1', $1, 'c', '', '', $2, $3, 'pwd otp')`,
+					`INSERT INTO auth_totp (user_id, secret, last_step, confirmed_at) VALUES ($1, 'plain:JBSWY3DPEHPK3PXP', 0, $2)`,
+				} {
+					args := []any{id, now}
+					if strings.Contains(q, "sessions") {
+						args = append(args, now.Add(time.Hour))
+					}
+					if _, err := db.Write.Exec(q, args...); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if out := mustRun(t, "", "user", "signout", "baocao.laichau", "--db", u); out != "signed baocao.laichau out everywhere\n" {
+					t.Errorf("signout: %q", out)
+				}
+				if count(`SELECT COUNT(*) FROM sessions WHERE user_id = $1`) != 0 || count(`SELECT COUNT(*) FROM auth_totp WHERE user_id = $1`) != 1 {
+					t.Error("signout: sessions left, or the second factor removed")
+				}
+				if out := mustRun(t, "", "user", "totp-reset", "baocao.laichau", "--db", u); !strings.HasPrefix(out, "removed the second factor of baocao.laichau") {
+					t.Errorf("totp-reset: %q", out)
+				}
+				if count(`SELECT COUNT(*) FROM auth_totp WHERE user_id = $1`) != 0 {
+					t.Error("totp-reset left the second factor")
+				}
+				if cliEvents("logout", "baocao.laichau") != 2 || cliEvents("totp.reset", "baocao.laichau") != 1 {
+					t.Error("signout and totp-reset not audited")
+				}
+				failsWithOneLine(t, "no such user", "user", "totp-reset", "khong.co", "--db", u)
+			})
 		})
 	}
 }
@@ -444,7 +490,7 @@ func TestDemoFirstRun(t *testing.T) {
 		t.Errorf("the token command's database is %s, want %s", m[2], want)
 	}
 	token := strings.TrimSpace(mustRun(t, "", "user", "token", "admin", "--db", m[2]))
-	base := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(banner)
+	base := regexp.MustCompile(`is running\): (http://127\.0\.0\.1:\d+/)`).FindStringSubmatch(banner)[1]
 	req, _ := http.NewRequest("GET", base+"api/v1/orgunits?limit=1", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
@@ -454,6 +500,56 @@ func TestDemoFirstRun(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Errorf("the printed token on the demo's API: status %d", res.StatusCode)
+	}
+	// Single sign-on: discovery on the demo's address, and the demo
+	// application's registration as printed.
+	res, err = http.Get(base + ".well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disc struct {
+		Issuer string `json:"issuer"`
+	}
+	json.NewDecoder(res.Body).Decode(&disc)
+	res.Body.Close()
+	if res.StatusCode != 200 || disc.Issuer+"/" != base {
+		t.Errorf("discovery on the demo: %d, issuer %q", res.StatusCode, disc.Issuer)
+	}
+	reg := regexp.MustCompile(`(?m)^  client_id: (\S+)\n  redirect_uri: (http://127\.0\.0\.1:\d+/callback)$`).FindStringSubmatch(banner)
+	if reg == nil {
+		t.Fatalf("no demo client in the banner:\n%s", banner)
+	}
+	db, err := store.Open(context.Background(), m[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var uris string
+	if err := db.Read.QueryRow(`SELECT redirect_uris FROM sso_clients WHERE id = $1`, reg[1]).Scan(&uris); err != nil || !strings.Contains(uris, reg[2]) {
+		t.Errorf("the printed client is not registered with its redirect URI: %v %s", err, uris)
+	}
+	app := strings.TrimSuffix(reg[2], "/callback")
+	res, err = http.Get(app + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), `id="login"`) {
+		t.Errorf("the demo application: %d\n%.300s", res.StatusCode, body)
+	}
+	// The national portal's test double, the citizens' upstream.
+	portal := regexp.MustCompile(`TEST DOUBLE of the national portal's SSO \(VNeID\): (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(banner)
+	if portal == nil {
+		t.Fatalf("no national portal double in the banner:\n%s", banner)
+	}
+	res, err = http.Get(portal[1] + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("the portal double's discovery: %d", res.StatusCode)
 	}
 }
 

@@ -56,6 +56,10 @@ type Config struct {
 	// TOTPRoles are the roles whose holders must sign in with a second
 	// factor (comma-separated; "none" for nobody).
 	TOTPRoles string
+	// Upstream is the OpenID Connect provider citizens and businesses log
+	// in through (the national portal's SSO, VNeID); none when Issuer is
+	// empty. Its client secret is read from UpstreamSecretEnv only.
+	Upstream Upstream
 	// Hub holds the data exchange hub's settings (internal/hub).
 	Hub Hub
 	// SMTPAddr, when set, is the SMTP server (host:port) the reminders go
@@ -99,6 +103,16 @@ func (c Config) TOTPRoleList() []string {
 	return out
 }
 
+// Upstream configures brokered citizen logins (internal/sso, broker.go).
+type Upstream struct {
+	Issuer, ClientID, Secret, Name string
+	// Claims maps the upstream's claims to tinhso's: "pin=SoDinhDanh,name=HoVaTen,loa=acr".
+	Claims string
+}
+
+// UpstreamSecretEnv is the variable the upstream client secret is read from.
+const UpstreamSecretEnv = "TINHSO_UPSTREAM_CLIENT_SECRET"
+
 // SMTPPasswordEnv is the variable the SMTP password is read from.
 const SMTPPasswordEnv = "TINHSO_SMTP_PASSWORD"
 
@@ -118,6 +132,7 @@ func Default() Config {
 		TokenMaxTTL: "365d",
 		Hub:         Hub{Instance: "TINHSO", Node: "main", Rate: "100", FailOpen: "false", Errors: "camel"},
 		TOTPRoles:   "admin,coordinator",
+		Upstream:    Upstream{Name: "VNeID", Claims: "pin=SoDinhDanh,name=HoVaTen,loa=acr"},
 	}
 }
 
@@ -143,6 +158,10 @@ func (c *Config) settings(which ...string) []setting {
 		{"token-max-ttl", "TINHSO_TOKEN_MAX_TTL", "longest lifetime an API token may have, e.g. 365d; older tokens expire at it", &c.TokenMaxTTL},
 		{"totp-roles", "TINHSO_TOTP_ROLES", "roles whose holders must sign in with a second factor (TOTP), comma-separated, or none", &c.TOTPRoles},
 		{"sso-secret", "TINHSO_SSO_SECRET", "secret that seals the single sign-on signing keys and officials' TOTP secrets in the database (at least 16 characters); unsealed when empty", &c.SSOSecret},
+		{"upstream-issuer", "TINHSO_UPSTREAM_ISSUER", "OpenID Connect provider citizens and businesses log in through (the national portal's SSO); off when empty (the secret is read from " + UpstreamSecretEnv + ")", &c.Upstream.Issuer},
+		{"upstream-client-id", "TINHSO_UPSTREAM_CLIENT_ID", "tinhso's client id at the upstream provider", &c.Upstream.ClientID},
+		{"upstream-name", "TINHSO_UPSTREAM_NAME", "the upstream's name on the login page", &c.Upstream.Name},
+		{"upstream-claims", "TINHSO_UPSTREAM_CLAIMS", "the upstream's claims as tinhso's: pin=…,name=…,loa=… (its non-standard claims)", &c.Upstream.Claims},
 		{"hub-addr", "TINHSO_HUB_ADDR", "the data exchange hub's gateway listener (host:port), X-Road's /r1/ protocol; off when empty", &c.Hub.Addr},
 		{"hub-instance", "TINHSO_HUB_INSTANCE", "the hub's X-Road instance identifier, e.g. LGSP-LC", &c.Hub.Instance},
 		{"hub-owner", "TINHSO_HUB_OWNER", "code of the org unit whose managers run the hub's keys and CA; the top of the tree when empty", &c.Hub.Owner},
@@ -184,6 +203,9 @@ func (c *Config) Bind(fs *flag.FlagSet, which ...string) {
 		if s.field == &c.SMTPAddr {
 			c.SMTPPassword = os.Getenv(SMTPPasswordEnv)
 		}
+		if s.field == &c.Upstream.Issuer {
+			c.Upstream.Secret = os.Getenv(UpstreamSecretEnv)
+		}
 	}
 }
 
@@ -219,6 +241,20 @@ func (c Config) Validate() error {
 	if c.Calendar != "" {
 		if _, err := report.CalendarFile(c.Calendar); err != nil {
 			errs = append(errs, fmt.Errorf("calendar: %v", err))
+		}
+	}
+	if c.Upstream.Issuer != "" {
+		if u, err := url.Parse(c.Upstream.Issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("upstream-issuer %q: want http(s)://host", c.Upstream.Issuer))
+		}
+		if c.Upstream.ClientID == "" || c.Upstream.Secret == "" {
+			errs = append(errs, errors.New("upstream-issuer: set upstream-client-id and "+UpstreamSecretEnv))
+		}
+	}
+	for _, part := range strings.Split(c.Upstream.Claims, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if strings.TrimSpace(part) != "" && (!ok || !slices.Contains([]string{"pin", "name", "loa"}, strings.TrimSpace(k)) || strings.TrimSpace(v) == "") {
+			errs = append(errs, fmt.Errorf("upstream-claims %q: want pin=…, name=… or loa=…", part))
 		}
 	}
 	if c.SSOSecret != "" && len(c.SSOSecret) < 16 {

@@ -58,6 +58,8 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.Page("POST /officials/{id}/disable", s.officialDisableSubmit(true))
 	site.Page("POST /officials/{id}/enable", s.officialDisableSubmit(false))
 	site.Page("POST /officials/{id}/password", s.officialPasswordSubmit)
+	site.Page("POST /officials/{id}/sessions/end", s.officialEndSessionsSubmit(false))
+	site.Page("POST /officials/{id}/totp/reset", s.officialEndSessionsSubmit(true))
 	site.Page("POST /officials/{id}/tokens/{token}/revoke", s.officialTokenRevokeSubmit)
 	site.Page("GET /audit", s.auditShow)
 }
@@ -627,6 +629,26 @@ func (s *Store) officialDisableSubmit(disabled bool) httpx.HandlerFunc {
 		flash := "enabled"
 		if disabled {
 			flash = "disabled"
+		}
+		web.Redirect(w, r, "/officials/"+strconv.FormatInt(id, 10)+"?ok="+flash)
+		return nil
+	}
+}
+
+// officialEndSessionsSubmit signs an official out everywhere (their
+// applications included), or also removes their second factor.
+func (s *Store) officialEndSessionsSubmit(resetTOTP bool) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := httpx.PathID(r, "id")
+		if err != nil {
+			return err
+		}
+		if err := s.endSessions(r, id, resetTOTP); err != nil {
+			return err
+		}
+		flash := "official_signed_out"
+		if resetTOTP {
+			flash = "official_totp_reset"
 		}
 		web.Redirect(w, r, "/officials/"+strconv.FormatInt(id, 10)+"?ok="+flash)
 		return nil

@@ -80,7 +80,10 @@ func New(cfg config.Config, db *store.DB) *Server {
 	}
 	s.Plan = plan.NewStore(db, s.Org)
 	s.Report = report.NewStore(db, s.Org)
-	s.SSO = sso.NewStore(db, s.Org, s.Auth, sso.Options{Issuer: cfg.BaseURL, Secret: cfg.SSOSecret})
+	upstreamClaims, _ := sso.ParseClaimMap(cfg.Upstream.Claims) // validated with the configuration
+	s.SSO = sso.NewStore(db, s.Org, s.Auth, sso.Options{Issuer: cfg.BaseURL, Secret: cfg.SSOSecret,
+		Upstream: sso.Upstream{Issuer: cfg.Upstream.Issuer, ClientID: cfg.Upstream.ClientID, Secret: cfg.Upstream.Secret, Name: cfg.Upstream.Name, Claims: upstreamClaims}})
+	s.Auth.BrokerLink, s.Auth.FormTargets = s.SSO.BrokerLink, s.SSO.FormTargets
 	s.Auth.Exempt(sso.MachinePaths...)
 	s.Auth.TOTPRoles = cfg.TOTPRoleList()
 	s.Auth.Sealer = seal.New(cfg.SSOSecret)

@@ -49,6 +49,8 @@ func (s *Store) Mount(site *web.Site) {
 	mux.HandleFunc("POST "+PathIntrospect, s.introspect)
 	mux.HandleFunc("GET "+PathLogout, web.Adapt(s.logout))
 	mux.HandleFunc("POST "+PathLogout, web.Adapt(s.logout))
+	mux.HandleFunc("GET "+PathCitizenLogin, web.Adapt(s.citizenLogin))
+	mux.HandleFunc("GET "+PathCitizenCallback, web.Adapt(s.citizenCallback))
 
 	api := site.API
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/sso/clients", Tag: "sso", Summary: "List the applications registered under the caller's units", Response: Client{}, List: true},
@@ -268,8 +270,9 @@ func (s *Store) discovery(w http.ResponseWriter, r *http.Request) {
 		"code_challenge_methods_supported":              []string{"S256"},
 		"prompt_values_supported":                       []string{"none", "login", "consent"},
 		"ui_locales_supported":                          []string{"vi", "en"},
-		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "at_hash",
-			"name", "preferred_username", "locale", "email", "email_verified", "unit_code", "unit_name", "roles"},
+		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "amr", "acr", "at_hash",
+			"name", "preferred_username", "locale", "email", "email_verified", "unit_code", "unit_name", "roles", "account_type", "personal_id"},
+		"acr_values_supported":             ACRValues,
 		"claims_parameter_supported":       false,
 		"request_parameter_supported":      false,
 		"request_uri_parameter_supported":  false,

@@ -41,7 +41,7 @@ func (s *Store) ticketMAC(ctx context.Context, at int64, q url.Values) ([]byte, 
 	}
 	c := url.Values{}
 	for k, v := range q {
-		if k != ticketParam && k != "csrf" && k != "decision" {
+		if k != ticketParam && k != "csrf" && k != "decision" && k != brokerErrorParam {
 			c[k] = v
 		}
 	}
@@ -140,6 +140,15 @@ func (s *Store) authorize(w http.ResponseWriter, r *http.Request) error {
 			p = nil
 		}
 	}
+	// The upstream refused or failed a citizen's login (broker.go).
+	if e, ok := brokerErrors[q.Get(brokerErrorParam)]; ok {
+		return refused(ar, e, "")
+	}
+	// Citizens: asked for by acr_values, or signed in as one and not as an
+	// official.
+	if level := citizenLevel(q.Get("acr_values")); level > 0 || p == nil && s.citizenOf(r) != nil {
+		return s.authorizeCitizen(w, r, ar, max(level, 1), refused)
+	}
 	if p == nil {
 		if none {
 			return refused(ar, fosite.ErrLoginRequired, "")
@@ -177,13 +186,13 @@ func (s *Store) authorize(w http.ResponseWriter, r *http.Request) error {
 		s.record(ctx, r, audit.Event{Kind: audit.SSOConsent, Subject: p.Username, ActorID: p.UserID, Actor: p.Username, Detail: "client=" + fc.c.ID + " refused: " + strings.Join(requested, " ")})
 		return refused(ar, fosite.ErrAccessDenied.WithHint("The official did not allow the application."), p.Username)
 	case decided:
-		if err := s.remember(ctx, r, p.UserID, p.Username, fc.c.ID, requested); err != nil {
+		if err := s.remember(ctx, r, officialConsents, p.UserID, p.Username, fc.c.ID, requested); err != nil {
 			return err
 		}
 	default:
 		ask := slices.Contains(prompts, "consent")
 		if !ask && !fc.c.Trusted {
-			ok, err := s.consented(ctx, p.UserID, fc.c.ID, requested)
+			ok, err := s.consented(ctx, officialConsents, p.UserID, fc.c.ID, requested)
 			if err != nil {
 				return err
 			}
@@ -209,6 +218,10 @@ func (s *Store) authorize(w http.ResponseWriter, r *http.Request) error {
 	c.AuthTime = authAt
 	c.RequestedAt = rat
 	c.AuthenticationMethodsReferences = amr
+	c.AuthenticationContextClassReference = ACROfficial
+	if slices.Contains(amr, "otp") {
+		c.AuthenticationContextClassReference = ACROfficialMFA
+	}
 	extra, err := s.claims(ctx, p.UserID, requested)
 	if err != nil {
 		return refused(ar, fosite.ErrAccessDenied.WithHint("The official's account is disabled."), p.Username)
@@ -233,6 +246,46 @@ func (s *Store) authorize(w http.ResponseWriter, r *http.Request) error {
 // signed-in official to sign in again; login_hint fills the username and
 // ui_locales picks the form's language.
 func (s *Store) toLogin(w http.ResponseWriter, r *http.Request, now time.Time, reauth bool) error {
+	q, err := s.ticketed(r, now)
+	if err != nil {
+		return err
+	}
+	login := url.Values{"next": {PathAuthorize + "?" + q.Encode()}}
+	if reauth {
+		login.Set("prompt", "login")
+	}
+	if hint := strings.TrimSpace(q.Get("login_hint")); hint != "" && len(hint) <= 64 {
+		login.Set("username", hint)
+	}
+	s.uiLocales(w, q)
+	http.Redirect(w, r, "/login?"+login.Encode(), http.StatusSeeOther)
+	return nil
+}
+
+// toBroker sends a citizen to the upstream provider (broker.go), and back
+// to this request with a ticket.
+func (s *Store) toBroker(w http.ResponseWriter, r *http.Request, now time.Time) error {
+	q, err := s.ticketed(r, now)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, PathCitizenLogin+"?"+url.Values{"next": {PathAuthorize + "?" + q.Encode()}}.Encode(), http.StatusSeeOther)
+	return nil
+}
+
+// uiLocales sets the language of tinhso's pages from ui_locales.
+func (s *Store) uiLocales(w http.ResponseWriter, q url.Values) {
+	for _, tag := range strings.Fields(q.Get("ui_locales")) {
+		if l := locale.Parse(tag); strings.HasPrefix(strings.ToLower(tag), string(l)) {
+			http.SetCookie(w, &http.Cookie{Name: "lang", Value: string(l), Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode, Secure: s.auth.SecureCookies})
+			break
+		}
+	}
+}
+
+// ticketed is the request's parameters with a ticket saying when it first
+// arrived (the upstream's error, if any, is not carried further).
+func (s *Store) ticketed(r *http.Request, now time.Time) (url.Values, error) {
 	q := url.Values{}
 	for k, v := range r.URL.Query() {
 		q[k] = v
@@ -245,33 +298,28 @@ func (s *Store) toLogin(w http.ResponseWriter, r *http.Request, now time.Time, r
 			}
 		}
 	}
+	q.Del(brokerErrorParam)
 	t, err := s.ticket(r.Context(), now, q)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	q.Set(ticketParam, t)
-	login := url.Values{"next": {PathAuthorize + "?" + q.Encode()}}
-	if reauth {
-		login.Set("prompt", "login")
-	}
-	if hint := strings.TrimSpace(q.Get("login_hint")); hint != "" && len(hint) <= 64 {
-		login.Set("username", hint)
-	}
-	for _, tag := range strings.Fields(q.Get("ui_locales")) {
-		if l := locale.Parse(tag); strings.HasPrefix(strings.ToLower(tag), string(l)) {
-			http.SetCookie(w, &http.Cookie{Name: "lang", Value: string(l), Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode, Secure: s.auth.SecureCookies})
-			break
-		}
-	}
-	http.Redirect(w, r, "/login?"+login.Encode(), http.StatusSeeOther)
-	return nil
+	return q, nil
 }
+
+// consentTable is where an official's or a citizen's consents are kept.
+type consentTable struct{ table, column string }
+
+var (
+	officialConsents = consentTable{"sso_consents", "user_id"}
+	citizenConsents  = consentTable{"sso_citizen_consents", "citizen_id"}
+)
 
 // consented reports whether the official allowed the client every scope
 // asked for before.
-func (s *Store) consented(ctx context.Context, user int64, client string, scopes []string) (bool, error) {
+func (s *Store) consented(ctx context.Context, t consentTable, user int64, client string, scopes []string) (bool, error) {
 	var granted string
-	err := s.db.Read.QueryRowContext(ctx, `SELECT scopes FROM sso_consents WHERE user_id = $1 AND client_id = $2`, user, client).Scan(&granted)
+	err := s.db.Read.QueryRowContext(ctx, `SELECT scopes FROM `+t.table+` WHERE `+t.column+` = $1 AND client_id = $2`, user, client).Scan(&granted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	} else if err != nil {
@@ -287,10 +335,10 @@ func (s *Store) consented(ctx context.Context, user int64, client string, scopes
 }
 
 // remember records a consent (what was allowed before stays allowed).
-func (s *Store) remember(ctx context.Context, r *http.Request, user int64, username, client string, scopes []string) error {
+func (s *Store) remember(ctx context.Context, r *http.Request, t consentTable, user int64, username, client string, scopes []string) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var before string
-		err := tx.QueryRowContext(ctx, `SELECT scopes FROM sso_consents WHERE user_id = $1 AND client_id = $2`, user, client).Scan(&before)
+		err := tx.QueryRowContext(ctx, `SELECT scopes FROM `+t.table+` WHERE `+t.column+` = $1 AND client_id = $2`, user, client).Scan(&before)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -300,14 +348,16 @@ func (s *Store) remember(ctx context.Context, r *http.Request, user int64, usern
 				all = append(all, sc)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sso_consents WHERE user_id = $1 AND client_id = $2`, user, client); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+t.table+` WHERE `+t.column+` = $1 AND client_id = $2`, user, client); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sso_consents (user_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4)`, user, client, strings.Join(all, " "), store.Now()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+t.table+` (`+t.column+`, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4)`, user, client, strings.Join(all, " "), store.Now()); err != nil {
 			return err
 		}
 		e := audit.From(r, audit.SSOConsent, username, "client="+client+" scope="+strings.Join(scopes, " "), true)
-		e.ActorID, e.Actor = user, username
+		if t == officialConsents {
+			e.ActorID, e.Actor = user, username
+		}
 		return audit.Record(ctx, tx, e)
 	})
 }
@@ -340,6 +390,7 @@ func (s *Store) consentPage(w http.ResponseWriter, r *http.Request, c Client, sc
 			d.Params = append(d.Params, [2]string{k, v})
 		}
 	}
+	auth.AllowFormTargets(w, redirectOrigins(c.RedirectURIs, r.Form.Get("redirect_uri")))
 	return consentView.Render(w, r, d)
 }
 

@@ -59,10 +59,10 @@
 //     and on refusal (the OAuth2 error in the detail). Logins and their
 //     failures stay auth's "login".
 //
-// # Where it stands (end of the first session)
+// # Where it stands
 //
-// Done: parts 1–3 of the session's brief, and of part 4 the TOTP second
-// factor and the sessions: internal/auth/totp.go (pquerna/otp v1.5.0; RFC
+// First session: parts 1–3 of the session's brief, and of part 4 the TOTP
+// second factor and the sessions: internal/auth/totp.go (pquerna/otp v1.5.0; RFC
 // 6238, 6 digits, 30 s, one step of skew, each code once; ten recovery
 // codes, each once; required at login for --totp-roles, admins and
 // coordinators by default, enrolled with a QR code at the next login or
@@ -73,20 +73,65 @@
 // party (flow_test.go, refusal_test.go, keys_test.go, scenario_test.go,
 // pages_test.go, totp_test.go).
 //
-// Not yet, in this order:
-//  1. tinhso's own web UI as a client of its own provider, and the demo
-//     (`tinhso demo` registering and printing a demo client id and
-//     redirect URI, and a small demo application it starts).
-//  2. Buttons on org's official page for what the API already does
-//     (POST /api/v1/officials/{id}/sessions/end and …/totp/reset: an
-//     administrator signs an official out everywhere, or removes their
-//     second factor after a lost phone); the same for the operator in
-//     `tinhso user`; recovery codes made anew from the account page.
-//  3. Citizens and businesses brokered from an upstream provider (issue
-//     part 4) with acr from its level of assurance; acr_values.
-//  4. The browser test (internal/e2e): one login with TOTP reaching two
-//     applications; then the OpenID Foundation's Basic/Config/RP-logout
-//     checks run by hand against the demo.
+// # Citizens, the demo, tinhso's own pages (second session)
+//
+//   - tinhso's own web UI is the provider's first-party application: same
+//     origin, and its session is the single sign-on session (every grant
+//     records it in sso_grants.session_hash), so one login covers tinhso and
+//     every application, and a logout anywhere ends all of them. No code
+//     flow from tinhso to itself (docs/sso.md says why; a tinhso part on
+//     another origin would register as a trusted client). The login, TOTP,
+//     consent and logout pages add the application's registered origin to
+//     their CSP form-action: browsers check it on the redirects a form
+//     submission goes through, and the last one is the application's
+//     callback (auth.AllowFormTargets, FormTargets).
+//   - demo.go, demoapp/, nationalportal/: `tinhso demo` registers the demo
+//     application (RegisterDemoClient, client demo-motcua, a new secret at
+//     each start), serves it on --app-addr (default the next port) and
+//     prints its client id and redirect URI; demoapp is an ordinary relying
+//     party on go-oidc and x/oauth2 that asks userinfo on every page, so a
+//     logout anywhere shows there. nationalportal is a TEST DOUBLE OF THE
+//     UPSTREAM (the national portal's SSO, VNeID) on fosite's memory
+//     storage, with demo citizens at levels 1 and 2; the demo starts it as
+//     the citizens' upstream.
+//   - broker.go: tinhso as a relying party of an upstream provider
+//     (--upstream-issuer, --upstream-client-id, TINHSO_UPSTREAM_CLIENT_SECRET,
+//     --upstream-claims mapping SoDinhDanh/HoVaTen/the level to pin, name,
+//     loa). GET /sso/citizen/login starts it for an authorisation request
+//     (PKCE, nonce, state bound to the browser by a cookie and kept hashed in
+//     sso_broker_logins, used once), /sso/citizen/callback verifies the
+//     upstream's ID token, makes the citizen's account at the first login
+//     (sso_citizens, linked by the personal identification number; no
+//     password, unit or role; migration 0018) and opens a citizen session
+//     (tinhso_citizen cookie, sso_citizen_sessions), which grants record as
+//     officials' do. acr: vneid-1/vneid-2 for citizens, tinhso-pwd/tinhso-mfa
+//     for officials; acr_values asking a citizen level sends the browser to
+//     the upstream (again when the session's level is lower). The upstream
+//     down is temporarily_unavailable for the application, a refusal or a
+//     bad signature access_denied; audited as sso.broker and sso.citizen.
+//     Citizens' consents in sso_citizen_consents. Claims: sub c<id>, name,
+//     personal_id (scope vneid), account_type (scope tinhso).
+//   - internal/auth: the account page makes recovery codes anew with a
+//     current TOTP code (audited totp.recovery); org's official page has
+//     "sign out everywhere" and "remove two-step verification" (POST
+//     /officials/{id}/sessions/end, …/totp/reset); `tinhso user signout`
+//     and `tinhso user totp-reset` for the operator.
+//   - Tests: demoapp_test.go, broker_test.go, conformance_test.go,
+//     account_test.go, internal/e2e/sso_test.go (Chromium: one login with
+//     TOTP reaching the demo application and tinhso, logout everywhere, a
+//     citizen through the portal double), internal/cli (the demo's banner,
+//     discovery on its address, signout/totp-reset). docs/sso.md lists the
+//     OpenID Foundation Basic/Config/RP-logout checks the tests make.
+//
+// Not yet:
+//   - the hub's client credentials on this provider (below);
+//   - an expired id_token_hint is accepted but not tested; the request
+//     object, claims parameter and redirect-URI query modules of the Basic
+//     OP plan are not tested (docs/sso.md);
+//   - organisations' own VNeID accounts, logging out of the upstream too,
+//     and a page to disable a citizen account (the column is honoured);
+//   - refresh and introspection of a citizen's grant are built like an
+//     official's but only userinfo is exercised by a test.
 //
 // For the hub (internal/hub, issue 9): its gateway takes a TokenIssuer and
 // a TokenVerifier (Gateway.SetTokens) and already accepts claims naming

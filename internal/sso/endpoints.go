@@ -31,7 +31,7 @@ const (
 )
 
 // StandardScopes are listed in discovery and on the client form.
-var StandardScopes = []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOffline, ScopeTinhso}
+var StandardScopes = []string{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOffline, ScopeTinhso, ScopeCitizen}
 
 // subjectOf is the sub claim of an official: their id, which never
 // changes nor passes to another person.
@@ -62,6 +62,7 @@ func (s *Store) claims(ctx context.Context, user int64, scopes fosite.Arguments)
 		m["email_verified"] = false // tinhso does not verify addresses
 	}
 	if scopes.Has(ScopeTinhso) {
+		m["account_type"] = "official"
 		if u, err := s.org.Unit(ctx, o.UnitID, ""); err == nil {
 			m["unit_code"], m["unit_name"] = u.Code, u.Name
 		}
@@ -160,7 +161,7 @@ func (s *Store) token(w http.ResponseWriter, r *http.Request) {
 		}
 		us.Subject = ar.GetClient().GetID()
 	} else {
-		extra, err := s.claims(ctx, us.UserID, ar.GetGrantedScopes())
+		extra, err := s.subjectClaims(ctx, us, ar.GetGrantedScopes())
 		hint := "The official's account is disabled."
 		if err == nil && !s.sessionLive(ctx, us.SessionHash) {
 			err, hint = errNoOfficial, "The official's tinhso session has ended (logged out, password reset, or expired)."
@@ -210,6 +211,17 @@ func (s *Store) throttled(ctx context.Context, w http.ResponseWriter, r *http.Re
 	return true
 }
 
+// subjectActive reports whether the official or citizen behind a grant
+// may still use it: their account enabled, their session open.
+func (s *Store) subjectActive(ctx context.Context, us *Session) bool {
+	if us.CitizenID != 0 {
+		_, err := s.citizenClaims(ctx, us.CitizenID, nil)
+		return err == nil && s.sessionLive(ctx, us.SessionHash)
+	}
+	_, err := s.org.Principal(ctx, us.UserID)
+	return err == nil && s.sessionLive(ctx, us.SessionHash)
+}
+
 // sessionLive reports whether the tinhso session behind an official's grant
 // still exists: an application's tokens end with it.
 func (s *Store) sessionLive(ctx context.Context, hash string) bool {
@@ -218,6 +230,10 @@ func (s *Store) sessionLive(ctx context.Context, hash string) bool {
 	}
 	var n int
 	err := s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE token_hash = $1 AND expires_at > $2`, hash, store.Now()).Scan(&n)
+	if err == nil && n == 0 {
+		// A citizen's session (broker.go).
+		err = s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM sso_citizen_sessions WHERE token_hash = $1 AND expires_at > $2`, hash, store.Now()).Scan(&n)
+	}
 	return err == nil && n > 0
 }
 
@@ -280,11 +296,11 @@ func (s *Store) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	us, _ := ar.GetSession().(*Session)
-	if !ar.GetGrantedScopes().Has(ScopeOpenID) || us == nil || us.UserID == 0 {
+	if !ar.GetGrantedScopes().Has(ScopeOpenID) || us == nil || us.UserID == 0 && us.CitizenID == 0 {
 		bearerError(w, http.StatusForbidden, "insufficient_scope", "the access token was not issued with the openid scope for an official")
 		return
 	}
-	claims, err := s.claims(ctx, us.UserID, ar.GetGrantedScopes())
+	claims, err := s.subjectClaims(ctx, us, ar.GetGrantedScopes())
 	if err != nil || !s.sessionLive(ctx, us.SessionHash) {
 		bearerError(w, http.StatusUnauthorized, "invalid_token", "the official's account is disabled or their session has ended")
 		return
@@ -320,8 +336,8 @@ func (s *Store) introspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ir.IsActive() {
-		if us, ok := ir.GetAccessRequester().GetSession().(*Session); ok && us.UserID != 0 {
-			if _, err := s.org.Principal(ctx, us.UserID); err != nil || !s.sessionLive(ctx, us.SessionHash) {
+		if us, ok := ir.GetAccessRequester().GetSession().(*Session); ok && (us.UserID != 0 || us.CitizenID != 0) {
+			if !s.subjectActive(ctx, us) {
 				httpx.JSON(w, http.StatusOK, map[string]bool{"active": false})
 				return
 			}
@@ -356,10 +372,8 @@ func (s *Store) Verify(ctx context.Context, token string, scopes ...string) (Acc
 	if us == nil {
 		return Access{}, ErrInactive
 	}
-	if us.UserID != 0 {
-		if _, err := s.org.Principal(ctx, us.UserID); err != nil || !s.sessionLive(ctx, us.SessionHash) {
-			return Access{}, ErrInactive
-		}
+	if (us.UserID != 0 || us.CitizenID != 0) && !s.subjectActive(ctx, us) {
+		return Access{}, ErrInactive
 	}
 	return Access{ClientID: ar.GetClient().GetID(), Subject: us.GetSubject(), UserID: us.UserID, Username: us.Username,
 		Scopes: ar.GetGrantedScopes(), ExpiresAt: us.GetExpiresAt(fosite.AccessToken)}, nil

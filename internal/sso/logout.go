@@ -72,13 +72,18 @@ func (s *Store) logout(w http.ResponseWriter, r *http.Request) error {
 		return refuse("redirect", "post_logout_redirect_uri not registered")
 	}
 	p := principal(r)
+	cs := s.citizenOf(r)
 	confirmed := r.Method == http.MethodPost && q.Get("decision") == "logout"
-	if p != nil && !confirmed && (hintSub == "" || hintSub != subjectOf(p.UserID)) {
+	hinted := hintSub != "" && (p != nil && hintSub == subjectOf(p.UserID) || cs != nil && hintSub == citizenSubject(cs.id))
+	if (p != nil || cs != nil) && !confirmed && !hinted {
 		d := logoutData{Client: client}
 		for _, k := range []string{"id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales"} {
 			if v := q.Get(k); v != "" {
 				d.Params = append(d.Params, [2]string{k, v})
 			}
+		}
+		if client != nil {
+			auth.AllowFormTargets(w, redirectOrigins(client.LogoutURIs, redirect))
 		}
 		return logoutView.Render(w, r, d)
 	}
@@ -96,6 +101,20 @@ func (s *Store) logout(w http.ResponseWriter, r *http.Request) error {
 			e := audit.From(r, audit.SSOLogout, p.Username, fmt.Sprintf("client=%s, %d grant(s) ended", clientID, n), true)
 			e.ActorID, e.Actor = p.UserID, p.Username
 			return audit.Record(ctx, tx, e)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if cs != nil {
+		// A citizen's session (broker.go) ends the same way.
+		http.SetCookie(w, &http.Cookie{Name: citizenCookie, Path: "/", MaxAge: -1})
+		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+			n, err := s.endCitizenSession(ctx, tx, cs)
+			if err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, audit.From(r, audit.SSOLogout, citizenName(cs.id), fmt.Sprintf("client=%s, %d grant(s) ended", clientID, n), true))
 		})
 		if err != nil {
 			return err

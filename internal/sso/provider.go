@@ -55,6 +55,9 @@ type Options struct {
 	// Secret seals the signing keys and the token secret in the database
 	// (--sso-secret); empty stores them unsealed.
 	Secret string
+	// Upstream is the provider citizens log in through (broker.go); none
+	// without its Issuer.
+	Upstream Upstream
 }
 
 // Store is the single sign-on domain: registered clients, the OpenID
@@ -68,6 +71,7 @@ type Store struct {
 	storage  *storage
 	provider fosite.OAuth2Provider
 	config   *providerConfig
+	broker   *broker
 	// Now is the clock of login tickets (tests move it).
 	Now func() time.Time
 }
@@ -76,7 +80,10 @@ type Store struct {
 // first request: keys and the token secret are made then.
 func NewStore(db *store.DB, orgs *org.Store, authn *auth.Service, opts Options) *Store {
 	opts.Issuer = strings.TrimRight(opts.Issuer, "/")
-	s := &Store{db: db, org: orgs, auth: authn, opts: opts, Now: store.Now}
+	s := &Store{db: db, org: orgs, auth: authn, opts: opts, Now: store.Now, broker: &broker{up: opts.Upstream}}
+	if s.broker.up.Claims == nil {
+		s.broker.up.Claims, _ = ParseClaimMap("")
+	}
 	// A retired key stays published for as long as an ID token it signed
 	// may be presented as id_token_hint after its expiry.
 	s.keys = newKeyring(db, opts.Secret, MaxIDTokenTTL+24*time.Hour)
@@ -229,8 +236,11 @@ func (s *Store) tokenSecret(ctx context.Context) ([]byte, error) {
 // and headers, plus the official and the tinhso session behind it.
 type Session struct {
 	openid.DefaultSession
-	UserID int64  `json:"uid,omitempty"`
-	SID    string `json:"sid,omitempty" doc:"the tinhso session the official signed in with, as the sid claim names it"`
+	UserID int64 `json:"uid,omitempty"`
+	// CitizenID is the citizen's account (sso_citizens) for a brokered
+	// login; UserID is then 0.
+	CitizenID int64  `json:"cid,omitempty"`
+	SID       string `json:"sid,omitempty" doc:"the tinhso session the official signed in with, as the sid claim names it"`
 	// SessionHash is that session's key in the sessions table; it lives in
 	// its own column (sso_grants.session_hash), never in a token.
 	SessionHash string `json:"-"`
