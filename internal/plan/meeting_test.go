@@ -121,8 +121,10 @@ func TestMeetingAPIScenarios(t *testing.T) {
 				Contains: []string{`"planNumber":"99/TB-BCĐ"`, `"id":{var:directive}`}},
 			{Name: "and reports progress on it like any task", Call: testapp.Call{User: "baocao.bienho", Method: "POST", Path: "/api/v1/tasks/{var:directive}/updates", Body: `{"status": "in_progress", "progress": 40, "body": "Đã số hóa 40% hồ sơ"}`}, Status: 201},
 			{Name: "the leader reads the meetings", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/meetings"}, Status: 200, Contains: []string{testNumber, `"heldOn":"2026-11-28"`, "05/TB-BCĐ", "48/TB-BCĐ", "minh họa"}},
+			// The report waits for Biển Hồ's approver (a conclusion's plan needs
+			// approval, as new plans do), so the live task shows it pending;
+			// the snapshot must not move either way.
 			{Name: "the snapshot did not move with the report", Call: testapp.Call{User: "lanhdao", Method: "GET", Path: "/api/v1/meetings/{var:meeting}"}, Status: 200,
-				Contains: []string{`"progress":40`},
 				Check: func(t *testing.T, app *testapp.App, b []byte, _ http.Header) {
 					if got := snapshotOf(t, b); got != frozen {
 						t.Error("the meeting's review snapshot changed after a later report")
