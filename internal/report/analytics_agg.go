@@ -34,6 +34,46 @@ func aggBuckets(p Period) []Period {
 	return out
 }
 
+// storedBuckets are the aggBuckets whose report_agg rows a value of p is
+// added into. A half year and the nine months are sums of quarters, so a
+// value that lies within a quarter is not added into them: analytics add
+// the quarters' totals instead (derivedFrom). That halves the rows a
+// long import of monthly or quarterly values writes (issue 7, speed), at
+// the cost of reading two or three rows for a half year or nine months.
+// Values that lie within no quarter (a half year's, a week across two
+// quarters) are still added into them.
+func storedBuckets(p Period) []Period {
+	bs := aggBuckets(p)
+	if p.Type() != Quarterly && !slices.ContainsFunc(bs, func(b Period) bool { return b.Type() == Quarterly }) {
+		return bs
+	}
+	return slices.DeleteFunc(bs, func(b Period) bool { return b.Type() == SixMonthly || b.Type() == NineMonthly })
+}
+
+// derivedFrom lists the periods whose totals, with p's own, make p's:
+// the quarters of a half year or of the nine months (storedBuckets), nil
+// for any other period.
+func derivedFrom(p Period) []Period {
+	if p.Type() != SixMonthly && p.Type() != NineMonthly {
+		return nil
+	}
+	return p.Parts(Quarterly)
+}
+
+// withParts is periods and the quarters that make up any of them
+// (derivedFrom), each once: what the totals' queries read.
+func withParts(periods []Period) []Period {
+	out := slices.Clone(periods)
+	for _, p := range periods {
+		for _, q := range derivedFrom(p) {
+			if !slices.Contains(out, q) {
+				out = append(out, q)
+			}
+		}
+	}
+	return out
+}
+
 // holds reports whether bucket b takes values of p: p itself, or one of
 // p's aggBuckets.
 func holds(b, p Period) bool {
@@ -145,7 +185,7 @@ func (ds *aggDeltas) add(changes []Change) error {
 		if err != nil {
 			return fmt.Errorf("report: analytics: period %q: %w", ch.Period, err)
 		}
-		for _, b := range aggBuckets(p) {
+		for _, b := range storedBuckets(p) {
 			k := statKey{ch.Indicator, ch.Option, ch.Unit, b.String()}
 			d := ds.m[k]
 			if d == nil {
@@ -291,7 +331,7 @@ func refreshLast(ctx context.Context, tx *sql.Tx, k statKey, removed [][2]string
 			rows.Close()
 			return err
 		}
-		if p, err := ParsePeriod(period); err == nil && slices.Contains(aggBuckets(p), b) {
+		if p, err := ParsePeriod(period); err == nil && slices.Contains(storedBuckets(p), b) {
 			last, start, end = sql.NullFloat64{Float64: n, Valid: true}, s, e
 			break
 		}
@@ -318,6 +358,8 @@ func (s *Store) readStats(ctx context.Context, inds []int64, periods []Period, u
 	if len(inds) == 0 || len(periods) == 0 || len(units) == 0 {
 		return out, nil
 	}
+	asked := periods
+	periods = withParts(periods)
 	var keep map[int64]bool
 	where := func(args *[]any, col string) string {
 		q := `indicator_id IN (` + idList(inds) + `) AND ` + col + ` IN (` + periodList(args, periods) + `)`
@@ -384,7 +426,49 @@ func (s *Store) readStats(ctx context.Context, inds []int64, periods []Period, u
 		cur.exact++
 		out[k] = cur
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return foldParts(out, asked, func(st *stat, o stat, part bool) {
+		if part {
+			o.exact = 0 // values entered for the quarter, not for the period asked
+		}
+		st.merge(o)
+	}), nil
+}
+
+// foldParts makes the totals of the periods asked from those read
+// (withParts): a half year or the nine months gets its quarters' totals
+// added to its own (merge, told whether it adds a part), and periods read
+// only as parts are dropped.
+func foldParts[T any](read map[statKey]T, asked []Period, merge func(cur *T, v T, part bool)) map[statKey]T {
+	into := map[string][]string{} // period read → periods asked it counts in
+	isAsked := map[string]bool{}
+	for _, p := range asked {
+		isAsked[p.String()] = true
+		for _, q := range derivedFrom(p) {
+			into[q.String()] = append(into[q.String()], p.String())
+		}
+	}
+	if len(into) == 0 {
+		return read
+	}
+	out := make(map[statKey]T, len(read))
+	for k, v := range read {
+		if isAsked[k.period] {
+			cur := out[k]
+			merge(&cur, v, false)
+			out[k] = cur
+		}
+		for _, p := range into[k.period] {
+			t := k
+			t.period = p
+			cur := out[t]
+			merge(&cur, v, true)
+			out[t] = cur
+		}
+	}
+	return out
 }
 
 // withValuesOf keeps the indicators and periods whose own values may be
@@ -539,7 +623,7 @@ func (s *Store) readApprovedStats(ctx context.Context, inds []int64, periods []P
 type groupStat struct {
 	sum     float64
 	count   int
-	units   int    // units with values (the larger of the two tables' counts)
+	units   int    // units with values
 	lastEnd string // the last day of the latest period counted
 }
 
@@ -553,26 +637,41 @@ const (
 
 // groupTotals sums additive indicators over a unit set, per indicator,
 // option and period: the running totals and the values entered for the
-// period itself, added up by the database (two GROUP BYs over at most
-// one row per unit each), so a province's figure does not carry its
-// thousand units' rows to Go.
+// period itself, added up by the database (one GROUP BY over a few rows
+// per unit), so a province's figure does not carry its thousand units'
+// rows to Go.
 func (s *Store) groupTotals(ctx context.Context, inds []int64, periods []Period, units []int64) (map[statKey]groupStat, error) {
 	out := map[statKey]groupStat{}
 	var args []any
+	// Each period read and the period asked it counts in: itself, and a
+	// half year's or the nine months' quarters in that one too
+	// (derivedFrom), so that a unit is counted once however many of them
+	// it has values in.
+	var into []string
+	for _, p := range periods {
+		for _, src := range append([]Period{p}, derivedFrom(p)...) {
+			args = append(args, src.String(), p.String())
+			into = append(into, fmt.Sprintf("(CAST($%d AS TEXT), CAST($%d AS TEXT))", len(args)-1, len(args)))
+		}
+	}
+	read := withParts(periods)
 	unitList := idList(units)
-	q := `SELECT indicator_id, option_id, period, SUM(value_sum), SUM(value_count), COUNT(DISTINCT unit_id), MAX(last_end) FROM report_agg
-		WHERE indicator_id IN (` + idList(inds) + `) AND period IN (` + periodList(&args, periods) + `) AND unit_id IN (` + unitList + `)
-		AND value_count > 0 GROUP BY indicator_id, option_id, period`
-	own, ownPeriods, err := s.withValuesOf(ctx, inds, periods)
+	q := `SELECT indicator_id, option_id, unit_id, period, value_sum AS s, value_count AS n, last_end AS e FROM report_agg
+		WHERE indicator_id IN (` + idList(inds) + `) AND period IN (` + periodList(&args, read) + `) AND unit_id IN (` + unitList + `)
+		AND value_count > 0`
+	own, ownPeriods, err := s.withValuesOf(ctx, inds, read)
 	if err != nil {
 		return nil, err
 	}
 	if len(own) > 0 {
 		q += ` UNION ALL
-		SELECT indicator_id, option_id, period, SUM(number), COUNT(*), COUNT(DISTINCT unit_id), MAX(end_date) FROM report_values
+		SELECT indicator_id, option_id, unit_id, period, number, 1, end_date FROM report_values
 		WHERE indicator_id IN (` + idList(own) + `) AND period IN (` + periodList(&args, ownPeriods) + `) AND unit_id IN (` + unitList + `)
-		AND number IS NOT NULL GROUP BY indicator_id, option_id, period`
+		AND number IS NOT NULL`
 	}
+	q = `SELECT t.indicator_id, t.option_id, m.column2, SUM(t.s), SUM(t.n), COUNT(DISTINCT t.unit_id), MAX(t.e)
+		FROM (` + q + `) t JOIN (VALUES ` + strings.Join(into, ",") + `) m ON m.column1 = t.period
+		GROUP BY t.indicator_id, t.option_id, m.column2`
 	rows, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("report: analytics totals of a unit set: %w", err)
@@ -585,12 +684,9 @@ func (s *Store) groupTotals(ctx context.Context, inds []int64, periods []Period,
 		if err := rows.Scan(&k.ind, &k.opt, &k.period, &g.sum, &g.count, &g.units, &last); err != nil {
 			return nil, err
 		}
-		cur := out[k]
-		cur.sum += g.sum
-		cur.count += g.count
-		cur.units = max(cur.units, g.units)
-		cur.lastEnd = max(cur.lastEnd, last.String)
-		out[k] = cur
+		g.lastEnd = last.String
+		out[k] = g
 	}
 	return out, rows.Err()
 }
+

@@ -222,8 +222,14 @@ func TestAnalyticsRollups(t *testing.T) {
 			"T.AN.SUM GL.ANKHE 2024Q1 1", "T.AN.SUM GL.ANKHE 2024Q2 2", "T.AN.SUM GL.ANKHE 2024Q3 3", "T.AN.SUM GL.ANKHE 2024Q4 4",
 			"T.AN.SUM GL.PLEIKU 2025Q1 7", "T.AN.SUM GL.PLEIKU 2025Q2 8",
 			"T.AN.SUM GL25.P.ANKHE 2025Q3 5", "T.AN.SUM GL25.P.ANKHE 2025Q4 6",
+			// 2022W13 (28/3–3/4) lies across two quarters and 2022W26
+			// (27/6–3/7) across two half years: no quarter holds them,
+			// the half year and nine months do.
+			"T.AN.SUM GL.PLEIKU 2022W13 2", "T.AN.SUM GL.PLEIKU 2022W26 4", "T.AN.SUM GL.PLEIKU 202201 1", "T.AN.SUM GL.ANKHE 2022Q3 8",
 		)
 		dieu := "dieuphoi"
+		f.expect(dieu, "dimension=dx:T.AN.SUM&dimension=pe:2022;2022S1;2022S2;2022NM;2022Q1&filter=ou:{GL}",
+			"T.AN.SUM 2022 = 15", "T.AN.SUM 2022S1 = 3", "T.AN.SUM 2022S2 = 8", "T.AN.SUM 2022NM = 15", "T.AN.SUM 2022Q1 = 1")
 		// Over time, for the old province as it stood on its last day.
 		f.expect(dieu, "dimension=dx:T.AN.SUM&dimension=pe:2024;2024S1;2024S2;2024NM;2024Q3&filter=ou:{GL}",
 			"T.AN.SUM 2024 = 110", "T.AN.SUM 2024S1 = 33", "T.AN.SUM 2024S2 = 77", "T.AN.SUM 2024NM = 66", "T.AN.SUM 2024Q3 = 33")
@@ -309,7 +315,9 @@ func TestAnalyticsRollups(t *testing.T) {
 }
 
 // backfillSQL is the statement of migration 0007 that builds report_agg
-// from report_values (the benchmark fills its totals with it too).
+// from report_values, and migration 0024 that keeps of its half years and
+// nine months what the hook keeps (the benchmark fills its totals with
+// them too).
 func backfillSQL(t testing.TB) string {
 	t.Helper()
 	b, err := os.ReadFile("../store/migrations/0007_report_analytics.sql")
@@ -321,7 +329,11 @@ func backfillSQL(t testing.TB) string {
 	if i < 0 || j < i {
 		t.Fatal("migration 0007 has no backfill section")
 	}
-	return s[i:j]
+	m, err := os.ReadFile("../store/migrations/0024_report_agg_quarters.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s[i:j] + string(m)
 }
 
 // aggRows reads report_agg as text, sums rounded.
@@ -359,7 +371,8 @@ func TestAnalyticsBackfillMatchesHook(t *testing.T) {
 		f.write(
 			"T.AN.SUM GL.PLEIKU 2024Q1 10", "T.AN.SUM GL.PLEIKU 2024Q2 20", "T.AN.SUM GL.PLEIKU 202407 3", "T.AN.SUM GL.PLEIKU 202412 4",
 			"T.AN.SUM GL.PLEIKU 2024S2 5", "T.AN.SUM GL.PLEIKU 2024NM 6", "T.AN.SUM GL.PLEIKU 2024 7", "T.AN.SUM GL.PLEIKU 2024W10 8",
-			"T.AN.SUM GL.PLEIKU 2020W53 9", "T.AN.SUM GL.PLEIKU 2024W27 1",
+			"T.AN.SUM GL.PLEIKU 2020W53 9", "T.AN.SUM GL.PLEIKU 2024W27 1", "T.AN.SUM GL.PLEIKU 2023W13 2", "T.AN.SUM GL.PLEIKU 2023W26 4",
+			"T.AN.SUM GL.PLEIKU 2023S1 3", "T.AN.LAST GL.ANKHE 2023W13 2",
 			"T.AN.LAST GL.ANKHE 2024Q1 1.5", "T.AN.LAST GL.ANKHE 202403 2.5", "T.AN.LAST GL.ANKHE 2024Q4 3.25",
 			"T.AN.OPT.TOANTRINH GL.ANKHE 2024Q3 5", "T.AN.OPT.MOTPHAN GL.ANKHE 2024Q3 6",
 		)
