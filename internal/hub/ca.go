@@ -79,7 +79,7 @@ func (a *Authority) current(ctx context.Context) (Key, error) {
 	if err := a.s.EnsureKeys(ctx); err != nil {
 		return Key{}, err
 	}
-	keys, err := loadKeys(ctx, a.s.db.Read, true)
+	keys, err := a.s.keysWithPrivate(ctx, a.s.db.Read)
 	if err != nil {
 		return Key{}, err
 	}
