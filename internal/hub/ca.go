@@ -85,6 +85,9 @@ func (a *Authority) current(ctx context.Context) (Key, error) {
 	}
 	for _, k := range keys {
 		if k.Purpose == PurposeCA && k.Active() && k.cert != nil {
+			if k.signer == nil {
+				return Key{}, fmt.Errorf("hub CA: the key %s is held in a key file, not given here (--hub-ca-key)", k.KID)
+			}
 			return k, nil
 		}
 	}

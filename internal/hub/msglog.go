@@ -504,8 +504,11 @@ func (w *LogWriter) Seal(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	key := w.s.snapshot().sealKey
-	if key == nil || key.priv == nil {
+	if key == nil {
 		return false, errors.New("no seal key")
+	}
+	if key.priv == nil {
+		return false, fmt.Errorf("the seal key %s is held in a key file, not given to this node (--hub-seal-key)", key.kid)
 	}
 	sl := Seal{Chain: w.chain, Seq: w.sealSeq + 1, FirstSeq: w.sealedTo + 1, LastSeq: last, LastHash: hash, PrevSeal: w.sealHash,
 		SealedAtUS: time.Now().UnixMicro(), KID: key.kid}
