@@ -125,20 +125,7 @@ func scanArchived(sc interface{ Scan(...any) error }) (Archived, error) {
 // Archives lists a chain's archives, oldest first (every chain's when
 // chain is empty).
 func Archives(ctx context.Context, q store.Querier, chain string) ([]Archived, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+archiveColumns+` FROM hub_log_archives WHERE chain = $1 OR $1 = '' ORDER BY chain, last_seal`, chain)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Archived
-	for rows.Next() {
-		a, err := scanArchived(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, q, scanArchived, `SELECT `+archiveColumns+` FROM hub_log_archives WHERE chain = $1 OR $1 = '' ORDER BY chain, last_seal`, chain)
 }
 
 // anchor is a chain's latest archive; ok false when none.
@@ -170,24 +157,8 @@ func (s *Store) Archive(ctx context.Context, o ArchiveOptions) ([]Archived, erro
 	if o.MaxRecords <= 0 {
 		o.MaxRecords = DefaultArchiveRecords
 	}
-	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("hub archive: %w", err)
-	}
-	var chains []string
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT DISTINCT chain FROM hub_log_seals WHERE sealed_at_us < $1 ORDER BY chain`, o.Before.UnixMicro())
+	chains, err := queryAll(ctx, s.db.Read, scanString, `SELECT DISTINCT chain FROM hub_log_seals WHERE sealed_at_us < $1 ORDER BY chain`, o.Before.UnixMicro())
 	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		chains = append(chains, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var out []Archived
@@ -217,28 +188,19 @@ func (s *Store) archiveOne(ctx context.Context, chain string, o ArchiveOptions) 
 	if hasPrev {
 		h.PrevHash, h.PrevSeal = prev.LastHash, prev.LastSealHash
 	}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+sealColumns+` FROM hub_log_seals WHERE chain = $1 AND seq > $2 AND sealed_at_us < $3 ORDER BY seq LIMIT 10000`,
+	old, err := queryAll(ctx, s.db.Read, scanSeal, `SELECT `+sealColumns+` FROM hub_log_seals WHERE chain = $1 AND seq > $2 AND sealed_at_us < $3 ORDER BY seq LIMIT 10000`,
 		chain, prev.LastSeal, o.Before.UnixMicro())
 	if err != nil {
 		return Archived{}, false, err
 	}
 	var seals []Seal
 	var n int64
-	for rows.Next() {
-		sl, err := scanSeal(rows)
-		if err != nil {
-			rows.Close()
-			return Archived{}, false, err
-		}
+	for _, sl := range old {
 		if len(seals) > 0 && n+sl.LastSeq-sl.FirstSeq+1 > int64(o.MaxRecords) {
 			break
 		}
 		seals = append(seals, sl)
 		n += sl.LastSeq - sl.FirstSeq + 1
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Archived{}, false, err
 	}
 	if len(seals) == 0 {
 		return Archived{}, false, nil
@@ -284,6 +246,9 @@ func (s *Store) archiveOne(ctx context.Context, chain string, o ArchiveOptions) 
 	}
 	if !rep.OK {
 		return Archived{}, false, fmt.Errorf("the records to archive do not verify (nothing archived): %s", rep.Problem)
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return Archived{}, false, err
 	}
 	name := fmt.Sprintf("hublog-%s-%09d-%09d.jsonl.gz", chain, first.Seq, last.Seq)
 	sum, err := writeArchiveFile(filepath.Join(o.Dir, name), buf.gz.Bytes())

@@ -535,20 +535,32 @@ func scanSeal(sc interface{ Scan(...any) error }) (Seal, error) {
 
 // Records reads a chain's records from seq on, at most limit.
 func (s *Store) Records(ctx context.Context, q store.Querier, chain string, from int64, limit int) ([]Record, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+logColumns+` FROM hub_log WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, chain, from, limit)
+	return queryAll(ctx, q, scanRecord, `SELECT `+logColumns+` FROM hub_log WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, chain, from, limit)
+}
+
+// queryAll runs a query and scans every row with scan.
+func queryAll[T any](ctx context.Context, q store.Querier, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Record
+	var out []T
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r)
+		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// scanString scans a row of one text column.
+func scanString(sc interface{ Scan(...any) error }) (string, error) {
+	var s string
+	err := sc.Scan(&s)
+	return s, err
 }
 
 func scanRecord(sc interface{ Scan(...any) error }) (Record, error) {

@@ -394,21 +394,8 @@ func verifySealTimestamp(s *Seal, roots *x509.CertPool) (time.Time, error) {
 // limit; it returns how many it stamped. It stops at the first failure
 // (the authority is likely down; the rest waits for the next round).
 func (s *Store) StampSeals(ctx context.Context, tsa *TSA, limit int) (int, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+sealColumns+` FROM hub_log_seals WHERE timestamp_token = '' ORDER BY sealed_at_us, chain, seq LIMIT $1`, limit)
+	seals, err := queryAll(ctx, s.db.Read, scanSeal, `SELECT `+sealColumns+` FROM hub_log_seals WHERE timestamp_token = '' ORDER BY sealed_at_us, chain, seq LIMIT $1`, limit)
 	if err != nil {
-		return 0, err
-	}
-	var seals []Seal
-	for rows.Next() {
-		sl, err := scanSeal(rows)
-		if err != nil {
-			rows.Close()
-			return 0, err
-		}
-		seals = append(seals, sl)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return 0, err
 	}
 	n := 0

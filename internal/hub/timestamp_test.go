@@ -296,4 +296,3 @@ func TestTimestampedSeals(t *testing.T) {
 		})
 	}
 }
-

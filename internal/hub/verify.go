@@ -65,21 +65,8 @@ func VerifyLog(ctx context.Context, db *store.DB, o VerifyOptions) (VerifyReport
 	if err != nil {
 		return VerifyReport{}, err
 	}
-	var chains []string
-	rows, err := db.Read.QueryContext(ctx, `SELECT DISTINCT chain FROM hub_log UNION SELECT DISTINCT chain FROM hub_log_seals UNION SELECT DISTINCT chain FROM hub_log_archives`)
+	chains, err := queryAll(ctx, db.Read, scanString, `SELECT DISTINCT chain FROM hub_log UNION SELECT DISTINCT chain FROM hub_log_seals UNION SELECT DISTINCT chain FROM hub_log_archives`)
 	if err != nil {
-		return VerifyReport{}, err
-	}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return VerifyReport{}, err
-		}
-		chains = append(chains, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return VerifyReport{}, err
 	}
 	slices.Sort(chains)
@@ -96,20 +83,7 @@ func VerifyLog(ctx context.Context, db *store.DB, o VerifyOptions) (VerifyReport
 }
 
 func loadSeals(ctx context.Context, db *store.DB, chain string) ([]Seal, error) {
-	rows, err := db.Read.QueryContext(ctx, `SELECT `+sealColumns+` FROM hub_log_seals WHERE chain = $1 ORDER BY seq`, chain)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Seal
-	for rows.Next() {
-		s, err := scanSeal(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.Read, scanSeal, `SELECT `+sealColumns+` FROM hub_log_seals WHERE chain = $1 ORDER BY seq`, chain)
 }
 
 func verifyChain(ctx context.Context, db *store.DB, chain string, keys map[string]ed25519.PublicKey, o VerifyOptions) (ChainReport, error) {
