@@ -275,7 +275,12 @@ func (s *Store) archiveOne(ctx context.Context, chain string, o ArchiveOptions) 
 			Detail: fmt.Sprintf("archive records=%d-%d seals=%d-%d file=%s sha256=%s", a.FirstSeq, a.LastSeq, a.FirstSeal, a.LastSeal, a.File, a.SHA256)})
 	})
 	if err != nil {
-		os.Remove(filepath.Join(o.Dir, name))
+		// The file goes unless another node's archive of the same seals
+		// committed it (a lease that expired during a long round).
+		var n int
+		if cerr := s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM hub_log_archives WHERE file = $1`, name).Scan(&n); cerr == nil && n == 0 {
+			os.Remove(filepath.Join(o.Dir, name))
+		}
 		return Archived{}, false, err
 	}
 	slog.Info("hub message log: archived", "chain", chain, "records", len(recs), "seals", len(seals), "file", filepath.Join(o.Dir, name))

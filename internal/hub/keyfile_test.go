@@ -149,6 +149,12 @@ func TestKeyFiles(t *testing.T) {
 			if code, _, errOut := tinhso(t, "hub", "rotate-key", "seal", "--db", u, "--hub-seal-key", files["seal"]); code == 0 || !strings.Contains(errOut, "comes from the key file") {
 				t.Errorf("rotate-key of a key file: %d %s", code, errOut)
 			}
+			if status, b, _ := app.Send(t, nil, testapp.Call{User: "admin", Method: "POST", Path: "/api/v1/hub/keys/seal/rotate"}); status != 409 {
+				t.Errorf("rotating a key file's key through the API: %d %s", status, b)
+			}
+			if status, b, _ := app.Send(t, nil, testapp.Call{User: "admin", Method: "POST", Path: "/api/v1/hub/keys/token/rotate"}); status != 409 {
+				t.Errorf("rotating the token key file's key through the API: %d %s", status, b)
+			}
 			// Rotation: a new file.
 			f2 := filepath.Join(dir, "seal2.pem")
 			_, out, _ := tinhso(t, "hub", "key-file", "seal", f2)

@@ -30,6 +30,10 @@ import (
 // The records after the exchange's are those of other exchanges of the
 // same few seconds (a seal every 5 s): their metadata — who called which
 // service, digests, sizes — is in the proof, never their bodies.
+//
+// The seal carries its RFC 3161 time-stamp token when it has one
+// (timestamp.go), checked too. An exchange that was archived (archive.go)
+// is exported from its archive file, which the proof names.
 
 // ProofVersion names the proof file's format.
 const ProofVersion = "tinhso-hub-proof-v1"

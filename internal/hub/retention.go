@@ -103,7 +103,9 @@ func (s *Store) RetentionComponent() web.Component {
 		defer t.Stop()
 		var lastRetain time.Time
 		for {
-			held, err := s.db.Lease(ctx, retentionLease, node, time.Now(), 3*tick)
+			// Long enough for a round of archiving; another node takes over
+			// that much after the holder stopped.
+			held, err := s.db.Lease(ctx, retentionLease, node, time.Now(), max(3*tick, 10*time.Minute))
 			if err != nil && ctx.Err() == nil {
 				slog.Warn("hub retention: lease", "err", err)
 			}
