@@ -398,9 +398,7 @@ func hubVerifyProof(file string, o hub.VerifyOptions, asJSON bool, stdout io.Wri
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		printJSON(stdout, rep)
 	} else if rep.OK {
 		fmt.Fprintf(stdout, "proof ok: exchange %s, %d records of it in chain %s, sealed by seal %d at %s with key %s; %d bodies match their digests\n", rep.XRequestID, rep.Subjects, rep.Chain, rep.SealSeq,
 			time.UnixMicro(rep.SealedAtUS).UTC().Format(time.RFC3339), rep.KID, rep.Bodies)
@@ -423,9 +421,7 @@ func hubVerifyArchive(files []string, o hub.VerifyOptions, asJSON bool, stdout i
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		printJSON(stdout, rep)
 	} else if rep.OK {
 		fmt.Fprintf(stdout, "archive ok: %d file(s) of chain %s, records %d–%d, %d seals (%d time-stamped); ends at record hash %s, seal hash %s\n",
 			rep.Files, rep.Chain, rep.FirstSeq, rep.LastSeq, rep.Seals, rep.Timestamp, rep.LastHash, rep.LastSealHash)
@@ -442,9 +438,7 @@ func hubVerify(ctx context.Context, db *store.DB, o hub.VerifyOptions, asJSON bo
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		printJSON(stdout, rep)
 	} else {
 		if len(rep.Chains) == 0 {
 			fmt.Fprintln(stdout, "the message log is empty")
@@ -471,4 +465,11 @@ func hubVerify(ctx context.Context, db *store.DB, o hub.VerifyOptions, asJSON bo
 		}
 	}
 	return nil
+}
+
+// printJSON prints v indented.
+func printJSON(stdout io.Writer, v any) {
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
 }
