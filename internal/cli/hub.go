@@ -21,15 +21,25 @@ import (
 
 const hubUsage = `tinhso hub — the data exchange hub's operator commands (every one takes --db URL)
 
-  tinhso hub verify [--public-key BASE64]... [--json]
-                           check the message log's chains and seals; exit 1 naming the first broken record
-  tinhso hub export-proof X-ROAD-REQUEST-ID [--bodies] [--out FILE]
-                           one exchange's records with the chain to their seal, the seal and its public key (JSON)
-  tinhso hub verify-proof FILE [--public-key BASE64]...
+  tinhso hub verify [--public-key BASE64]... [--hub-tsa-ca FILE] [--archives DIR] [--json]
+                           check the message log's chains, seals and time-stamp tokens from the archive's
+                           anchor on (with --archives, the archive files too); exit 1 naming the first broken record
+  tinhso hub export-proof X-ROAD-REQUEST-ID [--bodies] [--out FILE] [--hub-archive-dir DIR]
+                           one exchange's records with the chain to their seal, the seal and its public key (JSON);
+                           an archived exchange is read from its archive file
+  tinhso hub verify-proof FILE [--public-key BASE64]... [--hub-tsa-ca FILE]
                            check a proof offline (no --db): exit 1 naming what is wrong
+  tinhso hub verify-archive FILE... [--public-key BASE64]... [--hub-tsa-ca FILE]
+                           check archive files of one chain, in order, offline (no --db): exit 1 naming the first broken record
+  tinhso hub archive [--hub-archive-days N] [--hub-opmon-days N] [--hub-archive-dir DIR]
+                           archive the sealed batches older than N days and delete old monitoring rows now
+                           (the server does it every hour)
   tinhso hub keys          the hub's public keys (token, seal, ca)
   tinhso hub rotate-key token|seal|ca
                            a new key signs from now on; older ones retire and still verify
+  tinhso hub key-file token|seal|ca FILE
+                           write a new private key into FILE (mode 0600, no --db) for --hub-seal-key,
+                           --hub-token-key or --hub-ca-key: that purpose's key then never enters the database
   tinhso hub secret SUBSYSTEM [--name NAME]
                            an OAuth2 client id and secret for a subsystem (the secret is shown once)
   tinhso hub cert SUBSYSTEM [--csr FILE] [--days N] [--name NAME] [--out DIR]
@@ -43,7 +53,7 @@ const hubUsage = `tinhso hub — the data exchange hub's operator commands (ever
   tinhso hub server-cert --host NAME[,NAME] --out DIR [--days N]
                            a TLS server certificate from the hub's CA (for the gateway, or a backend)
 
-verify-proof is the one command without a database.
+verify-proof, verify-archive and key-file are the commands without a database.
 SUBSYSTEM is an identifier INSTANCE/CLASS/MEMBER/SUBSYSTEM or a subsystem id.
 `
 
@@ -58,7 +68,7 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 	sub, args := args[0], args[1:]
 	cfg := config.Default()
 	fs := newFlags("hub "+sub, stderr)
-	cfg.Bind(fs, "db", "hub-instance")
+	cfg.Bind(fs, "db", "hub-instance", "hub-archive-dir", "hub-archive-days", "hub-opmon-days", "hub-tsa-ca", "hub-seal-key", "hub-token-key", "hub-ca-key")
 	var (
 		keys                   multiFlag
 		asJSON                 bool
@@ -68,11 +78,20 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 		grace                  time.Duration
 		takesArg, needsHubKeys bool
 		bodies                 bool
+		archives               string
 	)
 	switch sub {
 	case "verify":
 		fs.Var(&keys, "public-key", "a trusted seal key (base64, as `tinhso hub keys` prints it); repeatable; default: the keys in the database")
 		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+		fs.StringVar(&archives, "archives", "", "the archive directory: check the archive files too, from the first record to the anchor")
+	case "verify-archive":
+		takesArg = true
+		fs.Var(&keys, "public-key", "a trusted seal key (base64); repeatable; default: the keys in the file")
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	case "archive":
+	case "key-file":
+		takesArg = true
 	case "keys":
 	case "rotate-key":
 		takesArg = true
@@ -119,8 +138,27 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 	if takesArg && arg == "" {
 		return fmt.Errorf("hub %s: an argument is required (run tinhso hub help)", sub)
 	}
-	if sub == "verify-proof" {
-		return hubVerifyProof(arg, keys, asJSON, stdout)
+	switch sub {
+	case "verify-proof", "verify-archive":
+		roots, err := hub.LoadTSARoots(cfg.Hub.TSACA)
+		if err != nil {
+			return err
+		}
+		o := hub.VerifyOptions{PublicKeys: keys, TSARoots: roots}
+		if sub == "verify-archive" {
+			return hubVerifyArchive(append([]string{arg}, fs.Args()...), o, asJSON, stdout)
+		}
+		return hubVerifyProof(arg, o, asJSON, stdout)
+	case "key-file":
+		if fs.NArg() != 1 {
+			return errors.New("hub key-file: want a purpose (token, seal or ca) and a file")
+		}
+		k, err := hub.WriteKeyFile(arg, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s: %s key %s (%s), public key %s\n", fs.Arg(0), k.Purpose, k.KID, k.Algorithm, k.PublicKey)
+		return nil
 	}
 	ctx := context.Background()
 	db, err := open(ctx, cfg, false)
@@ -128,7 +166,12 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	h := hub.NewStore(db, org.NewStore(db, cfg.Passwords), hub.Options{Instance: cfg.Hub.Instance})
+	archiveDays, opmonDays, err := cfg.Hub.Days()
+	if err != nil {
+		return err
+	}
+	h := hub.NewStore(db, org.NewStore(db, cfg.Passwords), hub.Options{Instance: cfg.Hub.Instance, KeyFiles: cfg.Hub.KeyFiles(),
+		Retention: hub.RetentionOptions{ArchiveDir: cfg.Hub.ArchiveDir, ArchiveDays: archiveDays, OpmonDays: opmonDays}})
 	if needsHubKeys {
 		if err := h.EnsureKeys(ctx); err != nil {
 			return err
@@ -136,9 +179,20 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	switch sub {
 	case "verify":
-		return hubVerify(ctx, db, keys, asJSON, stdout)
+		roots, err := hub.LoadTSARoots(cfg.Hub.TSACA)
+		if err != nil {
+			return err
+		}
+		return hubVerify(ctx, db, hub.VerifyOptions{PublicKeys: keys, TSARoots: roots, Archives: archives}, asJSON, stdout)
+	case "archive":
+		as, purged, err := h.RetainOnce(ctx, time.Now())
+		for _, a := range as {
+			fmt.Fprintf(stdout, "archived chain %s records %d–%d (seals %d–%d) into %s\n", a.Chain, a.FirstSeq, a.LastSeq, a.FirstSeal, a.LastSeal, filepath.Join(cfg.Hub.ArchiveDir, a.File))
+		}
+		fmt.Fprintf(stdout, "%d archive file(s) written, %d monitoring record(s) deleted\n", len(as), purged)
+		return err
 	case "export-proof":
-		p, err := hub.ExportProof(ctx, db, cfg.Hub.Instance, arg, bodies)
+		p, err := hub.ExportProof(ctx, db, cfg.Hub.Instance, arg, hub.ProofOptions{Bodies: bodies, ArchiveDir: cfg.Hub.ArchiveDir})
 		if errors.Is(err, errs.NotFound) {
 			return fmt.Errorf("hub export-proof: no exchange with X-Road-Request-Id %q in the message log", arg)
 		} else if err != nil {
@@ -154,6 +208,9 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s: %d records of exchange %s, %d to seal %d of chain %s, %d bodies\n", out, len(p.Subjects), p.XRequestID, len(p.Records), p.Seal.Seq, p.Seal.Chain, len(p.Bodies))
+		if p.Archive != "" {
+			fmt.Fprintf(stdout, "the exchange is archived: read from %s\n", filepath.Join(cfg.Hub.ArchiveDir, p.Archive))
+		}
 		return nil
 	case "keys":
 		if err := h.EnsureKeys(ctx); err != nil {
@@ -331,22 +388,23 @@ func writePEMs(stdout io.Writer, dir, base, cert, key, ca string) error {
 // errBrokenProof is what verify-proof returns on a proof that fails (exit 1).
 var errBrokenProof = errors.New("the proof does not verify")
 
-func hubVerifyProof(file string, keys []string, asJSON bool, stdout io.Writer) error {
+func hubVerifyProof(file string, o hub.VerifyOptions, asJSON bool, stdout io.Writer) error {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return err
 	}
-	rep, err := hub.VerifyProof(b, keys)
+	rep, err := hub.VerifyProof(b, o)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		printJSON(stdout, rep)
 	} else if rep.OK {
 		fmt.Fprintf(stdout, "proof ok: exchange %s, %d records of it in chain %s, sealed by seal %d at %s with key %s; %d bodies match their digests\n", rep.XRequestID, rep.Subjects, rep.Chain, rep.SealSeq,
 			time.UnixMicro(rep.SealedAtUS).UTC().Format(time.RFC3339), rep.KID, rep.Bodies)
+		if rep.TimestampedAt != "" {
+			fmt.Fprintf(stdout, "the seal's time-stamp token verifies: %s\n", rep.TimestampedAt)
+		}
 	}
 	if !rep.OK {
 		return fmt.Errorf("%w: %s", errBrokenProof, rep.Problem)
@@ -354,15 +412,33 @@ func hubVerifyProof(file string, keys []string, asJSON bool, stdout io.Writer) e
 	return nil
 }
 
-func hubVerify(ctx context.Context, db *store.DB, keys []string, asJSON bool, stdout io.Writer) error {
-	rep, err := hub.VerifyLog(ctx, db, hub.VerifyOptions{PublicKeys: keys})
+// errBrokenArchive is what verify-archive returns on files that fail (exit 1).
+var errBrokenArchive = errors.New("the archive does not verify")
+
+func hubVerifyArchive(files []string, o hub.VerifyOptions, asJSON bool, stdout io.Writer) error {
+	rep, err := hub.VerifyArchiveFiles(files, o)
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		printJSON(stdout, rep)
+	} else if rep.OK {
+		fmt.Fprintf(stdout, "archive ok: %d file(s) of chain %s, records %d–%d, %d seals (%d time-stamped); ends at record hash %s, seal hash %s\n",
+			rep.Files, rep.Chain, rep.FirstSeq, rep.LastSeq, rep.Seals, rep.Timestamp, rep.LastHash, rep.LastSealHash)
+	}
+	if !rep.OK {
+		return fmt.Errorf("%w: %s: %s", errBrokenArchive, rep.File, rep.Problem)
+	}
+	return nil
+}
+
+func hubVerify(ctx context.Context, db *store.DB, o hub.VerifyOptions, asJSON bool, stdout io.Writer) error {
+	rep, err := hub.VerifyLog(ctx, db, o)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		printJSON(stdout, rep)
 	} else {
 		if len(rep.Chains) == 0 {
 			fmt.Fprintln(stdout, "the message log is empty")
@@ -370,6 +446,12 @@ func hubVerify(ctx context.Context, db *store.DB, keys []string, asJSON bool, st
 		for _, c := range rep.Chains {
 			if c.OK {
 				fmt.Fprintf(stdout, "chain %s: ok, %d records, %d seals, sealed to record %d, %d not yet sealed\n", c.Chain, c.Records, c.Seals, c.SealedTo, c.Unsealed)
+				if c.Archived > 0 {
+					fmt.Fprintf(stdout, "chain %s: records 1–%d archived (from the anchor on here; %d archive files checked)\n", c.Chain, c.Archived, c.ArchiveFiles)
+				}
+				if c.Timestamped > 0 {
+					fmt.Fprintf(stdout, "chain %s: %d seals time-stamped, %d without a token\n", c.Chain, c.Timestamped, c.Untimestamped)
+				}
 			} else {
 				fmt.Fprintf(stdout, "chain %s: BROKEN: %s\n", c.Chain, c.Problem)
 			}
@@ -383,4 +465,11 @@ func hubVerify(ctx context.Context, db *store.DB, keys []string, asJSON bool, st
 		}
 	}
 	return nil
+}
+
+// printJSON prints v indented.
+func printJSON(stdout io.Writer, v any) {
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
 }

@@ -90,6 +90,21 @@ type Hub struct {
 	Rate     string // calls per second a consumer subsystem may make by default ("0": unlimited)
 	FailOpen string // "true": serve on when the message log cannot be written (default: refuse)
 	Errors   string // X-Road-Error spelling: camel (X-Road 7.0–7.7, default) or snake (7.8)
+	// The message log's archive: sealed batches older than ArchiveDays
+	// ("0": never) are written into files in ArchiveDir and deleted from
+	// the database; operational-monitoring rows older than OpmonDays
+	// ("0": kept) are deleted.
+	ArchiveDir  string
+	ArchiveDays string
+	OpmonDays   string
+	// TSAURL is an RFC 3161 time-stamping authority for the seals; TSACA a
+	// PEM file of the authorities trusted.
+	TSAURL string
+	TSACA  string
+	// SealKey, TokenKey and CAKey are PEM files (mode 0600) of the hub's
+	// private keys; a purpose with a file never stores its key in the
+	// database.
+	SealKey, TokenKey, CAKey string
 }
 
 // TOTPRoleList is TOTPRoles as a list (empty for "none").
@@ -130,9 +145,10 @@ func Default() Config {
 		Passwords:   password.Default(),
 		TokenTTL:    "90d",
 		TokenMaxTTL: "365d",
-		Hub:         Hub{Instance: "TINHSO", Node: "main", Rate: "100", FailOpen: "false", Errors: "camel"},
-		TOTPRoles:   "admin,coordinator",
-		Upstream:    Upstream{Name: "VNeID", Claims: "pin=SoDinhDanh,name=HoVaTen,loa=acr"},
+		Hub: Hub{Instance: "TINHSO", Node: "main", Rate: "100", FailOpen: "false", Errors: "camel",
+			ArchiveDir: "./data/hub-archive", ArchiveDays: "180", OpmonDays: "7"},
+		TOTPRoles: "admin,coordinator",
+		Upstream:  Upstream{Name: "VNeID", Claims: "pin=SoDinhDanh,name=HoVaTen,loa=acr"},
 	}
 }
 
@@ -171,6 +187,14 @@ func (c *Config) settings(which ...string) []setting {
 		{"hub-node", "TINHSO_HUB_NODE", "this node's name, which names its message-log chain (distinct per node)", &c.Hub.Node},
 		{"hub-rate", "TINHSO_HUB_RATE", "calls per second a consumer subsystem may make by default (0: unlimited)", &c.Hub.Rate},
 		{"hub-log-fail-open", "TINHSO_HUB_LOG_FAIL_OPEN", "true: keep serving when the message log cannot be written (default false: refuse new exchanges)", &c.Hub.FailOpen},
+		{"hub-archive-dir", "TINHSO_HUB_ARCHIVE_DIR", "directory the message log's old sealed batches are archived into", &c.Hub.ArchiveDir},
+		{"hub-archive-days", "TINHSO_HUB_ARCHIVE_DAYS", "sealed batches older than this many days are archived into files and deleted from the database (0: never)", &c.Hub.ArchiveDays},
+		{"hub-opmon-days", "TINHSO_HUB_OPMON_DAYS", "operational-monitoring records older than this many days are deleted (0: kept)", &c.Hub.OpmonDays},
+		{"hub-tsa-url", "TINHSO_HUB_TSA_URL", "an RFC 3161 time-stamping authority for the message log's seals; none when empty", &c.Hub.TSAURL},
+		{"hub-tsa-ca", "TINHSO_HUB_TSA_CA", "PEM file of the time-stamping authorities trusted (checked by verify)", &c.Hub.TSACA},
+		{"hub-seal-key", "TINHSO_HUB_SEAL_KEY", "PEM file (mode 0600) of the seal key; then it is never stored in the database", &c.Hub.SealKey},
+		{"hub-token-key", "TINHSO_HUB_TOKEN_KEY", "PEM file (mode 0600) of the token signing key; then it is never stored in the database", &c.Hub.TokenKey},
+		{"hub-ca-key", "TINHSO_HUB_CA_KEY", "PEM file (mode 0600) of the CA's key; then it is never stored in the database", &c.Hub.CAKey},
 		{"hub-errors", "TINHSO_HUB_ERRORS", "X-Road-Error spelling: camel (Server.ServerProxy.AccessDenied, X-Road 7.0–7.7) or snake (server.serverproxy.access_denied, 7.8)", &c.Hub.Errors},
 		{"smtp-addr", "TINHSO_SMTP_ADDR", "SMTP server (host:port) for e-mail reminders, STARTTLS when offered, implicit TLS on port 465; no e-mail when empty", &c.SMTPAddr},
 		{"smtp-from", "TINHSO_SMTP_FROM", "sender of the e-mails, e.g. \"tinhso <tinhso@gialai.gov.vn>\"", &c.SMTPFrom},
@@ -432,7 +456,46 @@ func (h Hub) validate(addr, metricsAddr string) []error {
 			}
 		}
 	}
+	for _, f := range []string{h.TSACA, h.SealKey, h.TokenKey, h.CAKey} {
+		if f != "" {
+			if _, err := os.Stat(f); err != nil {
+				errs = append(errs, fmt.Errorf("hub file: %v", err))
+			}
+		}
+	}
+	if _, _, err := h.Days(); err != nil {
+		errs = append(errs, err)
+	}
+	if h.TSAURL != "" && !strings.HasPrefix(h.TSAURL, "http://") && !strings.HasPrefix(h.TSAURL, "https://") {
+		errs = append(errs, fmt.Errorf("hub-tsa-url %q: want an http or https URL", h.TSAURL))
+	}
 	return errs
+}
+
+// Days are the archive's and monitoring's retention in days (0: none).
+func (h Hub) Days() (archive, opmon int, err error) {
+	for _, d := range []struct {
+		name, v string
+		out     *int
+	}{{"hub-archive-days", h.ArchiveDays, &archive}, {"hub-opmon-days", h.OpmonDays, &opmon}} {
+		n, perr := strconv.Atoi(strings.TrimSpace(d.v))
+		if perr != nil || n < 0 || n > 36500 {
+			return 0, 0, fmt.Errorf("%s %q: want a number of days, 0 to 36500", d.name, d.v)
+		}
+		*d.out = n
+	}
+	return archive, opmon, nil
+}
+
+// KeyFiles are the key files by purpose (token, seal, ca).
+func (h Hub) KeyFiles() map[string]string {
+	m := map[string]string{}
+	for p, f := range map[string]string{"seal": h.SealKey, "token": h.TokenKey, "ca": h.CAKey} {
+		if f != "" {
+			m[p] = f
+		}
+	}
+	return m
 }
 
 // RateLimit is the default calls per second of a consumer (0: unlimited).

@@ -91,12 +91,14 @@ func TestMetricsAndTokenSettings(t *testing.T) {
 
 func TestHubSettings(t *testing.T) {
 	c := config.Default()
-	c.Hub = config.Hub{Addr: c.Addr, Instance: "LGSP LC", Node: "", Rate: "-1", FailOpen: "maybe", Errors: "kebab", TLSCert: "x.pem"}
+	c.Hub = config.Hub{Addr: c.Addr, Instance: "LGSP LC", Node: "", Rate: "-1", FailOpen: "maybe", Errors: "kebab", TLSCert: "x.pem",
+		ArchiveDays: "-3", OpmonDays: "7", TSAURL: "ftp://tsa", SealKey: "khong-co.pem"}
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("bad hub settings accepted")
 	}
-	for _, want := range []string{"hub-addr", "hub-instance", "hub-node", "hub-rate", "hub-log-fail-open", "hub-errors", "hub-tls-cert and hub-tls-key"} {
+	for _, want := range []string{"hub-addr", "hub-instance", "hub-node", "hub-rate", "hub-log-fail-open", "hub-errors", "hub-tls-cert and hub-tls-key",
+		"hub-archive-days", "hub-tsa-url", "khong-co.pem"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q missing from %v", want, err)
 		}
@@ -107,6 +109,9 @@ func TestHubSettings(t *testing.T) {
 	}
 	if n, err := d.Hub.RateLimit(); err != nil || n != 100 {
 		t.Errorf("default rate %d %v", n, err)
+	}
+	if a, o, err := d.Hub.Days(); err != nil || a != 180 || o != 7 || len(d.Hub.KeyFiles()) != 0 {
+		t.Errorf("default retention %d %d %v, key files %v", a, o, err, d.Hub.KeyFiles())
 	}
 }
 

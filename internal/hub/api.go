@@ -39,6 +39,7 @@ func (s *Store) Mount(site *web.Site) {
 			}
 			return g.Run(ctx)
 		}})
+		site.AddComponent(s.RetentionComponent())
 	}
 }
 

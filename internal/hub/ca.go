@@ -79,12 +79,15 @@ func (a *Authority) current(ctx context.Context) (Key, error) {
 	if err := a.s.EnsureKeys(ctx); err != nil {
 		return Key{}, err
 	}
-	keys, err := loadKeys(ctx, a.s.db.Read, true)
+	keys, err := a.s.keysWithPrivate(ctx, a.s.db.Read)
 	if err != nil {
 		return Key{}, err
 	}
 	for _, k := range keys {
 		if k.Purpose == PurposeCA && k.Active() && k.cert != nil {
+			if k.signer == nil {
+				return Key{}, fmt.Errorf("hub CA: the key %s is held in a key file, not given here (--hub-ca-key)", k.KID)
+			}
 			return k, nil
 		}
 	}

@@ -127,16 +127,59 @@
 //     httputil.ReverseProxy, a bare fasthttp proxy and the gateway;
 //     scripts/bench-hub.sh runs it (and wrk/nginx with WRK=1).
 //
+// Third session, the message log's leftovers (archive.go, timestamp.go,
+// retention.go, keys.go, migration 0023_hub_archive.sql):
+//
+//   - Archive: seals older than --hub-archive-days (180) go with their
+//     records into hublog-CHAIN-FIRSTSEAL-LASTSEAL.jsonl.gz in
+//     --hub-archive-dir (gzip'd JSON lines: a header with the seal keys,
+//     the records, the seals, an end line; archive.go documents it), at
+//     most 50,000 records a file, written and synced before the rows are
+//     deleted in one transaction with the chain's anchor (hub_log_archives:
+//     the last archived record's seq and hash, the last seal's hash; that
+//     seal stays in hub_log_seals). A chain that does not verify is not
+//     archived. Audited as hub.archive. `hub verify` starts after the
+//     anchor (and with --archives DIR checks the files from the genesis to
+//     it, each file's SHA-256 against its row); `hub verify-archive
+//     FILE...` checks files offline, in order, naming the first broken
+//     record; `hub export-proof` of an archived exchange names the
+//     archives and, given the directory, reads the proof from the file
+//     (Proof.archive names it). `hub archive` runs a round now.
+//   - RFC 3161 (timestamp.go): with --hub-tsa-url each seal gets a
+//     TimeStampToken over its hash, asynchronously (the sealer never waits
+//     for the authority); seals without a token are stamped every 10 s,
+//     oldest first; an authority down or answering wrongly leaves them
+//     without one (a warning in the log) until the next round — exchanges
+//     go on. verify, verify-proof and verify-archive check the tokens
+//     (imprint, messageDigest, signature, and with --hub-tsa-ca the chain
+//     to a trusted authority with the time-stamping usage at the token's
+//     time). Written with encoding/asn1 and x/crypto/cryptobyte:
+//     github.com/digitorus/timestamp's only version the proxy serves needs
+//     Go 1.27. The tests run an authority built with cryptobyte on loopback.
+//   - Key files: --hub-seal-key, --hub-token-key, --hub-ca-key (PKCS #8
+//     PEM, mode 0600 checked; `hub key-file PURPOSE FILE` makes one): the
+//     file's key signs, hub_keys holds its public half only, older keys'
+//     private halves are erased when it registers; rotation is a new file
+//     and a restart (keys.go); rotate-key refuses a purpose in a file.
+//   - Retention job (web.Component "hub-retention" beside the gateway,
+//     hourly, under the cluster-wide lease "hub-retention" of job_leases,
+//     which moved from notify into store): the archive round, hub_opmon
+//     rows older than --hub-opmon-days (7) deleted, the time-stamping.
+//
 // Left for the next sessions, in this order:
 //
 //   - Federation (part 7): a peer hub over mutual TLS (the hub's client
 //     certificate is ready for it), both logging; the national demo hub.
-//   - Message log: archiving of old sealed batches (with an anchor so that
-//     verify starts after them), an RFC 3161 time-stamping authority for
-//     seals, private keys outside the database (a key file or an HSM); on
-//     SQLite the commit is durable against a crash of tinhso but not of the
-//     machine (synchronous=NORMAL), PostgreSQL's is. hub_opmon has no
-//     retention yet (X-Road keeps 7 days).
+//   - Message log: X-Road's acceptable-timestamp-failure-period (stop
+//     exchanges after hours without time-stamps) is not implemented, nor
+//     the ESS signing-certificate check of tokens, nor an HSM (PKCS #11)
+//     for keys; the archive directory is the lease holder's local one (put
+//     it on shared storage, or copy the files off — X-Road's
+//     archive-transfer-command has no equivalent); kept bodies keep their
+//     own retention and are not archived. The retention component's loop
+//     itself has no test (its rounds, StampSeals and RetainOnce, do). On
+//     SQLite the commit is durable against a crash of tinhso but not of
+//     the machine (synchronous=NORMAL), PostgreSQL's is.
 //   - The wrk comparison of the issue (nginx, fixed-rate p99, 1 MB bodies)
 //     run on a quiet machine and written into docs/perf.md.
 //   - OAuth2 client credentials move onto the SSO provider (issue 10):

@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -30,6 +31,19 @@ import (
 // in the database, which the hub's operator protects like the database
 // itself; `tinhso hub verify --public-key` checks seals against a key held
 // elsewhere, so that one who rewrites the database cannot re-sign it.
+//
+// A purpose may instead take its key from a file (Options.KeyFiles,
+// --hub-seal-key, --hub-token-key, --hub-ca-key): PKCS #8 PEM, Ed25519
+// for token and seal, ECDSA P-256 for the CA, readable by its owner only
+// (mode 0600 or stricter, checked). The file's key signs; hub_keys holds
+// its public half (and, for the CA, the certificate made for it) with an
+// empty private key, and when the file's key is first seen the private
+// halves of the purpose's older keys are erased from the database (they
+// only verify from then on). Rotation in that mode: write a new file
+// (`tinhso hub key-file PURPOSE FILE`), point the flag at it and restart
+// every node; the new key registers itself, the old one retires and
+// verifies what it signed. `tinhso hub rotate-key` refuses a purpose held
+// in a file.
 
 // Key purposes.
 const (
@@ -116,6 +130,9 @@ func (s *Store) RotateKey(ctx context.Context, purpose string, ev audit.Event) (
 	if !slices.Contains(Purposes, purpose) {
 		return Key{}, errs.Invalid(errs.Field{Name: "purpose", Code: "one_of", Args: []any{"token, seal, ca"}, Context: "hub"})
 	}
+	if f := s.opt.KeyFiles[purpose]; f != "" {
+		return Key{}, fmt.Errorf("%w: the %s key comes from the key file %s: write a new one (tinhso hub key-file %s FILE), point the flag at it and restart", errs.Conflict, purpose, f, purpose)
+	}
 	k, err := s.newKey(purpose)
 	if err != nil {
 		return Key{}, err
@@ -139,6 +156,9 @@ func insertKey(ctx context.Context, tx *sql.Tx, k *Key) error {
 // EnsureKeys creates the first key of each purpose that has none (at the
 // first start of a hub), audited as the hub's own act.
 func (s *Store) EnsureKeys(ctx context.Context) error {
+	if err := s.registerFileKeys(ctx); err != nil {
+		return err
+	}
 	var missing []string
 	for _, p := range Purposes {
 		var n int
@@ -250,6 +270,9 @@ func (k *Key) parsePublic() error {
 }
 
 func (k *Key) parsePrivate(p string) error {
+	if p == "" {
+		return nil // held in a key file (KeyFiles)
+	}
 	b, _ := pem.Decode([]byte(p))
 	if b == nil {
 		return errors.New("bad private key PEM")
@@ -264,4 +287,175 @@ func (k *Key) parsePrivate(p string) error {
 	}
 	k.signer = signer
 	return nil
+}
+
+// keysWithPrivate reads the keys with their private halves, those held in
+// key files from the files.
+func (s *Store) keysWithPrivate(ctx context.Context, q store.Querier) ([]Key, error) {
+	keys, err := loadKeys(ctx, q, true)
+	if err != nil {
+		return nil, err
+	}
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	for i := range keys {
+		if fk, ok := s.fileKeys[keys[i].Purpose]; ok && fk.KID == keys[i].KID {
+			keys[i].signer = fk.signer
+		}
+	}
+	return keys, nil
+}
+
+// ReadKeyFile reads the private key of a purpose from a PEM file, which
+// must not be readable by others than its owner.
+func ReadKeyFile(purpose, path string) (Key, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return Key{}, fmt.Errorf("hub %s key file: %w", purpose, err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return Key{}, fmt.Errorf("hub %s key file %s: mode %04o lets others read it; chmod 600 %s", purpose, path, perm, path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Key{}, fmt.Errorf("hub %s key file: %w", purpose, err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PRIVATE KEY" {
+		return Key{}, fmt.Errorf("hub %s key file %s: want a PKCS #8 PEM block (PRIVATE KEY)", purpose, path)
+	}
+	priv, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return Key{}, fmt.Errorf("hub %s key file %s: %w", purpose, path, err)
+	}
+	k := Key{Purpose: purpose, CreatedAt: store.Now()}
+	switch pk := priv.(type) {
+	case ed25519.PrivateKey:
+		if purpose == PurposeCA {
+			return Key{}, fmt.Errorf("hub ca key file %s: want an ECDSA P-256 key, not Ed25519", path)
+		}
+		pub := pk.Public().(ed25519.PublicKey)
+		k.Algorithm, k.signer, k.public, k.KID = "Ed25519", pk, pub, kidOf(pub)
+		k.PublicKey = base64.StdEncoding.EncodeToString(pub)
+	case *ecdsa.PrivateKey:
+		if purpose != PurposeCA || pk.Curve != elliptic.P256() {
+			return Key{}, fmt.Errorf("hub %s key file %s: want %s", purpose, path, map[bool]string{true: "an ECDSA P-256 key", false: "an Ed25519 key"}[purpose == PurposeCA])
+		}
+		der, err := x509.MarshalPKIXPublicKey(&pk.PublicKey)
+		if err != nil {
+			return Key{}, err
+		}
+		k.Algorithm, k.signer, k.public, k.KID = "ECDSA-P256", pk, &pk.PublicKey, kidOf(der)
+		k.PublicKey = base64.StdEncoding.EncodeToString(der)
+	default:
+		return Key{}, fmt.Errorf("hub %s key file %s: unsupported key %T", purpose, path, priv)
+	}
+	return k, nil
+}
+
+// WriteKeyFile makes a new key of a purpose into path (mode 0600, never
+// over an existing file); its public half.
+func WriteKeyFile(purpose, path string) (Key, error) {
+	if !slices.Contains(Purposes, purpose) {
+		return Key{}, fmt.Errorf("hub key file: purpose %q, want token, seal or ca", purpose)
+	}
+	k, err := (&Store{opt: Options{Instance: DefaultInstance}}).newKey(purpose)
+	if err != nil {
+		return Key{}, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return Key{}, fmt.Errorf("hub key file: %w", err)
+	}
+	_, err = f.WriteString(k.privatePEM)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return Key{}, fmt.Errorf("hub key file: %w", err)
+	}
+	k.privatePEM, k.CACert, k.cert = "", "", nil
+	return k, nil
+}
+
+// registerFileKeys reads the key files and makes each file's key the
+// active key of its purpose in hub_keys (public half only), retiring the
+// others and erasing their private halves.
+func (s *Store) registerFileKeys(ctx context.Context) error {
+	if len(s.opt.KeyFiles) == 0 {
+		return nil
+	}
+	s.fileMu.Lock()
+	loaded := s.fileKeys != nil
+	s.fileMu.Unlock()
+	if loaded {
+		return nil
+	}
+	files := map[string]Key{}
+	for _, purpose := range Purposes {
+		path := s.opt.KeyFiles[purpose]
+		if path == "" {
+			continue
+		}
+		k, err := ReadKeyFile(purpose, path)
+		if err != nil {
+			return err
+		}
+		if purpose == PurposeCA {
+			cert, certPEM, err := s.selfSign(k.signer.(*ecdsa.PrivateKey), k.KID)
+			if err != nil {
+				return err
+			}
+			k.cert, k.CACert = cert, certPEM
+		}
+		files[purpose] = k
+	}
+	changed := false
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, purpose := range Purposes {
+			k, ok := files[purpose]
+			if !ok {
+				continue
+			}
+			var retired sql.NullTime
+			var stored string
+			err := tx.QueryRowContext(ctx, `SELECT purpose, retired_at FROM hub_keys WHERE kid = $1`, k.KID).Scan(&stored, &retired)
+			switch {
+			case err == nil && (stored != purpose || retired.Valid):
+				return fmt.Errorf("hub %s key file %s holds key %s, which hub_keys has as a retired %s key: make a new key file", purpose, s.opt.KeyFiles[purpose], k.KID, stored)
+			case err == nil:
+				continue // registered already
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+			k.privatePEM = ""
+			if _, err := tx.ExecContext(ctx, `UPDATE hub_keys SET retired_at = $1 WHERE purpose = $2 AND retired_at IS NULL`, k.CreatedAt, purpose); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE hub_keys SET private_key = '' WHERE purpose = $1`, purpose); err != nil {
+				return err
+			}
+			if err := insertKey(ctx, tx, &k); err != nil {
+				return err
+			}
+			ev := audit.Event{Kind: audit.HubKey, Success: true, Actor: "hub", Subject: purpose, Detail: "key.file kid=" + k.KID}
+			if err := audit.Record(ctx, tx, ev); err != nil {
+				return err
+			}
+			changed = true
+		}
+		if !changed {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE hub_state SET version = version + 1 WHERE id = 1`)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.fileMu.Lock()
+	s.fileKeys = files
+	s.fileMu.Unlock()
+	return s.Refresh(ctx) // a snapshot made before lacks the files' private halves
 }

@@ -147,6 +147,10 @@ type Seal struct {
 	SealedAtUS int64  `json:"sealedAtUs"`
 	KID        string `json:"kid"`
 	Signature  string `json:"signature" doc:"base64 Ed25519 signature of the canonical seal"`
+	// TimestampToken is an RFC 3161 TimeStampToken (base64 DER) over the
+	// seal's hash, when a time-stamping authority is configured; not part
+	// of the seal's hash (it is made after it).
+	TimestampToken string `json:"timestampToken,omitempty"`
 }
 
 // Canonical is what the seal's signature covers.
@@ -229,11 +233,14 @@ func (w *LogWriter) loadHead(ctx context.Context) error {
 		return fmt.Errorf("message log head: %w", err)
 	}
 	sealSeq, sealedTo, sealHash := int64(0), int64(0), GenesisHash
-	var sl Seal
-	err = w.s.db.Write.QueryRowContext(ctx, `SELECT chain, seq, first_seq, last_seq, last_hash, prev_seal, sealed_at_us, kid, signature FROM hub_log_seals WHERE chain = $1 ORDER BY seq DESC LIMIT 1`, w.chain).
-		Scan(&sl.Chain, &sl.Seq, &sl.FirstSeq, &sl.LastSeq, &sl.LastHash, &sl.PrevSeal, &sl.SealedAtUS, &sl.KID, &sl.Signature)
+	sl, err := scanSeal(w.s.db.Write.QueryRowContext(ctx, `SELECT `+sealColumns+` FROM hub_log_seals WHERE chain = $1 ORDER BY seq DESC LIMIT 1`, w.chain))
 	if err == nil {
 		sealSeq, sealedTo, sealHash = sl.Seq, sl.LastSeq, sl.Hash()
+		if seq < sl.LastSeq {
+			// Every record up to the last seal was archived (archive.go):
+			// the chain goes on from the seal's head.
+			seq, hash = sl.LastSeq, sl.LastHash
+		}
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		w.stale = true
 		return fmt.Errorf("message log seals: %w", err)
@@ -497,14 +504,17 @@ func (w *LogWriter) Seal(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	key := w.s.snapshot().sealKey
-	if key == nil || key.priv == nil {
+	if key == nil {
 		return false, errors.New("no seal key")
+	}
+	if key.priv == nil {
+		return false, fmt.Errorf("the seal key %s is held in a key file, not given to this node (--hub-seal-key)", key.kid)
 	}
 	sl := Seal{Chain: w.chain, Seq: w.sealSeq + 1, FirstSeq: w.sealedTo + 1, LastSeq: last, LastHash: hash, PrevSeal: w.sealHash,
 		SealedAtUS: time.Now().UnixMicro(), KID: key.kid}
 	sl.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(key.priv, sl.Canonical()))
-	_, err := w.s.db.Write.ExecContext(ctx, `INSERT INTO hub_log_seals (chain, seq, first_seq, last_seq, last_hash, prev_seal, sealed_at_us, kid, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		sl.Chain, sl.Seq, sl.FirstSeq, sl.LastSeq, sl.LastHash, sl.PrevSeal, sl.SealedAtUS, sl.KID, sl.Signature)
+	_, err := w.s.db.Write.ExecContext(ctx, `INSERT INTO hub_log_seals (`+sealColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		sl.Chain, sl.Seq, sl.FirstSeq, sl.LastSeq, sl.LastHash, sl.PrevSeal, sl.SealedAtUS, sl.KID, sl.Signature, sl.TimestampToken)
 	if err != nil {
 		if lerr := w.loadHead(ctx); lerr != nil {
 			slog.Error("hub message log: reading the head", "err", lerr)
@@ -515,22 +525,42 @@ func (w *LogWriter) Seal(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+const sealColumns = `chain, seq, first_seq, last_seq, last_hash, prev_seal, sealed_at_us, kid, signature, timestamp_token`
+
+func scanSeal(sc interface{ Scan(...any) error }) (Seal, error) {
+	var s Seal
+	err := sc.Scan(&s.Chain, &s.Seq, &s.FirstSeq, &s.LastSeq, &s.LastHash, &s.PrevSeal, &s.SealedAtUS, &s.KID, &s.Signature, &s.TimestampToken)
+	return s, err
+}
+
 // Records reads a chain's records from seq on, at most limit.
 func (s *Store) Records(ctx context.Context, q store.Querier, chain string, from int64, limit int) ([]Record, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+logColumns+` FROM hub_log WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, chain, from, limit)
+	return queryAll(ctx, q, scanRecord, `SELECT `+logColumns+` FROM hub_log WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, chain, from, limit)
+}
+
+// queryAll runs a query and scans every row with scan.
+func queryAll[T any](ctx context.Context, q store.Querier, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Record
+	var out []T
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r)
+		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// scanString scans a row of one text column.
+func scanString(sc interface{ Scan(...any) error }) (string, error) {
+	var s string
+	err := sc.Scan(&s)
+	return s, err
 }
 
 func scanRecord(sc interface{ Scan(...any) error }) (Record, error) {

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"database/sql"
@@ -9,7 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/tinhso/tinhso/internal/errs"
 	"github.com/tinhso/tinhso/internal/store"
@@ -26,6 +30,10 @@ import (
 // The records after the exchange's are those of other exchanges of the
 // same few seconds (a seal every 5 s): their metadata — who called which
 // service, digests, sizes — is in the proof, never their bodies.
+//
+// The seal carries its RFC 3161 time-stamp token when it has one
+// (timestamp.go), checked too. An exchange that was archived (archive.go)
+// is exported from its archive file, which the proof names.
 
 // ProofVersion names the proof file's format.
 const ProofVersion = "tinhso-hub-proof-v1"
@@ -44,14 +52,84 @@ type Proof struct {
 	// Bodies, when asked for and kept, are the exchange's bodies, which
 	// must hash to the digests of its response record.
 	Bodies []KeptBody `json:"bodies,omitempty"`
+	// Archive names the archive file the proof was read from, when the
+	// exchange had left the database.
+	Archive string `json:"archive,omitempty"`
+}
+
+// ProofOptions choose what a proof holds and where archives are.
+type ProofOptions struct {
+	Bodies bool // the exchange's kept bodies too
+	// ArchiveDir is the archive directory, read for an exchange that was
+	// archived; empty: such an exchange is only said to be archived.
+	ArchiveDir string
+}
+
+// ArchivedError says that an exchange is not in the live message log but
+// may be in archives, which were not read.
+type ArchivedError struct {
+	XRequestID string
+	Dir        string
+	Files      []Archived
+	Problem    string // why the files were not read
+}
+
+func (e *ArchivedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the exchange %s is not in the live message log; %d archive file(s) hold the older records", e.XRequestID, len(e.Files))
+	for _, a := range e.Files {
+		fmt.Fprintf(&b, "\n  %s (chain %s, records %d–%d, %s – %s, sha256 %s)", a.File, a.Chain, a.FirstSeq, a.LastSeq,
+			time.UnixMicro(a.FirstAtUS).UTC().Format(time.RFC3339), time.UnixMicro(a.LastAtUS).UTC().Format(time.RFC3339), a.SHA256)
+	}
+	if e.Problem != "" {
+		fmt.Fprintf(&b, "\n%s", e.Problem)
+	}
+	return b.String()
 }
 
 // ErrNotSealed: the exchange's records are not yet under a seal.
 var ErrNotSealed = errors.New("the exchange's records are not sealed yet (seals follow every few seconds)")
 
 // ExportProof builds the proof of the exchange with X-Road-Request-Id
-// xRequestID (the detail of an error, the header of an answer).
-func ExportProof(ctx context.Context, db *store.DB, instance, xRequestID string, withBodies bool) (Proof, error) {
+// xRequestID (the detail of an error, the header of an answer). An
+// exchange that was archived is read from its archive file in
+// o.ArchiveDir; without the directory (or the file) the error is an
+// *ArchivedError naming the archives.
+func ExportProof(ctx context.Context, db *store.DB, instance, xRequestID string, o ProofOptions) (Proof, error) {
+	p, err := exportLive(ctx, db, instance, xRequestID, o.Bodies)
+	if !errors.Is(err, errs.NotFound) {
+		return p, err
+	}
+	as, aerr := Archives(ctx, db.Read, "")
+	if aerr != nil || len(as) == 0 {
+		return p, cmp.Or(aerr, err)
+	}
+	ae := &ArchivedError{XRequestID: xRequestID, Dir: o.ArchiveDir, Files: as}
+	if o.ArchiveDir == "" {
+		ae.Problem = "give the archive directory (--hub-archive-dir) to export its proof from them"
+		return p, ae
+	}
+	for i := len(as) - 1; i >= 0; i-- {
+		path := filepath.Join(o.ArchiveDir, as[i].File)
+		ap, found, ferr := findInArchive(path, xRequestID)
+		if ferr != nil {
+			ae.Problem = fmt.Sprintf("reading the archives in %s: %v", o.ArchiveDir, ferr)
+			return p, ae
+		}
+		if found {
+			ap.Instance, ap.Archive = cmp.Or(ap.Instance, instance), as[i].File
+			if o.Bodies {
+				if ap.Bodies, err = (&Store{db: db}).Bodies(ctx, xRequestID); err != nil {
+					return ap, err
+				}
+			}
+			return ap, nil
+		}
+	}
+	return p, errs.NotFound
+}
+
+func exportLive(ctx context.Context, db *store.DB, instance, xRequestID string, withBodies bool) (Proof, error) {
 	q := db.Read
 	p := Proof{Version: ProofVersion, Instance: instance, XRequestID: xRequestID}
 	rows, err := q.QueryContext(ctx, `SELECT chain, seq FROM hub_log WHERE x_request_id = $1 ORDER BY chain, seq`, xRequestID)
@@ -79,9 +157,7 @@ func ExportProof(ctx context.Context, db *store.DB, instance, xRequestID string,
 		return p, errs.NotFound
 	}
 	first, last := p.Subjects[0], p.Subjects[len(p.Subjects)-1]
-	err = q.QueryRowContext(ctx, `SELECT chain, seq, first_seq, last_seq, last_hash, prev_seal, sealed_at_us, kid, signature FROM hub_log_seals
-		WHERE chain = $1 AND last_seq >= $2 ORDER BY seq LIMIT 1`, chain, last).
-		Scan(&p.Seal.Chain, &p.Seal.Seq, &p.Seal.FirstSeq, &p.Seal.LastSeq, &p.Seal.LastHash, &p.Seal.PrevSeal, &p.Seal.SealedAtUS, &p.Seal.KID, &p.Seal.Signature)
+	p.Seal, err = scanSeal(q.QueryRowContext(ctx, `SELECT `+sealColumns+` FROM hub_log_seals WHERE chain = $1 AND last_seq >= $2 ORDER BY seq LIMIT 1`, chain, last))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNotSealed
 	} else if err != nil {
@@ -134,7 +210,9 @@ type ProofReport struct {
 	SealSeq    int64  `json:"sealSeq"`
 	SealedAtUS int64  `json:"sealedAtUs"`
 	KID        string `json:"kid"`
-	Problem    string `json:"problem,omitempty"`
+	// TimestampedAt is the time-stamp token's time, when the seal has one.
+	TimestampedAt string `json:"timestampedAt,omitempty"`
+	Problem       string `json:"problem,omitempty"`
 }
 
 // VerifyProof checks a proof file offline: the chain of its records, the
@@ -143,7 +221,11 @@ type ProofReport struct {
 // re-signed with another key fails — and that the records named are the
 // exchange's. The report says what is wrong (and OK false); err is for a
 // file that is not a proof at all.
-func VerifyProof(b []byte, pinned []string) (ProofReport, error) {
+//
+// A seal's time-stamp token is checked too (o.TSARoots, when given, the
+// authorities trusted); o.PublicKeys are the pinned keys.
+func VerifyProof(b []byte, o VerifyOptions) (ProofReport, error) {
+	pinned := o.PublicKeys
 	var p Proof
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -215,6 +297,13 @@ func VerifyProof(b []byte, pinned []string) (ProofReport, error) {
 	sig, err := base64.StdEncoding.DecodeString(p.Seal.Signature)
 	if err != nil || !ed25519.Verify(ed25519.PublicKey(raw), p.Seal.Canonical(), sig) {
 		return fail("seal %d of chain %s: the signature does not verify", p.Seal.Seq, p.Seal.Chain)
+	}
+	if p.Seal.TimestampToken != "" {
+		at, err := verifySealTimestamp(&p.Seal, o.TSARoots)
+		if err != nil {
+			return fail("seal %d of chain %s: the time-stamp token does not verify: %v", p.Seal.Seq, p.Seal.Chain, err)
+		}
+		rep.TimestampedAt = at.UTC().Format(time.RFC3339)
 	}
 	rep.OK = true
 	return rep, nil

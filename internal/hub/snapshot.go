@@ -343,7 +343,7 @@ func (s *Store) build(ctx context.Context) (*snapshot, error) {
 		return nil, err
 	}
 
-	keys, err := loadKeys(ctx, q, true)
+	keys, err := s.keysWithPrivate(ctx, q)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,13 @@ type Options struct {
 	Owner string
 	// Gateway is the gateway's listener; nil or an empty Addr runs none.
 	Gateway GatewayOptions
+	// Retention: the message log's archive, monitoring's retention and the
+	// time-stamping authority (retention.go), run beside the gateway.
+	Retention RetentionOptions
+	// KeyFiles are PEM files of private keys by purpose (token, seal,
+	// ca): a purpose with a file signs with it and its private key is
+	// never written into the database (keys.go).
+	KeyFiles map[string]string
 }
 
 // DefaultInstance is the instance identifier when none is configured.
@@ -60,6 +67,10 @@ type Store struct {
 	authority *Authority
 	metrics   *hubMetrics
 	demoOut   io.Writer // SetDemo: the gateway starts the demo and prints it here
+	node      string    // this process in cluster-wide leases
+
+	fileMu   sync.Mutex
+	fileKeys map[string]Key // by purpose: the keys read from KeyFiles (EnsureKeys)
 }
 
 // NewStore returns the hub on db.
@@ -67,7 +78,7 @@ func NewStore(db *store.DB, orgs *org.Store, opt Options) *Store {
 	if opt.Instance == "" {
 		opt.Instance = DefaultInstance
 	}
-	s := &Store{db: db, org: orgs, opt: opt, Now: store.Now, metrics: newHubMetrics()}
+	s := &Store{db: db, org: orgs, opt: opt, Now: store.Now, metrics: newHubMetrics(), node: store.NodeName()}
 	s.tokens = newTokenService(s)
 	s.authority = &Authority{s: s}
 	return s

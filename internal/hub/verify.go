@@ -3,8 +3,9 @@ package hub
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/base64"
+	"crypto/x509"
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"github.com/tinhso/tinhso/internal/store"
@@ -25,19 +26,31 @@ type VerifyOptions struct {
 	// rewrite the database cannot re-sign the log with a key of their own.
 	// Empty: the seal keys in hub_keys.
 	PublicKeys []string
+	// TSARoots are the time-stamping authorities trusted (--hub-tsa-ca);
+	// nil: a seal's time-stamp token is checked (imprint, signature) but
+	// not its chain.
+	TSARoots *x509.CertPool
+	// Archives, when set, is the archive directory: a chain's archive
+	// files are checked too, from the genesis to the anchor.
+	Archives string
 }
 
 // ChainReport is the result of one chain.
 type ChainReport struct {
-	Chain      string `json:"chain"`
-	Records    int64  `json:"records"`
-	Seals      int64  `json:"seals"`
-	SealedTo   int64  `json:"sealedTo" doc:"the last record a seal covers"`
-	Unsealed   int64  `json:"unsealed" doc:"records after the last seal (not yet sealed, not a failure)"`
-	OK         bool   `json:"ok"`
-	BrokenSeq  int64  `json:"brokenSeq,omitempty" doc:"the first record that fails, 0 when a seal fails"`
-	BrokenSeal int64  `json:"brokenSeal,omitempty"`
-	Problem    string `json:"problem,omitempty"`
+	Chain    string `json:"chain"`
+	Records  int64  `json:"records"`
+	Seals    int64  `json:"seals"`
+	SealedTo int64  `json:"sealedTo" doc:"the last record a seal covers"`
+	Unsealed int64  `json:"unsealed" doc:"records after the last seal (not yet sealed, not a failure)"`
+	Archived int64  `json:"archived" doc:"records archived (the anchor's seq): verification starts after them"`
+	// ArchiveFiles is how many archive files were checked (with Archives).
+	ArchiveFiles  int    `json:"archiveFiles,omitempty"`
+	Timestamped   int64  `json:"timestamped" doc:"seals whose time-stamp token verified"`
+	Untimestamped int64  `json:"untimestamped" doc:"seals without a token (none configured, or not yet stamped)"`
+	OK            bool   `json:"ok"`
+	BrokenSeq     int64  `json:"brokenSeq,omitempty" doc:"the first record that fails, 0 when a seal fails"`
+	BrokenSeal    int64  `json:"brokenSeal,omitempty"`
+	Problem       string `json:"problem,omitempty"`
 }
 
 // VerifyReport is the result of every chain.
@@ -48,49 +61,18 @@ type VerifyReport struct {
 
 // VerifyLog checks every chain of the message log in db.
 func VerifyLog(ctx context.Context, db *store.DB, o VerifyOptions) (VerifyReport, error) {
-	keys := map[string]ed25519.PublicKey{}
-	if len(o.PublicKeys) > 0 {
-		for _, k := range o.PublicKeys {
-			raw, err := base64.StdEncoding.DecodeString(k)
-			if err != nil || len(raw) != ed25519.PublicKeySize {
-				return VerifyReport{}, fmt.Errorf("public key %q: want the base64 of a raw Ed25519 key", k)
-			}
-			keys[kidOf(raw)] = ed25519.PublicKey(raw)
-		}
-	} else {
-		ks, err := loadKeys(ctx, db.Read, false)
-		if err != nil {
-			return VerifyReport{}, err
-		}
-		for _, k := range ks {
-			if k.Purpose == PurposeSeal {
-				if pub, ok := k.public.(ed25519.PublicKey); ok {
-					keys[k.KID] = pub
-				}
-			}
-		}
-	}
-	var chains []string
-	rows, err := db.Read.QueryContext(ctx, `SELECT DISTINCT chain FROM hub_log UNION SELECT DISTINCT chain FROM hub_log_seals`)
+	keys, err := sealKeys(ctx, db, o.PublicKeys)
 	if err != nil {
 		return VerifyReport{}, err
 	}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return VerifyReport{}, err
-		}
-		chains = append(chains, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	chains, err := queryAll(ctx, db.Read, scanString, `SELECT DISTINCT chain FROM hub_log UNION SELECT DISTINCT chain FROM hub_log_seals UNION SELECT DISTINCT chain FROM hub_log_archives`)
+	if err != nil {
 		return VerifyReport{}, err
 	}
 	slices.Sort(chains)
 	rep := VerifyReport{OK: true, Chains: []ChainReport{}}
 	for _, c := range chains {
-		cr, err := verifyChain(ctx, db, c, keys)
+		cr, err := verifyChain(ctx, db, c, keys, o)
 		if err != nil {
 			return VerifyReport{}, err
 		}
@@ -101,59 +83,111 @@ func VerifyLog(ctx context.Context, db *store.DB, o VerifyOptions) (VerifyReport
 }
 
 func loadSeals(ctx context.Context, db *store.DB, chain string) ([]Seal, error) {
-	rows, err := db.Read.QueryContext(ctx, `SELECT chain, seq, first_seq, last_seq, last_hash, prev_seal, sealed_at_us, kid, signature FROM hub_log_seals WHERE chain = $1 ORDER BY seq`, chain)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Seal
-	for rows.Next() {
-		var s Seal
-		if err := rows.Scan(&s.Chain, &s.Seq, &s.FirstSeq, &s.LastSeq, &s.LastHash, &s.PrevSeal, &s.SealedAtUS, &s.KID, &s.Signature); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.Read, scanSeal, `SELECT `+sealColumns+` FROM hub_log_seals WHERE chain = $1 ORDER BY seq`, chain)
 }
 
-func verifyChain(ctx context.Context, db *store.DB, chain string, keys map[string]ed25519.PublicKey) (ChainReport, error) {
+func verifyChain(ctx context.Context, db *store.DB, chain string, keys map[string]ed25519.PublicKey, o VerifyOptions) (ChainReport, error) {
 	cr := ChainReport{Chain: chain}
 	fail := func(seq, seal int64, format string, args ...any) (ChainReport, error) {
 		cr.BrokenSeq, cr.BrokenSeal, cr.Problem = seq, seal, fmt.Sprintf(format, args...)
 		return cr, nil
+	}
+	anchor, anchored, err := anchorOf(ctx, db.Read, chain)
+	if err != nil {
+		return cr, err
+	}
+	if o.Archives != "" {
+		var files []string
+		as, err := Archives(ctx, db.Read, chain)
+		if err != nil {
+			return cr, err
+		}
+		for _, a := range as {
+			path := filepath.Join(o.Archives, a.File)
+			sum, err := archiveFileSum(path)
+			if err != nil {
+				return fail(a.FirstSeq, a.FirstSeal, "archive %s: %v", a.File, err)
+			}
+			if sum != a.SHA256 {
+				return fail(a.FirstSeq, a.FirstSeal, "archive %s is not the file archived (its SHA-256 differs)", a.File)
+			}
+			files = append(files, path)
+		}
+		if len(files) > 0 {
+			ar, err := VerifyArchiveFiles(files, o)
+			if err != nil {
+				return fail(0, 0, "archives: %v", err)
+			}
+			if !ar.OK {
+				return fail(ar.BrokenSeq, ar.BrokenSeal, "archive %s: %s", filepath.Base(ar.File), ar.Problem)
+			}
+			if ar.FirstSeq != 1 || ar.LastSeq != anchor.LastSeq || ar.LastHash != anchor.LastHash || ar.LastSealHash != anchor.LastSealHash {
+				return fail(anchor.LastSeq, anchor.LastSeal, "the archives (records %d–%d) do not lead to the database's anchor (record %d, seal %d)", ar.FirstSeq, ar.LastSeq, anchor.LastSeq, anchor.LastSeal)
+			}
+			cr.ArchiveFiles = ar.Files
+		}
 	}
 	seals, err := loadSeals(ctx, db, chain)
 	if err != nil {
 		return cr, err
 	}
 	cr.Seals = int64(len(seals))
-	// The seals' own chain, and their signatures.
-	prevSeal, sealedTo := GenesisHash, int64(0)
+	// The seals' own chain, and their signatures. After an archive the
+	// first seal is the anchor's: its signature and hash are checked, its
+	// predecessor is in the archive.
+	prevSeal, sealedTo, sealN := GenesisHash, int64(0), int64(0)
+	if anchored {
+		cr.Archived = anchor.LastSeq
+		if len(seals) == 0 || seals[0].Seq != anchor.LastSeal {
+			return fail(0, anchor.LastSeal, "the anchor's seal %d (the last archived) is missing from hub_log_seals", anchor.LastSeal)
+		}
+		s := seals[0]
+		if problem := checkSealSignature(&s, keys); problem != "" {
+			return fail(0, s.Seq, "%s", problem)
+		}
+		if s.Hash() != anchor.LastSealHash || s.LastSeq != anchor.LastSeq || s.LastHash != anchor.LastHash {
+			return fail(anchor.LastSeq, s.Seq, "the anchor (record %d, seal %d) does not match its seal: the anchor or the seal was altered", anchor.LastSeq, s.Seq)
+		}
+		prevSeal, sealedTo, sealN = s.Hash(), s.LastSeq, s.Seq
+		seals = seals[1:]
+	}
 	bySeq := map[int64]Seal{} // by last_seq
-	for i, s := range seals {
+	for _, s := range seals {
 		switch {
-		case s.Seq != int64(i+1):
-			return fail(0, int64(i+1), "seal %d is missing (the next seal is numbered %d)", i+1, s.Seq)
+		case s.Seq != sealN+1:
+			return fail(0, sealN+1, "seal %d is missing (the next seal is numbered %d)", sealN+1, s.Seq)
 		case s.FirstSeq != sealedTo+1 || s.LastSeq < s.FirstSeq:
 			return fail(0, s.Seq, "seal %d covers records %d–%d, but the seal before it ends at record %d", s.Seq, s.FirstSeq, s.LastSeq, sealedTo)
 		case s.PrevSeal != prevSeal:
 			return fail(0, s.Seq, "seal %d does not follow seal %d: its prev_seal is not that seal's hash (a seal was removed, reordered or altered)", s.Seq, s.Seq-1)
 		}
-		pub, ok := keys[s.KID]
-		sig, derr := base64.StdEncoding.DecodeString(s.Signature)
-		if !ok {
-			return fail(0, s.Seq, "seal %d is signed by key %s, which is not a trusted seal key", s.Seq, s.KID)
+		if problem := checkSealSignature(&s, keys); problem != "" {
+			return fail(0, s.Seq, "%s", problem)
 		}
-		if derr != nil || !ed25519.Verify(pub, s.Canonical(), sig) {
-			return fail(0, s.Seq, "seal %d: the signature does not match the seal (the seal was altered)", s.Seq)
-		}
-		prevSeal, sealedTo = s.Hash(), s.LastSeq
+		prevSeal, sealedTo, sealN = s.Hash(), s.LastSeq, s.Seq
 		bySeq[s.LastSeq] = s
 	}
+	// Time-stamp tokens, the anchor's too.
+	if anchored {
+		seals = append([]Seal{{}}, seals...)
+		seals[0], _ = scanSeal(db.Read.QueryRowContext(ctx, `SELECT `+sealColumns+` FROM hub_log_seals WHERE chain = $1 AND seq = $2`, chain, anchor.LastSeal))
+	}
+	for _, s := range seals {
+		if s.TimestampToken == "" {
+			cr.Untimestamped++
+			continue
+		}
+		if _, err := verifySealTimestamp(&s, o.TSARoots); err != nil {
+			return fail(0, s.Seq, "seal %d: the time-stamp token does not verify: %v", s.Seq, err)
+		}
+		cr.Timestamped++
+	}
 	cr.SealedTo = sealedTo
-	// The records, in pages.
+	// The records, in pages, from the anchor on.
 	prev, next := GenesisHash, int64(1)
+	if anchored {
+		prev, next = anchor.LastHash, anchor.LastSeq+1
+	}
 	const page = 2000
 	for {
 		recs, err := (&Store{db: db}).Records(ctx, db.Read, chain, next, page)
@@ -184,10 +218,19 @@ func verifyChain(ctx context.Context, db *store.DB, chain string, keys map[strin
 			break
 		}
 	}
-	if sealedTo > cr.Records {
-		return fail(cr.Records+1, int64(len(seals)), "the seals cover records up to %d, but the chain ends at record %d (records were deleted)", sealedTo, cr.Records)
+	if last := next - 1; sealedTo > last {
+		return fail(last+1, sealN, "the seals cover records up to %d, but the chain ends at record %d (records were deleted)", sealedTo, last)
 	}
-	cr.Unsealed = cr.Records - sealedTo
+	if anchored {
+		var older int
+		if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM hub_log WHERE chain = $1 AND seq <= $2`, chain, anchor.LastSeq).Scan(&older); err != nil {
+			return cr, err
+		}
+		if older > 0 {
+			return fail(anchor.LastSeq, 0, "%d records at or before the anchor (record %d) are still in hub_log", older, anchor.LastSeq)
+		}
+	}
+	cr.Unsealed = next - 1 - sealedTo
 	cr.OK = true
 	return cr, nil
 }

@@ -2,12 +2,8 @@ package notify
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -130,45 +126,16 @@ func (s *Store) mailBody(l locale.Lang, name, bodyKey string, args []any, link, 
 	return b.String()
 }
 
-// newNode names this process in leases: host, process and a random part,
-// so two servers in one test process differ.
-func newNode() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	rand.Read(b)
-	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))
-}
-
 // Lease takes or renews the cluster-wide lease of a job for ttl: true when
-// this node holds it now. A lease whose holder stopped renewing expires,
-// and another node takes it over.
+// this node holds it now (store.DB.Lease).
 func (s *Store) Lease(ctx context.Context, name string, ttl time.Duration) (bool, error) {
-	now := s.now()
-	var held bool
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, '', $2) ON CONFLICT (name) DO NOTHING`, name, now.Add(-time.Second)); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE job_leases SET holder = $1, expires_at = $2 WHERE name = $3 AND (holder = $1 OR expires_at < $4)`,
-			s.Node, now.Add(ttl), name, now)
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		held = n == 1
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("notify: lease %s: %w", name, err)
-	}
-	return held, nil
+	return s.db.Lease(ctx, name, s.Node, s.now(), ttl)
 }
 
 // Release gives the lease up (a node shutting down), so another node
 // need not wait for it to expire.
 func (s *Store) Release(ctx context.Context, name string) error {
-	_, err := s.db.Write.ExecContext(ctx, `UPDATE job_leases SET expires_at = $1 WHERE name = $2 AND holder = $3`, s.now().Add(-time.Second), name, s.Node)
-	return err
+	return s.db.Release(ctx, name, s.Node, s.now())
 }
 
 // reminderLease names the lease of the reminder job.

@@ -52,7 +52,7 @@ type Store struct {
 
 // NewStore returns the notification store.
 func NewStore(db *store.DB, orgs *org.Store, plans *plan.Store) *Store {
-	return &Store{db: db, org: orgs, plans: plans, Now: store.Now, Node: newNode(), kick: make(chan struct{}, 1)}
+	return &Store{db: db, org: orgs, plans: plans, Now: store.Now, Node: store.NodeName(), kick: make(chan struct{}, 1)}
 }
 
 func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }

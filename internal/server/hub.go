@@ -29,9 +29,18 @@ func hubIndicators(r *report.Store, h *hub.Store) {
 // hubOptions are the hub's settings from a validated configuration.
 func hubOptions(cfg config.Config) hub.Options {
 	rate, _ := cfg.Hub.RateLimit()
+	archiveDays, opmonDays, _ := cfg.Hub.Days()
 	return hub.Options{
 		Instance: cfg.Hub.Instance,
 		Owner:    cfg.Hub.Owner,
+		KeyFiles: cfg.Hub.KeyFiles(),
+		Retention: hub.RetentionOptions{
+			ArchiveDir:  cfg.Hub.ArchiveDir,
+			ArchiveDays: archiveDays,
+			OpmonDays:   opmonDays,
+			TSAURL:      cfg.Hub.TSAURL,
+			TSACA:       cfg.Hub.TSACA,
+		},
 		Gateway: hub.GatewayOptions{
 			Addr:     cfg.Hub.Addr,
 			TLSCert:  cfg.Hub.TLSCert,
