@@ -689,4 +689,3 @@ func (s *Store) groupTotals(ctx context.Context, inds []int64, periods []Period,
 	}
 	return out, rows.Err()
 }
-
