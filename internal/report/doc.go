@@ -180,8 +180,10 @@
 //
 //   - analytics_agg.go and migration 0007_report_analytics.sql:
 //     report_agg, per indicator × option × unit × period bucket (a value's
-//     quarter, half, nine months and year above its own period) the sum,
-//     count and latest value; afterWrite (values.go) adds each write batch's
+//     month, quarter and year above its own period; a half year and the
+//     nine months only for values that lie within no quarter, the others
+//     summed from the quarters at read time: storedBuckets, derivedFrom,
+//     migration 0024) the sum, count and latest value; afterWrite (values.go) adds each write batch's
 //     changes in one upsert and mends a deleted latest value, so there is
 //     no rebuild step. A long import gathers many batches' changes and
 //     adds them at once in the table's key order (analytics_rebuild.go,
