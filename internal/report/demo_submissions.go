@@ -113,6 +113,17 @@ func LoadDemoSubmissions(ctx context.Context, db *store.DB, orgs *org.Store, tod
 			return n, err
 		}
 		periods := demoPeriods(pt, today)
+		if len(periods) == 0 {
+			continue
+		}
+		// The province has sent this form on the system since the demo's
+		// first period: before it nothing was expected here, so the share
+		// of reports on the system (ShareOfReports) has no figure there
+		// rather than 0%.
+		if _, err := db.Write.ExecContext(ctx, `UPDATE report_form_assignments SET valid_from = $1
+			WHERE form_id = $2 AND valid_from = '' AND (valid_to = '' OR valid_to >= $1)`, periods[0].Start().Format(time.DateOnly), f.ID); err != nil {
+			return n, fmt.Errorf("demo reports: %s: %w", f.Code, err)
+		}
 		for step, p := range periods {
 			fu, err := s.UnitsFor(ctx, f.ID, p)
 			if err != nil {

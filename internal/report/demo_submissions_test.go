@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +88,14 @@ func TestDemoSubmissions(t *testing.T) {
 		again, err := report.LoadDemoSubmissions(ctx, app.DB, org.NewStore(app.DB, password.Cheap()), today)
 		if err != nil || again != 0 {
 			t.Errorf("second load: %d, %v", again, err)
+		}
+		// Lai Châu's share of reports on the system (its 4900/KH-UBND
+		// target MT.5) has a figure from the demo's first quarter, 2024Q4,
+		// and none before it: nothing was sent on the system then.
+		f := newAnaFixture(t, app)
+		got2 := f.values(f.ask("quantri.laichau", "dimension=dx:"+report.ShareOfReports+"&dimension=pe:2024Q3;2024Q4;2026Q1&filter=ou:{LC}"))
+		if len(got2) != 2 || !strings.HasPrefix(got2[0], report.ShareOfReports+" 2024Q4 = ") || !strings.HasPrefix(got2[1], report.ShareOfReports+" 2026Q1 = ") {
+			t.Errorf("share of reports on the system: %q, want 2024Q4 and 2026Q1 only", got2)
 		}
 	})
 }
