@@ -947,6 +947,37 @@ func (s *Store) authorisedUnits(ctx context.Context, p *org.Principal, q Complet
 	return roots, nil
 }
 
+// formsNear keeps the forms an official's units deal with: issued within
+// the units the official may see (or by their predecessors), or above
+// them (a ministry's or the province's form for a district). Another
+// province's forms are not offered in the official's lists.
+func (s *Store) formsNear(ctx context.Context, p *org.Principal, forms []Form) ([]Form, error) {
+	sn, err := s.org.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tree := sn.At(org.Today())
+	above := map[int64]bool{}
+	for _, scope := range s.org.Scopes(p, ViewReports) {
+		for _, a := range tree.Ancestors(scope) {
+			above[a] = true
+		}
+	}
+	var out []Form
+	for _, f := range forms {
+		ok := above[f.Issuer.ID]
+		if !ok {
+			if ok, err = s.org.Can(ctx, p, ViewReports, f.Issuer.ID); err != nil {
+				return nil, err
+			}
+		}
+		if ok {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
 // ShareOfReports is the code of the indicator tinhso computes itself: the
 // share of periodic reports sent on the system (Lai Châu's 4900/KH-UBND
 // counts "80% báo cáo định kỳ … được cập nhật, chia sẻ trên Hệ thống

@@ -323,6 +323,10 @@ func (s *Store) completenessShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	forms, err = s.formsNear(ctx, p, forms)
+	if err != nil {
+		return err
+	}
 	for _, f := range forms {
 		view.FormChoices = append(view.FormChoices, formChoice{Code: f.Code, Label: f.Name + " (" + f.Code + ")"})
 	}

@@ -41,6 +41,26 @@ func TestCompletenessPage(t *testing.T) {
 			t.Errorf("a link to the nation's figures for Gia Lai's coordinator")
 		}
 
+		// The form list offers each official the forms of their own
+		// province (and above), not another province's.
+		for user, forms := range map[string][2][]string{
+			"dieuphoi":        {{"CDS.QUY.SO.GL", "CDS.QUY.XA.GL"}, {"CDS.QUY.SO.LC", "CDS.QUY.XA.LC"}},
+			"quantri.laichau": {{"CDS.QUY.SO.LC", "CDS.QUY.XA.LC"}, {"CDS.QUY.SO.GL", "CDS.QUY.XA.GL"}},
+			"admin":           {{"CDS.QUY.SO.GL", "CDS.QUY.SO.LC"}, nil},
+		} {
+			_, page := app.Login(t, user).Get(t, "/report/completeness")
+			for _, code := range forms[0] {
+				if !strings.Contains(page, `<option value="`+code+`"`) {
+					t.Errorf("%s: the form list lacks %s", user, code)
+				}
+			}
+			for _, code := range forms[1] {
+				if strings.Contains(page, `<option value="`+code+`"`) {
+					t.Errorf("%s: the form list offers another province's %s", user, code)
+				}
+			}
+		}
+
 		// Drill-down from the nation, as the admin.
 		a := app.Login(t, "admin")
 		_, body = a.Get(t, "/report/completeness?form=CDS.QUY.XA.GL&period=2025Q3")
