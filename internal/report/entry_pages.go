@@ -254,11 +254,18 @@ func (s *Store) reportsShow(w http.ResponseWriter, r *http.Request) error {
 }
 
 type approvalsData struct {
-	Rows []reportRow
+	Rows    []reportRow
+	Form    string // a form's id, or "" for any
+	Period  string // a period, or "" for any
+	Forms   []Form // the forms with reports waiting, for the filter
+	Periods []string
+	Labels  map[string]string
+	Total   int // reports waiting, before the filters
 }
 
 // approvalsShow lists the reports waiting at a level the official
-// approves for.
+// approves for, the longest waiting first, with when and by whom each was
+// sent; filtered by form and period.
 func (s *Store) approvalsShow(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := s.org.Authorize(ctx, org.PrincipalFrom(ctx), ApproveReports, 0); err != nil {
@@ -279,12 +286,47 @@ func (s *Store) approvalsShow(w http.ResponseWriter, r *http.Request) error {
 	}
 	today := Day(s.Now().In(vietnam()))
 	cans := s.cans(r)
-	d := approvalsData{}
+	q := r.URL.Query()
+	d := approvalsData{Form: q.Get("form"), Period: q.Get("period"), Labels: map[string]string{}}
+	withReports := map[int64]bool{}
 	for _, rep := range rs {
-		if rep.WaitingUnit != nil && cans.can(ApproveReports, rep.WaitingUnit.ID) {
-			d.Rows = append(d.Rows, s.rowOf(rep, lang, byID, today))
+		if rep.WaitingUnit == nil || !cans.can(ApproveReports, rep.WaitingUnit.ID) {
+			continue
+		}
+		d.Total++
+		withReports[rep.Form.ID] = true
+		if !slices.Contains(d.Periods, rep.Period) {
+			d.Periods = append(d.Periods, rep.Period)
+		}
+		if (d.Form != "" && d.Form != strconv.FormatInt(rep.Form.ID, 10)) || (d.Period != "" && d.Period != rep.Period) {
+			continue
+		}
+		d.Rows = append(d.Rows, s.rowOf(rep, lang, byID, today))
+	}
+	for _, f := range forms {
+		if withReports[f.ID] {
+			d.Forms = append(d.Forms, f)
 		}
 	}
+	slices.Sort(d.Periods)
+	slices.Reverse(d.Periods)
+	for _, pe := range d.Periods {
+		if p, err := ParsePeriod(pe); err == nil {
+			d.Labels[pe] = p.Label(lang)
+		}
+	}
+	// The longest waiting first.
+	slices.SortStableFunc(d.Rows, func(a, b reportRow) int {
+		switch {
+		case a.SubmittedAt == nil || b.SubmittedAt == nil:
+			return 0
+		case a.SubmittedAt.Before(*b.SubmittedAt):
+			return -1
+		case b.SubmittedAt.Before(*a.SubmittedAt):
+			return 1
+		}
+		return 0
+	})
 	return approvalsPage.Render(w, r, d)
 }
 

@@ -97,7 +97,13 @@ func TestEntryPages(t *testing.T) {
 		// The province's approver returns it; a return needs a comment.
 		appr := app.Login(t, "pheduyet.tinh")
 		status, body = appr.Get(t, "/report/approvals")
-		want(body, "Báo cáo chờ phê duyệt", "Xã Biển Hồ", `href="`+path+`"`)
+		want(body, "Báo cáo chờ phê duyệt", "Xã Biển Hồ", `href="`+path+`"`, "Gửi lúc", "bởi baocao.bienho", "Đang hiển thị 1 trong 1 báo cáo")
+		// Filtered to another period, the report is not listed.
+		_, body = appr.Get(t, "/report/approvals?period=2020Q1")
+		want(body, "Đang hiển thị 0 trong 1 báo cáo")
+		if strings.Contains(body, `href="`+path+`"`) {
+			t.Error("the approvals list filtered to 2020Q1 lists a report of another period")
+		}
 		// The approver returns or approves; withdrawing is the commune's.
 		_, body = appr.Get(t, path)
 		want(body, `action="`+path+`/return"`, `action="`+path+`/approve"`)
