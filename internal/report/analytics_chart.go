@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tinhso/tinhso/internal/locale"
 )
@@ -19,6 +20,7 @@ import (
 const (
 	chartSeries = 4
 	chartBars   = 12
+	chartLabel  = 28 // characters of a slanted category label
 )
 
 type anaChart struct {
@@ -31,6 +33,7 @@ type anaChart struct {
 	Title, Desc           string
 	Omitted               int // rows not drawn
 	YLabelX, XLabelY      float64
+	XSlant                bool // category labels written slanted
 }
 
 type anaTick struct {
@@ -115,20 +118,48 @@ func newAnaChart(t pivotTable, lang locale.Lang, label func(string) string) *ana
 		return nil
 	}
 	step, lo, hi := axisScale(lo, hi)
-	sy := func(v float64) float64 { return c.Bot - (v-lo)/(hi-lo)*(c.Bot-c.Top) }
+	// The y axis is as wide as its longest figure (about 7 px a character
+	// at the chart's 12 px), so large numbers are not cut at the edge.
+	var yLabels []string
+	width := 0
 	for v := lo; v <= hi+step/1e6; v += step {
-		c.YTicks = append(c.YTicks, anaTick{At: sy(v), Label: locale.Number(lang, v, 2)})
+		l := locale.Number(lang, v, 2)
+		yLabels = append(yLabels, l)
+		width = max(width, utf8.RuneCountInString(l))
 	}
+	c.Left = math.Max(c.Left, float64(16+7*width))
+	c.YLabelX = c.Left - 8
+	// Category labels that do not fit their slot (units' names, which
+	// share their first words: "Sở …", "UBND huyện …") are written
+	// slanted, up to chartLabel characters, and the chart grows to hold
+	// them; each bar's tooltip and the table below hold the whole name.
 	slot := (c.Right - c.Left) / float64(len(xs))
-	every := int(math.Ceil(float64(len(xs)) * 70 / (c.Right - c.Left)))
+	every := max(1, int(math.Ceil(float64(len(xs))*70/(c.Right-c.Left))))
+	longest := 0
 	for i, x := range xs {
-		if i%max(1, every) == 0 {
+		if i%every == 0 {
+			longest = max(longest, utf8.RuneCountInString(x))
+		}
+	}
+	if float64(7*longest) > slot*float64(every) && len(xs) > 1 {
+		c.XSlant = true
+		longest = min(longest, chartLabel)
+		extra := math.Ceil(float64(7*longest) * 0.6) // sin 35°
+		c.H += int(extra)
+		c.XLabelY = c.Bot + 14
+	}
+	for i, x := range xs {
+		if i%every == 0 {
 			lab := x
-			if r := []rune(lab); len(r) > 14 && len(xs) > 1 {
-				lab = string(r[:13]) + "…"
+			if r := []rune(lab); c.XSlant && len(r) > chartLabel {
+				lab = string(r[:chartLabel-1]) + "…"
 			}
 			c.XTicks = append(c.XTicks, anaTick{At: c.Left + slot*(float64(i)+0.5), Label: lab})
 		}
+	}
+	sy := func(v float64) float64 { return c.Bot - (v-lo)/(hi-lo)*(c.Bot-c.Top) }
+	for i, l := range yLabels {
+		c.YTicks = append(c.YTicks, anaTick{At: sy(lo + float64(i)*step), Label: l})
 	}
 	var desc []string
 	for si, s := range ss {
