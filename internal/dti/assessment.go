@@ -113,6 +113,12 @@ func (s *Store) Open(ctx context.Context, p *org.Principal, in AssessmentInput) 
 	}
 	if f.ID != 0 {
 		v.Check(in.Year >= f.YearFrom && in.Year <= f.YearTo, "year", "dti.year_outside", f.YearFrom, f.YearTo)
+		// A draft built on the editor's pages is used once it is whole.
+		problems, err := s.Problems(ctx, f)
+		if err != nil {
+			return 0, err
+		}
+		v.Check(len(problems) == 0, "framework", "dti.framework_incomplete", f.Code, len(problems))
 	}
 	owner, err := s.org.Unit(ctx, in.Owner, "")
 	if err != nil {

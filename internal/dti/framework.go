@@ -331,6 +331,13 @@ type validated struct {
 // difference), rules whose thresholds overlap, unknown pillars, indicators
 // and units, duplicate codes. It writes nothing.
 func (s *Store) Validate(ctx context.Context, f Framework) (*validated, error) {
+	return s.validate(ctx, f, false)
+}
+
+// validate is Validate; a draft (a framework being built on the editor's
+// pages) may still lack main indices and components, and its points may
+// fall short of the maximum they add up to, never above it.
+func (s *Store) validate(ctx context.Context, f Framework, draft bool) (*validated, error) {
 	trimFramework(&f)
 	v := errs.Validator{Context: "dti"}
 	out := &validated{Framework: f}
@@ -380,7 +387,7 @@ func (s *Store) Validate(ctx context.Context, f Framework) (*validated, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.Check(len(f.MainIndices) > 0, "mainIndices", "dti.min_main", 1)
+	v.Check(draft || len(f.MainIndices) > 0, "mainIndices", "dti.min_main", 1)
 	mainCodes, compCodes := map[string]int{}, map[string]string{}
 	sum := 0.0
 	for i, m := range f.MainIndices {
@@ -400,7 +407,7 @@ func (s *Store) Validate(ctx context.Context, f Framework) (*validated, error) {
 		v.Check(m.Pillar == "" || slices.Contains(pillarCodes, m.Pillar), p+"pillar", "one_of", strings.Join(pillarCodes, ", "))
 		v.Check(slices.Contains([]string{Official, Derived, Sample}, m.Provenance), p+"provenance", "one_of", "official, derived, sample")
 		compSum := 0.0
-		if len(m.Components) == 0 {
+		if len(m.Components) == 0 && !draft {
 			v.Add(p+"components", "dti.min_components", 1)
 		}
 		for j, c := range m.Components {
@@ -443,11 +450,15 @@ func (s *Store) Validate(ctx context.Context, f Framework) (*validated, error) {
 			continue
 		}
 		sum += m.MaxPoints
-		if len(m.Components) > 0 && math.Abs(compSum-m.MaxPoints) > tolerance {
+		if draft && compSum > m.MaxPoints+tolerance {
+			v.Add(p+"maxPoints", "dti.components_exceed", locale.Num(compSum), locale.Num(m.MaxPoints), locale.Num(compSum-m.MaxPoints))
+		} else if !draft && len(m.Components) > 0 && math.Abs(compSum-m.MaxPoints) > tolerance {
 			v.Add(p+"maxPoints", "dti.components_total", locale.Num(compSum), locale.Num(m.MaxPoints), locale.Num(compSum-m.MaxPoints))
 		}
 	}
-	if f.TotalPoints > 0 && len(f.MainIndices) > 0 && math.Abs(sum-f.TotalPoints) > tolerance {
+	if draft && sum > f.TotalPoints+tolerance {
+		v.Add("totalPoints", "dti.points_exceed", locale.Num(sum), locale.Num(f.TotalPoints), locale.Num(sum-f.TotalPoints))
+	} else if !draft && f.TotalPoints > 0 && len(f.MainIndices) > 0 && math.Abs(sum-f.TotalPoints) > tolerance {
 		v.Add("totalPoints", "dti.points_total", locale.Num(sum), locale.Num(f.TotalPoints), locale.Num(sum-f.TotalPoints))
 	}
 	if err := v.Err(); err != nil {

@@ -41,6 +41,7 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.Page("GET /dti/scores", s.scoresShow)
 	site.Page("GET /dti/assessments/{id}/units/{unit}", s.sheetShow)
 	s.cycleRoutes(site)
+	s.editorRoutes(site)
 	site.Page("GET /dti/history", s.historyShow)
 }
 
@@ -120,8 +121,9 @@ func (s *Store) overviewShow(w http.ResponseWriter, r *http.Request) error {
 }
 
 type frameworkData struct {
-	F     Framework
-	Mains []mainRow
+	F       Framework
+	Mains   []mainRow
+	CanEdit bool // dti.manage on its owner
 }
 
 type mainRow struct {
@@ -147,6 +149,7 @@ func (s *Store) frameworkShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := frameworkData{F: f}
+	d.CanEdit = s.authorizeOwner(r.Context(), org.PrincipalFrom(r.Context()), f.Owner) == nil
 	for _, m := range f.MainIndices {
 		mr := mainRow{MainIndex: m}
 		for _, c := range m.Components {
