@@ -521,7 +521,8 @@ func (s *Store) rootID(ctx context.Context) (int64, error) {
 
 // Import validates and writes a framework, matched by code, all or
 // nothing. Importing it again unchanged changes nothing; a changed
-// structure replaces the old one and counts a revision, unless an
+// structure replaces the old one in place (what keeps its code keeps its
+// id and its links to tasks) and counts a revision, unless an
 // assessment uses the framework (then it is refused: import the new
 // version under a new code).
 func (s *Store) Import(ctx context.Context, f Framework) (ImportResult, error) {
@@ -550,16 +551,28 @@ func (s *Store) Import(ctx context.Context, f Framework) (ImportResult, error) {
 				return errs.Invalid(errs.Field{Name: "code", Code: "dti.framework_in_use", Args: []any{f.Code, used}, Context: "dti"})
 			}
 			res.Changed, res.Revision = true, cur.Revision+1
-			for _, q := range []string{`DELETE FROM dti_components WHERE framework_id = $1`, `DELETE FROM dti_main_indices WHERE framework_id = $1`, `DELETE FROM dti_groups WHERE framework_id = $1`} {
-				if _, err := tx.ExecContext(ctx, q, cur.ID); err != nil {
-					return err
-				}
-			}
 			if _, err := tx.ExecContext(ctx, `UPDATE dti_frameworks SET name = $1, decision = $2, issued_on = $3, issuer = $4, level = $5, year_from = $6, year_to = $7,
 				total_points = $8, owner_unit_id = $9, note = $10, revision = $11, updated_at = $12 WHERE id = $13`,
 				f.Name, f.Decision, f.IssuedOn, f.Issuer, f.Level, f.YearFrom, f.YearTo, f.TotalPoints, nullID(val.owner), f.Note, res.Revision, now, cur.ID); err != nil {
 				return err
 			}
+			// Main indices and components keep their ids by code, and
+			// their links to programme tasks with them.
+			mainID, compID := map[string]int64{}, map[string]int64{}
+			for _, m := range cur.MainIndices {
+				mainID[m.Code] = m.ID
+				for _, c := range m.Components {
+					compID[c.Code] = c.ID
+				}
+			}
+			for i := range f.MainIndices {
+				m := &f.MainIndices[i]
+				m.ID = mainID[m.Code]
+				for j := range m.Components {
+					m.Components[j].ID = compID[m.Components[j].Code]
+				}
+			}
+			return syncStructure(ctx, tx, cur.ID, f)
 		} else {
 			res.Created, res.Changed, res.Revision = true, true, 1
 			if err := tx.QueryRowContext(ctx, `INSERT INTO dti_frameworks (code, name, decision, issued_on, issuer, level, year_from, year_to, total_points, owner_unit_id, note, revision, created_at, updated_at)

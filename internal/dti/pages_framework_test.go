@@ -130,6 +130,26 @@ func TestFrameworkEditorPages(t *testing.T) {
 			t.Errorf("%d audit events of the framework", n)
 		}
 
+		// A component's links to programme tasks survive its change on the
+		// page and a changed import of the whole framework.
+		var task int64
+		if err := app.DB.Read.QueryRow(`SELECT t.id FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE p.number = '3015/KH-UBND' AND t.number = '1.1'`).Scan(&task); err != nil {
+			t.Fatal(err)
+		}
+		if st, body, _ := app.Do(t, "dieuphoi", "PUT", fmt.Sprintf("/api/v1/dti/frameworks/%d/components/2.1/tasks", id), fmt.Sprintf(`{"tasks":[%d]}`, task)); st != 200 {
+			t.Fatalf("link: %d %s", st, body)
+		}
+		post("change a linked component", "/components", url.Values{"old": {"2.1"}, "main": {"2"}, "code": {"2.1"}, "name": {"Tỷ lệ hồ sơ thủ tục hành chính xử lý trực tuyến"}, "maxPoints": {"30"}, "rule.kind": {"ratio"}, "provenance": {"official"}}, 200,
+			"Tỷ lệ hồ sơ thủ tục hành chính xử lý trực tuyến")
+		_, doc, _ := app.Do(t, "dieuphoi", "GET", fmt.Sprintf("/api/v1/dti/frameworks/%d/document", id), "")
+		changed := strings.Replace(string(doc), "Tỷ lệ hồ sơ thủ tục hành chính xử lý trực tuyến", "Tỷ lệ hồ sơ xử lý toàn trình trực tuyến", 1)
+		if st, body, _ := app.Do(t, "dieuphoi", "POST", "/api/v1/dti/frameworks", changed); st != 200 || !strings.Contains(string(body), `"changed":true`) {
+			t.Fatalf("import the changed document: %d %s", st, body)
+		}
+		if n := app.Count(t, `SELECT COUNT(*) FROM dti_component_tasks l JOIN dti_components c ON c.id = l.component_id WHERE c.framework_id = $1 AND c.code = '2.1' AND c.name = 'Tỷ lệ hồ sơ xử lý toàn trình trực tuyến'`, id); n != 1 {
+			t.Errorf("the link after the changes: %d", n)
+		}
+
 		// Refused: a stale form, another province's administrator, a reporter.
 		stale := url.Values{"revision": {"1"}, "kind": {"component"}, "code": {"2.3"}, "csrf": {coord.CSRF(t)}}
 		st, page = coord.Post(t, base+"/remove", stale)
@@ -163,7 +183,7 @@ func TestFrameworkEditorPages(t *testing.T) {
 			t.Error("a locked framework offers removals")
 		}
 		st, page = coord.Post(t, base+"/copy", url.Values{"code": {"GL-XA-2025-2026"}, "yearFrom": {"2026"}, "yearTo": {"2026"}})
-		wantPage(t, "copy", st, page, 200, "Đã tạo phiên bản mới", "Bộ chỉ số đã đủ điểm", "Tỷ lệ hồ sơ xử lý trực tuyến")
+		wantPage(t, "copy", st, page, 200, "Đã tạo phiên bản mới", "Bộ chỉ số đã đủ điểm", "Tỷ lệ hồ sơ xử lý toàn trình trực tuyến")
 		if n := app.Count(t, `SELECT COUNT(*) FROM dti_components c JOIN dti_frameworks f ON f.id = c.framework_id WHERE f.code = 'GL-XA-2025-2026'`); n != 6 {
 			t.Errorf("the new version has %d components", n)
 		}
