@@ -79,12 +79,46 @@ func editorError(r *http.Request, err error, prefix string, sums []string, rows 
 			n, _ := strconv.Atoi(m[1])
 			label.Column = locale.T(lang, "dti.edit.row", n+1)
 		}
-		out = append(out, httpx.ProblemField{Field: name, Code: f.Code, Message: httpx.FieldLabel(lang, label) + ": " + locale.T(lang, "invalid."+f.Code, f.Args...)})
+		args := make([]any, len(f.Args))
+		for i, a := range f.Args {
+			args[i] = memberLabel(lang, a, rows)
+		}
+		out = append(out, httpx.ProblemField{Field: name, Code: f.Code, Message: httpx.FieldLabel(lang, label) + ": " + locale.T(lang, "invalid."+f.Code, args...)})
 	}
 	return out, e.Status, nil
 }
 
-var rowIndex = regexp.MustCompile(`\[(\d+)\]`)
+var (
+	rowIndex  = regexp.MustCompile(`\[(\d+)\]`)
+	memberRef = regexp.MustCompile(`^(\w+)\[(\d+)\](?:\.components\[(\d+)\])?$`)
+)
+
+// memberLabel writes a member a message names by its JSON path (the step
+// it overlaps, "steps[1]"; the main index it duplicates, "mainIndices[0]")
+// as the form shows it: "dòng 2", "chỉ số chính thứ 1".
+func memberLabel(lang locale.Lang, a any, rows func(string) string) any {
+	s, ok := a.(string)
+	m := memberRef.FindStringSubmatch(s)
+	if !ok || m == nil {
+		return a
+	}
+	n, _ := strconv.Atoi(m[2])
+	switch {
+	case m[1] == "mainIndices" && m[3] != "":
+		c, _ := strconv.Atoi(m[3])
+		return locale.T(lang, "dti.edit.nth_component", c+1, n+1)
+	case m[1] == "mainIndices":
+		return locale.T(lang, "dti.edit.nth_main", n+1)
+	case m[1] == "groups":
+		return locale.T(lang, "dti.edit.nth_group", n+1)
+	}
+	if rows != nil {
+		if k := rowIndex.FindStringSubmatch(rows("rule." + s)); k != nil {
+			n, _ = strconv.Atoi(k[1])
+		}
+	}
+	return locale.T(lang, "dti.edit.row", n+1)
+}
 
 // renderFailed shows page again with the problems of err (see editorError).
 func renderFailed(w http.ResponseWriter, r *http.Request, page *web.Page, err error, data any, prefix string, sums []string, rows func(string) string) error {
@@ -250,7 +284,11 @@ func (s *Store) editorData(r *http.Request) (editorData, error) {
 		return d, err
 	}
 	for _, p := range problems {
-		d.Problems = append(d.Problems, httpx.FieldMessage(lang, frameworkField(f, p)))
+		p = frameworkField(f, p)
+		for i, a := range p.Args {
+			p.Args[i] = memberLabel(lang, a, nil)
+		}
+		d.Problems = append(d.Problems, httpx.FieldMessage(lang, p))
 	}
 	return d, nil
 }

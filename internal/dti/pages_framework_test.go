@@ -70,7 +70,7 @@ func TestFrameworkEditorPages(t *testing.T) {
 		post("main 1", "/mains", url.Values{"code": {"1"}, "name": {"Nhận thức số"}, "group": {"I"}, "maxPoints": {"60"}, "provenance": {"official"}}, 200, "1. Nhận thức số")
 		post("main 2 above the total", "/mains", url.Values{"code": {"2"}, "name": {"Chính quyền số"}, "maxPoints": {"50"}, "provenance": {"official"}}, 422,
 			"Điểm tối đa: các chỉ số chính cộng lại được 110 điểm, vượt tổng điểm 100 (thừa 10 điểm)", `value="Chính quyền số"`)
-		post("main 2 duplicate code", "/mains", url.Values{"code": {"1"}, "name": {"Chính quyền số"}, "maxPoints": {"40"}, "provenance": {"official"}}, 422, "Mã: «1» trùng với")
+		post("main 2 duplicate code", "/mains", url.Values{"code": {"1"}, "name": {"Chính quyền số"}, "maxPoints": {"40"}, "provenance": {"official"}}, 422, "Mã: «1» trùng với chỉ số chính thứ 1")
 		post("main 2", "/mains", url.Values{"code": {"2"}, "name": {"Chính quyền số"}, "maxPoints": {"40"}, "provenance": {"official"}}, 200, "2. Chính quyền số")
 
 		// Components, one rule kind after another.
@@ -87,7 +87,7 @@ func TestFrameworkEditorPages(t *testing.T) {
 		steps := url.Values{"main": {"1"}, "code": {"1.2"}, "name": {"Số cuộc họp của Ban chỉ đạo trong năm"}, "maxPoints": {"20"}, "rule.kind": {"steps"}, "rule.measure": {"cuộc họp"},
 			"rule.steps[0].min": {"4"}, "rule.steps[0].max": {""}, "rule.steps[0].points": {"20"},
 			"rule.steps[1].min": {"2"}, "rule.steps[1].max": {"5"}, "rule.steps[1].points": {"10"}, "provenance": {"official"}}
-		post("overlapping steps", "/components", steps, 422, "Khoảng (dòng 1): ")
+		post("overlapping steps", "/components", steps, 422, "Khoảng (dòng 1): khoảng [4; &#43;∞) chồng lên dòng 2 [2; 5)")
 		steps.Set("rule.steps[1].max", "4")
 		post("steps", "/components", steps, 200, "Số cuộc họp của Ban chỉ đạo trong năm")
 		parts := url.Values{"main": {"1"}, "code": {"1.3"}, "name": {"Người đứng đầu chủ trì chuyển đổi số"}, "maxPoints": {"20"}, "rule.kind": {"parts"},
