@@ -459,7 +459,7 @@ func (s *Store) historyShow(w http.ResponseWriter, r *http.Request) error {
 		if (row.Own || row.Averaged) && d.Latest == nil {
 			d.Latest = &d.Rows[len(d.Rows)-1]
 		}
-		if row.Own && row.Rank > 0 {
+		if (row.Own || row.Averaged) && row.Rank > 0 {
 			ranked = append([]HistoryRow{row}, ranked...) // oldest first
 		}
 	}
