@@ -139,15 +139,26 @@ type frameworkNewData struct {
 	Levels []string
 }
 
+// newData offers as owners the provinces within the caller's dti.manage
+// scopes (a province's coordinator: their province; the nation's
+// administrator: every province).
 func (s *Store) newData(r *http.Request) (frameworkNewData, error) {
 	ctx := r.Context()
-	owners, err := s.org.UnitsByID(ctx, s.org.Scopes(org.PrincipalFrom(ctx), ManageDTI))
-	if err != nil {
-		return frameworkNewData{}, err
-	}
 	d := frameworkNewData{Levels: Levels[1:]}
-	for _, u := range owners {
-		d.Owners = append(d.Owners, u)
+	scopes := s.org.Scopes(org.PrincipalFrom(ctx), ManageDTI)
+	provinces, err := s.org.Units(ctx, org.UnitFilter{AsOf: org.Today(), Level: LevelProvince})
+	if err != nil {
+		return d, err
+	}
+	for _, u := range provinces {
+		for _, sc := range scopes {
+			if ok, err := s.org.Within(ctx, u.ID, sc); err != nil {
+				return d, err
+			} else if ok {
+				d.Owners = append(d.Owners, u)
+				break
+			}
+		}
 	}
 	slices.SortFunc(d.Owners, func(a, b org.Unit) int { return strings.Compare(a.Code, b.Code) })
 	return d, nil

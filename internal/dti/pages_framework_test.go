@@ -155,6 +155,15 @@ func TestFrameworkEditorPages(t *testing.T) {
 		st, page = coord.Post(t, base+"/remove", stale)
 		wantPage(t, "stale", st, page, 409, "vừa được người khác sửa")
 		other := app.Login(t, "quantri.laichau")
+		st, page = other.Get(t, "/dti/frameworks/new")
+		wantPage(t, "Lai Châu's new framework", st, page, 200, fmt.Sprintf(`value="%d"`, app.UnitID(t, "LC")))
+		if strings.Contains(page, fmt.Sprintf(`value="%d"`, gl)) {
+			t.Error("Lai Châu's administrator is offered Gia Lai as the owner")
+		}
+		taken := url.Values{"code": {"LC-XA"}, "owner": {fmt.Sprint(gl)}, "name": {"Bộ chỉ số"}, "level": {"commune"}, "yearFrom": {"2025"}, "yearTo": {"2025"}, "totalPoints": {"100"}}
+		if st, _ := other.Post(t, "/dti/frameworks", taken); st != 403 {
+			t.Errorf("Lai Châu's administrator creates Gia Lai's framework: %d", st)
+		}
 		st, _ = other.Post(t, base+"/remove", url.Values{"revision": {rev()}, "kind": {"component"}, "code": {"2.3"}})
 		if st != 403 {
 			t.Errorf("another province's administrator: %d", st)
