@@ -581,48 +581,12 @@ func (s *Store) Import(ctx context.Context, f Framework) (ImportResult, error) {
 				return err
 			}
 		}
-		return writeStructure(ctx, tx, res.ID, f)
+		return syncStructure(ctx, tx, res.ID, f.Document())
 	})
 	if store.IsUniqueViolation(err) {
 		return ImportResult{}, errs.Conflict // the same code imported at the same moment
 	}
 	return res, err
-}
-
-func writeStructure(ctx context.Context, tx *sql.Tx, id int64, f Framework) error {
-	groupID := map[string]int64{}
-	for i, g := range f.Groups {
-		var gid int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO dti_groups (framework_id, code, name, sort_order) VALUES ($1, $2, $3, $4) RETURNING id`, id, g.Code, g.Name, i+1).Scan(&gid); err != nil {
-			return err
-		}
-		groupID[g.Code] = gid
-	}
-	order := 0
-	for i, m := range f.MainIndices {
-		var gid sql.NullInt64
-		if g, ok := groupID[m.Group]; ok {
-			gid = sql.NullInt64{Int64: g, Valid: true}
-		}
-		var mid int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO dti_main_indices (framework_id, group_id, code, pillar, name, max_points, scored, provenance, source, sort_order)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, id, gid, m.Code, m.Pillar, m.Name, m.MaxPoints, m.IsScored(), m.Provenance, m.Source, i+1).Scan(&mid); err != nil {
-			return err
-		}
-		for _, c := range m.Components {
-			order++
-			rule, err := json.Marshal(c.Rule)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO dti_components (framework_id, main_index_id, code, name, max_points, rule, evidence, data_source, verifier, indicator_code, provenance, source, sort_order)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-				id, mid, c.Code, c.Name, c.MaxPoints, string(rule), c.Evidence, c.DataSource, c.Verifier, c.Indicator, c.Provenance, c.Source, order); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // sameFramework compares what a document says.

@@ -72,7 +72,7 @@ func (s *Store) insertFramework(ctx context.Context, p *org.Principal, f Framewo
 			f.Code, f.Name, f.Decision, f.IssuedOn, f.Issuer, f.Level, f.YearFrom, f.YearTo, f.TotalPoints, nullID(val.owner), f.Note, now).Scan(&id); err != nil {
 			return err
 		}
-		if err := writeStructure(ctx, tx, id, f); err != nil {
+		if err := syncStructure(ctx, tx, id, f.Document()); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.FromContext(ctx, audit.DTIFramework, f.Code, detail, true))
@@ -170,8 +170,9 @@ func ErrFrameworkLocked(code string, used int) error {
 
 // syncStructure writes f's groups, main indices and components over
 // framework id's, in place: a main index or component with the id of a
-// stored one updates it, one without is inserted, a stored one f no longer
-// holds is deleted (a component with its links to tasks).
+// stored one updates it, one without is inserted (all of them, for a new
+// framework), a stored one f no longer holds is deleted (a component with
+// its links to tasks).
 func syncStructure(ctx context.Context, tx *sql.Tx, id int64, f Framework) error {
 	keptMain, keptComp := map[int64]bool{}, map[int64]bool{}
 	for _, m := range f.MainIndices {
