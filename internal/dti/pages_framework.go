@@ -186,14 +186,7 @@ func headerForm(r *http.Request, f *Framework) error {
 	if f.IssuedOn != "" {
 		f.IssuedOn = locale.FormDate(f.IssuedOn)
 	}
-	year := func(field string) int {
-		y, err := strconv.Atoi(strings.TrimSpace(p.Get(field)))
-		if err != nil {
-			v.Add(field, "dti.year")
-		}
-		return y
-	}
-	f.YearFrom, f.YearTo = year("yearFrom"), year("yearTo")
+	f.YearFrom, f.YearTo = formYear(&v, p, "yearFrom"), formYear(&v, p, "yearTo")
 	f.TotalPoints = requiredNumber(&v, lang, "totalPoints", p.Get("totalPoints"))
 	return v.Err()
 }
@@ -505,14 +498,7 @@ func (s *Store) frameworkCopy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := errs.Validator{Context: "dti"}
-	year := func(field string) int {
-		y, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue(field)))
-		if err != nil {
-			v.Add(field, "dti.year")
-		}
-		return y
-	}
-	from, to := year("yearFrom"), year("yearTo")
+	from, to := formYear(&v, r.PostForm, "yearFrom"), formYear(&v, r.PostForm, "yearTo")
 	err = v.Err()
 	var id int64
 	if err == nil {
@@ -816,6 +802,15 @@ func (s *Store) componentSave(w http.ResponseWriter, r *http.Request) error {
 	}
 	editorDone(w, r, "c"+url.PathEscape(strings.TrimSpace(c.Code)))
 	return nil
+}
+
+// formYear reads a year from a form; one that is not is a field error.
+func formYear(v *errs.Validator, form url.Values, field string) int {
+	y, err := strconv.Atoi(strings.TrimSpace(form.Get(field)))
+	if err != nil {
+		v.Add(field, "dti.year")
+	}
+	return y
 }
 
 // requiredNumber reads a number that must be there: blank is "required", a
