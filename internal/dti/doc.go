@@ -149,7 +149,9 @@
 //     structure in place (syncStructure: main indices and components keep
 //     their ids, so links to tasks stay), counts the revision with a guarded
 //     UPDATE (a form shown at an older revision is a 409,
-//     ErrStaleFramework) and records audit.DTIFramework. Authorised by
+//     ErrStaleFramework) and records audit.DTIFramework. Edit and Open both
+//     take the framework's row first, so an assessment opened at the
+//     moment of an edit either waits for it or locks the framework. Authorised by
 //     dti.manage on the framework's owner (authorizeOwner). The form shows
 //     what was typed and each message on its field, rows and main indices
 //     named as the form shows them ("Khoảng (dòng 1): … chồng lên dòng 2").
@@ -193,7 +195,4 @@
 //     documents); it does not edit a main index's "not scored" flag (kept
 //     as imported) nor a component's source note; a copied version does not
 //     take the original's links to tasks;
-//   - an edit and an Open at the same moment on PostgreSQL: the edit counts
-//     the assessments in its transaction without a lock, so an assessment
-//     opened in between could see the structure change once.
 package dti

@@ -107,6 +107,16 @@ func (s *Store) EditFramework(ctx context.Context, p *org.Principal, id int64, r
 	}
 	var out Framework
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		// The row first, at the revision the form was shown at: an Open at
+		// the same moment waits for this change, or this for the Open (and
+		// then finds the framework in use).
+		if res, err := tx.ExecContext(ctx, `UPDATE dti_frameworks SET revision = revision WHERE id = $1 AND revision = $2`, id, revision); err != nil {
+			return err
+		} else if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return ErrStaleFramework
+		}
 		list, err := s.frameworks(ctx, tx, "WHERE f.id = $1", id)
 		if err != nil {
 			return err
