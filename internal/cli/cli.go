@@ -212,10 +212,7 @@ func runDemo(parent context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer db.Close()
-	if err := demo.Load(ctx, db, cfg.Passwords); err != nil {
-		return err
-	}
-	if n, err := demo.LoadReports(ctx, db, cfg.Passwords, time.Now()); err != nil {
+	if n, err := demo.LoadWithReports(ctx, db, cfg.Passwords, time.Now()); err != nil {
 		return err
 	} else if n > 0 {
 		slog.Info("demo: periodic reports written", "reports", n)

@@ -112,9 +112,33 @@ func Loaded(ctx context.Context, db *store.DB) (bool, error) {
 }
 
 // Load fills an empty database with the demo province: the org registry
-// and accounts in one transaction, then the seed plans. Parts already
-// loaded are left alone.
+// and accounts in one transaction, then the seed plans, the reporting
+// forms and the DTI (its cycles scoring computed components as declared:
+// there are no reports). Parts already loaded are left alone.
 func Load(ctx context.Context, db *store.DB, passwords password.Hasher) error {
+	if err := loadBase(ctx, db, passwords); err != nil {
+		return err
+	}
+	return dti.LoadDemoCycles(ctx, db)
+}
+
+// LoadWithReports is Load with the demo's periodic reports up to today
+// (LoadReports) written before the DTI cycles, whose computed components
+// then read the reports' values: what `tinhso demo` loads. It returns how
+// many reports it wrote.
+func LoadWithReports(ctx context.Context, db *store.DB, passwords password.Hasher, today time.Time) (int, error) {
+	if err := loadBase(ctx, db, passwords); err != nil {
+		return 0, err
+	}
+	n, err := LoadReports(ctx, db, passwords, today)
+	if err != nil {
+		return n, err
+	}
+	return n, dti.LoadDemoCycles(ctx, db)
+}
+
+// loadBase is Load but the DTI cycles.
+func loadBase(ctx context.Context, db *store.DB, passwords password.Hasher) error {
 	done, err := Loaded(ctx, db)
 	if err != nil {
 		return err
@@ -141,13 +165,14 @@ func Load(ctx context.Context, db *store.DB, passwords password.Hasher) error {
 	if err := report.LoadDemo(ctx, db); err != nil {
 		return err
 	}
-	return dti.LoadDemo(ctx, db)
+	return dti.LoadDemoSets(ctx, db)
 }
 
 // LoadReports writes the demo's two years of periodic reports up to today
 // (report.LoadDemoSubmissions: submitted, approved, returned, late and
-// missing, through the reporting workflow), unless it wrote them before. `tinhso demo` calls it after Load; the tests' demo
-// province leaves it out, so that their reports start empty, and those
+// missing, through the reporting workflow), unless it wrote them before.
+// `tinhso demo` loads them through LoadWithReports; the tests' demo
+// province leaves them out, so that their reports start empty, and those
 // that want the demo's reports load them.
 func LoadReports(ctx context.Context, db *store.DB, passwords password.Hasher, today time.Time) (int, error) {
 	return report.LoadDemoSubmissions(ctx, db, org.NewStore(db, passwords), today)

@@ -113,6 +113,12 @@ func (s *Store) Open(ctx context.Context, p *org.Principal, in AssessmentInput) 
 	}
 	if f.ID != 0 {
 		v.Check(in.Year >= f.YearFrom && in.Year <= f.YearTo, "year", "dti.year_outside", f.YearFrom, f.YearTo)
+		// A draft built on the editor's pages is used once it is whole.
+		problems, err := s.Problems(ctx, f)
+		if err != nil {
+			return 0, err
+		}
+		v.Check(len(problems) == 0, "framework", "dti.framework_incomplete", f.Code, len(problems))
 	}
 	owner, err := s.org.Unit(ctx, in.Owner, "")
 	if err != nil {
@@ -171,6 +177,11 @@ func (s *Store) Open(ctx context.Context, p *org.Principal, in AssessmentInput) 
 	}
 	var id int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		// The framework's row first: an edit of its structure
+		// (EditFramework) waits for this assessment, or this for the edit.
+		if _, err := tx.ExecContext(ctx, `UPDATE dti_frameworks SET revision = revision WHERE id = $1`, f.ID); err != nil {
+			return err
+		}
 		now := store.Now()
 		if err := tx.QueryRowContext(ctx, `INSERT INTO dti_assessments (framework_id, year, owner_unit_id, name, deadline, guidance, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 			f.ID, in.Year, owner.ID, in.Name, in.Deadline, in.Guidance, userArg(p), now).Scan(&id); err != nil {

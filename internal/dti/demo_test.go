@@ -90,7 +90,8 @@ func TestDemo(t *testing.T) {
 // Part 5 and the change from last year, on the demo through the API and
 // the pages: the new Gia Lai's Sở Tư pháp (from 1/7/2025) was not assessed
 // in 2024; its 2024 is the plain average of its assessed predecessors'
-// main indices, labelled as such, ranked among the 2025 departments; its
+// main indices, labelled as such, ranked among the 2025 departments (in
+// the results' change from last year and in its history alike); its
 // history shows its predecessor's published score beside its own.
 func TestHistory(t *testing.T) {
 	t.Parallel()
@@ -123,6 +124,7 @@ func TestHistory(t *testing.T) {
 		testapp.JSON(t, body, &res)
 		var mine *dti.UnitScore
 		ranks := map[int]bool{}
+		withPrevious := 0
 		for i, u := range res.Units {
 			if u.Unit.ID == stp {
 				mine = &res.Units[i]
@@ -132,6 +134,7 @@ func TestHistory(t *testing.T) {
 					t.Errorf("%s's 2024: %+v, want its predecessors' average", u.Unit.Code, u.Previous)
 				}
 				ranks[u.Previous.Rank] = true
+				withPrevious++
 			}
 		}
 		if mine == nil || mine.Previous == nil || mine.Change == nil || mine.RankChange == nil {
@@ -169,7 +172,9 @@ func TestHistory(t *testing.T) {
 			case r.Own && r.Year == 2025:
 				own = true
 			case r.Averaged && r.Year == 2024 && r.Index == glstp.Index:
-				averaged = true
+				// Ranked as the results' previous year is: among the 2025
+				// departments, each with its own or its predecessors' 2024.
+				averaged = r.Rank == mine.Previous.Rank && r.Peers == withPrevious && r.Rank > 0
 			case r.Unit.Code == "GL.STP" && r.Year == 2024 && r.Rank == glstp.Rank:
 				pred = true
 			}
@@ -209,7 +214,7 @@ func TestHistory(t *testing.T) {
 		if st, csv := b.Get(t, fmt.Sprintf("/dti/assessments/%d/units/%d?format=csv", asm, stp)); st != 200 || !strings.HasPrefix(csv, "\ufeffMã,Chỉ số") {
 			t.Errorf("the sheet as CSV from the page: %d %.60q", st, csv)
 		}
-		checkPage(t, b, fmt.Sprintf("/dti/history?unit=%d", stp), 200, "Kết quả qua các năm", "Đơn vị tiền thân", "Trung bình đơn vị tiền thân", "<svg", "Xếp hạng qua các năm", "Các chỉ số chính năm 2025")
+		checkPage(t, b, fmt.Sprintf("/dti/history?unit=%d", stp), 200, "Kết quả qua các năm", "Đơn vị tiền thân", "Trung bình đơn vị tiền thân", "<svg", "Xếp hạng qua các năm", "Các chỉ số chính năm 2025", fmt.Sprintf("≈%d/%d", mine.Previous.Rank, withPrevious))
 		checkPage(t, b, fmt.Sprintf("/dti/scores?framework=%d&year=2025", set), 200, "So với năm trước", "trung bình các đơn vị tiền thân")
 		checkPage(t, app.Login(t, "lanhdao"), fmt.Sprintf("/dti/history?unit=%d", app.UnitID(t, "GL25")), 200, "62/63")
 	})

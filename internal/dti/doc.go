@@ -130,21 +130,69 @@
 //     Chromium; bench_eval_test.go: the rule evaluator over whole sheets
 //     (docs/perf.md).
 //
-// Left for the next session (where this one stopped):
+// Third session (branch dti3):
 //
-//   - the history's averaged row has no rank (the results' Previous carries
-//     the recomputed rank among this year's units; the history page does
-//     not rank predecessors' averages of a year among all successors);
-//   - a radar chart (bars only); the charts are on the history page, not
-//     on the sheet;
-//   - defining a cascaded framework field by field on a page (import from
-//     Excel or JSON only);
+//   - framework_edit.go and pages_framework.go: a coordinator builds the
+//     province's cascaded framework on pages, field by field
+//     (/dti/frameworks/new, /dti/frameworks/{id}/edit and the forms of a
+//     main index and a component): the header (issuing decision, date,
+//     issuer, the province that owns it, level, years, total points),
+//     groups, main indices (code, name, group, pillar, maximum points),
+//     components (code, exact name, maximum points, the rule of every kind
+//     with its parameters typed in rows, evidence, data source, verifying
+//     agency, the indicator it computes itself from), each added, changed,
+//     moved up or down or removed. Every change is EditFramework: one
+//     transaction that applies it to the stored framework, checks the whole
+//     with the importer's Validate in draft mode (a draft may lack main
+//     indices and components and its points may fall short of the total,
+//     never above it: dti.components_exceed, dti.points_exceed), writes the
+//     structure in place (syncStructure: main indices and components keep
+//     their ids, so links to tasks stay), counts the revision with a guarded
+//     UPDATE (a form shown at an older revision is a 409,
+//     ErrStaleFramework) and records audit.DTIFramework. Edit and Open both
+//     take the framework's row first, so an assessment opened at the
+//     moment of an edit either waits for it or locks the framework. Authorised by
+//     dti.manage on the framework's owner (authorizeOwner). The form shows
+//     what was typed and each message on its field, rows and main indices
+//     named as the form shows them ("Khoảng (dòng 1): … chồng lên dòng 2").
+//     The editor lists what keeps a draft from being used (Problems);
+//     Open refuses an incomplete framework (dti.framework_incomplete).
+//   - Decision: a framework an assessment uses is locked (ErrFrameworkLocked;
+//     the importer refused it already), since its structure is what the
+//     sheets were scored by; a change is a new version, CopyFramework
+//     ("Tạo phiên bản mới": the same structure under a new code and years,
+//     a draft to edit; links to tasks stay with the original).
+//   - Import now writes a changed framework in place too, matched by code:
+//     it used to delete and insert the components, which failed on the
+//     foreign key of a component linked to a task.
+//   - chart.go: a radar of the main indices (radarChart) on the unit's sheet
+//     against the average of every unit of the same framework and year
+//     (Results.Average, all peers, also in the API) or, at ?compare=previous,
+//     the unit's previous year (its own, or its predecessors' average,
+//     labelled); SVG with title and description, values and differences in
+//     a table beside it.
+//   - history.go: the history's averaged year is ranked (averagedRank) among
+//     the next year's units, each with its own score of that year or its
+//     predecessors' average, as the results' Previous is; it shows on the
+//     rank chart marked ≈.
+//   - demo.go: LoadDemoSets and LoadDemoCycles; `tinhso demo` runs the
+//     cycles after the demo's reports (demo.LoadWithReports), so the
+//     department set's computed components compute themselves (the tests'
+//     demo province, without reports, declares them).
+//   - internal/e2e/dti_editor_test.go: the coordinator builds a commune set of
+//     2 main indices and 3 components in Chromium, opens a cycle with it, a
+//     commune's official scores a component on a phone, and the set is then
+//     locked and copied as a new version.
+//
+// Left for the next session:
+//
 //   - the speed of Results on PostgreSQL under load (docs/perf.md: keep
-//     per-unit main-index totals at publication);
+//     per-unit main-index totals at publication); the sheet's radar reads the
+//     whole Results of its framework and year;
 //   - the demo's 2024 cycle is opened by the system administrator (the
 //     demo has no coordinator of the old province);
-//   - in the demo cycles the computed components are declared: they run
-//     before the reporting demo's submissions (cmd/tinhso demo), which load
-//     only into a database without report values, so the DTI demo writes
-//     none; computing them needs the cycles loaded after the submissions.
+//   - the editor has no JSON API of its own (the API imports whole
+//     documents); it does not edit a main index's "not scored" flag (kept
+//     as imported) nor a component's source note; a copied version does not
+//     take the original's links to tasks;
 package dti

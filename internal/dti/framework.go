@@ -331,6 +331,13 @@ type validated struct {
 // difference), rules whose thresholds overlap, unknown pillars, indicators
 // and units, duplicate codes. It writes nothing.
 func (s *Store) Validate(ctx context.Context, f Framework) (*validated, error) {
+	return s.validate(ctx, f, false)
+}
+
+// validate is Validate; a draft (a framework being built on the editor's
+// pages) may still lack main indices and components, and its points may
+// fall short of the maximum they add up to, never above it.
+func (s *Store) validate(ctx context.Context, f Framework, draft bool) (*validated, error) {
 	trimFramework(&f)
 	v := errs.Validator{Context: "dti"}
 	out := &validated{Framework: f}
@@ -380,7 +387,7 @@ func (s *Store) Validate(ctx context.Context, f Framework) (*validated, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.Check(len(f.MainIndices) > 0, "mainIndices", "dti.min_main", 1)
+	v.Check(draft || len(f.MainIndices) > 0, "mainIndices", "dti.min_main", 1)
 	mainCodes, compCodes := map[string]int{}, map[string]string{}
 	sum := 0.0
 	for i, m := range f.MainIndices {
@@ -400,7 +407,7 @@ func (s *Store) Validate(ctx context.Context, f Framework) (*validated, error) {
 		v.Check(m.Pillar == "" || slices.Contains(pillarCodes, m.Pillar), p+"pillar", "one_of", strings.Join(pillarCodes, ", "))
 		v.Check(slices.Contains([]string{Official, Derived, Sample}, m.Provenance), p+"provenance", "one_of", "official, derived, sample")
 		compSum := 0.0
-		if len(m.Components) == 0 {
+		if len(m.Components) == 0 && !draft {
 			v.Add(p+"components", "dti.min_components", 1)
 		}
 		for j, c := range m.Components {
@@ -443,11 +450,15 @@ func (s *Store) Validate(ctx context.Context, f Framework) (*validated, error) {
 			continue
 		}
 		sum += m.MaxPoints
-		if len(m.Components) > 0 && math.Abs(compSum-m.MaxPoints) > tolerance {
+		if draft && compSum > m.MaxPoints+tolerance {
+			v.Add(p+"maxPoints", "dti.components_exceed", locale.Num(compSum), locale.Num(m.MaxPoints), locale.Num(compSum-m.MaxPoints))
+		} else if !draft && len(m.Components) > 0 && math.Abs(compSum-m.MaxPoints) > tolerance {
 			v.Add(p+"maxPoints", "dti.components_total", locale.Num(compSum), locale.Num(m.MaxPoints), locale.Num(compSum-m.MaxPoints))
 		}
 	}
-	if f.TotalPoints > 0 && len(f.MainIndices) > 0 && math.Abs(sum-f.TotalPoints) > tolerance {
+	if draft && sum > f.TotalPoints+tolerance {
+		v.Add("totalPoints", "dti.points_exceed", locale.Num(sum), locale.Num(f.TotalPoints), locale.Num(sum-f.TotalPoints))
+	} else if !draft && f.TotalPoints > 0 && len(f.MainIndices) > 0 && math.Abs(sum-f.TotalPoints) > tolerance {
 		v.Add("totalPoints", "dti.points_total", locale.Num(sum), locale.Num(f.TotalPoints), locale.Num(sum-f.TotalPoints))
 	}
 	if err := v.Err(); err != nil {
@@ -510,7 +521,8 @@ func (s *Store) rootID(ctx context.Context) (int64, error) {
 
 // Import validates and writes a framework, matched by code, all or
 // nothing. Importing it again unchanged changes nothing; a changed
-// structure replaces the old one and counts a revision, unless an
+// structure replaces the old one in place (what keeps its code keeps its
+// id and its links to tasks) and counts a revision, unless an
 // assessment uses the framework (then it is refused: import the new
 // version under a new code).
 func (s *Store) Import(ctx context.Context, f Framework) (ImportResult, error) {
@@ -539,16 +551,28 @@ func (s *Store) Import(ctx context.Context, f Framework) (ImportResult, error) {
 				return errs.Invalid(errs.Field{Name: "code", Code: "dti.framework_in_use", Args: []any{f.Code, used}, Context: "dti"})
 			}
 			res.Changed, res.Revision = true, cur.Revision+1
-			for _, q := range []string{`DELETE FROM dti_components WHERE framework_id = $1`, `DELETE FROM dti_main_indices WHERE framework_id = $1`, `DELETE FROM dti_groups WHERE framework_id = $1`} {
-				if _, err := tx.ExecContext(ctx, q, cur.ID); err != nil {
-					return err
-				}
-			}
 			if _, err := tx.ExecContext(ctx, `UPDATE dti_frameworks SET name = $1, decision = $2, issued_on = $3, issuer = $4, level = $5, year_from = $6, year_to = $7,
 				total_points = $8, owner_unit_id = $9, note = $10, revision = $11, updated_at = $12 WHERE id = $13`,
 				f.Name, f.Decision, f.IssuedOn, f.Issuer, f.Level, f.YearFrom, f.YearTo, f.TotalPoints, nullID(val.owner), f.Note, res.Revision, now, cur.ID); err != nil {
 				return err
 			}
+			// Main indices and components keep their ids by code, and
+			// their links to programme tasks with them.
+			mainID, compID := map[string]int64{}, map[string]int64{}
+			for _, m := range cur.MainIndices {
+				mainID[m.Code] = m.ID
+				for _, c := range m.Components {
+					compID[c.Code] = c.ID
+				}
+			}
+			for i := range f.MainIndices {
+				m := &f.MainIndices[i]
+				m.ID = mainID[m.Code]
+				for j := range m.Components {
+					m.Components[j].ID = compID[m.Components[j].Code]
+				}
+			}
+			return syncStructure(ctx, tx, cur.ID, f)
 		} else {
 			res.Created, res.Changed, res.Revision = true, true, 1
 			if err := tx.QueryRowContext(ctx, `INSERT INTO dti_frameworks (code, name, decision, issued_on, issuer, level, year_from, year_to, total_points, owner_unit_id, note, revision, created_at, updated_at)
@@ -557,48 +581,12 @@ func (s *Store) Import(ctx context.Context, f Framework) (ImportResult, error) {
 				return err
 			}
 		}
-		return writeStructure(ctx, tx, res.ID, f)
+		return syncStructure(ctx, tx, res.ID, f.Document())
 	})
 	if store.IsUniqueViolation(err) {
 		return ImportResult{}, errs.Conflict // the same code imported at the same moment
 	}
 	return res, err
-}
-
-func writeStructure(ctx context.Context, tx *sql.Tx, id int64, f Framework) error {
-	groupID := map[string]int64{}
-	for i, g := range f.Groups {
-		var gid int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO dti_groups (framework_id, code, name, sort_order) VALUES ($1, $2, $3, $4) RETURNING id`, id, g.Code, g.Name, i+1).Scan(&gid); err != nil {
-			return err
-		}
-		groupID[g.Code] = gid
-	}
-	order := 0
-	for i, m := range f.MainIndices {
-		var gid sql.NullInt64
-		if g, ok := groupID[m.Group]; ok {
-			gid = sql.NullInt64{Int64: g, Valid: true}
-		}
-		var mid int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO dti_main_indices (framework_id, group_id, code, pillar, name, max_points, scored, provenance, source, sort_order)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, id, gid, m.Code, m.Pillar, m.Name, m.MaxPoints, m.IsScored(), m.Provenance, m.Source, i+1).Scan(&mid); err != nil {
-			return err
-		}
-		for _, c := range m.Components {
-			order++
-			rule, err := json.Marshal(c.Rule)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO dti_components (framework_id, main_index_id, code, name, max_points, rule, evidence, data_source, verifier, indicator_code, provenance, source, sort_order)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-				id, mid, c.Code, c.Name, c.MaxPoints, string(rule), c.Evidence, c.DataSource, c.Verifier, c.Indicator, c.Provenance, c.Source, order); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // sameFramework compares what a document says.

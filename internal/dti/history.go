@@ -134,6 +134,30 @@ func (s *Store) withPrevious(ctx context.Context, f Framework, res *Results) err
 	return nil
 }
 
+// averagedRank ranks a unit's averaged year (last: the published results
+// of that year, before the unit existed) as the 2024 ranking of the 34
+// merged provinces did: among the units of the framework's next year,
+// each taking its own score of that year or its predecessors' average.
+// The next year's units are those assessed, at whatever stage; 0, 0 when
+// the unit is not among them.
+func (s *Store) averagedRank(ctx context.Context, f Framework, unit int64, last Results) (rank, peers int, err error) {
+	if last.Year+1 > f.YearTo {
+		return 0, 0, nil
+	}
+	next, _, err := s.results(ctx, f, last.Year+1, StageCurrent)
+	if err != nil {
+		return 0, 0, err
+	}
+	prev, err := s.previousOf(ctx, next.Units, last)
+	if err != nil {
+		return 0, 0, err
+	}
+	if p := prev[unit]; p != nil {
+		return p.Rank, len(prev), nil
+	}
+	return 0, 0, nil
+}
+
 func round4(f float64) float64 { return math.Round(f*1e4) / 1e4 }
 
 // History is a unit's results over the years, its predecessors' among
@@ -152,7 +176,7 @@ type HistoryRow struct {
 	Year        int          `json:"year"`
 	Unit        UnitRef      `json:"unit" doc:"whose score: the unit, or one of its predecessors"`
 	Own         bool         `json:"own" doc:"the unit's own score"`
-	Averaged    bool         `json:"averaged,omitempty" doc:"the plain average of the predecessors' main indices (a year before the unit existed)"`
+	Averaged    bool         `json:"averaged,omitempty" doc:"the plain average of the predecessors' main indices (a year before the unit existed), ranked among the next year's units each taking its own score or its predecessors' average"`
 	Of          []UnitRef    `json:"of,omitempty"`
 	Assessment  int64        `json:"assessment,omitempty"`
 	Rank        int          `json:"rank"`
@@ -236,7 +260,11 @@ func (s *Store) History(ctx context.Context, p *org.Principal, unit int64) (Hist
 		}
 		if !own && len(of) > 0 {
 			a := averageOf(k.year, of)
-			h.Rows = append(h.Rows, HistoryRow{Framework: res.Framework, Year: k.year, Unit: h.Unit, Averaged: true, Of: a.Of, Total: a.Total, Index: a.Index, MainIndices: a.MainIndices})
+			row := HistoryRow{Framework: res.Framework, Year: k.year, Unit: h.Unit, Averaged: true, Of: a.Of, Total: a.Total, Index: a.Index, MainIndices: a.MainIndices}
+			if row.Rank, row.Peers, err = s.averagedRank(ctx, f, unit, res); err != nil {
+				return h, err
+			}
+			h.Rows = append(h.Rows, row)
 		}
 	}
 	slices.SortStableFunc(h.Rows, func(a, b HistoryRow) int {

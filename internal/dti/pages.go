@@ -41,6 +41,7 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.Page("GET /dti/scores", s.scoresShow)
 	site.Page("GET /dti/assessments/{id}/units/{unit}", s.sheetShow)
 	s.cycleRoutes(site)
+	s.editorRoutes(site)
 	site.Page("GET /dti/history", s.historyShow)
 }
 
@@ -120,8 +121,9 @@ func (s *Store) overviewShow(w http.ResponseWriter, r *http.Request) error {
 }
 
 type frameworkData struct {
-	F     Framework
-	Mains []mainRow
+	F       Framework
+	Mains   []mainRow
+	CanEdit bool // dti.manage on its owner
 }
 
 type mainRow struct {
@@ -147,6 +149,7 @@ func (s *Store) frameworkShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := frameworkData{F: f}
+	d.CanEdit = s.authorizeOwner(r.Context(), org.PrincipalFrom(r.Context()), f.Owner) == nil
 	for _, m := range f.MainIndices {
 		mr := mainRow{MainIndex: m}
 		for _, c := range m.Components {
@@ -272,6 +275,80 @@ type sheetData struct {
 	// What the caller may do now, by the unit's state and their roles.
 	CanAssess, CanSubmit, CanReview, CanAppraise, CanCorrect bool
 	Components                                               []SheetLine
+	// The main indices on a radar against the peers' average or the
+	// unit's previous year (Compare "previous"), with the same values as
+	// a table.
+	Radar       *RadarChart
+	RadarRows   []radarRow
+	Compare     string
+	Peers       int
+	Previous    *Previous
+	HasPrevious bool
+	Current     bool // the comparison is on current scores, not published ones
+}
+
+type radarRow struct {
+	Code, Name, Unit, Other, Diff string
+}
+
+// sheetRadar fills the sheet's radar: the unit's main indices at its
+// latest stage against the average of every unit of the same framework and
+// year (published results once the unit's are, current ones before), or
+// against its previous year (its own result, or its predecessors'
+// average).
+func (s *Store) sheetRadar(r *http.Request, d *sheetData) error {
+	ctx := r.Context()
+	lang := locale.FromRequest(r)
+	stage := StageCurrent
+	if d.State == StatePublished {
+		stage = StageFinal
+	}
+	d.Current = stage == StageCurrent
+	res, err := s.Results(ctx, org.PrincipalFrom(ctx), d.Framework.ID, d.Year, stage)
+	if err != nil {
+		return err
+	}
+	for _, u := range res.Units {
+		if u.Unit.ID == d.Unit.ID && u.Previous != nil {
+			d.Previous, d.HasPrevious = u.Previous, true
+		}
+	}
+	other := res.Average
+	d.Compare, d.Peers = "average", res.Peers
+	if r.URL.Query().Get("compare") == "previous" && d.Previous != nil {
+		d.Compare, other = "previous", d.Previous.MainIndices
+	}
+	var labels []string
+	var values, others []*float64
+	for _, m := range d.MainIndices {
+		if m.Index == nil {
+			continue
+		}
+		name := []rune(m.Name)
+		if len(name) > 24 {
+			name = append(name[:23], '…')
+		}
+		labels = append(labels, m.Code+". "+string(name))
+		values = append(values, m.Index)
+		row := radarRow{Code: m.Code, Name: m.Name, Unit: padIndex(lang, *m.Index), Other: "—", Diff: "—"}
+		var o *float64
+		for _, x := range other {
+			if x.Code == m.Code && x.Index != nil {
+				o = x.Index
+				row.Other = padIndex(lang, *o)
+				diff := *m.Index - *o
+				sign := "+"
+				if diff < 0 {
+					sign = "−"
+				}
+				row.Diff = sign + padIndex(lang, math.Abs(diff))
+			}
+		}
+		others = append(others, o)
+		d.RadarRows = append(d.RadarRows, row)
+	}
+	d.Radar = radarChart(labels, values, others)
+	return nil
 }
 
 type sheetMainRow struct {
@@ -317,7 +394,7 @@ func (s *Store) sheetData(r *http.Request) (sheetData, error) {
 			d.CanCorrect = can(ManageDTI, asm.Owner.ID)
 		}
 	}
-	return d, nil
+	return d, s.sheetRadar(r, &d)
 }
 
 func (s *Store) sheetShow(w http.ResponseWriter, r *http.Request) error {
@@ -382,7 +459,7 @@ func (s *Store) historyShow(w http.ResponseWriter, r *http.Request) error {
 		if (row.Own || row.Averaged) && d.Latest == nil {
 			d.Latest = &d.Rows[len(d.Rows)-1]
 		}
-		if row.Own && row.Rank > 0 {
+		if (row.Own || row.Averaged) && row.Rank > 0 {
 			ranked = append([]HistoryRow{row}, ranked...) // oldest first
 		}
 	}

@@ -311,6 +311,7 @@ type Results struct {
 	Stage     string       `json:"stage" doc:"final (published scores) or current (latest stage of every unit)"`
 	Peers     int          `json:"peers" doc:"how many units are ranked"`
 	Units     []UnitScore  `json:"units" doc:"the units the caller may see, best first"`
+	Average   []MainScore  `json:"average" doc:"each main index's plain average over every unit ranked (all peers, not only those the caller sees)"`
 }
 
 // UnitScore is one unit's result.
@@ -403,7 +404,7 @@ func (s *Store) Results(ctx context.Context, p *org.Principal, framework int64, 
 // scores (the bulk: units × components, three columns), and the evidence
 // counts; the rest is arithmetic on slices indexed by component.
 func (s *Store) results(ctx context.Context, f Framework, year int, stage string) (Results, map[int64]int64, error) {
-	res := Results{Framework: FrameworkRef{ID: f.ID, Code: f.Code, Name: f.Name, Level: f.Level, TotalPoints: f.TotalPoints}, Year: year, Stage: stage, Units: []UnitScore{}}
+	res := Results{Framework: FrameworkRef{ID: f.ID, Code: f.Code, Name: f.Name, Level: f.Level, TotalPoints: f.TotalPoints}, Year: year, Stage: stage, Units: []UnitScore{}, Average: []MainScore{}}
 	const units = `FROM dti_assessment_units au JOIN dti_assessments a ON a.id = au.assessment_id WHERE a.framework_id = $1 AND a.year = $2`
 	var scoreQuery, only string
 	switch stage {
@@ -549,7 +550,29 @@ func (s *Store) results(ctx context.Context, f Framework, year int, stage string
 		}
 	}
 	res.Peers = len(res.Units)
+	res.Average = averageMains(f, res.Units)
 	return res, owners, nil
+}
+
+// averageMains is each main index's plain average over units: points
+// averaged, index = the average points / the maximum.
+func averageMains(f Framework, units []UnitScore) []MainScore {
+	out := make([]MainScore, len(f.MainIndices))
+	for i, m := range f.MainIndices {
+		out[i] = MainScore{Code: m.Code, Pillar: m.Pillar, Name: m.Name, MaxPoints: m.MaxPoints}
+		if len(units) == 0 {
+			continue
+		}
+		for _, u := range units {
+			out[i].Points += u.MainIndices[i].Points
+		}
+		out[i].Points = round(out[i].Points / float64(len(units)))
+		if m.IsScored() && m.MaxPoints > 0 {
+			ix := out[i].Points / m.MaxPoints
+			out[i].Index = &ix
+		}
+	}
+	return out
 }
 
 // Reviewed is the score after the preliminary review (what the appraisal
