@@ -34,12 +34,12 @@ const hubUsage = `tinhso hub — the data exchange hub's operator commands (ever
   tinhso hub archive [--hub-archive-days N] [--hub-opmon-days N] [--hub-archive-dir DIR]
                            archive the sealed batches older than N days and delete old monitoring rows now
                            (the server does it every hour)
-  tinhso hub keys          the hub's public keys (token, seal, ca)
-  tinhso hub rotate-key token|seal|ca
+  tinhso hub keys          the hub's public keys (seal, ca)
+  tinhso hub rotate-key seal|ca
                            a new key signs from now on; older ones retire and still verify
-  tinhso hub key-file token|seal|ca FILE
-                           write a new private key into FILE (mode 0600, no --db) for --hub-seal-key,
-                           --hub-token-key or --hub-ca-key: that purpose's key then never enters the database
+  tinhso hub key-file seal|ca FILE
+                           write a new private key into FILE (mode 0600, no --db) for --hub-seal-key
+                           or --hub-ca-key: that purpose's key then never enters the database
   tinhso hub secret SUBSYSTEM [--name NAME]
                            an OAuth2 client id and secret for a subsystem (the secret is shown once)
   tinhso hub cert SUBSYSTEM [--csr FILE] [--days N] [--name NAME] [--out DIR]
@@ -68,7 +68,7 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 	sub, args := args[0], args[1:]
 	cfg := config.Default()
 	fs := newFlags("hub "+sub, stderr)
-	cfg.Bind(fs, "db", "hub-instance", "hub-archive-dir", "hub-archive-days", "hub-opmon-days", "hub-tsa-ca", "hub-seal-key", "hub-token-key", "hub-ca-key")
+	cfg.Bind(fs, "db", "hub-instance", "hub-archive-dir", "hub-archive-days", "hub-opmon-days", "hub-tsa-ca", "hub-seal-key", "hub-ca-key")
 	var (
 		keys                   multiFlag
 		asJSON                 bool

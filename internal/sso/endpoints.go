@@ -156,7 +156,14 @@ func (s *Store) token(w http.ResponseWriter, r *http.Request) {
 	}
 	subject := ar.GetClient().GetID()
 	if ar.GetGrantTypes().ExactOne(GrantClientCredentials) {
-		for _, sc := range ar.GetRequestedScopes() {
+		scopes := ar.GetRequestedScopes()
+		if len(scopes) == 0 {
+			// No scope asked: the client's registered ones, the default
+			// RFC 6749 §3.3 allows (the hub's clients have always asked
+			// for none).
+			scopes = ar.GetClient().GetScopes()
+		}
+		for _, sc := range scopes {
 			ar.GrantScope(sc)
 		}
 		us.Subject = ar.GetClient().GetID()
@@ -314,6 +321,9 @@ func (s *Store) userinfo(w http.ResponseWriter, r *http.Request) {
 func (s *Store) revoke(w http.ResponseWriter, r *http.Request) {
 	ctx := s.withIssuer(r)
 	err := s.provider.NewRevocationRequest(ctx, r)
+	if err == nil {
+		s.revocations.Add(1)
+	}
 	e := audit.Event{Kind: audit.SSORevoke, Success: err == nil, Subject: clientOf(r, nil), Detail: "token_type_hint=" + truncate(r.PostFormValue("token_type_hint"), 40)}
 	if err != nil {
 		e.Detail += " " + errorDetail(err)
