@@ -74,8 +74,8 @@ type GatewayOptions struct {
 	// BreakerCooldown (0: DefaultBreakerFailures, DefaultBreakerCooldown).
 	BreakerFailures int
 	BreakerCooldown time.Duration
-	// Clock, when set, is the breakers' clock (tests move it); nil:
-	// time.Now.
+	// Clock, when set, is the clock of the breakers, the rate limits and
+	// the credentials' and tokens' lifetimes (tests move it); nil: time.Now.
 	Clock func() time.Time
 	// Ready, when set, receives the bound address once serving.
 	Ready func(addr string)
@@ -476,7 +476,7 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 	ex.client, ex.clientStr = cid, cid.String()
 
 	snap := g.s.snapshot()
-	now := time.Now()
+	now := g.now()
 	consumer := snap.byClient[cid]
 	if consumer == nil {
 		g.refuse(ctx, ex, FaultUnknownMember, fmt.Sprintf("Client '%s' not found", ex.clientStr))

@@ -271,6 +271,10 @@ func (g *Gateway) token(ctx *fasthttp.RequestCtx) {
 			r.Header.Set(h, string(v))
 		}
 	}
+	if r.Header.Get("Content-Type") == "" {
+		// The hub's own endpoint read the form whatever the header said.
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
 	r.Host, r.RemoteAddr = string(ctx.Host()), ctx.RemoteAddr().String()
 	if ctx.IsTLS() {
 		r.TLS = ctx.TLSConnectionState()
