@@ -352,7 +352,7 @@ func readCSR(file string) (string, error) {
 func printIssued(stdout io.Writer, dir string, is hub.IssuedCredential) error {
 	fmt.Fprintf(stdout, "credential #%d (%s) of %s\n", is.ID, is.Kind, is.Subsystem)
 	if is.Kind == hub.KindSecret {
-		fmt.Fprintf(stdout, "client_id: %s\nclient_secret: %s\n(the secret is shown only now; buy tokens at the gateway's /oauth2/token)\n", is.ClientID, is.ClientSecret)
+		fmt.Fprintf(stdout, "client_id: %s\nclient_secret: %s\n(the secret is shown only now; buy tokens with grant_type=client_credentials at the single sign-on provider's /oauth2/token or the gateway's)\n", is.ClientID, is.ClientSecret)
 		return nil
 	}
 	if dir == "" {

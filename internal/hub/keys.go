@@ -26,9 +26,9 @@ import (
 
 // The hub's keys live in hub_keys, one row per key: the newest key of a
 // purpose signs, and every key of the purpose still verifies what it
-// signed. (Access tokens are the single sign-on provider's, signed with
-// its keys: the hub has no token key since migration 0021.) Private keys are PKCS #8 PEM
-// in the database, which the hub's operator protects like the database
+// signed. (Access tokens are the single sign-on provider's: the hub has
+// had no token key since migration 0021.) Private keys are PKCS #8 PEM in
+// the database, which the hub's operator protects like the database
 // itself; `tinhso hub verify --public-key` checks seals against a key held
 // elsewhere, so that one who rewrites the database cannot re-sign it.
 //
