@@ -107,7 +107,7 @@ func (c *AccessCache) Verify(ctx context.Context, token string, now time.Time, s
 	key := sha256.Sum256([]byte(token))
 	gen := c.s.revocations.Load()
 	c.mu.Lock()
-	if gen != c.gen {
+	if gen > c.gen {
 		clear(c.entries)
 		c.gen = gen
 	}
