@@ -34,12 +34,12 @@ const hubUsage = `tinhso hub — the data exchange hub's operator commands (ever
   tinhso hub archive [--hub-archive-days N] [--hub-opmon-days N] [--hub-archive-dir DIR]
                            archive the sealed batches older than N days and delete old monitoring rows now
                            (the server does it every hour)
-  tinhso hub keys          the hub's public keys (token, seal, ca)
-  tinhso hub rotate-key token|seal|ca
+  tinhso hub keys          the hub's public keys (seal, ca)
+  tinhso hub rotate-key seal|ca
                            a new key signs from now on; older ones retire and still verify
-  tinhso hub key-file token|seal|ca FILE
-                           write a new private key into FILE (mode 0600, no --db) for --hub-seal-key,
-                           --hub-token-key or --hub-ca-key: that purpose's key then never enters the database
+  tinhso hub key-file seal|ca FILE
+                           write a new private key into FILE (mode 0600, no --db) for --hub-seal-key
+                           or --hub-ca-key: that purpose's key then never enters the database
   tinhso hub secret SUBSYSTEM [--name NAME]
                            an OAuth2 client id and secret for a subsystem (the secret is shown once)
   tinhso hub cert SUBSYSTEM [--csr FILE] [--days N] [--name NAME] [--out DIR]
@@ -68,7 +68,7 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 	sub, args := args[0], args[1:]
 	cfg := config.Default()
 	fs := newFlags("hub "+sub, stderr)
-	cfg.Bind(fs, "db", "hub-instance", "hub-archive-dir", "hub-archive-days", "hub-opmon-days", "hub-tsa-ca", "hub-seal-key", "hub-token-key", "hub-ca-key")
+	cfg.Bind(fs, "db", "hub-instance", "hub-archive-dir", "hub-archive-days", "hub-opmon-days", "hub-tsa-ca", "hub-seal-key", "hub-ca-key")
 	var (
 		keys                   multiFlag
 		asJSON                 bool
@@ -352,7 +352,7 @@ func readCSR(file string) (string, error) {
 func printIssued(stdout io.Writer, dir string, is hub.IssuedCredential) error {
 	fmt.Fprintf(stdout, "credential #%d (%s) of %s\n", is.ID, is.Kind, is.Subsystem)
 	if is.Kind == hub.KindSecret {
-		fmt.Fprintf(stdout, "client_id: %s\nclient_secret: %s\n(the secret is shown only now; buy tokens at the gateway's /oauth2/token)\n", is.ClientID, is.ClientSecret)
+		fmt.Fprintf(stdout, "client_id: %s\nclient_secret: %s\n(the secret is shown only now; buy tokens with grant_type=client_credentials at the single sign-on provider's /oauth2/token or the gateway's)\n", is.ClientID, is.ClientSecret)
 		return nil
 	}
 	if dir == "" {

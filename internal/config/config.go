@@ -101,10 +101,10 @@ type Hub struct {
 	// PEM file of the authorities trusted.
 	TSAURL string
 	TSACA  string
-	// SealKey, TokenKey and CAKey are PEM files (mode 0600) of the hub's
-	// private keys; a purpose with a file never stores its key in the
-	// database.
-	SealKey, TokenKey, CAKey string
+	// SealKey and CAKey are PEM files (mode 0600) of the hub's private
+	// keys; a purpose with a file never stores its key in the database.
+	// (Access tokens are the single sign-on provider's: no token key.)
+	SealKey, CAKey string
 }
 
 // TOTPRoleList is TOTPRoles as a list (empty for "none").
@@ -193,7 +193,6 @@ func (c *Config) settings(which ...string) []setting {
 		{"hub-tsa-url", "TINHSO_HUB_TSA_URL", "an RFC 3161 time-stamping authority for the message log's seals; none when empty", &c.Hub.TSAURL},
 		{"hub-tsa-ca", "TINHSO_HUB_TSA_CA", "PEM file of the time-stamping authorities trusted (checked by verify)", &c.Hub.TSACA},
 		{"hub-seal-key", "TINHSO_HUB_SEAL_KEY", "PEM file (mode 0600) of the seal key; then it is never stored in the database", &c.Hub.SealKey},
-		{"hub-token-key", "TINHSO_HUB_TOKEN_KEY", "PEM file (mode 0600) of the token signing key; then it is never stored in the database", &c.Hub.TokenKey},
 		{"hub-ca-key", "TINHSO_HUB_CA_KEY", "PEM file (mode 0600) of the CA's key; then it is never stored in the database", &c.Hub.CAKey},
 		{"hub-errors", "TINHSO_HUB_ERRORS", "X-Road-Error spelling: camel (Server.ServerProxy.AccessDenied, X-Road 7.0–7.7) or snake (server.serverproxy.access_denied, 7.8)", &c.Hub.Errors},
 		{"smtp-addr", "TINHSO_SMTP_ADDR", "SMTP server (host:port) for e-mail reminders, STARTTLS when offered, implicit TLS on port 465; no e-mail when empty", &c.SMTPAddr},
@@ -456,7 +455,7 @@ func (h Hub) validate(addr, metricsAddr string) []error {
 			}
 		}
 	}
-	for _, f := range []string{h.TSACA, h.SealKey, h.TokenKey, h.CAKey} {
+	for _, f := range []string{h.TSACA, h.SealKey, h.CAKey} {
 		if f != "" {
 			if _, err := os.Stat(f); err != nil {
 				errs = append(errs, fmt.Errorf("hub file: %v", err))
@@ -487,10 +486,10 @@ func (h Hub) Days() (archive, opmon int, err error) {
 	return archive, opmon, nil
 }
 
-// KeyFiles are the key files by purpose (token, seal, ca).
+// KeyFiles are the key files by purpose (seal, ca).
 func (h Hub) KeyFiles() map[string]string {
 	m := map[string]string{}
-	for p, f := range map[string]string{"seal": h.SealKey, "token": h.TokenKey, "ca": h.CAKey} {
+	for p, f := range map[string]string{"seal": h.SealKey, "ca": h.CAKey} {
 		if f != "" {
 			m[p] = f
 		}

@@ -330,7 +330,7 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			}
 			return s.Keys(r.Context())
 		}))
-	route("POST", "/api/v1/hub/keys/{purpose}/rotate", "Make a new key for token, seal or ca; older keys retire and still verify (hub.manage on the hub's owner unit); audited", nil, Key{}, 201,
+	route("POST", "/api/v1/hub/keys/{purpose}/rotate", "Make a new key for seal or ca; older keys retire and still verify (hub.manage on the hub's owner unit); audited", nil, Key{}, 201,
 		func(w http.ResponseWriter, r *http.Request) error {
 			owner, err := s.ownerUnit(r.Context())
 			if err != nil {

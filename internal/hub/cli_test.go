@@ -111,7 +111,7 @@ func TestHubCLI(t *testing.T) {
 			if _, out, _ := tinhso(t, "hub", "credentials", w.with, "--db", u); !strings.Contains(out, fmt.Sprintf("#%s certificate stopped", cred)) {
 				t.Errorf("hub credentials: %s", out)
 			}
-			if code, out, _ := tinhso(t, "hub", "rotate-key", "token", "--db", u); code != 0 || !strings.Contains(out, "token key") {
+			if code, out, _ := tinhso(t, "hub", "rotate-key", "seal", "--db", u); code != 0 || !strings.Contains(out, "seal key") {
 				t.Errorf("hub rotate-key: %d %s", code, out)
 			}
 			if n := app.Count(t, `SELECT COUNT(*) FROM audit_events WHERE actor = 'cli' AND kind IN ('hub.credential', 'hub.key')`); n != 4 {

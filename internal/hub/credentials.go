@@ -164,7 +164,7 @@ func (s *Store) issueSecret(ctx context.Context, x Subsystem, in CredentialInput
 	if err := s.validName(&in, KindSecret); err != nil {
 		return IssuedCredential{}, err
 	}
-	clientID := "hubc_" + strings.ToLower(password.Random(12))
+	clientID := ClientIDPrefix + strings.ToLower(password.Random(12))
 	secret := "hubs_" + password.Random(32)
 	sum := sha256.Sum256([]byte(secret))
 	var id int64

@@ -21,14 +21,42 @@
 //     requests asked by the consumer's officials, approved (granting the
 //     right) or refused with a note by the provider's, or withdrawn.
 //   - Credentials (part 2), credentials.go, tokens.go, ca.go, keys.go: OAuth2
-//     client secrets per subsystem (SHA-256 stored, shown once), access
-//     tokens as EdDSA JWTs signed by the hub's token key, bought at the
-//     gateway's POST /oauth2/token (keys at /oauth2/jwks), behind the
-//     TokenIssuer / TokenVerifier interfaces so that issue 10's provider can
-//     take over; TLS client certificates from the hub's own CA (ECDSA P-256),
-//     for a CSR or a generated key (shown once), revoked and rotated (with an
-//     overlap); server certificates for the gateway or a backend; keys
-//     rotated by purpose (token, seal, ca), old ones still verifying.
+//     client secrets per subsystem (client id hubc_…, SHA-256 stored, shown
+//     once), created, rotated (with a grace period) and revoked from the
+//     hub's pages, API and CLI; TLS client certificates from the hub's own
+//     CA (ECDSA P-256), for a CSR or a generated key (shown once), revoked
+//     and rotated (with an overlap); server certificates for the gateway or
+//     a backend; keys rotated by purpose (seal, ca), old ones still
+//     verifying.
+//   - One token issuer for the platform (issue 10, third SSO session):
+//     access tokens are the single sign-on provider's (internal/sso). A
+//     client secret here is a client_credentials client of the provider:
+//     the provider asks the hub about client ids starting hubc_
+//     (sso.MachineClients, wired in internal/server/hub.go; SecretClient
+//     reads hub_credentials, so revoked, expired and rotated-out secrets
+//     are refused and existing secrets work unchanged — no copy in
+//     sso_clients), grants the scope "hub" (the default when none is asked)
+//     and issues an opaque token at its /oauth2/token. The gateway's POST
+//     /oauth2/token is the provider's token endpoint called in process
+//     (meta.go: same tokens, OAuth2 errors, sso.token audit and throttling
+//     for existing clients; a missing Content-Type is taken as a form, as
+//     before). The gateway verifies a bearer token with the provider's
+//     introspection through sso.AccessCache (an answer kept at most
+//     sso.AccessCacheTTL, 10 s, never past the token's expiry) and then,
+//     from its snapshot, that the token's client is an active secret of
+//     X-Road-Client's subsystem. Revocation: a credential revoked at the
+//     hub is refused from the next call (within a second on other nodes,
+//     the snapshot's polling); a token revoked at the provider (RFC 7009)
+//     at once on the node that revoked it (the cache is emptied), within
+//     10 s on other nodes. Store.UseTokens is the seam; without it the
+//     gateway accepts certificates only. The hub's own EdDSA tokens, its
+//     token key and /oauth2/jwks are gone (migration 0021 deletes the token
+//     keys); tokens it had issued stop at the upgrade, the credentials do
+//     not. tokens_test.go: x/oauth2's clientcredentials at the provider and
+//     then the gateway, revocation at the provider, on another node (the
+//     cache's bound, with the gateway's clock) and at the hub, rotation,
+//     expiry, wrong secret and unknown client (invalid_client, audited),
+//     invalid_scope, unsupported_grant_type, on both engines.
 //   - Authorisation only through (*org.Store).Authorize, with the actions
 //     hub.view (every role), hub.manage (admin, coordinator: members under
 //     their units; the hub's keys on the owner unit, --hub-owner or the top
@@ -45,7 +73,7 @@
 //     repeated); X-Road-Id made INSTANCE-uuid when absent, X-Road-Request-Id
 //     always made (the client's dropped), X-Road-UserId and X-Road-Issue
 //     passed and logged, hop-by-hop headers, Host, User-Agent, Server and
-//     Authorization when it carried the hub's token not passed; x-road-id, -client,
+//     Authorization when it carried the access token not passed; x-road-id, -client,
 //     -service, -request-id and -request-hash on the answer, the hash
 //     computed as ServerRestMessageProcessor does (SHA-512 of the
 //     serialized request, with the body's SHA-512). Bodies stream both
@@ -156,7 +184,7 @@
 //     time). Written with encoding/asn1 and x/crypto/cryptobyte:
 //     github.com/digitorus/timestamp's only version the proxy serves needs
 //     Go 1.27. The tests run an authority built with cryptobyte on loopback.
-//   - Key files: --hub-seal-key, --hub-token-key, --hub-ca-key (PKCS #8
+//   - Key files: --hub-seal-key, --hub-ca-key (PKCS #8
 //     PEM, mode 0600 checked; `hub key-file PURPOSE FILE` makes one): the
 //     file's key signs, hub_keys holds its public half only, older keys'
 //     private halves are erased when it registers; rotation is a new file
@@ -182,8 +210,10 @@
 //     the machine (synchronous=NORMAL), PostgreSQL's is.
 //   - The wrk comparison of the issue (nginx, fixed-rate p99, 1 MB bodies)
 //     run on a quiet machine and written into docs/perf.md.
-//   - OAuth2 client credentials move onto the SSO provider (issue 10):
-//     TokenIssuer / TokenVerifier and Gateway.SetTokens are the seam.
+//   - Client credentials: done on the SSO provider (above). Left: a
+//     subsystem's scopes naming the services it may call (today the scope
+//     is "hub" and the access rights decide, as before), and
+//     private_key_jwt client authentication for consumers.
 //   - Tests still missing: an expired client certificate at the gateway
 //     (Go's TLS refuses it at the handshake, without X-Road's error body);
 //     tampering with the demo's own database (tested on the test world).

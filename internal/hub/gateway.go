@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -34,7 +35,7 @@ import (
 //  1. parses INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE and the service path,
 //     refusing malformed identifiers and dot segments;
 //  2. identifies the consumer by its credential — a TLS client certificate
-//     from the hub's CA (by fingerprint) or a bearer token the hub signed —
+//     from the hub's CA (by fingerprint) or a bearer token of the platform's provider —
 //     and requires X-Road-Client to name that credential's subsystem;
 //  3. checks the service, its endpoints and the consumer's rights, and the
 //     consumer's rate, all in the in-memory snapshot;
@@ -73,8 +74,8 @@ type GatewayOptions struct {
 	// BreakerCooldown (0: DefaultBreakerFailures, DefaultBreakerCooldown).
 	BreakerFailures int
 	BreakerCooldown time.Duration
-	// Clock, when set, is the breakers' clock (tests move it); nil:
-	// time.Now.
+	// Clock, when set, is the clock of the breakers, the rate limits and
+	// the credentials' and tokens' lifetimes (tests move it); nil: time.Now.
 	Clock func() time.Time
 	// Ready, when set, receives the bound address once serving.
 	Ready func(addr string)
@@ -90,7 +91,7 @@ type Gateway struct {
 	snake    bool
 	log      *LogWriter
 	verifier TokenVerifier
-	issuer   TokenIssuer
+	tokens   http.Handler // the provider's token endpoint
 	extraCAs []*x509.Certificate
 	server   *fasthttp.Server
 
@@ -124,7 +125,7 @@ func (s *Store) NewGateway(o GatewayOptions) (*Gateway, error) {
 	if o.BreakerCooldown <= 0 {
 		o.BreakerCooldown = DefaultBreakerCooldown
 	}
-	g := &Gateway{s: s, o: o, snake: o.Errors == "snake", verifier: s.tokens, issuer: s.tokens, backends: map[string]*fasthttp.HostClient{}}
+	g := &Gateway{s: s, o: o, snake: o.Errors == "snake", verifier: s.verifier, tokens: s.tokenEndpoint, backends: map[string]*fasthttp.HostClient{}}
 	if o.ClientCA != "" {
 		b, err := os.ReadFile(o.ClientCA)
 		if err != nil {
@@ -164,12 +165,6 @@ func (s *Store) NewGateway(o GatewayOptions) (*Gateway, error) {
 	}
 	g.server.ErrorHandler = g.readError
 	return g, nil
-}
-
-// SetTokens puts another issuer and verifier behind the token endpoint
-// and the bearer check (the single sign-on provider, later).
-func (g *Gateway) SetTokens(issuer TokenIssuer, verifier TokenVerifier) {
-	g.issuer, g.verifier = issuer, verifier
 }
 
 func (g *Gateway) now() time.Time {
@@ -326,8 +321,6 @@ func (g *Gateway) handle(ctx *fasthttp.RequestCtx) {
 		g.listClients(ctx)
 	case path == "/oauth2/token":
 		g.token(ctx)
-	case path == "/oauth2/jwks":
-		g.jwks(ctx)
 	case path == "/healthz":
 		ctx.SetContentType("text/plain; charset=utf-8")
 		ctx.SetBodyString("ok\n")
@@ -483,7 +476,7 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 	ex.client, ex.clientStr = cid, cid.String()
 
 	snap := g.s.snapshot()
-	now := time.Now()
+	now := g.now()
 	consumer := snap.byClient[cid]
 	if consumer == nil {
 		g.refuse(ctx, ex, FaultUnknownMember, fmt.Sprintf("Client '%s' not found", ex.clientStr))
@@ -555,20 +548,16 @@ func (g *Gateway) authenticate(ctx *fasthttp.RequestCtx, snap *snapshot, ex *exc
 	}
 	auth := string(ctx.Request.Header.Peek("Authorization"))
 	tok, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok {
+	if !ok || g.verifier == nil {
 		return fmt.Sprintf("Client (%s) presented no credential: a TLS client certificate or an access token is required", ex.clientStr)
 	}
 	claims, err := g.verifier.VerifyToken(strings.TrimSpace(tok), now)
 	if err != nil {
 		return "The access token is invalid, expired or revoked"
 	}
-	// The token names its credential (the hub's tokens), or only its client
-	// id (another issuer behind SetTokens): either way the credential must
-	// be active and X-Road-Client's.
-	c := snap.credentials[claims.Credential]
-	if c == nil && claims.ClientID != "" {
-		c = snap.byClientID[claims.ClientID]
-	}
+	// The token names its client; the credential must be active and
+	// X-Road-Client's (from the snapshot: a revocation holds at once).
+	c := snap.byClientID[claims.ClientID]
 	if c == nil || !c.activeAt(now) {
 		return "The access token's client is not a registered credential, or it has been revoked"
 	}

@@ -215,7 +215,7 @@ func (w *world) token(t testing.TB, clientID, secret string) string {
 		TokenType   string `json:"token_type"`
 		ExpiresIn   int    `json:"expires_in"`
 	}
-	if res.StatusCode != 200 || json.NewDecoder(res.Body).Decode(&tok) != nil || tok.TokenType != "Bearer" || tok.ExpiresIn <= 0 {
+	if res.StatusCode != 200 || json.NewDecoder(res.Body).Decode(&tok) != nil || !strings.EqualFold(tok.TokenType, "bearer") || tok.ExpiresIn <= 0 {
 		t.Fatalf("token: %d %+v", res.StatusCode, tok)
 	}
 	return tok.AccessToken

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -21,8 +20,8 @@ import (
 
 // TestKeyFiles: the hub's keys in the database (the default) and in key
 // files. `hub key-file` writes a key readable by its owner only; a file
-// others may read is refused; with --hub-seal-key, --hub-token-key and
-// --hub-ca-key the files' keys sign (seals, tokens, certificates) and no
+// others may read is refused; with --hub-seal-key and --hub-ca-key the
+// files' keys sign (seals, certificates) and no
 // private key is left in the database, the older keys' erased; rotate-key
 // refuses a purpose held in a file; a new file rotates the key, the old
 // one still verifying.
@@ -32,18 +31,18 @@ func TestKeyFiles(t *testing.T) {
 		t.Run(string(engine), func(t *testing.T) {
 			dir := t.TempDir()
 			// The database mode first: the keys' private halves are in hub_keys.
-			if code, out, errOut := tinhso(t, "hub", "keys", "--db", u); code != 0 || strings.Count(out, "active") != 3 {
+			if code, out, errOut := tinhso(t, "hub", "keys", "--db", u); code != 0 || strings.Count(out, "active") != 2 {
 				t.Fatalf("hub keys: %d %s %s", code, out, errOut)
 			}
 			app0 := testapp.New(t, u)
-			if n := app0.Count(t, `SELECT COUNT(*) FROM hub_keys WHERE private_key <> ''`); n != 3 {
-				t.Fatalf("%d private keys in the database mode, want 3", n)
+			if n := app0.Count(t, `SELECT COUNT(*) FROM hub_keys WHERE private_key <> ''`); n != 2 {
+				t.Fatalf("%d private keys in the database mode, want 2", n)
 			}
 
 			files := map[string]string{}
 			pubs := map[string]string{}
 			kidRe := regexp.MustCompile(`(\w+) key ([0-9a-f]{16}) \(([\w-]+)\), public key (\S+)`)
-			for _, p := range []string{"seal", "token", "ca"} {
+			for _, p := range []string{"seal", "ca"} {
 				f := filepath.Join(dir, p+".pem")
 				code, out, errOut := tinhso(t, "hub", "key-file", p, f)
 				m := kidRe.FindStringSubmatch(out)
@@ -72,7 +71,7 @@ func TestKeyFiles(t *testing.T) {
 			}
 
 			app := testapp.NewWith(t, u, func(c *config.Config) {
-				c.Hub.SealKey, c.Hub.TokenKey, c.Hub.CAKey = files["seal"], files["token"], files["ca"]
+				c.Hub.SealKey, c.Hub.CAKey = files["seal"], files["ca"]
 			})
 			w := newWorld(t, app, true) // the gateway's TLS certificate from the file's CA
 			is := do(t, app, "pheduyet.pleiku", "POST", fmt.Sprintf("/api/v1/hub/subsystems/%d/certificates", w.withID), `{"name":"TLS một cửa","days":7}`)
@@ -86,7 +85,7 @@ func TestKeyFiles(t *testing.T) {
 			if a := call(t, withCert, "GET", w.url+w.svc+"/records/1", nil, "X-Road-Client", w.with); a.status != 200 {
 				t.Fatalf("an exchange with a certificate of the file's CA: %d %s", a.status, a.body)
 			}
-			// A token signed by the file's token key.
+			// A token of the single sign-on provider, through the TLS gateway.
 			plain := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 			sw := do(t, app, "pheduyet.pleiku", "POST", fmt.Sprintf("/api/v1/hub/subsystems/%d/secrets", w.withID), `{"name":"một cửa"}`)
 			req, _ := http.NewRequest("POST", w.url+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
@@ -103,9 +102,6 @@ func TestKeyFiles(t *testing.T) {
 			res.Body.Close()
 			if a := call(t, plain, "GET", w.url+w.svc+"/records/2", nil, "X-Road-Client", w.with, "Authorization", "Bearer "+tok.AccessToken); a.status != 200 {
 				t.Fatalf("an exchange with a token: %d %s", a.status, a.body)
-			}
-			if hdr, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok.AccessToken, ".")[0]); !strings.Contains(string(hdr), pubs["token"]) {
-				t.Errorf("the token's header %s does not name the file's key %s", hdr, pubs["token"])
 			}
 			if err := w.gw.Log().Flush(context.Background()); err != nil {
 				t.Fatal(err)
@@ -151,9 +147,6 @@ func TestKeyFiles(t *testing.T) {
 			}
 			if status, b, _ := app.Send(t, nil, testapp.Call{User: "admin", Method: "POST", Path: "/api/v1/hub/keys/seal/rotate"}); status != 409 {
 				t.Errorf("rotating a key file's key through the API: %d %s", status, b)
-			}
-			if status, b, _ := app.Send(t, nil, testapp.Call{User: "admin", Method: "POST", Path: "/api/v1/hub/keys/token/rotate"}); status != 409 {
-				t.Errorf("rotating the token key file's key through the API: %d %s", status, b)
 			}
 			// Rotation: a new file.
 			f2 := filepath.Join(dir, "seal2.pem")

@@ -26,15 +26,15 @@ import (
 
 // The hub's keys live in hub_keys, one row per key: the newest key of a
 // purpose signs, and every key of the purpose still verifies what it
-// signed (a token key that has been replaced stops signing at once and
-// verifies tokens issued before it retired). Private keys are PKCS #8 PEM
-// in the database, which the hub's operator protects like the database
+// signed. (Access tokens are the single sign-on provider's: the hub has
+// had no token key since migration 0021.) Private keys are PKCS #8 PEM in
+// the database, which the hub's operator protects like the database
 // itself; `tinhso hub verify --public-key` checks seals against a key held
 // elsewhere, so that one who rewrites the database cannot re-sign it.
 //
 // A purpose may instead take its key from a file (Options.KeyFiles,
-// --hub-seal-key, --hub-token-key, --hub-ca-key): PKCS #8 PEM, Ed25519
-// for token and seal, ECDSA P-256 for the CA, readable by its owner only
+// --hub-seal-key, --hub-ca-key): PKCS #8 PEM, Ed25519
+// for the seal, ECDSA P-256 for the CA, readable by its owner only
 // (mode 0600 or stricter, checked). The file's key signs; hub_keys holds
 // its public half (and, for the CA, the certificate made for it) with an
 // empty private key, and when the file's key is first seen the private
@@ -47,13 +47,12 @@ import (
 
 // Key purposes.
 const (
-	PurposeToken = "token" // signs OAuth2 access tokens (Ed25519, EdDSA JWS)
-	PurposeSeal  = "seal"  // signs the message log's seals (Ed25519)
-	PurposeCA    = "ca"    // the certificate authority (ECDSA P-256)
+	PurposeSeal = "seal" // signs the message log's seals (Ed25519)
+	PurposeCA   = "ca"   // the certificate authority (ECDSA P-256)
 )
 
 // Purposes lists the key purposes.
-var Purposes = []string{PurposeToken, PurposeSeal, PurposeCA}
+var Purposes = []string{PurposeSeal, PurposeCA}
 
 // Key is one of the hub's keys; the private half never leaves the hub.
 type Key struct {
@@ -80,13 +79,13 @@ func kidOf(pub []byte) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// newKey makes a key of a purpose: Ed25519 for tokens and seals, an ECDSA
+// newKey makes a key of a purpose: Ed25519 for seals, an ECDSA
 // P-256 CA with its self-signed certificate.
 func (s *Store) newKey(purpose string) (Key, error) {
 	k := Key{Purpose: purpose, CreatedAt: store.Now()}
 	var der []byte
 	switch purpose {
-	case PurposeToken, PurposeSeal:
+	case PurposeSeal:
 		pub, priv, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			return Key{}, err
@@ -128,7 +127,7 @@ func (s *Store) newKey(purpose string) (Key, error) {
 // older keys retire (and keep verifying). The event names who asked.
 func (s *Store) RotateKey(ctx context.Context, purpose string, ev audit.Event) (Key, error) {
 	if !slices.Contains(Purposes, purpose) {
-		return Key{}, errs.Invalid(errs.Field{Name: "purpose", Code: "one_of", Args: []any{"token, seal, ca"}, Context: "hub"})
+		return Key{}, errs.Invalid(errs.Field{Name: "purpose", Code: "one_of", Args: []any{"seal, ca"}, Context: "hub"})
 	}
 	if f := s.opt.KeyFiles[purpose]; f != "" {
 		return Key{}, fmt.Errorf("%w: the %s key comes from the key file %s: write a new one (tinhso hub key-file %s FILE), point the flag at it and restart", errs.Conflict, purpose, f, purpose)
@@ -357,7 +356,7 @@ func ReadKeyFile(purpose, path string) (Key, error) {
 // over an existing file); its public half.
 func WriteKeyFile(purpose, path string) (Key, error) {
 	if !slices.Contains(Purposes, purpose) {
-		return Key{}, fmt.Errorf("hub key file: purpose %q, want token, seal or ca", purpose)
+		return Key{}, fmt.Errorf("hub key file: purpose %q, want seal or ca", purpose)
 	}
 	k, err := (&Store{opt: Options{Instance: DefaultInstance}}).newKey(purpose)
 	if err != nil {

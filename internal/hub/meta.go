@@ -3,12 +3,12 @@ package hub
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
+
 	"encoding/json"
 	"encoding/xml"
 	"io"
 	"mime"
-	"net/url"
+	"net/http"
 	"strings"
 	"time"
 
@@ -243,69 +243,70 @@ func (g *Gateway) meta(ctx *fasthttp.RequestCtx, snap *snapshot, ex *exchange) {
 	}
 }
 
-// token is the OAuth2 token endpoint (client credentials grant): the
-// client authenticates with HTTP Basic (client_secret_basic) or with
-// client_id and client_secret in the form (client_secret_post).
+// token is the OAuth2 token endpoint of the gateway's listener: the
+// provider's own (internal/sso), called in process with the request's
+// form, Authorization and address, so that clients buying tokens here get
+// the same tokens, errors, audit and throttling as at the provider's
+// /oauth2/token.
 func (g *Gateway) token(ctx *fasthttp.RequestCtx) {
-	ctx.Response.Header.Set("Cache-Control", "no-store")
-	fail := func(status int, code string) {
-		if status == fasthttp.StatusUnauthorized {
-			ctx.Response.Header.Set("WWW-Authenticate", `Basic realm="tinhso hub"`)
-		}
-		ctx.SetStatusCode(status)
-		writeJSON(ctx, map[string]string{"error": code})
-	}
-	if !ctx.IsPost() {
-		fail(fasthttp.StatusMethodNotAllowed, "invalid_request")
+	if g.tokens == nil {
+		ctx.SetStatusCode(fasthttp.StatusNotFound)
+		writeJSON(ctx, map[string]string{"error": "invalid_request", "error_description": "this hub issues no tokens"})
 		return
 	}
 	var raw []byte
 	if st := ctx.RequestBodyStream(); st != nil {
 		raw, _ = io.ReadAll(io.LimitReader(st, 8<<10))
+	} else {
+		raw = ctx.PostBody()
 	}
-	form, err := url.ParseQuery(string(raw))
+	r, err := http.NewRequestWithContext(ctx, string(ctx.Method()), "/oauth2/token", bytes.NewReader(raw))
 	if err != nil {
-		fail(fasthttp.StatusBadRequest, "invalid_request")
+		ctx.SetStatusCode(fasthttp.StatusBadRequest)
+		writeJSON(ctx, map[string]string{"error": "invalid_request"})
 		return
 	}
-	if form.Get("grant_type") != "client_credentials" {
-		fail(fasthttp.StatusBadRequest, "unsupported_grant_type")
-		return
-	}
-	id, secret := form.Get("client_id"), form.Get("client_secret")
-	if auth, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Basic "); ok {
-		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(auth))
-		if err != nil {
-			fail(fasthttp.StatusUnauthorized, "invalid_client")
-			return
+	for _, h := range []string{"Content-Type", "Authorization"} {
+		if v := ctx.Request.Header.Peek(h); len(v) > 0 {
+			r.Header.Set(h, string(v))
 		}
-		u, p, _ := strings.Cut(string(b), ":")
-		id, _ = url.QueryUnescape(u)
-		secret, _ = url.QueryUnescape(p)
 	}
-	tok, err := g.issuer.IssueToken(ctx, id, secret)
-	if err != nil {
-		fail(fasthttp.StatusUnauthorized, "invalid_client")
-		return
+	if r.Header.Get("Content-Type") == "" {
+		// The hub's own endpoint read the form whatever the header said.
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	writeJSON(ctx, tok)
+	r.Host, r.RemoteAddr = string(ctx.Host()), ctx.RemoteAddr().String()
+	if ctx.IsTLS() {
+		r.TLS = ctx.TLSConnectionState()
+	}
+	w := &tokenAnswer{header: http.Header{}, status: http.StatusOK}
+	g.tokens.ServeHTTP(w, r)
+	for k, vs := range w.header {
+		for _, v := range vs {
+			ctx.Response.Header.Add(k, v)
+		}
+	}
+	ctx.SetStatusCode(w.status)
+	ctx.SetBody(w.body.Bytes())
 }
 
-// jwks publishes the token keys (RFC 8037 OKP keys).
-func (g *Gateway) jwks(ctx *fasthttp.RequestCtx) {
-	type jwk struct {
-		Kty string `json:"kty"`
-		Crv string `json:"crv"`
-		X   string `json:"x"`
-		Kid string `json:"kid"`
-		Use string `json:"use"`
-		Alg string `json:"alg"`
+// tokenAnswer collects the provider's answer.
+type tokenAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+	wrote  bool
+}
+
+func (w *tokenAnswer) Header() http.Header { return w.header }
+
+func (w *tokenAnswer) WriteHeader(status int) {
+	if !w.wrote {
+		w.status, w.wrote = status, true
 	}
-	out := struct {
-		Keys []jwk `json:"keys"`
-	}{Keys: []jwk{}}
-	for kid, k := range g.s.snapshot().tokenKeys {
-		out.Keys = append(out.Keys, jwk{Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(k.pub), Kid: kid, Use: "sig", Alg: "EdDSA"})
-	}
-	writeJSON(ctx, out)
+}
+
+func (w *tokenAnswer) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(b)
 }

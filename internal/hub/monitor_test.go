@@ -2,12 +2,8 @@ package hub_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
@@ -311,40 +307,5 @@ func TestBackendRequiresHubCertificate(t *testing.T) {
 		if c := w.gw.ClientCertificate(); c == nil || c.Subject.CommonName != "TINHSO hub" || len(c.URIs) != 1 || c.URIs[0].String() != "urn:xroad:TINHSO" {
 			t.Errorf("the hub's certificate %+v", c)
 		}
-	})
-}
-
-// TestExpiredToken: a token the hub's key signed whose lifetime is over is
-// refused with X-Road's authentication error (the same claims with a live
-// lifetime pass, so it is the lifetime that is refused).
-func TestExpiredToken(t *testing.T) {
-	t.Parallel()
-	testapp.Each(t, func(t *testing.T, app *testapp.App) {
-		w := newWorld(t, app, false)
-		var kid, privPEM string
-		if err := app.DB.Read.QueryRow(`SELECT kid, private_key FROM hub_keys WHERE purpose = 'token' AND retired_at IS NULL`).Scan(&kid, &privPEM); err != nil {
-			t.Fatal(err)
-		}
-		blk, _ := pem.Decode([]byte(privPEM))
-		key, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The live token's own claims, its lifetime moved to the past.
-		parts := strings.Split(w.tokenW, ".")
-		raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
-		var claims map[string]any
-		json.Unmarshal(raw, &claims)
-		sign := func(c map[string]any) string {
-			h, _ := json.Marshal(map[string]string{"alg": "EdDSA", "kid": kid, "typ": "at+jwt"})
-			b, _ := json.Marshal(c)
-			s := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(b)
-			return s + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(key.(ed25519.PrivateKey), []byte(s)))
-		}
-		if a := call(t, nil, "GET", w.url+w.svc+"/records/1", nil, "Authorization", "Bearer "+sign(claims), "X-Road-Client", w.with); a.status != 200 {
-			t.Fatalf("the re-signed live token: %d %s", a.status, a.body)
-		}
-		claims["iat"], claims["exp"] = float64(time.Now().Add(-2*time.Hour).Unix()), float64(time.Now().Add(-time.Hour).Unix())
-		fault(t, call(t, nil, "GET", w.url+w.svc+"/records/1", nil, "Authorization", "Bearer "+sign(claims), "X-Road-Client", w.with), 500, hub.FaultAuthentication)
 	})
 }

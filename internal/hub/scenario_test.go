@@ -305,7 +305,7 @@ func hubScenarios(vars map[string]string) []testapp.Scenario {
 
 		// Keys.
 		{Name: "every official reads the public keys", Call: call("baocao.laichau", "GET", "/api/v1/hub/keys", ""), Status: 200,
-			Contains: []string{`"purpose":"token"`, `"purpose":"seal"`, `"purpose":"ca"`, `"algorithm":"Ed25519"`}, Absent: []string{"PRIVATE"}},
+			Contains: []string{`"purpose":"seal"`, `"purpose":"ca"`, `"algorithm":"Ed25519"`}, Absent: []string{"PRIVATE"}},
 		{Name: "a province's admin may not rotate the hub's keys", Call: call("quantri.laichau", "POST", "/api/v1/hub/keys/seal/rotate", ``), Status: 403,
 			Before: deny("quantri.laichau"), Check: refused("quantri.laichau")},
 		{Name: "a key of no known purpose", Call: call("admin", "POST", "/api/v1/hub/keys/wrong/rotate", ``), Status: 422, Fields: []string{"purpose"}},

@@ -37,8 +37,6 @@ type snapshot struct {
 	credentials map[int64]*snapCredential
 	byClientID  map[string]*snapCredential
 	byCert      map[string]*snapCredential // by SHA-256 fingerprint, hex
-	tokenKey    *snapKey                   // signs tokens now
-	tokenKeys   map[string]*snapKey
 	sealKey     *snapKey
 	caPool      *x509.CertPool
 }
@@ -87,7 +85,6 @@ type snapCredential struct {
 	subsystem   int64
 	kind        string
 	clientID    string
-	secretHash  string
 	fingerprint string
 	notAfter    *time.Time
 	revokedAt   *time.Time
@@ -143,7 +140,7 @@ func (e *snapEndpoint) matches(method, path string) bool {
 func emptySnapshot() *snapshot {
 	return &snapshot{subsystems: map[int64]*snapSubsystem{}, byClient: map[ClientID]*snapSubsystem{}, services: map[ServiceID]*snapService{},
 		servicesOf: map[int64][]*snapService{}, credentials: map[int64]*snapCredential{}, byClientID: map[string]*snapCredential{},
-		byCert: map[string]*snapCredential{}, tokenKeys: map[string]*snapKey{}, caPool: x509.NewCertPool()}
+		byCert: map[string]*snapCredential{}, caPool: x509.NewCertPool()}
 }
 
 // snapshot is the current snapshot, built at the first call.
@@ -310,7 +307,7 @@ func (s *Store) build(ctx context.Context) (*snapshot, error) {
 	}
 
 	now := time.Now()
-	rows, err = q.QueryContext(ctx, `SELECT id, subsystem_id, kind, COALESCE(client_id, ''), COALESCE(secret_hash, ''), COALESCE(cert_sha256, ''), not_after, revoked_at
+	rows, err = q.QueryContext(ctx, `SELECT id, subsystem_id, kind, COALESCE(client_id, ''), COALESCE(cert_sha256, ''), not_after, revoked_at
 		FROM hub_credentials WHERE (revoked_at IS NULL OR revoked_at > $1) AND (not_after IS NULL OR not_after > $1)`, now)
 	if err != nil {
 		return nil, err
@@ -318,7 +315,7 @@ func (s *Store) build(ctx context.Context) (*snapshot, error) {
 	for rows.Next() {
 		c := &snapCredential{}
 		var notAfter, revoked sql.NullTime
-		if err := rows.Scan(&c.id, &c.subsystem, &c.kind, &c.clientID, &c.secretHash, &c.fingerprint, &notAfter, &revoked); err != nil {
+		if err := rows.Scan(&c.id, &c.subsystem, &c.kind, &c.clientID, &c.fingerprint, &notAfter, &revoked); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -349,17 +346,11 @@ func (s *Store) build(ctx context.Context) (*snapshot, error) {
 	}
 	for _, k := range keys { // newest first
 		switch k.Purpose {
-		case PurposeToken, PurposeSeal:
+		case PurposeSeal:
 			pub, _ := k.public.(ed25519.PublicKey)
 			priv, _ := k.signer.(ed25519.PrivateKey)
-			sk := &snapKey{kid: k.KID, pub: pub, priv: priv, retiredAt: k.RetiredAt}
-			if k.Purpose == PurposeToken {
-				sn.tokenKeys[k.KID] = sk
-				if sn.tokenKey == nil && k.Active() {
-					sn.tokenKey = sk
-				}
-			} else if sn.sealKey == nil && k.Active() {
-				sn.sealKey = sk
+			if sn.sealKey == nil && k.Active() {
+				sn.sealKey = &snapKey{kid: k.KID, pub: pub, priv: priv, retiredAt: k.RetiredAt}
 			}
 		case PurposeCA:
 			if k.cert != nil && now.Before(k.cert.NotAfter) {

@@ -61,13 +61,16 @@ type Store struct {
 	// Now is the clock (tests move it).
 	Now func() time.Time
 
-	snap      atomic.Pointer[snapshot]
-	rebuild   sync.Mutex // one snapshot rebuild at a time
-	tokens    *TokenService
-	authority *Authority
-	metrics   *hubMetrics
-	demoOut   io.Writer // SetDemo: the gateway starts the demo and prints it here
-	node      string    // this process in cluster-wide leases
+	snap    atomic.Pointer[snapshot]
+	rebuild sync.Mutex // one snapshot rebuild at a time
+	// tokenEndpoint and verifier are the platform's token issuer
+	// (UseTokens, tokens.go).
+	tokenEndpoint http.Handler
+	verifier      TokenVerifier
+	authority     *Authority
+	metrics       *hubMetrics
+	demoOut       io.Writer // SetDemo: the gateway starts the demo and prints it here
+	node          string    // this process in cluster-wide leases
 
 	fileMu   sync.Mutex
 	fileKeys map[string]Key // by purpose: the keys read from KeyFiles (EnsureKeys)
@@ -79,7 +82,6 @@ func NewStore(db *store.DB, orgs *org.Store, opt Options) *Store {
 		opt.Instance = DefaultInstance
 	}
 	s := &Store{db: db, org: orgs, opt: opt, Now: store.Now, metrics: newHubMetrics(), node: store.NodeName()}
-	s.tokens = newTokenService(s)
 	s.authority = &Authority{s: s}
 	return s
 }
@@ -89,9 +91,6 @@ func (s *Store) Instance() string { return s.opt.Instance }
 
 // DB is the database the hub works on.
 func (s *Store) DB() *store.DB { return s.db }
-
-// Tokens is the issuer and verifier of OAuth2 access tokens.
-func (s *Store) Tokens() *TokenService { return s.tokens }
 
 // Authority is the hub's certificate authority.
 func (s *Store) Authority() *Authority { return s.authority }

@@ -1,213 +1,88 @@
 package hub
 
 import (
-	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
+	"database/sql"
 	"errors"
+	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/tinhso/tinhso/internal/password"
+	"github.com/tinhso/tinhso/internal/errs"
 )
 
-// OAuth2 client credentials (RFC 6749 §4.4): a subsystem's client id and
-// secret buy a short-lived access token, a JWS compact JWT signed by the
-// hub's token key with EdDSA (Ed25519), which the gateway checks in memory
-// on every request. The token names the credential it was bought with, so
-// revoking the credential refuses the token on the next request too.
-//
-// Issue 10 (single sign-on) will move the token endpoint onto its OpenID
-// provider: the gateway only needs a TokenVerifier and the token endpoint a
-// TokenIssuer, so the move is a different value behind each.
+// OAuth2 client credentials (RFC 6749 §4.4) for the hub's consumer
+// subsystems. The platform has one token issuer, the single sign-on
+// provider (internal/sso, issue 10): a subsystem's client secret
+// (credentials.go, kept here with the subsystem it stands for) is a
+// client_credentials client of that provider, which buys access tokens at
+// its /oauth2/token and the gateway's (the same handler). The gateway
+// checks a bearer token with a TokenVerifier (the provider's
+// introspection, cached) and then, from its snapshot, that the token's
+// client is an active credential of X-Road-Client's subsystem. The server
+// wires both (Store.UseTokens, internal/server/hub.go).
 
-// TokenIssuer issues an access token for a client id and secret.
-type TokenIssuer interface {
-	IssueToken(ctx context.Context, clientID, secret string) (AccessToken, error)
-}
+// Scope is what a hub client is granted (asking for no scope grants it):
+// the gateway refuses a token without it.
+const Scope = "hub"
 
-// TokenVerifier checks a bearer token and says which credential and
-// subsystem it stands for. The gateway calls it on every request: it must
-// answer from memory.
+// ClientIDPrefix starts every hub client id: the provider asks the hub
+// about these ids, and no other client may take one.
+const ClientIDPrefix = "hubc_"
+
+// TokenVerifier checks a bearer token at the instant now and says which
+// client it was issued to. The gateway calls it on every request, so it
+// should answer from memory most of the time.
 type TokenVerifier interface {
 	VerifyToken(raw string, now time.Time) (TokenClaims, error)
 }
 
-// AccessToken is the token endpoint's answer (RFC 6749 §5.1).
-type AccessToken struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int    `json:"expires_in"`
-}
-
-// TokenClaims are the claims of a hub access token.
+// TokenClaims is what the gateway needs of a valid token.
 type TokenClaims struct {
-	Issuer     string `json:"iss"`
-	Subject    string `json:"sub"` // the subsystem's X-Road identifier
-	ClientID   string `json:"client_id"`
-	Credential int64  `json:"cid"`
-	IssuedAt   int64  `json:"iat"`
-	Expires    int64  `json:"exp"`
-	ID         string `json:"jti"`
+	ClientID string
+	Expires  time.Time
 }
 
-// DefaultTokenTTL is the lifetime of an access token.
-const DefaultTokenTTL = 10 * time.Minute
+// ErrInvalidToken refuses a bearer token.
+var ErrInvalidToken = errors.New("invalid_token")
 
-// Errors of the token endpoint, named as RFC 6749 §5.2 does.
-var (
-	ErrInvalidClient = errors.New("invalid_client")
-	ErrInvalidToken  = errors.New("invalid_token")
-)
-
-// TokenService issues and verifies the hub's access tokens from the
-// store's snapshot.
-type TokenService struct {
-	s   *Store
-	TTL time.Duration
-	// verified caches the claims of tokens whose signature checked out, so
-	// that a consumer's repeated calls cost a map lookup rather than an
-	// Ed25519 verification; the credential is still checked every time.
-	verified sync.Map // raw token → TokenClaims
-	cached   atomic.Int64
+// UseTokens sets the token endpoint the gateway answers POST /oauth2/token
+// with and the verifier of bearer tokens; without them (a hub without a
+// provider) the gateway accepts TLS client certificates only. Call before
+// the gateway starts.
+func (s *Store) UseTokens(endpoint http.Handler, verifier TokenVerifier) {
+	s.tokenEndpoint, s.verifier = endpoint, verifier
 }
 
-// maxCachedTokens bounds the cache (it is emptied when full).
-const maxCachedTokens = 50000
+// SecretClient is a subsystem's client secret as the token issuer needs
+// it.
+type SecretClient struct {
+	ClientID     string
+	SecretSHA256 string
+	Subsystem    string // X-Road identifier
+}
 
-func newTokenService(s *Store) *TokenService { return &TokenService{s: s, TTL: DefaultTokenTTL} }
-
-func (t *TokenService) issuer() string { return "tinhso-hub:" + t.s.opt.Instance }
-
-var b64 = base64.RawURLEncoding
-
-// IssueToken checks a client secret against the snapshot and signs a token.
-func (t *TokenService) IssueToken(ctx context.Context, clientID, secret string) (AccessToken, error) {
-	snap := t.s.snapshot()
-	c, ok := snap.byClientID[clientID]
-	now := time.Now()
-	sum := sha256.Sum256([]byte(secret))
-	if !ok || c.kind != KindSecret || subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(c.secretHash)) != 1 || !c.activeAt(now) {
-		return AccessToken{}, ErrInvalidClient
+// SecretClient returns an active client secret by its client id, read from
+// the database (a node without a gateway has no fresh snapshot):
+// errs.NotFound when unknown, revoked or expired.
+func (s *Store) SecretClient(ctx context.Context, clientID string) (SecretClient, error) {
+	if !strings.HasPrefix(clientID, ClientIDPrefix) {
+		return SecretClient{}, errs.NotFound
 	}
-	sub, ok := snap.subsystems[c.subsystem]
-	if !ok {
-		return AccessToken{}, ErrInvalidClient
-	}
-	key := snap.tokenKey
-	if key == nil {
-		return AccessToken{}, errors.New("hub: no token signing key")
-	}
-	ttl := t.TTL
-	if c.notAfter != nil && c.notAfter.Sub(now) < ttl {
-		ttl = c.notAfter.Sub(now)
-	}
-	claims := TokenClaims{Issuer: t.issuer(), Subject: sub.xid.String(), ClientID: clientID, Credential: c.id,
-		IssuedAt: now.Unix(), Expires: now.Add(ttl).Unix(), ID: password.Random(12)}
-	raw, err := signJWT(key, claims)
+	var c SecretClient
+	var x ClientID
+	var revoked, notAfter sql.NullTime
+	err := s.db.Read.QueryRowContext(ctx, `SELECT k.client_id, k.secret_hash, k.revoked_at, k.not_after, x.code, m.instance, m.member_class, m.member_code
+		FROM hub_credentials k JOIN hub_subsystems x ON x.id = k.subsystem_id JOIN hub_members m ON m.id = x.member_id
+		WHERE k.client_id = $1 AND k.kind = $2`, clientID, KindSecret).
+		Scan(&c.ClientID, &c.SecretSHA256, &revoked, &notAfter, &x.Subsystem, &x.Instance, &x.Class, &x.Member)
 	if err != nil {
-		return AccessToken{}, err
+		return SecretClient{}, noRows(err, errs.NotFound)
 	}
-	return AccessToken{AccessToken: raw, TokenType: "Bearer", ExpiresIn: int(ttl / time.Second)}, nil
-}
-
-type jwtHeader struct {
-	Alg string `json:"alg"`
-	Kid string `json:"kid"`
-	Typ string `json:"typ"`
-}
-
-func signJWT(k *snapKey, claims TokenClaims) (string, error) {
-	h, err := json.Marshal(jwtHeader{Alg: "EdDSA", Kid: k.kid, Typ: "at+jwt"})
-	if err != nil {
-		return "", err
+	now := s.Now()
+	if revoked.Valid && !now.Before(revoked.Time) || notAfter.Valid && !now.Before(notAfter.Time) {
+		return SecretClient{}, errs.NotFound
 	}
-	c, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	signing := b64.EncodeToString(h) + "." + b64.EncodeToString(c)
-	sig := ed25519.Sign(k.priv, []byte(signing))
-	return signing + "." + b64.EncodeToString(sig), nil
-}
-
-// VerifyToken checks a token's signature, issuer and lifetime, and that
-// the credential it was bought with is still active, all in memory.
-func (t *TokenService) VerifyToken(raw string, now time.Time) (TokenClaims, error) {
-	snap := t.s.snapshot()
-	if v, ok := t.verified.Load(raw); ok {
-		c := v.(TokenClaims)
-		if c.Expires <= now.Unix() {
-			t.verified.Delete(raw)
-			return TokenClaims{}, ErrInvalidToken
-		}
-		return c, t.checkCredential(snap, c, now)
-	}
-	c, err := t.verifySignature(snap, raw, now)
-	if err != nil {
-		return TokenClaims{}, err
-	}
-	if t.cached.Add(1) > maxCachedTokens {
-		t.verified.Clear()
-		t.cached.Store(0)
-	}
-	t.verified.Store(raw, c)
-	return c, t.checkCredential(snap, c, now)
-}
-
-// checkCredential: the credential a token was bought with is still active
-// and still its subsystem's.
-func (t *TokenService) checkCredential(snap *snapshot, c TokenClaims, now time.Time) error {
-	cred, ok := snap.credentials[c.Credential]
-	if !ok || cred.kind != KindSecret || cred.clientID != c.ClientID || !cred.activeAt(now) {
-		return ErrInvalidToken
-	}
-	if sub, ok := snap.subsystems[cred.subsystem]; !ok || sub.xid.String() != c.Subject {
-		return ErrInvalidToken
-	}
-	return nil
-}
-
-// verifySignature checks a token's signature, issuer and lifetime.
-func (t *TokenService) verifySignature(snap *snapshot, raw string, now time.Time) (TokenClaims, error) {
-	first := strings.IndexByte(raw, '.')
-	last := strings.LastIndexByte(raw, '.')
-	if first < 0 || last <= first {
-		return TokenClaims{}, ErrInvalidToken
-	}
-	hb, err1 := b64.DecodeString(raw[:first])
-	cb, err2 := b64.DecodeString(raw[first+1 : last])
-	sig, err3 := b64.DecodeString(raw[last+1:])
-	if err1 != nil || err2 != nil || err3 != nil {
-		return TokenClaims{}, ErrInvalidToken
-	}
-	var h jwtHeader
-	if json.Unmarshal(hb, &h) != nil || h.Alg != "EdDSA" {
-		return TokenClaims{}, ErrInvalidToken
-	}
-	k, ok := snap.tokenKeys[h.Kid]
-	if !ok || !ed25519.Verify(k.pub, []byte(raw[:last]), sig) {
-		return TokenClaims{}, ErrInvalidToken
-	}
-	var c TokenClaims
-	dec := json.NewDecoder(bytes.NewReader(cb))
-	if dec.Decode(&c) != nil || c.Issuer != t.issuer() {
-		return TokenClaims{}, ErrInvalidToken
-	}
-	unix := now.Unix()
-	if c.Expires <= unix || c.IssuedAt > unix+60 {
-		return TokenClaims{}, ErrInvalidToken
-	}
-	// A key that retired before the token was issued did not sign it.
-	if k.retiredAt != nil && c.IssuedAt > k.retiredAt.Unix() {
-		return TokenClaims{}, ErrInvalidToken
-	}
+	c.Subsystem = x.String()
 	return c, nil
 }

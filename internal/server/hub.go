@@ -2,10 +2,13 @@ package server
 
 import (
 	"context"
+	"strings"
+	"time"
 
 	"github.com/tinhso/tinhso/internal/config"
 	"github.com/tinhso/tinhso/internal/hub"
 	"github.com/tinhso/tinhso/internal/report"
+	"github.com/tinhso/tinhso/internal/sso"
 )
 
 // hubIndicators makes the hub's KPI computed indicators of the reporting
@@ -52,4 +55,44 @@ func hubOptions(cfg config.Config) hub.Options {
 			Errors:   cfg.Hub.Errors,
 		},
 	}
+}
+
+// hubTokens makes the single sign-on provider the hub's token issuer (one
+// issuer for the platform, issue 10): the hub's client secrets are the
+// provider's machine clients, the gateway's POST /oauth2/token is the
+// provider's token endpoint, and the gateway verifies bearer tokens through
+// the provider's introspection, cached for sso.AccessCacheTTL.
+func hubTokens(p *sso.Store, h *hub.Store) {
+	p.Machines = hubClients{h}
+	h.UseTokens(p.TokenEndpoint(), hubVerifier{p.NewAccessCache()})
+}
+
+// hubClients are the hub's client secrets as the provider's clients.
+type hubClients struct{ h *hub.Store }
+
+func (c hubClients) Owns(id string) bool { return strings.HasPrefix(id, hub.ClientIDPrefix) }
+
+func (c hubClients) MachineClient(ctx context.Context, id string) (sso.MachineClient, error) {
+	sc, err := c.h.SecretClient(ctx, id)
+	if err != nil {
+		return sso.MachineClient{}, err
+	}
+	return sso.MachineClient{ID: sc.ClientID, SecretSHA256: sc.SecretSHA256, Scopes: []string{hub.Scope}}, nil
+}
+
+// hubVerifier checks the gateway's bearer tokens: issued by the provider
+// to a client, with the hub scope.
+type hubVerifier struct{ c *sso.AccessCache }
+
+// verifyTimeout bounds the database read behind a token not in the cache.
+const verifyTimeout = 5 * time.Second
+
+func (v hubVerifier) VerifyToken(raw string, now time.Time) (hub.TokenClaims, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), verifyTimeout)
+	defer cancel()
+	a, err := v.c.Verify(ctx, raw, now, hub.Scope)
+	if err != nil || a.UserID != 0 {
+		return hub.TokenClaims{}, hub.ErrInvalidToken
+	}
+	return hub.TokenClaims{ClientID: a.ClientID, Expires: a.ExpiresAt}, nil
 }

@@ -88,6 +88,7 @@ func New(cfg config.Config, db *store.DB) *Server {
 	s.Auth.TOTPRoles = cfg.TOTPRoleList()
 	s.Auth.Sealer = seal.New(cfg.SSOSecret)
 	s.Hub = hub.NewStore(db, s.Org, hubOptions(cfg))
+	hubTokens(s.SSO, s.Hub) // the provider issues the hub's tokens (hub.go)
 	// DTI owns the pillars plans file under; its computed components read
 	// the reporting domain's analytics (indicators.go).
 	s.DTI = dti.NewStore(db, s.Org, s.Report)

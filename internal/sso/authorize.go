@@ -96,7 +96,11 @@ func oauthError(err error) *errs.Error {
 	if status < 400 {
 		status = http.StatusBadRequest
 	}
-	return &errs.Error{Status: status, Code: e.ErrorField, Key: key, Args: []any{e.ErrorField}}
+	var args []any
+	if key == "sso.error.other" {
+		args = []any{e.ErrorField}
+	}
+	return &errs.Error{Status: status, Code: e.ErrorField, Key: key, Args: args}
 }
 
 // authorize is the authorisation endpoint (GET, and POST from the consent
@@ -123,7 +127,22 @@ func (s *Store) authorize(w http.ResponseWriter, r *http.Request) error {
 	if c, err := s.Client(ctx, clientID); err == nil && q.Has("redirect_uri") && !slices.Contains(c.RedirectURIs, q.Get("redirect_uri")) {
 		return refused(nil, fosite.ErrInvalidRequest.WithHint("The redirect_uri is not one the client registered."), "")
 	}
+	// Request objects are not supported (discovery says so): Core 6.1 and
+	// 6.2 name the error, sent back to the application once the rest of the
+	// request shows where to. fosite reads them before the redirect URI and
+	// would call it invalid_request, or ignore it without openid.
+	var unsupported error
+	if q.Has("request_uri") {
+		unsupported = fosite.ErrRequestURINotSupported.WithHint("Request objects by reference are not supported.")
+	} else if q.Has("request") {
+		unsupported = fosite.ErrRequestNotSupported.WithHint("Request objects are not supported.")
+	}
+	q.Del("request")
+	q.Del("request_uri")
 	ar, err := s.provider.NewAuthorizeRequest(ctx, r)
+	if unsupported != nil && ar != nil && ar.IsRedirectURIValid() {
+		err = unsupported
+	}
 	if err != nil {
 		return refused(ar, err, "")
 	}

@@ -203,6 +203,7 @@ func (s *Store) validateClient(ctx context.Context, in *ClientInput, creating bo
 	in.ID = strings.ToLower(strings.TrimSpace(in.ID))
 	if creating && in.ID != "" {
 		v.Check(clientIDPattern.MatchString(in.ID), "id", "username_format")
+		v.Check(s.Machines == nil || !s.Machines.Owns(in.ID), "id", "duplicate", in.ID)
 	}
 	v.Check(in.Name != "", "name", "required")
 	v.Text("name", in.Name, errs.Name)
@@ -356,6 +357,7 @@ func (s *Store) UpdateClient(ctx context.Context, tx *sql.Tx, id string, in Clie
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sso_grants WHERE client_id = $1`, id); err != nil {
 			return Client{}, err
 		}
+		s.revocations.Add(1)
 	}
 	c, err := scanClient(tx.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM sso_clients WHERE id = $1`, id))
 	if err != nil {
@@ -388,6 +390,9 @@ func (s *Store) NewClientSecret(ctx context.Context, tx *sql.Tx, id string) (New
 // GetClient is fosite's view of a client: unknown and disabled clients are
 // both "not found", which fosite answers invalid_client.
 func (s *Store) GetClient(ctx context.Context, id string) (fosite.Client, error) {
+	if s.Machines != nil && s.Machines.Owns(id) {
+		return s.machineClient(ctx, id)
+	}
 	c, err := scanClient(s.db.Read.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM sso_clients WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fosite.ErrNotFound
@@ -456,6 +461,12 @@ type secretHasher struct{ s *Store }
 func (h secretHasher) Compare(_ context.Context, hash, data []byte) error {
 	if len(hash) == 0 {
 		return errors.New("sso: client has no secret")
+	}
+	if strings.HasPrefix(string(hash), machineSecretPrefix) {
+		if !compareMachineSecret(string(hash), data) {
+			return errors.New("sso: wrong client secret")
+		}
+		return nil
 	}
 	ok, err := password.Check(string(hash), string(data))
 	if err != nil || !ok {

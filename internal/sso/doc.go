@@ -123,27 +123,58 @@
 //     discovery on its address, signout/totp-reset). docs/sso.md lists the
 //     OpenID Foundation Basic/Config/RP-logout checks the tests make.
 //
+// # One token issuer; the last Basic OP modules (third session)
+//
+//   - machine.go: clients registered elsewhere. Machines (MachineClients,
+//     set by the server to the hub) owns the client ids starting hubc_: for
+//     those GetClient asks it, never sso_clients, and no application may be
+//     registered with such an id. Each is a fosite.DefaultClient
+//     (client_credentials only; not an OpenID Connect client, so fosite
+//     takes its secret by Basic or in the form, as the hub's endpoint did)
+//     whose secret hash is the hub's SHA-256 ("sha256:" in secretHasher; a
+//     machine secret is random, so a fast hash is as good as argon2id).
+//     A client_credentials request without scope is granted the client's
+//     registered scopes (RFC 6749 §3.3's default; the hub's clients: "hub").
+//     TokenEndpoint is the token handler for the hub's gateway, which
+//     answers POST /oauth2/token on its listener with it. AccessCache is
+//     Verify from memory for the gateway: an answer kept AccessCacheTTL
+//     (10 s) at most and never past the token's expiry, refusals not kept,
+//     emptied when this node revokes anything (the revocation endpoint, a
+//     client disabled). So a token revoked at the provider is refused at
+//     once on this node and within 10 s on others; opaque tokens with
+//     introspection rather than JWT access tokens, because a JWT verified
+//     from the JWKS alone could not be revoked before it expires (10 min).
+//     internal/hub/doc.go says the hub's side, internal/hub/tokens_test.go
+//     tests it through the gateway.
+//   - The token endpoint answers unsupported_grant_type for a grant it does
+//     not offer (fosite says invalid_request), and a refusal's audit line
+//     names the client that asked (fosite's request carries an empty client
+//     until it authenticates, which left the subject blank).
+//   - authorize.go: request and request_uri are refused with
+//     request_not_supported / request_uri_not_supported (Core 6.1, 6.2),
+//     sent to the application's address once the rest of the request is
+//     valid (fosite reads them before the redirect URI, and would answer
+//     invalid_request or ignore them); discovery says
+//     request_parameter_supported, request_uri_parameter_supported and
+//     claims_parameter_supported false. The claims parameter is ignored
+//     (OAuth 2.0 §3.1): the claims are the scopes'. A registered redirect
+//     URI with a query is matched whole and the code is added to its query;
+//     another query, or one added, is refused on tinhso's page.
+//   - RP-initiated logout's expired id_token_hint (§2: the OP SHOULD accept
+//     one whose session is current): accepted when signed by a published
+//     key of this provider for this issuer, and it logs the official out at
+//     once; a hint naming another official asks the signed-in one to
+//     confirm; a forged hint (payload altered, another key under our key
+//     id, another issuer, not a JWT) is refused and audited.
+//   - Tests: basicop_test.go (TestExpiredAndForgedHints, TestBasicOPModules).
+//
 // Not yet:
-//   - the hub's client credentials on this provider (below);
-//   - an expired id_token_hint is accepted but not tested; the request
-//     object, claims parameter and redirect-URI query modules of the Basic
-//     OP plan are not tested (docs/sso.md);
+//   - the request object itself (signed request objects, request_uri),
+//     the claims parameter, and private_key_jwt client authentication;
 //   - organisations' own VNeID accounts, logging out of the upstream too,
 //     and a page to disable a citizen account (the column is honoured);
 //   - refresh and introspection of a citizen's grant are built like an
 //     official's but only userinfo is exercised by a test.
-//
-// For the hub (internal/hub, issue 9): its gateway takes a TokenIssuer and
-// a TokenVerifier (Gateway.SetTokens) and already accepts claims naming
-// only a client id. The move: register each consumer subsystem's credential
-// as a client_credentials client here (same client id; scopes naming its
-// services), point the TokenIssuer at this provider's token endpoint, and
-// make the TokenVerifier an adapter over (*Store).Verify — a database read
-// per call (0.1–0.3 ms, docs/perf.md), so with a short in-memory cache
-// (until the token's expiry or 30 s) to answer "from memory" as the gateway
-// asks; or issue JWT access tokens to machine clients (fosite's JWT
-// strategy, verified with the JWKS in memory) at the cost of revocation
-// waiting for expiry. Not done in this session.
 //
 // A grant lives as long as the tinhso session it was made under
 // (sso_grants.session_hash): logging out anywhere, a password reset, a

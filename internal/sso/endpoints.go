@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,7 +85,9 @@ var errNoOfficial = errors.New("sso: the official's account is disabled or gone"
 // clientOf names the client a token-endpoint request says it is, for the
 // audit trail of a refusal (the form's client_id or the Basic user).
 func clientOf(r *http.Request, ar fosite.Requester) string {
-	if ar != nil && ar.GetClient() != nil {
+	// fosite's requests start with an empty client: an id only once the
+	// client authenticated.
+	if ar != nil && ar.GetClient() != nil && ar.GetClient().GetID() != "" {
 		return ar.GetClient().GetID()
 	}
 	if id, _, ok := r.BasicAuth(); ok {
@@ -145,6 +148,10 @@ func (s *Store) token(w http.ResponseWriter, r *http.Request) {
 		s.record(ctx, r, e)
 		s.provider.WriteAccessError(ctx, w, ar, err)
 	}
+	if gt := r.PostFormValue("grant_type"); err != nil && gt != "" && !slices.Contains(GrantTypes, gt) {
+		// fosite says invalid_request; RFC 6749 §5.2 names it.
+		err = fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not offered.", truncate(gt, 40))
+	}
 	if err != nil {
 		refuse(err)
 		return
@@ -156,7 +163,14 @@ func (s *Store) token(w http.ResponseWriter, r *http.Request) {
 	}
 	subject := ar.GetClient().GetID()
 	if ar.GetGrantTypes().ExactOne(GrantClientCredentials) {
-		for _, sc := range ar.GetRequestedScopes() {
+		scopes := ar.GetRequestedScopes()
+		if len(scopes) == 0 {
+			// No scope asked: the client's registered ones, the default
+			// RFC 6749 §3.3 allows (the hub's clients have always asked
+			// for none).
+			scopes = ar.GetClient().GetScopes()
+		}
+		for _, sc := range scopes {
 			ar.GrantScope(sc)
 		}
 		us.Subject = ar.GetClient().GetID()
@@ -314,6 +328,9 @@ func (s *Store) userinfo(w http.ResponseWriter, r *http.Request) {
 func (s *Store) revoke(w http.ResponseWriter, r *http.Request) {
 	ctx := s.withIssuer(r)
 	err := s.provider.NewRevocationRequest(ctx, r)
+	if err == nil {
+		s.revocations.Add(1)
+	}
 	e := audit.Event{Kind: audit.SSORevoke, Success: err == nil, Subject: clientOf(r, nil), Detail: "token_type_hint=" + truncate(r.PostFormValue("token_type_hint"), 40)}
 	if err != nil {
 		e.Detail += " " + errorDetail(err)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ory/fosite"
@@ -74,6 +75,12 @@ type Store struct {
 	broker   *broker
 	// Now is the clock of login tickets (tests move it).
 	Now func() time.Time
+	// Machines, when set, registers machine clients of its own (the hub's
+	// consumer subsystems, machine.go); set before serving.
+	Machines MachineClients
+	// revocations counts the revocations made on this node, so that an
+	// AccessCache forgets what it had verified.
+	revocations atomic.Uint64
 }
 
 // NewStore builds the provider on db. Nothing is read or written until the
