@@ -281,5 +281,45 @@ func TestBasicOPModules(t *testing.T) {
 				t.Errorf("%s: %d %v", name, p.Status, p.Location)
 			}
 		}
+
+		// oidcc-display-page, -display-popup, oidcc-claims-locales: optional
+		// parameters the provider may ignore but must not refuse; and
+		// oidcc-id-token-hint: prompt=none with the signed-in official's
+		// own ID token as the hint gives a code without a page.
+		hint := tok.Extra("id_token").(string)
+		for state, opt := range map[string]oauth2.AuthCodeOption{
+			"display-page-01":   oauth2.SetAuthURLParam("display", "page"),
+			"display-popup-01":  oauth2.SetAuthURLParam("display", "popup"),
+			"claims-locales-01": oauth2.SetAuthURLParam("claims_locales", "vi en"),
+			"token-hint-01":     oauth2.SetAuthURLParam("id_token_hint", hint),
+		} {
+			v := oauth2.GenerateVerifier()
+			opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(v), oidc.Nonce("n-" + state), opt}
+			if state == "token-hint-01" {
+				opts = append(opts, oauth2.SetAuthURLParam("prompt", "none"))
+			}
+			p := b.get(t, relying.config.AuthCodeURL(state, opts...))
+			tok, err := relying.config.Exchange(ctx, code(t, p, state), oauth2.VerifierOption(v))
+			if err != nil {
+				t.Fatalf("%s: %v", state, err)
+			}
+			idt, err := relying.verifier.Verify(ctx, tok.Extra("id_token").(string))
+			if err != nil {
+				t.Fatalf("%s: ID token: %v", state, err)
+			}
+			if idt.Nonce != "n-"+state || idt.Subject != mustSubject(t, ctx, relying, hint) {
+				t.Errorf("%s: ID token nonce %q subject %q", state, idt.Nonce, idt.Subject)
+			}
+		}
 	})
+}
+
+// mustSubject is the subject of an ID token the relying party verifies.
+func mustSubject(t *testing.T, ctx context.Context, r *rp, raw string) string {
+	t.Helper()
+	idt, err := r.verifier.Verify(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idt.Subject
 }
