@@ -224,7 +224,7 @@ func (g *Gateway) tlsConfig() (*tls.Config, error) {
 	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
 		c := base.Clone()
 		c.GetConfigForClient = nil
-		pool := g.s.snapshot().caPool.Clone()
+		pool := g.s.snapshot().clientPool.Clone()
 		for _, ca := range g.extraCAs {
 			pool.AddCert(ca)
 		}
@@ -350,6 +350,8 @@ type exchange struct {
 	userID     string
 	issue      string
 	keepDays   int       // the bodies are kept this many days (0: not)
+	peerIn     *snapPeer // the peer hub that called (federation), nil for a local consumer
+	peerFault  string    // the peer's X-Road-Error on its answer (federation)
 	outAt      time.Time // the request went to the backend (op monitoring's requestOutTs)
 	inAt       time.Time // the backend's answer arrived (responseInTs)
 }
@@ -478,21 +480,51 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 	snap := g.s.snapshot()
 	now := g.now()
 	consumer := snap.byClient[cid]
-	if consumer == nil {
+	local := g.s.opt.Instance
+	stranger := false // a client certificate neither a credential nor a peer hub's
+	if cs := ctx.TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 && snap.byCert[fingerprint(cs.PeerCertificates[0].Raw)] == nil {
+		ex.peerIn = snap.callingPeer(cs.PeerCertificates)
+		stranger = ex.peerIn == nil
+	}
+	switch p := ex.peerIn; {
+	case p != nil:
+		// A peer's hub calls for one of its consumers (federation).
+		ex.credential = "peer:" + p.instance
+		switch {
+		case !p.enabled:
+			g.refuse(ctx, ex, FaultPeerCaller, fmt.Sprintf("The hub of instance %s is not an enabled peer of %s", p.instance, local))
+			return
+		case cid.Instance != p.instance:
+			g.refuse(ctx, ex, FaultPeerCaller, fmt.Sprintf("Client '%s' is not of instance %s, whose hub called", ex.clientStr, p.instance))
+			return
+		case sid.Instance != local:
+			g.refuse(ctx, ex, FaultAccessDenied, fmt.Sprintf("Request is not allowed: %s is not a service of instance %s", sid.String(), local))
+			return
+		}
+		ex.consumer = consumer // nil when no right was ever granted to it
+	case stranger && cid.Instance != local:
+		g.refuse(ctx, ex, FaultPeerCaller, fmt.Sprintf("Client '%s' is of instance %s, but the TLS client certificate is not of a trusted peer hub of that instance", ex.clientStr, cid.Instance))
+		return
+	case consumer == nil || cid.Instance != local:
 		g.refuse(ctx, ex, FaultUnknownMember, fmt.Sprintf("Client '%s' not found", ex.clientStr))
 		return
+	default:
+		ex.consumer = consumer
+		if msg := g.authenticate(ctx, snap, ex, now); msg != "" {
+			g.refuse(ctx, ex, FaultAuthentication, msg)
+			return
+		}
 	}
-	ex.consumer = consumer
-	if msg := g.authenticate(ctx, snap, ex, now); msg != "" {
-		g.refuse(ctx, ex, FaultAuthentication, msg)
-		return
-	}
-	if !g.allow(consumer, now) {
+	if consumer != nil && !g.allow(consumer, now) {
 		g.refuse(ctx, ex, FaultRateLimited, fmt.Sprintf("Client '%s' called faster than its rate", ex.clientStr))
 		return
 	}
-	if slices.Contains(MetaServices, sid.Code) && ex.method == "GET" && sid.Instance == g.s.opt.Instance {
+	if slices.Contains(MetaServices, sid.Code) && ex.method == "GET" && sid.Instance == local && consumer != nil {
 		g.meta(ctx, snap, ex)
+		return
+	}
+	if sid.Instance != local {
+		g.federate(ctx, snap, ex)
 		return
 	}
 	svc := snap.services[sid]
@@ -501,7 +533,9 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 		return
 	}
 	ex.svc = svc
-	ex.keepDays = consumer.keepDays
+	if consumer != nil {
+		ex.keepDays = consumer.keepDays
+	}
 	if svc.provider != nil {
 		ex.keepDays = max(ex.keepDays, svc.provider.keepDays)
 	}
@@ -515,7 +549,7 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 			return
 		}
 	}
-	if !allowed(svc, consumer.id, ex.method, ex.path) {
+	if consumer == nil || !allowed(svc, consumer.id, ex.method, ex.path) {
 		g.refuse(ctx, ex, FaultAccessDenied, fmt.Sprintf("Request is not allowed: %s", sid.String()))
 		return
 	}
@@ -523,12 +557,21 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 		g.refuse(ctx, ex, FaultBadRequest, fmt.Sprintf("Request body larger than %d bytes", g.o.MaxBody))
 		return
 	}
-	// The request's record is durable before the backend sees anything.
-	if err := g.log.Append(ctx, ex.record(RecordRequest), true); err != nil && !g.o.FailOpen {
-		g.refuse(ctx, ex, FaultLoggingFailed, "The message log cannot be written; the hub accepts no exchange it cannot record")
+	if !g.logRequest(ctx, ex) {
 		return
 	}
-	g.forward(ctx, ex)
+	g.forward(ctx, ex, target{base: svc.backend, client: g.backend(svc.backend, svc.timeout)})
+}
+
+// logRequest makes the request's record durable before the backend (or
+// the peer) sees anything; false when it could not and the exchange is
+// refused.
+func (g *Gateway) logRequest(ctx *fasthttp.RequestCtx, ex *exchange) bool {
+	if err := g.log.Append(ctx, ex.record(RecordRequest), true); err != nil && !g.o.FailOpen {
+		g.refuse(ctx, ex, FaultLoggingFailed, "The message log cannot be written; the hub accepts no exchange it cannot record")
+		return false
+	}
+	return true
 }
 
 // authenticate finds the request's credential and checks that it is
@@ -628,6 +671,14 @@ func (g *Gateway) backend(u *url.URL, timeout time.Duration) *fasthttp.HostClien
 	if hc, ok := g.backends[key]; ok {
 		return hc
 	}
+	hc := g.hostClient(u, timeout, &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: g.backendRoots(), GetClientCertificate: g.getClientCert})
+	g.backends[key] = hc
+	return hc
+}
+
+// hostClient is a client of u's host with a timeout, presenting the hub's
+// own certificate when asked, trusting tc's roots.
+func (g *Gateway) hostClient(u *url.URL, timeout time.Duration, tc *tls.Config) *fasthttp.HostClient {
 	addr := u.Host
 	if u.Port() == "" {
 		if u.Scheme == "https" {
@@ -637,10 +688,10 @@ func (g *Gateway) backend(u *url.URL, timeout time.Duration) *fasthttp.HostClien
 		}
 	}
 	dialer := &net.Dialer{Timeout: min(timeout, 10*time.Second), KeepAlive: 30 * time.Second}
-	hc := &fasthttp.HostClient{
+	return &fasthttp.HostClient{
 		Addr:                          addr,
 		IsTLS:                         u.Scheme == "https",
-		TLSConfig:                     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: g.backendRoots(), GetClientCertificate: g.getClientCert},
+		TLSConfig:                     tc,
 		Dial:                          func(a string) (net.Conn, error) { return dialer.Dial("tcp", a) },
 		ReadTimeout:                   timeout,
 		WriteTimeout:                  timeout,
@@ -660,8 +711,6 @@ func (g *Gateway) backend(u *url.URL, timeout time.Duration) *fasthttp.HostClien
 			return false, idem && !req.IsBodyStream() && attempts < 2 && !errors.Is(err, fasthttp.ErrTimeout)
 		},
 	}
-	g.backends[key] = hc
-	return hc
 }
 
 // backendRoots trusts the system's roots and the hub's CA, which may have
@@ -728,18 +777,29 @@ func appendHeaderLine(b []byte, k, v string) []byte {
 	return append(b, '\r', '\n')
 }
 
-func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
-	svc := ex.svc
+// target is where an exchange goes: a backend, or a peer's gateway
+// (federation), which receives the whole /r1/ path.
+type target struct {
+	base   *url.URL
+	client *fasthttp.HostClient
+	peer   *snapPeer
+}
+
+func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange, to target) {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
-	target := svc.backend.Scheme + "://" + svc.backend.Host + strings.TrimSuffix(svc.backend.EscapedPath(), "/") + ex.svcPathRaw
-	if ex.svcPathRaw == "" && svc.backend.EscapedPath() == "" {
-		target += "/"
+	rest := ex.svcPathRaw
+	if to.peer != nil {
+		rest = ex.rawPath
+	}
+	dest := to.base.Scheme + "://" + to.base.Host + strings.TrimSuffix(to.base.EscapedPath(), "/") + rest
+	if rest == "" && to.base.EscapedPath() == "" {
+		dest += "/"
 	}
 	if ex.rawQuery != "" {
-		target += "?" + ex.rawQuery
+		dest += "?" + ex.rawQuery
 	}
-	req.SetRequestURI(target)
+	req.SetRequestURI(dest)
 	req.Header.SetMethod(ex.method)
 
 	// The serialized request (X-Road's RestRequest): verb, the /r1/ path and
@@ -782,7 +842,7 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 		req.SetBodyStream(body, cl)
 	}
 
-	br := g.breakerOf(svc.backend)
+	br := g.breakerOf(to.base)
 	if ok, wait := br.allow(g.now()); !ok {
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(max(1, int(wait.Round(time.Second)/time.Second))))
 		g.refuse(ctx, ex, FaultCircuitOpen, fmt.Sprintf("The service %s failed %d times in a row; the hub calls it again in %s", ex.sid.String(), g.o.BreakerFailures, wait.Round(time.Second)))
@@ -790,12 +850,14 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 	}
 	resp := fasthttp.AcquireResponse()
 	ex.outAt = time.Now()
-	err := g.backend(svc.backend, svc.timeout).Do(req, resp)
+	err := to.client.Do(req, resp)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
 		fault, msg := FaultIO, "The service did not answer in time"
 		var oe *net.OpError
 		switch {
+		case to.peer != nil && (body == nil || body.err == nil):
+			fault, msg = peerFault(to.peer, err)
 		case body != nil && errors.Is(body.err, errBodyTooLarge):
 			fault, msg = FaultBadRequest, fmt.Sprintf("Request body larger than %d bytes", g.o.MaxBody)
 		case body != nil && body.err != nil:
@@ -840,6 +902,12 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 	hop = responseConnectionTokens(&resp.Header)
 	for k, v := range resp.Header.All() {
 		lk := strings.ToLower(string(k))
+		if to.peer != nil && lk == "x-road-error" {
+			// The peer's own refusal reaches the consumer as it was made.
+			ex.peerFault = string(v)
+			out.SetBytesKV(k, v)
+			continue
+		}
 		if skipResponse(lk) || hop[lk] {
 			continue
 		}
@@ -936,6 +1004,9 @@ func (r *relay) finish() {
 	fault, msg := "", ""
 	if !r.eof {
 		fault, msg = "incomplete", "The answer's body was not relayed whole"
+	} else if r.ex.peerFault != "" {
+		fault, msg = r.ex.peerFault, "Answered by the hub of instance "+r.ex.sid.Instance
+		r.rec.Fault = fault
 	}
 	r.rec.Op = r.g.opRecord(r.ex, r.rec.Status, r.rec.RequestSize, r.n, fault, msg)
 	if r.kept != nil {
