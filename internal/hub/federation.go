@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -42,12 +43,17 @@ func (g *Gateway) federate(ctx *fasthttp.RequestCtx, snap *snapshot, ex *exchang
 // peerClient is the client of a peer's gateway: mutual TLS, the hub's own
 // certificate presented, the peer's server certificate trusted only when
 // it chains to the peer's registered CAs (and names the address's host).
+//
+// One client per peer: when the peer's address, CAs or timeout change, the
+// old client's idle connections are closed and it is dropped.
 func (g *Gateway) peerClient(p *snapPeer) *fasthttp.HostClient {
-	key := "peer|" + p.key
+	key := "peer|" + p.instance
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if hc, ok := g.backends[key]; ok {
+	if hc, ok := g.backends[key]; ok && g.peerKeys[p.instance] == p.key {
 		return hc
+	} else if ok {
+		hc.CloseIdleConnections()
 	}
 	// TLS 1.2, as X-Road's security servers speak to each other: a peer
 	// that refuses this hub's certificate says so in the handshake (under
@@ -56,6 +62,7 @@ func (g *Gateway) peerClient(p *snapPeer) *fasthttp.HostClient {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, RootCAs: p.pool, ServerName: p.address.Hostname(), GetClientCertificate: g.getClientCert}
 	hc := g.hostClient(p.address, p.timeout, tc)
 	g.backends[key] = hc
+	g.peerKeys[p.instance] = p.key
 	return hc
 }
 
@@ -78,4 +85,41 @@ func peerFault(p *snapPeer, err error) (string, string) {
 		return FaultPeerNetwork, fmt.Sprintf("Connect to the hub of instance %s failed: %v", p.instance, err)
 	}
 	return FaultPeerIO, fmt.Sprintf("The hub of instance %s broke the connection: %v", p.instance, err)
+}
+
+// peerListener opens the listener for peer hubs, when configured: TLS
+// with the gateway's certificate, or one the hub's CA issues for the
+// listener's host.
+func (g *Gateway) peerListener(ctx context.Context, tc *tls.Config) (net.Listener, error) {
+	ln := g.o.PeerListener
+	if ln == nil && g.o.PeerAddr == "" {
+		return nil, nil
+	}
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", g.o.PeerAddr); err != nil {
+			return nil, fmt.Errorf("listen on hub-peer-addr %s: %w", g.o.PeerAddr, err)
+		}
+	}
+	if tc == nil {
+		hosts := []string{}
+		if h, _, _ := net.SplitHostPort(ln.Addr().String()); net.ParseIP(h) != nil && !net.ParseIP(h).IsUnspecified() {
+			hosts = append(hosts, h)
+		}
+		if name, err := os.Hostname(); err == nil {
+			hosts = append(hosts, name)
+		}
+		is, err := g.s.Authority().IssueServer(ctx, hosts, 0)
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		cert, err := tls.X509KeyPair([]byte(is.CertPEM+is.CAPEM), []byte(is.KeyPEM))
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		tc = g.askClientCerts(&tls.Config{Certificates: []tls.Certificate{cert}})
+	}
+	return tls.NewListener(ln, tc), nil
 }

@@ -23,26 +23,15 @@ import (
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
-// gateway runs app's gateway on loopback until the test ends (HTTPS with
-// a server certificate of the hub's own CA when tlsOn); stop ends it
-// earlier, draining its message log.
-func gateway(t *testing.T, app *testapp.App, node string, tlsOn bool) (url string, gw *hub.Gateway, stop func()) {
+// gateway runs app's gateway on loopback until the test ends: its
+// consumers' listener (HTTP) and its listener for peer hubs (HTTPS, with a
+// server certificate of the hub's own CA); stop ends it earlier, draining
+// its message log.
+func gateway(t *testing.T, app *testapp.App, node string) (url, peerURL string, gw *hub.Gateway, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
-	opts := hub.GatewayOptions{Node: node, SealEvery: time.Hour, Ready: func(a string) { ready <- a }}
-	scheme := "http"
-	if tlsOn {
-		is, err := app.Server.Hub.Authority().IssueServer(ctx, []string{"127.0.0.1"}, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cert, err := tls.X509KeyPair([]byte(is.CertPEM), []byte(is.KeyPEM))
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts.TLS, scheme = &tls.Config{Certificates: []tls.Certificate{cert}}, "https"
-	}
+	opts := hub.GatewayOptions{Node: node, SealEvery: time.Hour, PeerAddr: "127.0.0.1:0", Ready: func(a string) { ready <- a }}
 	gw, err := app.Server.Hub.NewGateway(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +44,7 @@ func gateway(t *testing.T, app *testapp.App, node string, tlsOn bool) (url strin
 	go func() { done <- gw.Serve(ctx, ln) }()
 	select {
 	case a := <-ready:
-		url = scheme + "://" + a
+		url, peerURL = "http://"+a, "https://"+gw.PeerAddr()
 	case err := <-done:
 		t.Fatalf("gateway: %v", err)
 	}
@@ -71,7 +60,7 @@ func gateway(t *testing.T, app *testapp.App, node string, tlsOn bool) (url strin
 		}
 	}
 	t.Cleanup(stop)
-	return url, gw, stop
+	return url, peerURL, gw, stop
 }
 
 // TestFederation: two hubs on loopback, each with its own database — the
@@ -127,8 +116,8 @@ func federation(t *testing.T, a, b *testapp.App) {
 	without := do(t, a, "admin", "POST", fmt.Sprintf("/api/v1/hub/members/%d/subsystems", id(am)), `{"subsystemCode":"CONGDL","name":"Cổng dữ liệu"}`)
 	withID, withoutID := with["identifier"].(string), without["identifier"].(string)
 
-	aURL, aGW, aStop := gateway(t, a, "province", false)
-	bURL, bGW, bStop := gateway(t, b, "national", true)
+	aURL, aPeer, aGW, aStop := gateway(t, a, "province")
+	bURL, bPeer, bGW, bStop := gateway(t, b, "national")
 	token := func(sub map[string]any) string {
 		s := do(t, a, "admin", "POST", fmt.Sprintf("/api/v1/hub/subsystems/%d/secrets", id(sub)), `{}`)
 		w := &world{url: aURL}
@@ -154,8 +143,8 @@ func federation(t *testing.T, a, b *testapp.App) {
 		b, _ := json.Marshal(hub.PeerInput{Instance: inst, Name: name, Address: addr, CAPEM: ca, TimeoutMS: 3000})
 		return string(b)
 	}
-	toVN := do(t, a, "admin", "POST", "/api/v1/hub/peers", peerJSON("VN", "Nền tảng tích hợp, chia sẻ dữ liệu quốc gia (NDXP)", bURL, pb.CAPEM))
-	toLC := do(t, b, "admin", "POST", "/api/v1/hub/peers", peerJSON("TINHSO", "Trục liên thông tỉnh Lai Châu", "https://127.0.0.1:1", pa.CAPEM))
+	toVN := do(t, a, "admin", "POST", "/api/v1/hub/peers", peerJSON("VN", "Nền tảng tích hợp, chia sẻ dữ liệu quốc gia (NDXP)", bPeer, pb.CAPEM))
+	toLC := do(t, b, "admin", "POST", "/api/v1/hub/peers", peerJSON("TINHSO", "Trục liên thông tỉnh Lai Châu", aPeer, pa.CAPEM))
 	// The national platform's provider grants the province's one-stop
 	// system access: a subsystem of a peer instance, registered on grant.
 	do(t, b, "admin", "POST", fmt.Sprintf("/api/v1/hub/services/%d/rights", id(bs)), `{"consumer":"`+withID+`"}`)
@@ -172,11 +161,11 @@ func federation(t *testing.T, a, b *testapp.App) {
 
 	t.Run("the registry and its bad input", func(t *testing.T) {
 		for _, c := range []struct{ body, field string }{
-			{peerJSON("VN", "again", bURL, pb.CAPEM), "xroadInstance"},
-			{peerJSON("TINHSO", "myself", bURL, pb.CAPEM), "xroadInstance"},
-			{peerJSON("HN", "Hà Nội", "http://127.0.0.1:1", pb.CAPEM), "address"},
-			{peerJSON("HN", "Hà Nội", bURL, "not a certificate"), "caCertificates"},
-			{peerJSON("H/N", "Hà Nội", bURL, pb.CAPEM), "xroadInstance"},
+			{peerJSON("VN", "again", bPeer, pb.CAPEM), "xroadInstance"},
+			{peerJSON("TINHSO", "myself", bPeer, pb.CAPEM), "xroadInstance"},
+			{peerJSON("HN", "Hà Nội", bURL, pb.CAPEM), "address"},
+			{peerJSON("HN", "Hà Nội", bPeer, "not a certificate"), "caCertificates"},
+			{peerJSON("H/N", "Hà Nội", bPeer, pb.CAPEM), "xroadInstance"},
 		} {
 			status, body, h := a.Send(t, nil, testapp.Call{User: "admin", Method: "POST", Path: "/api/v1/hub/peers", Body: c.body})
 			if status != 422 {
@@ -187,7 +176,7 @@ func federation(t *testing.T, a, b *testapp.App) {
 			}
 		}
 		// Only the hub's managers register peers.
-		if status, body, _ := a.Send(t, nil, testapp.Call{User: "pheduyet.pleiku", Method: "POST", Path: "/api/v1/hub/peers", Body: peerJSON("HN", "Hà Nội", bURL, pb.CAPEM)}); status != 403 {
+		if status, body, _ := a.Send(t, nil, testapp.Call{User: "pheduyet.pleiku", Method: "POST", Path: "/api/v1/hub/peers", Body: peerJSON("HN", "Hà Nội", bPeer, pb.CAPEM)}); status != 403 {
 			t.Errorf("an approver registers a peer: %d %s", status, body)
 		}
 		if n := a.Count(t, `SELECT COUNT(*) FROM audit_events WHERE kind = 'hub.peer' AND subject = 'VN'`); n != 1 {
@@ -217,7 +206,7 @@ func federation(t *testing.T, a, b *testapp.App) {
 	<-seen
 	quiet()
 	time.Sleep(200 * time.Millisecond)
-	g0, f0 := runtime.NumGoroutine(), openFiles(t)
+	g0, f0 := goroutines(), openFiles(t)
 
 	t.Run("a consumer of the province calls a service of the national platform", func(t *testing.T) {
 		r := get(tokW, withID, svc+"/citizens/001098765432?hoTen=Nguy%E1%BB%85n", "X-Road-UserId", "VN001098765432")
@@ -253,6 +242,26 @@ func federation(t *testing.T, a, b *testapp.App) {
 		}
 		if n := b.Count(t, `SELECT COUNT(*) FROM hub_opmon WHERE message_id = $1 AND client_xroad_instance = 'TINHSO' AND succeeded = $2 AND service_id > 0`, qid, true); n != 1 {
 			t.Errorf("national monitoring: %d", n)
+		}
+	})
+
+	t.Run("and the other way: a consumer of the national platform calls a service of the province", func(t *testing.T) {
+		nm := do(t, b, "admin", "POST", "/api/v1/hub/members", `{"memberClass":"GOV","memberCode":"VPCP","name":"Văn phòng Chính phủ","unitId":{unit:LC}}`)
+		nx := do(t, b, "admin", "POST", fmt.Sprintf("/api/v1/hub/members/%d/subsystems", id(nm)), `{"subsystemCode":"BAOCAO","name":"Hệ thống thông tin báo cáo Chính phủ"}`)
+		sec := do(t, b, "admin", "POST", fmt.Sprintf("/api/v1/hub/subsystems/%d/secrets", id(nx)), `{}`)
+		tok := (&world{url: bURL}).token(t, sec["clientId"].(string), sec["clientSecret"].(string))
+		ps := do(t, a, "admin", "POST", fmt.Sprintf("/api/v1/hub/subsystems/%d/services", id(with)),
+			`{"serviceCode":"hoso","name":"Tra cứu hồ sơ thủ tục hành chính","backendUrl":"`+backend.URL+`/dancu"}`)
+		path := "/r1/" + ps["identifier"].(string) + "/citizens/004"
+		r := call(t, nil, "GET", bURL+path, nil, "Authorization", "Bearer "+tok, "X-Road-Client", nx["identifier"].(string))
+		fault(t, r, 500, hub.FaultAccessDenied) // no right yet
+		do(t, a, "admin", "POST", fmt.Sprintf("/api/v1/hub/services/%d/rights", id(ps)), `{"consumer":"`+nx["identifier"].(string)+`"}`)
+		r = call(t, nil, "GET", bURL+path, nil, "Authorization", "Bearer "+tok, "X-Road-Client", nx["identifier"].(string))
+		if r.status != 200 || r.json(t)["soDinhDanh"] != "004" || !strings.HasPrefix(r.header.Get("X-Road-Id"), "VN-") {
+			t.Fatalf("%d %v %s", r.status, r.header, r.body)
+		}
+		if h := <-seen; h.Get("X-Road-Client") != nx["identifier"] {
+			t.Errorf("the province's backend saw %v", h)
 		}
 	})
 
@@ -352,9 +361,9 @@ func federation(t *testing.T, a, b *testapp.App) {
 		}
 		hc := client(pair)
 		defer hc.CloseIdleConnections()
-		fault(t, call(t, hc, "GET", bURL+svc+"/citizens/1", nil, "X-Road-Client", "LGSP-HN/GOV/X/Y"), 500, hub.FaultPeerCaller)
-		fault(t, call(t, hc, "GET", bURL+"/r1/TINHSO/GOV/GL.PLEIKU/MOTCUA/x", nil, "X-Road-Client", withID), 500, hub.FaultAccessDenied)
-		if r := call(t, hc, "GET", bURL+svc+"/citizens/1", nil, "X-Road-Client", withID); r.status != 200 {
+		fault(t, call(t, hc, "GET", bPeer+svc+"/citizens/1", nil, "X-Road-Client", "LGSP-HN/GOV/X/Y"), 500, hub.FaultPeerCaller)
+		fault(t, call(t, hc, "GET", bPeer+"/r1/TINHSO/GOV/GL.PLEIKU/MOTCUA/x", nil, "X-Road-Client", withID), 500, hub.FaultAccessDenied)
+		if r := call(t, hc, "GET", bPeer+svc+"/citizens/1", nil, "X-Road-Client", withID); r.status != 200 {
 			t.Fatalf("the province's hub certificate: %d %s", r.status, r.body)
 		}
 		<-seen
@@ -367,7 +376,7 @@ func federation(t *testing.T, a, b *testapp.App) {
 		}
 		cc := client(cons)
 		defer cc.CloseIdleConnections()
-		fault(t, call(t, cc, "GET", bURL+svc+"/citizens/1", nil, "X-Road-Client", withID), 500, hub.FaultPeerCaller)
+		fault(t, call(t, cc, "GET", bPeer+svc+"/citizens/1", nil, "X-Road-Client", withID), 500, hub.FaultPeerCaller)
 	})
 
 	t.Run("a peer that is down or hangs", func(t *testing.T) {
@@ -401,7 +410,7 @@ func federation(t *testing.T, a, b *testapp.App) {
 		for range 100 {
 			quiet()
 			time.Sleep(100 * time.Millisecond)
-			if g, f = runtime.NumGoroutine(), openFiles(t); g <= g0+2 && f <= f0+2 {
+			if g, f = goroutines(), openFiles(t); g <= g0+2 && f <= f0+2 {
 				return
 			}
 		}
@@ -419,6 +428,21 @@ func federation(t *testing.T, a, b *testapp.App) {
 			}
 		}
 	})
+}
+
+// goroutines counts the process's goroutines but the idle-connection
+// cleaners of fasthttp's clients: each client made during the test (a peer
+// registered, a peer's CA changed) has one, which sleeps for the idle time
+// (30 s) before it ends.
+func goroutines() int {
+	buf := make([]byte, 8<<20)
+	n := 0
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if !strings.Contains(g, "(*HostClient).connsCleaner") {
+			n++
+		}
+	}
+	return n
 }
 
 func x509Pool(t *testing.T, pemCerts string) *x509.CertPool {

@@ -79,6 +79,14 @@ type GatewayOptions struct {
 	Clock func() time.Time
 	// Ready, when set, receives the bound address once serving.
 	Ready func(addr string)
+	// PeerAddr is the listener for peer hubs (federation, X-Road's port
+	// 5500 between security servers): always HTTPS, asking for client
+	// certificates, with the gateway's certificate (TLS, TLSCert) or, when
+	// it has none, a server certificate of the hub's own CA for PeerAddr's
+	// host, which the peers trust already. Empty: peers call Addr (which
+	// must then be HTTPS). PeerListener, when set, is used instead (tests).
+	PeerAddr     string
+	PeerListener net.Listener
 }
 
 // DefaultMaxBody bounds a request body.
@@ -97,9 +105,20 @@ type Gateway struct {
 
 	mu         sync.Mutex
 	backends   map[string]*fasthttp.HostClient
+	peerKeys   map[string]string // instance → the settings its client in backends was made with
 	limits     sync.Map // subsystem id → *bucket
 	breakers   sync.Map // scheme://host → *breaker
 	clientCert atomic.Pointer[hubCert]
+	peerAddr   atomic.Pointer[string]
+}
+
+// PeerAddr is the bound address of the listener for peer hubs ("" when
+// there is none or before Serve).
+func (g *Gateway) PeerAddr() string {
+	if a := g.peerAddr.Load(); a != nil {
+		return *a
+	}
+	return ""
 }
 
 // NewGateway prepares a gateway; Run or Serve starts it.
@@ -125,7 +144,7 @@ func (s *Store) NewGateway(o GatewayOptions) (*Gateway, error) {
 	if o.BreakerCooldown <= 0 {
 		o.BreakerCooldown = DefaultBreakerCooldown
 	}
-	g := &Gateway{s: s, o: o, snake: o.Errors == "snake", verifier: s.verifier, tokens: s.tokenEndpoint, backends: map[string]*fasthttp.HostClient{}}
+	g := &Gateway{s: s, o: o, snake: o.Errors == "snake", verifier: s.verifier, tokens: s.tokenEndpoint, backends: map[string]*fasthttp.HostClient{}, peerKeys: map[string]string{}}
 	if o.ClientCA != "" {
 		b, err := os.ReadFile(o.ClientCA)
 		if err != nil {
@@ -219,6 +238,12 @@ func (g *Gateway) tlsConfig() (*tls.Config, error) {
 	default:
 		return nil, nil
 	}
+	return g.askClientCerts(base), nil
+}
+
+// askClientCerts makes base ask for client certificates of the hub's CAs,
+// the further ones and the peers'.
+func (g *Gateway) askClientCerts(base *tls.Config) *tls.Config {
 	base.MinVersion = max(base.MinVersion, tls.VersionTLS12)
 	base.ClientAuth = tls.VerifyClientCertIfGiven
 	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
@@ -231,7 +256,7 @@ func (g *Gateway) tlsConfig() (*tls.Config, error) {
 		c.ClientCAs = pool
 		return c, nil
 	}
-	return base, nil
+	return base
 }
 
 // Serve serves on ln until ctx ends: it makes the hub's keys when there
@@ -251,6 +276,13 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	tc, err := g.tlsConfig()
 	if err != nil {
 		return err
+	}
+	peerLn, err := g.peerListener(ctx, tc)
+	if err != nil {
+		return err
+	}
+	if peerLn != nil {
+		defer peerLn.Close()
 	}
 	w, err := g.s.NewLogWriter(ctx, LogOptions{Chain: g.o.Node, SealEvery: g.o.SealEvery})
 	if err != nil {
@@ -284,8 +316,16 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		ln = tls.NewListener(ln, tc)
 		scheme = "https"
 	}
-	serveDone := make(chan error, 1)
+	serveDone := make(chan error, 2)
 	go func() { serveDone <- g.server.Serve(ln) }()
+	serving := 1
+	if peerLn != nil {
+		serving++
+		go func() { serveDone <- g.server.Serve(peerLn) }()
+		a := peerLn.Addr().String()
+		g.peerAddr.Store(&a)
+		slog.Info("hub gateway listening for peer hubs", "url", "https://"+a)
+	}
 	slog.Info("hub gateway listening", "url", scheme+"://"+ln.Addr().String(), "instance", g.s.opt.Instance, "chain", g.o.Node)
 	if g.o.Ready != nil {
 		g.o.Ready(ln.Addr().String())
@@ -293,12 +333,18 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	var serveErr error
 	select {
 	case serveErr = <-serveDone:
+		serving--
+		if serving > 0 {
+			g.server.Shutdown()
+		}
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := g.server.ShutdownWithContext(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			serveErr = err
 		}
 		cancel()
+	}
+	for ; serving > 0; serving-- {
 		<-serveDone
 	}
 	<-pollDone
