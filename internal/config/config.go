@@ -435,7 +435,7 @@ func (h Hub) validate(addr, metricsAddr string) []error {
 	if h.PeerAddr != "" {
 		if _, _, err := net.SplitHostPort(h.PeerAddr); err != nil {
 			errs = append(errs, fmt.Errorf("hub-peer-addr %q: want host:port", h.PeerAddr))
-		} else if h.Addr == "" || h.PeerAddr == h.Addr || h.PeerAddr == addr || h.PeerAddr == metricsAddr {
+		} else if _, port, _ := net.SplitHostPort(h.PeerAddr); h.Addr == "" || port != "0" && (h.PeerAddr == h.Addr || h.PeerAddr == addr || h.PeerAddr == metricsAddr) {
 			errs = append(errs, fmt.Errorf("hub-peer-addr %q: needs hub-addr, and must differ from it, addr and metrics-addr", h.PeerAddr))
 		}
 	}

@@ -24,13 +24,14 @@ func (s *Store) Mount(site *web.Site) {
 	if s.opt.Gateway.Addr != "" {
 		site.AddComponent(web.Component{Name: "hub-gateway", Run: func(ctx context.Context) error {
 			o := s.opt.Gateway
+			var g *Gateway
 			if s.demoOut != nil {
 				ready := o.Ready
 				o.Ready = func(addr string) {
 					if ready != nil {
 						ready(addr)
 					}
-					go s.startDemo(ctx, addr)
+					go s.startDemo(ctx, g)
 				}
 			}
 			g, err := s.NewGateway(o)

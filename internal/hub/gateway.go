@@ -106,10 +106,19 @@ type Gateway struct {
 	mu         sync.Mutex
 	backends   map[string]*fasthttp.HostClient
 	peerKeys   map[string]string // instance → the settings its client in backends was made with
-	limits     sync.Map // subsystem id → *bucket
-	breakers   sync.Map // scheme://host → *breaker
+	limits     sync.Map          // subsystem id → *bucket
+	breakers   sync.Map          // scheme://host → *breaker
 	clientCert atomic.Pointer[hubCert]
 	peerAddr   atomic.Pointer[string]
+	addr       atomic.Pointer[string]
+}
+
+// Addr is the bound address of the consumers' listener ("" before Serve).
+func (g *Gateway) Addr() string {
+	if a := g.addr.Load(); a != nil {
+		return *a
+	}
+	return ""
 }
 
 // PeerAddr is the bound address of the listener for peer hubs ("" when
@@ -326,7 +335,9 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		g.peerAddr.Store(&a)
 		slog.Info("hub gateway listening for peer hubs", "url", "https://"+a)
 	}
-	slog.Info("hub gateway listening", "url", scheme+"://"+ln.Addr().String(), "instance", g.s.opt.Instance, "chain", g.o.Node)
+	bound := ln.Addr().String()
+	g.addr.Store(&bound)
+	slog.Info("hub gateway listening", "url", scheme+"://"+bound, "instance", g.s.opt.Instance, "chain", g.o.Node)
 	if g.o.Ready != nil {
 		g.o.Ready(ln.Addr().String())
 	}
