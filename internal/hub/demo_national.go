@@ -67,6 +67,9 @@ type National struct {
 	ClientID    string
 	Secret      string
 	Calls       string // the province's service the national consumer calls, /r1/ path
+	// Done is closed once the national hub has stopped (ctx ended) and its
+	// temporary database is removed.
+	Done <-chan struct{}
 }
 
 // startNational runs the national demo hub until ctx ends and federates it
@@ -109,9 +112,10 @@ func (s *Store) startNational(ctx context.Context, g *Gateway, d *Demo, province
 	}
 	served := make(chan error, 1)
 	go func() { served <- ng.Serve(ctx, ln) }()
+	done := make(chan struct{})
 	select {
 	case a := <-ready:
-		d.National = &National{Gateway: "http://" + a, PeerGateway: "https://" + ng.PeerAddr()}
+		d.National = &National{Gateway: "http://" + a, PeerGateway: "https://" + ng.PeerAddr(), Done: done}
 	case err := <-served:
 		closeAll()
 		return fmt.Errorf("national demo gateway: %w", err)
@@ -121,6 +125,7 @@ func (s *Store) startNational(ctx context.Context, g *Gateway, d *Demo, province
 			slog.Error("national demo gateway", "err", err)
 		}
 		closeAll()
+		close(done)
 	}()
 
 	// Each hub registers the other.

@@ -99,9 +99,11 @@ func TestDemo(t *testing.T) {
 			t.Errorf("Lai Châu's KPI in the demo: %+v (7 of 8 systems: all but the data portal; 6 connections of the one-stop system, 1 of the national platform's reporting system)", k)
 		}
 		// A second start (the demo restarted) reuses the registry.
-		if _, err := app.Server.Hub.StartDemo(ctx, gw, nil); err != nil {
+		again, err := app.Server.Hub.StartDemo(ctx, gw, nil)
+		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { <-d.National.Done; <-again.National.Done }) // after cancel: their temporary databases removed
 		if n := app.Count(t, `SELECT COUNT(*) FROM hub_services`); n != 6 {
 			t.Errorf("%d services after a restart, want 6", n)
 		}
