@@ -91,15 +91,12 @@ func peerFault(p *snapPeer, err error) (string, string) {
 // with the gateway's certificate, or one the hub's CA issues for the
 // listener's host.
 func (g *Gateway) peerListener(ctx context.Context, tc *tls.Config) (net.Listener, error) {
-	ln := g.o.PeerListener
-	if ln == nil && g.o.PeerAddr == "" {
+	if g.o.PeerAddr == "" {
 		return nil, nil
 	}
-	if ln == nil {
-		var err error
-		if ln, err = net.Listen("tcp", g.o.PeerAddr); err != nil {
-			return nil, fmt.Errorf("listen on hub-peer-addr %s: %w", g.o.PeerAddr, err)
-		}
+	ln, err := net.Listen("tcp", g.o.PeerAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on hub-peer-addr %s: %w", g.o.PeerAddr, err)
 	}
 	if tc == nil {
 		hosts := []string{}

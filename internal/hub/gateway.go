@@ -84,9 +84,8 @@ type GatewayOptions struct {
 	// certificates, with the gateway's certificate (TLS, TLSCert) or, when
 	// it has none, a server certificate of the hub's own CA for PeerAddr's
 	// host, which the peers trust already. Empty: peers call Addr (which
-	// must then be HTTPS). PeerListener, when set, is used instead (tests).
-	PeerAddr     string
-	PeerListener net.Listener
+	// must then be HTTPS).
+	PeerAddr string
 }
 
 // DefaultMaxBody bounds a request body.
