@@ -354,7 +354,9 @@ func (c demoClient) token(ctx context.Context, id, secret string) string {
 
 func (c demoClient) get(ctx context.Context, tok, xclient, path string) {
 	req, _ := http.NewRequestWithContext(ctx, "GET", c.gateway+path, nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
+	if tok != "" { // "": the client's TLS certificate authenticates
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	req.Header.Set("X-Road-Client", xclient)
 	req.Header.Set("X-Road-UserId", "VN001234567890")
 	if res, err := c.client().Do(req); err == nil {

@@ -2,11 +2,14 @@ package hub
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -60,13 +63,15 @@ const (
 
 // National is the national demo hub as the demo printed it.
 type National struct {
-	Gateway     string   // its consumers' gateway, http://
+	Gateway     string   // its consumers' gateway, https:// (a server certificate of its CA)
 	PeerGateway string   // its listener for peer hubs, https://
 	Services    []string // /r1/ paths of its services, called on the province's gateway
 	Client      string   // its consumer's X-Road-Client
-	ClientID    string
-	Secret      string
-	Calls       string // the province's service the national consumer calls, /r1/ path
+	// HTTP calls the national gateway as its consumer: with the consumer's
+	// TLS client certificate (a hub without a token provider takes
+	// certificates only), trusting the national CA.
+	HTTP  *http.Client
+	Calls string // the province's service the national consumer calls, /r1/ path
 	// Done is closed once the national hub has stopped (ctx ended) and its
 	// temporary database is removed.
 	Done <-chan struct{}
@@ -99,8 +104,18 @@ func (s *Store) startNational(ctx context.Context, g *Gateway, d *Demo, province
 		closeAll()
 		return err
 	}
+	srv, err := n.Authority().IssueServer(ctx, []string{"127.0.0.1"}, 0)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	cert, err := tls.X509KeyPair([]byte(srv.CertPEM+srv.CAPEM), []byte(srv.KeyPEM))
+	if err != nil {
+		closeAll()
+		return err
+	}
 	ready := make(chan string, 1)
-	ng, err := n.NewGateway(GatewayOptions{Node: "ndxp", PeerAddr: "127.0.0.1:0", Ready: func(a string) { ready <- a }})
+	ng, err := n.NewGateway(GatewayOptions{Node: "ndxp", TLS: &tls.Config{Certificates: []tls.Certificate{cert}}, PeerAddr: "127.0.0.1:0", Ready: func(a string) { ready <- a }})
 	if err != nil {
 		closeAll()
 		return err
@@ -115,7 +130,7 @@ func (s *Store) startNational(ctx context.Context, g *Gateway, d *Demo, province
 	done := make(chan struct{})
 	select {
 	case a := <-ready:
-		d.National = &National{Gateway: "http://" + a, PeerGateway: "https://" + ng.PeerAddr(), Done: done}
+		d.National = &National{Gateway: "https://" + a, PeerGateway: "https://" + ng.PeerAddr(), Done: done}
 	case err := <-served:
 		closeAll()
 		return fmt.Errorf("national demo gateway: %w", err)
@@ -184,11 +199,19 @@ func (s *Store) startNational(ctx context.Context, g *Gateway, d *Demo, province
 	if err != nil {
 		return err
 	}
-	is, err := n.IssueSecret(ctx, x, CredentialInput{Name: "demo"}, Operator())
+	is, err := n.IssueCertificate(ctx, x, CredentialInput{Name: "demo"}, Operator())
 	if err != nil {
 		return err
 	}
-	d.National.Client, d.National.ClientID, d.National.Secret = x.Identifier, is.ClientID, is.ClientSecret
+	pair, err := tls.X509KeyPair([]byte(is.Certificate), []byte(is.PrivateKey))
+	if err != nil {
+		return err
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM([]byte(theirs.CAPEM))
+	d.National.Client = x.Identifier
+	d.National.HTTP = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}}}}
+	go func() { <-ctx.Done(); d.National.HTTP.CloseIdleConnections() }()
 	err = s.write(ctx, nil, func(tx *sql.Tx) error {
 		foreign, err := s.foreignSubsystem(ctx, tx, x.XRoadID())
 		if err != nil {
@@ -230,15 +253,11 @@ func nationalTraffic(ctx context.Context, n *National, every time.Duration) {
 	if n == nil || n.Calls == "" {
 		return
 	}
-	t := demoClient{gateway: n.Gateway}
+	c := demoClient{gateway: n.Gateway, http: n.HTTP}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	var tok string
-	for i := 0; ; i++ {
-		if i%100 == 0 {
-			tok = t.token(ctx, n.ClientID, n.Secret)
-		}
-		t.get(ctx, tok, n.Client, n.Calls)
+	for {
+		c.get(ctx, "", n.Client, n.Calls)
 		select {
 		case <-ctx.Done():
 			return
