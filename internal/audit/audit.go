@@ -81,6 +81,7 @@ const (
 	HubCredential = "hub.credential" // a client credential issued, rotated or revoked
 	HubKey        = "hub.key"        // a hub key (token signing, seals, CA) created or rotated
 	HubArchive    = "hub.archive"    // old sealed batches of the message log archived into a file and deleted from the database
+	HubPeer       = "hub.peer"       // a peer hub (federation) registered, changed, enabled or disabled
 )
 
 // Kinds of the report workflow (internal/report/workflow.go): the steps of
@@ -116,7 +117,7 @@ const (
 // Kinds lists every kind, in the order the audit page offers them.
 var Kinds = []string{Login, Logout, PasswordChange, PasswordReset, TokenCreate, TokenRevoke, OfficialCreate, OfficialUpdate,
 	RoleChange, AccountDisable, AccountEnable, UnitCreate, UnitUpdate, Reorganisation, UnitHeirs, PlanImport, TaskOverride, TaskReassign, PlanReminders, ReportImport, ReportValuesImport, ReportExcel,
-	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, DTILink, HubRegistry, HubAccess, HubCredential, HubKey, HubArchive,
+	DTIFramework, DTIOpen, DTISelf, DTISubmit, DTIReview, DTIAppraise, DTIPublish, DTICorrect, DTILink, HubRegistry, HubAccess, HubCredential, HubKey, HubArchive, HubPeer,
 	ReportSubmit, ReportWithdraw, ReportApprove, ReportAccept, ReportReturn, ReportUnapprove, ReportReopen,
 	TaskReportSubmit, TaskReportApprove, TaskReportReturn, PlanApprovalSetting, TaskComment, TaskExtension, TaskEdit,
 	SSOAuthorize, SSOConsent, SSOToken, SSORefresh, SSORevoke, SSOLogout, SSOClient, SSOKeyRotate, TOTPReset, TOTPRecovery, SSOBroker, SSOCitizen,

@@ -181,7 +181,7 @@ func migrate(args []string, stdout, stderr io.Writer) error {
 func runDemo(parent context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := config.Default()
 	fs := newFlags("demo", stderr)
-	cfg.Bind(fs, "addr", "log-level", "log-format", "base-url", "totp-roles", "hub-addr")
+	cfg.Bind(fs, "addr", "log-level", "log-format", "base-url", "totp-roles", "hub-addr", "hub-peer-addr")
 	dir := fs.String("data", "./data/demo", "directory that holds the demo's state (created when missing, reused otherwise)")
 	appAddr := fs.String("app-addr", "", "address of the demo application signing in through tinhso (default: the port after --addr's)")
 	if err := fs.Parse(args); err != nil {
@@ -219,6 +219,9 @@ func runDemo(parent context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if cfg.Hub.Addr == "" {
 		cfg.Hub.Addr = "127.0.0.1:0" // the hub's gateway, with its demo backends (printed)
+	}
+	if cfg.Hub.PeerAddr == "" {
+		cfg.Hub.PeerAddr = "127.0.0.1:0" // where the national demo hub calls the province's (federation)
 	}
 	apps, err := listenDemoApps(*appAddr, &cfg)
 	if err != nil {

@@ -52,6 +52,12 @@ const hubUsage = `tinhso hub — the data exchange hub's operator commands (ever
                            replace a credential; the old one stops after the grace
   tinhso hub server-cert --host NAME[,NAME] --out DIR [--days N]
                            a TLS server certificate from the hub's CA (for the gateway, or a backend)
+  tinhso hub peering       this hub's instance and CA certificates: what a peer hub registers it with
+  tinhso hub peers         the peer hubs (federation)
+  tinhso hub peer-add INSTANCE --address https://HOST:PORT --ca FILE [--name NAME] [--timeout-ms N]
+                           trust another hub: calls for INSTANCE go to its gateway over mutual TLS
+  tinhso hub peer-enable INSTANCE | peer-disable INSTANCE
+                           federation with a peer on or off, from its gateway's next request
 
 verify-proof, verify-archive and key-file are the commands without a database.
 SUBSYSTEM is an identifier INSTANCE/CLASS/MEMBER/SUBSYSTEM or a subsystem id.
@@ -79,6 +85,8 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 		takesArg, needsHubKeys bool
 		bodies                 bool
 		archives               string
+		address, caFile        string
+		timeoutMS              int
 	)
 	switch sub {
 	case "verify":
@@ -122,6 +130,16 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&hosts, "host", "", "host names or addresses the certificate is for, comma-separated")
 		fs.StringVar(&out, "out", "", "directory to write server.crt, server.key and ca.crt into")
 		fs.IntVar(&days, "days", 0, "lifetime in days (default 365, at most 825)")
+	case "peering", "peers":
+		needsHubKeys = sub == "peering"
+	case "peer-add":
+		takesArg = true
+		fs.StringVar(&address, "address", "", "the peer's gateway, https://host:port")
+		fs.StringVar(&caFile, "ca", "", "a PEM file of the CA certificates the peer's certificates chain to (its `tinhso hub peering`)")
+		fs.StringVar(&name, "name", "", "the peer's name (default: its instance)")
+		fs.IntVar(&timeoutMS, "timeout-ms", 0, "connect and read timeout of calls to the peer (default 30000)")
+	case "peer-enable", "peer-disable":
+		takesArg = true
 	default:
 		return fmt.Errorf("hub: unknown subcommand %q (run tinhso hub help)", sub)
 	}
@@ -234,6 +252,51 @@ func hubCommand(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s key %s signs from now on\n", k.Purpose, k.KID)
+		return nil
+	case "peering":
+		p, err := h.Peering(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "instance %s\n%s", p.Instance, p.CAPEM)
+		return nil
+	case "peers":
+		ps, err := h.Peers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			state := "enabled"
+			if !p.Enabled {
+				state = "disabled"
+			}
+			fmt.Fprintf(stdout, "#%d %-10s %-8s %s %s (CA %s)\n", p.ID, p.Instance, state, p.Address, p.Name, strings.Join(p.CAs, ", "))
+		}
+		return nil
+	case "peer-add":
+		ca, err := os.ReadFile(caFile)
+		if caFile == "" || err != nil {
+			return fmt.Errorf("hub peer-add: --ca FILE is required: %v", err)
+		}
+		if name == "" {
+			name = arg
+		}
+		p, err := h.CreatePeer(ctx, hub.PeerInput{Instance: arg, Name: name, Address: address, CAPEM: string(ca), TimeoutMS: timeoutMS}, hub.Operator())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "peer #%d %s at %s trusted (CA %s)\n", p.ID, p.Instance, p.Address, strings.Join(p.CAs, ", "))
+		return nil
+	case "peer-enable", "peer-disable":
+		p, err := h.PeerByInstance(ctx, arg)
+		if err != nil {
+			return fmt.Errorf("hub %s: no peer of instance %q", sub, arg)
+		}
+		on := sub == "peer-enable"
+		if p, err = h.EditPeer(ctx, p.ID, hub.PeerInput{Enabled: &on}, hub.Operator()); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "peer %s %s\n", p.Instance, map[bool]string{true: "enabled", false: "disabled"}[p.Enabled])
 		return nil
 	case "server-cert":
 		if out == "" {

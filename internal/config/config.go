@@ -81,6 +81,7 @@ type Config struct {
 // gateway's own listener and its message log.
 type Hub struct {
 	Addr     string // the gateway's listen address (host:port); no gateway when empty
+	PeerAddr string // the gateway's listener for peer hubs (federation): HTTPS, mutual TLS; none when empty
 	Instance string // the X-Road instance identifier of this hub
 	Owner    string // code of the org unit whose managers run the hub (keys, CA); the top of the tree when empty
 	TLSCert  string // the gateway's TLS certificate (PEM); with TLSKey the gateway serves HTTPS and asks for client certificates
@@ -179,6 +180,7 @@ func (c *Config) settings(which ...string) []setting {
 		{"upstream-name", "TINHSO_UPSTREAM_NAME", "the upstream's name on the login page", &c.Upstream.Name},
 		{"upstream-claims", "TINHSO_UPSTREAM_CLAIMS", "the upstream's claims as tinhso's: pin=…,name=…,loa=… (its non-standard claims)", &c.Upstream.Claims},
 		{"hub-addr", "TINHSO_HUB_ADDR", "the data exchange hub's gateway listener (host:port), X-Road's /r1/ protocol; off when empty", &c.Hub.Addr},
+		{"hub-peer-addr", "TINHSO_HUB_PEER_ADDR", "the gateway's listener for peer hubs (federation, as X-Road's port 5500): HTTPS with mutual TLS, a server certificate of the hub's CA unless -hub-tls-cert; none when empty", &c.Hub.PeerAddr},
 		{"hub-instance", "TINHSO_HUB_INSTANCE", "the hub's X-Road instance identifier, e.g. LGSP-LC", &c.Hub.Instance},
 		{"hub-owner", "TINHSO_HUB_OWNER", "code of the org unit whose managers run the hub's keys and CA; the top of the tree when empty", &c.Hub.Owner},
 		{"hub-tls-cert", "TINHSO_HUB_TLS_CERT", "the gateway's TLS certificate (PEM); with -hub-tls-key it serves HTTPS and accepts client certificates from the hub's CA", &c.Hub.TLSCert},
@@ -428,6 +430,13 @@ func (h Hub) validate(addr, metricsAddr string) []error {
 			errs = append(errs, fmt.Errorf("hub-addr %q: want host:port", h.Addr))
 		} else if h.Addr == addr || h.Addr == metricsAddr {
 			errs = append(errs, fmt.Errorf("hub-addr %q: must differ from addr and metrics-addr", h.Addr))
+		}
+	}
+	if h.PeerAddr != "" {
+		if _, _, err := net.SplitHostPort(h.PeerAddr); err != nil {
+			errs = append(errs, fmt.Errorf("hub-peer-addr %q: want host:port", h.PeerAddr))
+		} else if _, port, _ := net.SplitHostPort(h.PeerAddr); h.Addr == "" || port != "0" && (h.PeerAddr == h.Addr || h.PeerAddr == addr || h.PeerAddr == metricsAddr) {
+			errs = append(errs, fmt.Errorf("hub-peer-addr %q: needs hub-addr, and must differ from it, addr and metrics-addr", h.PeerAddr))
 		}
 	}
 	if h.Instance == "" || len(h.Instance) > 255 || strings.Trim(h.Instance, hubIdentChars) != "" {

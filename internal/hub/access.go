@@ -217,6 +217,9 @@ func (s *Store) Grant(r *http.Request, service int64, in RightInput) (Right, err
 		return Right{}, err
 	}
 	c, err := s.consumerOf(ctx, in.ConsumerID, in.Consumer)
+	if cid, perr := ParseClientID(strings.TrimSpace(in.Consumer)); err != nil && in.ConsumerID == 0 && perr == nil && cid.IsSubsystem() && cid.Instance != s.opt.Instance {
+		c, err = s.registerForeign(r, cid)
+	}
 	if err != nil {
 		return Right{}, err
 	}
@@ -234,6 +237,20 @@ func (s *Store) Grant(r *http.Request, service int64, in RightInput) (Right, err
 		return Right{}, err
 	}
 	return s.right(ctx, id)
+}
+
+// registerForeign registers a subsystem of a peer's instance, to grant it
+// a right (federation).
+func (s *Store) registerForeign(r *http.Request, cid ClientID) (Subsystem, error) {
+	var id int64
+	err := s.write(r.Context(), event(r, audit.HubRegistry, cid.String(), "subsystem.create of peer instance "+cid.Instance), func(tx *sql.Tx) (err error) {
+		id, err = s.foreignSubsystem(r.Context(), tx, cid)
+		return err
+	})
+	if err != nil {
+		return Subsystem{}, err
+	}
+	return s.Subsystem(r.Context(), id)
 }
 
 func insertRight(ctx context.Context, tx *sql.Tx, service, endpoint, consumer, request int64, actor any) (int64, error) {

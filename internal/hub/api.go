@@ -24,13 +24,14 @@ func (s *Store) Mount(site *web.Site) {
 	if s.opt.Gateway.Addr != "" {
 		site.AddComponent(web.Component{Name: "hub-gateway", Run: func(ctx context.Context) error {
 			o := s.opt.Gateway
+			var g *Gateway
 			if s.demoOut != nil {
 				ready := o.Ready
 				o.Ready = func(addr string) {
 					if ready != nil {
 						ready(addr)
 					}
-					go s.startDemo(ctx, addr)
+					go s.startDemo(ctx, g)
 				}
 			}
 			g, err := s.NewGateway(o)
@@ -344,6 +345,58 @@ func (s *Store) apiRoutes(api *httpx.API) {
 				return err
 			}
 			created(w, k)
+			return nil
+		})
+
+	// Federation: peer hubs.
+	manageHub := func(r *http.Request) error {
+		owner, err := s.ownerUnit(r.Context())
+		if err != nil {
+			return err
+		}
+		return s.authorize(r, ManageHub, owner)
+	}
+	list("/api/v1/hub/peers", "Peer hubs (federation): other instances this hub calls and accepts calls from", Peer{}, nil,
+		listed(func(r *http.Request) ([]Peer, error) {
+			if err := s.canView(r); err != nil {
+				return nil, err
+			}
+			return s.Peers(r.Context())
+		}))
+	route("POST", "/api/v1/hub/peers", "Register a peer hub: its instance, gateway address and CA certificates (hub.manage on the hub's owner unit); audited", PeerInput{}, Peer{}, 201,
+		func(w http.ResponseWriter, r *http.Request) error {
+			var in PeerInput
+			if err := httpx.Decode(r, &in); err != nil {
+				return err
+			}
+			if err := manageHub(r); err != nil {
+				return err
+			}
+			p, err := s.CreatePeer(r.Context(), in, ActorOf(r))
+			if err != nil {
+				return err
+			}
+			created(w, p)
+			return nil
+		})
+	route("GET", "/api/v1/hub/peers/{id}", "One peer hub", nil, Peer{}, 0, httpx.GetHandler(s.canView, s.Peer))
+	route("PUT", "/api/v1/hub/peers/{id}", "Change a peer's name, address, CA certificates or timeout, or enable or disable it; audited", PeerInput{}, Peer{}, 0,
+		with(func(r *http.Request, id int64, in PeerInput) (any, error) {
+			if err := manageHub(r); err != nil {
+				return nil, err
+			}
+			return s.EditPeer(r.Context(), id, in, ActorOf(r))
+		}, 200))
+	route("GET", "/api/v1/hub/peering", "What a peer needs to register this hub: its instance and CA certificates", nil, Peering{}, 0,
+		func(w http.ResponseWriter, r *http.Request) error {
+			if err := s.canView(r); err != nil {
+				return err
+			}
+			p, err := s.Peering(r.Context())
+			if err != nil {
+				return err
+			}
+			httpx.JSON(w, http.StatusOK, p)
 			return nil
 		})
 }

@@ -124,3 +124,48 @@ func TestHubCLI(t *testing.T) {
 		})
 	}
 }
+
+// TestPeerCLI: `tinhso hub peering` prints what another hub registers this
+// one with; `hub peer-add`, `peers`, `peer-disable` and `peer-enable`
+// manage the peers, audited as the CLI's; bad input is refused.
+func TestPeerCLI(t *testing.T) {
+	t.Parallel()
+	for engine, u := range testapp.DemoURLs(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			app := testapp.New(t, u)
+			code, out, errOut := tinhso(t, "hub", "peering", "--db", u)
+			if code != 0 || !strings.HasPrefix(out, "instance TINHSO\n-----BEGIN CERTIFICATE-----") {
+				t.Fatalf("hub peering: %d %s %s", code, out, errOut)
+			}
+			ca := filepath.Join(t.TempDir(), "ca.crt")
+			if err := os.WriteFile(ca, []byte(strings.TrimPrefix(out, "instance TINHSO\n")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code, _, errOut := tinhso(t, "hub", "peer-add", "VN", "--address", "https://ndxp.gov.vn:5500", "--db", u); code == 0 || !strings.Contains(errOut, "--ca FILE is required") {
+				t.Errorf("peer-add without a CA: %d %s", code, errOut)
+			}
+			if code, _, _ := tinhso(t, "hub", "peer-add", "VN", "--address", "http://ndxp.gov.vn", "--ca", ca, "--db", u); code == 0 {
+				t.Error("peer-add with an http address")
+			}
+			code, out, errOut = tinhso(t, "hub", "peer-add", "VN", "--address", "https://ndxp.gov.vn:5500", "--ca", ca, "--name", "Nền tảng NDXP", "--db", u)
+			if code != 0 || !strings.Contains(out, "peer #1 VN at https://ndxp.gov.vn:5500 trusted") {
+				t.Fatalf("peer-add: %d %s %s", code, out, errOut)
+			}
+			if code, out, _ := tinhso(t, "hub", "peer-disable", "VN", "--db", u); code != 0 || out != "peer VN disabled\n" {
+				t.Errorf("peer-disable: %d %q", code, out)
+			}
+			if _, out, _ := tinhso(t, "hub", "peers", "--db", u); !strings.Contains(out, "VN         disabled https://ndxp.gov.vn:5500 Nền tảng NDXP") {
+				t.Errorf("peers: %q", out)
+			}
+			if code, out, _ := tinhso(t, "hub", "peer-enable", "VN", "--db", u); code != 0 || out != "peer VN enabled\n" {
+				t.Errorf("peer-enable: %d %q", code, out)
+			}
+			if code, _, errOut := tinhso(t, "hub", "peer-enable", "HN", "--db", u); code == 0 || !strings.Contains(errOut, `no peer of instance "HN"`) {
+				t.Errorf("an unknown peer: %d %s", code, errOut)
+			}
+			if n := app.Count(t, `SELECT COUNT(*) FROM audit_events WHERE actor = 'cli' AND kind = 'hub.peer' AND subject = 'VN'`); n != 3 {
+				t.Errorf("%d audit rows of the CLI's peer acts, want 3", n)
+			}
+		})
+	}
+}

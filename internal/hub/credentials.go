@@ -144,10 +144,13 @@ func (s *Store) mayManage(r *http.Request, x Subsystem) error {
 	return s.org.Authorize(r.Context(), org.PrincipalFrom(r.Context()), ManageMember, x.UnitID)
 }
 
-func (s *Store) validName(in *CredentialInput, kind string) error {
+func (s *Store) validName(x Subsystem, in *CredentialInput, kind string) error {
 	in.Name = strings.TrimSpace(in.Name)
 	v := errs.Validator{Context: "hub"}
 	v.Text("name", in.Name, errs.Short)
+	// A peer instance's subsystem calls through its own hub, never with a
+	// credential of this one.
+	v.Check(x.xid.Instance == "" || x.xid.Instance == s.opt.Instance, "subsystem", "hub_foreign_credential")
 	if kind == KindSecret {
 		v.Check(in.CSR == "", "csr", "hub_secret_csr")
 		v.Check(in.Days == 0, "days", "hub_secret_csr")
@@ -161,7 +164,7 @@ func (s *Store) IssueSecret(ctx context.Context, x Subsystem, in CredentialInput
 }
 
 func (s *Store) issueSecret(ctx context.Context, x Subsystem, in CredentialInput, a Actor, replaces int64, retire *time.Time) (IssuedCredential, error) {
-	if err := s.validName(&in, KindSecret); err != nil {
+	if err := s.validName(x, &in, KindSecret); err != nil {
 		return IssuedCredential{}, err
 	}
 	clientID := ClientIDPrefix + strings.ToLower(password.Random(12))
@@ -200,7 +203,7 @@ func (s *Store) IssueCertificate(ctx context.Context, x Subsystem, in Credential
 }
 
 func (s *Store) issueCertificate(ctx context.Context, x Subsystem, in CredentialInput, a Actor, replaces int64, retire *time.Time) (IssuedCredential, error) {
-	if err := s.validName(&in, KindCertificate); err != nil {
+	if err := s.validName(x, &in, KindCertificate); err != nil {
 		return IssuedCredential{}, err
 	}
 	is, err := s.authority.IssueClient(ctx, x.XRoadID(), x.MemberName, in.CSR, in.Days)

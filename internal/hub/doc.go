@@ -194,10 +194,53 @@
 //     which moved from notify into store): the archive round, hub_opmon
 //     rows older than --hub-opmon-days (7) deleted, the time-stamping.
 //
+// Fourth session, federation (part 7 and part 8's national hub; peers.go,
+// federation.go, pages_peers.go, demo_national.go, migration
+// 0020_hub_peers.sql), as X-Road instances federate:
+//
+//   - Peers: a hub registers another hub (hub_peers: its instance, its
+//     gateway's https address, the CA certificates its client and server
+//     certificates chain to, a timeout, enabled or not) through the API
+//     (/api/v1/hub/peers, /api/v1/hub/peering for what a peer needs of this
+//     one), the page /hub/peers and the CLI (hub peering, peers, peer-add,
+//     peer-enable, peer-disable); hub.manage on the owner unit; audited as
+//     hub.peer. The snapshot holds the peers, their CA pools, and the
+//     gateway asks client certificates of the peers' CAs too.
+//   - Outbound: a local consumer's call for /r1/{PEER}/… is authenticated,
+//     rate-limited and logged (fail closed) here, then forwarded whole to
+//     the peer's gateway over mutual TLS 1.2 (the hub's own client
+//     certificate; the peer's server certificate must chain to its
+//     registered CAs and name the address's host), streaming both ways with
+//     the same relay as a backend call; X-Road-Id is passed (generated
+//     here when absent), X-Road-Request-Id is each hub's own; the peer's
+//     X-Road-Error passes through and is logged as the fault. One client
+//     per peer, replaced when the peer changes. Faults: unknown instance,
+//     peer disabled, unreachable, timed out, certificate not trusted or
+//     refused (xroad.go lists them).
+//   - Inbound: a client certificate with URI urn:xroad:PEER chaining to
+//     that peer's own CAs is the peer's hub; X-Road-Client must be of that
+//     instance; the rights are this hub's, granted to the foreign subsystem
+//     (registered on grant — a member of the peer's instance on the owner
+//     unit, never given credentials here, not counted by the KPI); no
+//     transit to a third instance. --hub-peer-addr is a listener for peers
+//     (X-Road's port 5500): HTTPS always, with a server certificate of the
+//     hub's CA when the gateway has none, so the consumers' listener may
+//     stay plain HTTP.
+//   - The demo starts a second hub for the national platform (instance VN,
+//     a temporary SQLite database, its own gateway and peer listener, two
+//     national services with sample data marked as demo data), federated
+//     both ways; traffic goes both ways; the demo prints a federated curl
+//     line. federation_test.go runs two hubs, each on its own database
+//     (both engines), through every fault and a leak count.
+//
 // Left for the next sessions, in this order:
 //
-//   - Federation (part 7): a peer hub over mutual TLS (the hub's client
-//     certificate is ready for it), both logging; the national demo hub.
+//   - Federation: the operational-monitoring row does not record which
+//     side of a federated exchange this hub was (X-Road's
+//     securityServerType; a column of hub_opmon); a federated call does not
+//     count in the calling province's KPI (its service is not in the
+//     registry); listClients does not list a peer's members (X-Road's
+//     ?xRoadInstance= would need the peer's registry).
 //   - Message log: X-Road's acceptable-timestamp-failure-period (stop
 //     exchanges after hours without time-stamps) is not implemented, nor
 //     the ESS signing-certificate check of tokens, nor an HSM (PKCS #11)

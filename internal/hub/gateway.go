@@ -79,6 +79,13 @@ type GatewayOptions struct {
 	Clock func() time.Time
 	// Ready, when set, receives the bound address once serving.
 	Ready func(addr string)
+	// PeerAddr is the listener for peer hubs (federation, X-Road's port
+	// 5500 between security servers): always HTTPS, asking for client
+	// certificates, with the gateway's certificate (TLS, TLSCert) or, when
+	// it has none, a server certificate of the hub's own CA for PeerAddr's
+	// host, which the peers trust already. Empty: peers call Addr (which
+	// must then be HTTPS).
+	PeerAddr string
 }
 
 // DefaultMaxBody bounds a request body.
@@ -97,9 +104,29 @@ type Gateway struct {
 
 	mu         sync.Mutex
 	backends   map[string]*fasthttp.HostClient
-	limits     sync.Map // subsystem id → *bucket
-	breakers   sync.Map // scheme://host → *breaker
+	peerKeys   map[string]string // instance → the settings its client in backends was made with
+	limits     sync.Map          // subsystem id → *bucket
+	breakers   sync.Map          // scheme://host → *breaker
 	clientCert atomic.Pointer[hubCert]
+	peerAddr   atomic.Pointer[string]
+	addr       atomic.Pointer[string]
+}
+
+// Addr is the bound address of the consumers' listener ("" before Serve).
+func (g *Gateway) Addr() string {
+	if a := g.addr.Load(); a != nil {
+		return *a
+	}
+	return ""
+}
+
+// PeerAddr is the bound address of the listener for peer hubs ("" when
+// there is none or before Serve).
+func (g *Gateway) PeerAddr() string {
+	if a := g.peerAddr.Load(); a != nil {
+		return *a
+	}
+	return ""
 }
 
 // NewGateway prepares a gateway; Run or Serve starts it.
@@ -125,7 +152,7 @@ func (s *Store) NewGateway(o GatewayOptions) (*Gateway, error) {
 	if o.BreakerCooldown <= 0 {
 		o.BreakerCooldown = DefaultBreakerCooldown
 	}
-	g := &Gateway{s: s, o: o, snake: o.Errors == "snake", verifier: s.verifier, tokens: s.tokenEndpoint, backends: map[string]*fasthttp.HostClient{}}
+	g := &Gateway{s: s, o: o, snake: o.Errors == "snake", verifier: s.verifier, tokens: s.tokenEndpoint, backends: map[string]*fasthttp.HostClient{}, peerKeys: map[string]string{}}
 	if o.ClientCA != "" {
 		b, err := os.ReadFile(o.ClientCA)
 		if err != nil {
@@ -219,19 +246,25 @@ func (g *Gateway) tlsConfig() (*tls.Config, error) {
 	default:
 		return nil, nil
 	}
+	return g.askClientCerts(base), nil
+}
+
+// askClientCerts makes base ask for client certificates of the hub's CAs,
+// the further ones and the peers'.
+func (g *Gateway) askClientCerts(base *tls.Config) *tls.Config {
 	base.MinVersion = max(base.MinVersion, tls.VersionTLS12)
 	base.ClientAuth = tls.VerifyClientCertIfGiven
 	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
 		c := base.Clone()
 		c.GetConfigForClient = nil
-		pool := g.s.snapshot().caPool.Clone()
+		pool := g.s.snapshot().clientPool.Clone()
 		for _, ca := range g.extraCAs {
 			pool.AddCert(ca)
 		}
 		c.ClientCAs = pool
 		return c, nil
 	}
-	return base, nil
+	return base
 }
 
 // Serve serves on ln until ctx ends: it makes the hub's keys when there
@@ -251,6 +284,13 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	tc, err := g.tlsConfig()
 	if err != nil {
 		return err
+	}
+	peerLn, err := g.peerListener(ctx, tc)
+	if err != nil {
+		return err
+	}
+	if peerLn != nil {
+		defer peerLn.Close()
 	}
 	w, err := g.s.NewLogWriter(ctx, LogOptions{Chain: g.o.Node, SealEvery: g.o.SealEvery})
 	if err != nil {
@@ -284,21 +324,37 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		ln = tls.NewListener(ln, tc)
 		scheme = "https"
 	}
-	serveDone := make(chan error, 1)
+	serveDone := make(chan error, 2)
 	go func() { serveDone <- g.server.Serve(ln) }()
-	slog.Info("hub gateway listening", "url", scheme+"://"+ln.Addr().String(), "instance", g.s.opt.Instance, "chain", g.o.Node)
+	serving := 1
+	if peerLn != nil {
+		serving++
+		go func() { serveDone <- g.server.Serve(peerLn) }()
+		a := peerLn.Addr().String()
+		g.peerAddr.Store(&a)
+		slog.Info("hub gateway listening for peer hubs", "url", "https://"+a)
+	}
+	bound := ln.Addr().String()
+	g.addr.Store(&bound)
+	slog.Info("hub gateway listening", "url", scheme+"://"+bound, "instance", g.s.opt.Instance, "chain", g.o.Node)
 	if g.o.Ready != nil {
 		g.o.Ready(ln.Addr().String())
 	}
 	var serveErr error
 	select {
 	case serveErr = <-serveDone:
+		serving--
+		if serving > 0 {
+			g.server.Shutdown()
+		}
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := g.server.ShutdownWithContext(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			serveErr = err
 		}
 		cancel()
+	}
+	for ; serving > 0; serving-- {
 		<-serveDone
 	}
 	<-pollDone
@@ -350,6 +406,8 @@ type exchange struct {
 	userID     string
 	issue      string
 	keepDays   int       // the bodies are kept this many days (0: not)
+	peerIn     *snapPeer // the peer hub that called (federation), nil for a local consumer
+	peerFault  string    // the peer's X-Road-Error on its answer (federation)
 	outAt      time.Time // the request went to the backend (op monitoring's requestOutTs)
 	inAt       time.Time // the backend's answer arrived (responseInTs)
 }
@@ -478,21 +536,51 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 	snap := g.s.snapshot()
 	now := g.now()
 	consumer := snap.byClient[cid]
-	if consumer == nil {
+	local := g.s.opt.Instance
+	stranger := false // a client certificate neither a credential nor a peer hub's
+	if cs := ctx.TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 && snap.byCert[fingerprint(cs.PeerCertificates[0].Raw)] == nil {
+		ex.peerIn = snap.callingPeer(cs.PeerCertificates)
+		stranger = ex.peerIn == nil
+	}
+	switch p := ex.peerIn; {
+	case p != nil:
+		// A peer's hub calls for one of its consumers (federation).
+		ex.credential = "peer:" + p.instance
+		switch {
+		case !p.enabled:
+			g.refuse(ctx, ex, FaultPeerCaller, fmt.Sprintf("The hub of instance %s is not an enabled peer of %s", p.instance, local))
+			return
+		case cid.Instance != p.instance:
+			g.refuse(ctx, ex, FaultPeerCaller, fmt.Sprintf("Client '%s' is not of instance %s, whose hub called", ex.clientStr, p.instance))
+			return
+		case sid.Instance != local:
+			g.refuse(ctx, ex, FaultAccessDenied, fmt.Sprintf("Request is not allowed: %s is not a service of instance %s", sid.String(), local))
+			return
+		}
+		ex.consumer = consumer // nil when no right was ever granted to it
+	case stranger && cid.Instance != local:
+		g.refuse(ctx, ex, FaultPeerCaller, fmt.Sprintf("Client '%s' is of instance %s, but the TLS client certificate is not of a trusted peer hub of that instance", ex.clientStr, cid.Instance))
+		return
+	case consumer == nil || cid.Instance != local:
 		g.refuse(ctx, ex, FaultUnknownMember, fmt.Sprintf("Client '%s' not found", ex.clientStr))
 		return
+	default:
+		ex.consumer = consumer
+		if msg := g.authenticate(ctx, snap, ex, now); msg != "" {
+			g.refuse(ctx, ex, FaultAuthentication, msg)
+			return
+		}
 	}
-	ex.consumer = consumer
-	if msg := g.authenticate(ctx, snap, ex, now); msg != "" {
-		g.refuse(ctx, ex, FaultAuthentication, msg)
-		return
-	}
-	if !g.allow(consumer, now) {
+	if consumer != nil && !g.allow(consumer, now) {
 		g.refuse(ctx, ex, FaultRateLimited, fmt.Sprintf("Client '%s' called faster than its rate", ex.clientStr))
 		return
 	}
-	if slices.Contains(MetaServices, sid.Code) && ex.method == "GET" && sid.Instance == g.s.opt.Instance {
+	if slices.Contains(MetaServices, sid.Code) && ex.method == "GET" && sid.Instance == local && consumer != nil {
 		g.meta(ctx, snap, ex)
+		return
+	}
+	if sid.Instance != local {
+		g.federate(ctx, snap, ex)
 		return
 	}
 	svc := snap.services[sid]
@@ -501,7 +589,9 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 		return
 	}
 	ex.svc = svc
-	ex.keepDays = consumer.keepDays
+	if consumer != nil {
+		ex.keepDays = consumer.keepDays
+	}
 	if svc.provider != nil {
 		ex.keepDays = max(ex.keepDays, svc.provider.keepDays)
 	}
@@ -515,7 +605,7 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 			return
 		}
 	}
-	if !allowed(svc, consumer.id, ex.method, ex.path) {
+	if consumer == nil || !allowed(svc, consumer.id, ex.method, ex.path) {
 		g.refuse(ctx, ex, FaultAccessDenied, fmt.Sprintf("Request is not allowed: %s", sid.String()))
 		return
 	}
@@ -523,12 +613,21 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 		g.refuse(ctx, ex, FaultBadRequest, fmt.Sprintf("Request body larger than %d bytes", g.o.MaxBody))
 		return
 	}
-	// The request's record is durable before the backend sees anything.
-	if err := g.log.Append(ctx, ex.record(RecordRequest), true); err != nil && !g.o.FailOpen {
-		g.refuse(ctx, ex, FaultLoggingFailed, "The message log cannot be written; the hub accepts no exchange it cannot record")
+	if !g.logRequest(ctx, ex) {
 		return
 	}
-	g.forward(ctx, ex)
+	g.forward(ctx, ex, target{base: svc.backend, client: g.backend(svc.backend, svc.timeout)})
+}
+
+// logRequest makes the request's record durable before the backend (or
+// the peer) sees anything; false when it could not and the exchange is
+// refused.
+func (g *Gateway) logRequest(ctx *fasthttp.RequestCtx, ex *exchange) bool {
+	if err := g.log.Append(ctx, ex.record(RecordRequest), true); err != nil && !g.o.FailOpen {
+		g.refuse(ctx, ex, FaultLoggingFailed, "The message log cannot be written; the hub accepts no exchange it cannot record")
+		return false
+	}
+	return true
 }
 
 // authenticate finds the request's credential and checks that it is
@@ -628,6 +727,14 @@ func (g *Gateway) backend(u *url.URL, timeout time.Duration) *fasthttp.HostClien
 	if hc, ok := g.backends[key]; ok {
 		return hc
 	}
+	hc := g.hostClient(u, timeout, &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: g.backendRoots(), GetClientCertificate: g.getClientCert})
+	g.backends[key] = hc
+	return hc
+}
+
+// hostClient is a client of u's host with a timeout, presenting the hub's
+// own certificate when asked, trusting tc's roots.
+func (g *Gateway) hostClient(u *url.URL, timeout time.Duration, tc *tls.Config) *fasthttp.HostClient {
 	addr := u.Host
 	if u.Port() == "" {
 		if u.Scheme == "https" {
@@ -637,10 +744,10 @@ func (g *Gateway) backend(u *url.URL, timeout time.Duration) *fasthttp.HostClien
 		}
 	}
 	dialer := &net.Dialer{Timeout: min(timeout, 10*time.Second), KeepAlive: 30 * time.Second}
-	hc := &fasthttp.HostClient{
+	return &fasthttp.HostClient{
 		Addr:                          addr,
 		IsTLS:                         u.Scheme == "https",
-		TLSConfig:                     &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: g.backendRoots(), GetClientCertificate: g.getClientCert},
+		TLSConfig:                     tc,
 		Dial:                          func(a string) (net.Conn, error) { return dialer.Dial("tcp", a) },
 		ReadTimeout:                   timeout,
 		WriteTimeout:                  timeout,
@@ -660,8 +767,6 @@ func (g *Gateway) backend(u *url.URL, timeout time.Duration) *fasthttp.HostClien
 			return false, idem && !req.IsBodyStream() && attempts < 2 && !errors.Is(err, fasthttp.ErrTimeout)
 		},
 	}
-	g.backends[key] = hc
-	return hc
 }
 
 // backendRoots trusts the system's roots and the hub's CA, which may have
@@ -728,18 +833,29 @@ func appendHeaderLine(b []byte, k, v string) []byte {
 	return append(b, '\r', '\n')
 }
 
-func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
-	svc := ex.svc
+// target is where an exchange goes: a backend, or a peer's gateway
+// (federation), which receives the whole /r1/ path.
+type target struct {
+	base   *url.URL
+	client *fasthttp.HostClient
+	peer   *snapPeer
+}
+
+func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange, to target) {
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
-	target := svc.backend.Scheme + "://" + svc.backend.Host + strings.TrimSuffix(svc.backend.EscapedPath(), "/") + ex.svcPathRaw
-	if ex.svcPathRaw == "" && svc.backend.EscapedPath() == "" {
-		target += "/"
+	rest := ex.svcPathRaw
+	if to.peer != nil {
+		rest = ex.rawPath
+	}
+	dest := to.base.Scheme + "://" + to.base.Host + strings.TrimSuffix(to.base.EscapedPath(), "/") + rest
+	if rest == "" && to.base.EscapedPath() == "" {
+		dest += "/"
 	}
 	if ex.rawQuery != "" {
-		target += "?" + ex.rawQuery
+		dest += "?" + ex.rawQuery
 	}
-	req.SetRequestURI(target)
+	req.SetRequestURI(dest)
 	req.Header.SetMethod(ex.method)
 
 	// The serialized request (X-Road's RestRequest): verb, the /r1/ path and
@@ -782,7 +898,7 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 		req.SetBodyStream(body, cl)
 	}
 
-	br := g.breakerOf(svc.backend)
+	br := g.breakerOf(to.base)
 	if ok, wait := br.allow(g.now()); !ok {
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(max(1, int(wait.Round(time.Second)/time.Second))))
 		g.refuse(ctx, ex, FaultCircuitOpen, fmt.Sprintf("The service %s failed %d times in a row; the hub calls it again in %s", ex.sid.String(), g.o.BreakerFailures, wait.Round(time.Second)))
@@ -790,12 +906,14 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 	}
 	resp := fasthttp.AcquireResponse()
 	ex.outAt = time.Now()
-	err := g.backend(svc.backend, svc.timeout).Do(req, resp)
+	err := to.client.Do(req, resp)
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
 		fault, msg := FaultIO, "The service did not answer in time"
 		var oe *net.OpError
 		switch {
+		case to.peer != nil && (body == nil || body.err == nil):
+			fault, msg = peerFault(to.peer, err)
 		case body != nil && errors.Is(body.err, errBodyTooLarge):
 			fault, msg = FaultBadRequest, fmt.Sprintf("Request body larger than %d bytes", g.o.MaxBody)
 		case body != nil && body.err != nil:
@@ -840,6 +958,12 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange) {
 	hop = responseConnectionTokens(&resp.Header)
 	for k, v := range resp.Header.All() {
 		lk := strings.ToLower(string(k))
+		if to.peer != nil && lk == "x-road-error" {
+			// The peer's own refusal reaches the consumer as it was made.
+			ex.peerFault = string(v)
+			out.SetBytesKV(k, v)
+			continue
+		}
 		if skipResponse(lk) || hop[lk] {
 			continue
 		}
@@ -936,6 +1060,9 @@ func (r *relay) finish() {
 	fault, msg := "", ""
 	if !r.eof {
 		fault, msg = "incomplete", "The answer's body was not relayed whole"
+	} else if r.ex.peerFault != "" {
+		fault, msg = r.ex.peerFault, "Answered by the hub of instance "+r.ex.sid.Instance
+		r.rec.Fault = fault
 	}
 	r.rec.Op = r.g.opRecord(r.ex, r.rec.Status, r.rec.RequestSize, r.n, fault, msg)
 	if r.kept != nil {

@@ -138,54 +138,14 @@ func newWorld(t testing.TB, app *testapp.App, tlsGateway bool, configure ...func
 	}
 	w.svc = "/r1/" + svc["identifier"].(string)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	opts := hub.GatewayOptions{Node: "plain", SealEvery: time.Hour, Ready: func(a string) { ready <- a }}
+	opts := hub.GatewayOptions{Node: "plain", SealEvery: time.Hour}
 	for _, c := range configure {
 		c(&opts)
 	}
-	scheme := "http"
 	if tlsGateway {
 		opts.Node = "tls"
-		is, err := app.Server.Hub.Authority().IssueServer(ctx, []string{"127.0.0.1"}, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cert, err := tls.X509KeyPair([]byte(is.CertPEM), []byte(is.KeyPEM))
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-		scheme = "https"
 	}
-	gw, err := app.Server.Hub.NewGateway(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.gw = gw
-	gl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- gw.Serve(ctx, gl) }()
-	select {
-	case a := <-ready:
-		w.url = scheme + "://" + a
-	case err := <-done:
-		t.Fatalf("gateway: %v", err)
-	}
-	w.stop = func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("gateway stopped with %v", err)
-		}
-	}
-	t.Cleanup(func() {
-		if w.stop != nil {
-			w.stop()
-		}
-	})
+	w.url, w.gw, w.stop = startGateway(t, app, opts, tlsGateway)
 
 	sw := do(t, app, "pheduyet.pleiku", "POST", fmt.Sprintf("/api/v1/hub/subsystems/%d/secrets", w.withID), `{"name":"một cửa"}`)
 	sn := do(t, app, "pheduyet.pleiku", "POST", fmt.Sprintf("/api/v1/hub/subsystems/%d/secrets", w.noID), `{"name":"cổng"}`)
@@ -197,6 +157,57 @@ func newWorld(t testing.TB, app *testapp.App, tlsGateway bool, configure ...func
 		w.tokenL = w.token(t, sl["clientId"].(string), sl["clientSecret"].(string))
 	}
 	return w
+}
+
+// startGateway runs a gateway of app on loopback until the test ends
+// (HTTPS with a server certificate of the hub's CA when tlsOn); stop ends
+// it earlier, draining its message log.
+func startGateway(t testing.TB, app *testapp.App, opts hub.GatewayOptions, tlsOn bool) (url string, gw *hub.Gateway, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	opts.Ready = func(a string) { ready <- a }
+	scheme := "http"
+	if tlsOn {
+		is, err := app.Server.Hub.Authority().IssueServer(ctx, []string{"127.0.0.1"}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := tls.X509KeyPair([]byte(is.CertPEM), []byte(is.KeyPEM))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.TLS, scheme = &tls.Config{Certificates: []tls.Certificate{cert}}, "https"
+	}
+	gw, err := app.Server.Hub.NewGateway(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- gw.Serve(ctx, ln) }()
+	select {
+	case a := <-ready:
+		url = scheme + "://" + a
+	case err := <-done:
+		t.Fatalf("gateway: %v", err)
+	}
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("gateway stopped with %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return url, gw, stop
 }
 
 // token buys an access token at the gateway's token endpoint.

@@ -50,6 +50,9 @@ func (s *Store) Measure(ctx context.Context, unit int64, from, to time.Time) (KP
 	}
 	inScope := map[int64]bool{}
 	for _, m := range ms {
+		if m.Instance != s.opt.Instance {
+			continue // a peer instance's systems are its own hub's to count
+		}
 		ok := unit == 0
 		if !ok {
 			if ok, err = s.org.Within(ctx, m.UnitID, unit); err != nil {

@@ -53,6 +53,9 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.Page("POST /hub/rights/{id}/revoke", s.rightRevoke)
 	site.Page("GET /hub/requests", s.requestsShow)
 	site.Page("GET /hub/monitoring", s.monitoringShow)
+	site.Page("GET /hub/peers", s.peersShow)
+	site.Page("POST /hub/peers", s.peerCreate)
+	site.Page("POST /hub/peers/{id}/enabled", s.peerEnable)
 	site.Page("POST /hub/requests/{id}/{decision}", s.requestDecide)
 }
 

@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"context"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -131,3 +132,50 @@ func TestHubPages(t *testing.T) {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestPeerPages: the hub's admin registers a peer hub on /hub/peers (bad
+// input first), sees it with its CA's fingerprint and disables it; a
+// province's admin sees the peers and this hub's peering details, without
+// the forms, and is refused a registration.
+func TestPeerPages(t *testing.T) {
+	t.Parallel()
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		p, err := app.Server.Hub.Peering(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin := app.Login(t, "admin")
+		status, body := admin.Get(t, "/hub/peers")
+		if status != 200 || !strings.Contains(body, "Chưa có trục ngang hàng nào.") || !strings.Contains(body, "Đăng ký trục ngang hàng") || !strings.Contains(body, "BEGIN CERTIFICATE") {
+			t.Fatalf("%d\n%s", status, body)
+		}
+		status, body = admin.Post(t, "/hub/peers", url.Values{"xroadInstance": {"VN"}, "name": {"NDXP"}, "address": {"http://ndxp"}, "caCertificates": {"x"}})
+		if status != 422 || !strings.Contains(body, "địa chỉ phải là https://") || !strings.Contains(body, "phải gồm một hoặc nhiều chứng thư CA") {
+			t.Fatalf("a bad peer: %d\n%s", status, body)
+		}
+		status, body = admin.Post(t, "/hub/peers", url.Values{"xroadInstance": {"VN"}, "name": {"Nền tảng NDXP"}, "address": {"https://ndxp.gov.vn:5500"}, "caCertificates": {p.CAPEM}})
+		if status != 200 || !strings.Contains(body, "Đã lưu.") || !strings.Contains(body, "https://ndxp.gov.vn:5500") || !strings.Contains(body, "Tạm dừng") {
+			t.Fatalf("%d\n%s", status, body)
+		}
+		peer, err := app.Server.Hub.PeerByInstance(context.Background(), "VN")
+		if err != nil || len(peer.CAs) == 0 || !strings.Contains(body, peer.CAs[0]) {
+			t.Fatalf("%v %+v", err, peer)
+		}
+		status, body = admin.Post(t, "/hub/peers/"+itoa64(peer.ID)+"/enabled", url.Values{"enabled": {"false"}})
+		if status != 200 || !strings.Contains(body, "Cho hoạt động") {
+			t.Fatalf("disable: %d\n%s", status, body)
+		}
+		if peer, _ = app.Server.Hub.PeerByInstance(context.Background(), "VN"); peer.Enabled {
+			t.Error("still enabled")
+		}
+
+		province := app.Login(t, "quantri.laichau")
+		status, body = province.Get(t, "/hub/peers")
+		if status != 200 || !strings.Contains(body, "Nền tảng NDXP") || strings.Contains(body, `action="/hub/peers"`) {
+			t.Fatalf("%d\n%s", status, body)
+		}
+		if status, _ = province.Post(t, "/hub/peers", url.Values{"xroadInstance": {"HN"}, "name": {"Hà Nội"}, "address": {"https://hn:5500"}, "caCertificates": {p.CAPEM}}); status != 403 {
+			t.Errorf("a province's admin registers a peer: %d", status)
+		}
+	})
+}

@@ -1,6 +1,8 @@
 package hub_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,7 +11,7 @@ import (
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
-var hubTables = []string{"hub_members", "hub_subsystems", "hub_services", "hub_endpoints", "hub_rights", "hub_access_requests", "hub_credentials", "hub_keys"}
+var hubTables = []string{"hub_members", "hub_subsystems", "hub_services", "hub_endpoints", "hub_rights", "hub_access_requests", "hub_credentials", "hub_keys", "hub_peers"}
 
 // judicialYAML is an OpenAPI 3 description of the judicial-records service.
 const judicialYAML = `openapi: 3.0.3
@@ -316,6 +318,34 @@ func hubScenarios(vars map[string]string) []testapp.Scenario {
 					t.Errorf("%d seal keys, want the old and the new", n)
 				}
 			})},
+
+		// Peer hubs (federation; the exchanges themselves: federation_test.go).
+		{Name: "every official reads what a peer registers this hub with", Call: call("baocao.laichau", "GET", "/api/v1/hub/peering", ""), Status: 200,
+			Contains: []string{`"xroadInstance":"TINHSO"`, `BEGIN CERTIFICATE`}, Absent: []string{"PRIVATE"},
+			Before: func(t *testing.T, app *testapp.App) {
+				p, err := app.Server.Hub.Peering(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := json.Marshal(p.CAPEM)
+				vars["peerCA"] = string(b)
+			}},
+		{Name: "a province's admin may not register a peer hub", Call: call("quantri.laichau", "POST", "/api/v1/hub/peers", `{"xroadInstance":"VN","name":"NDXP","address":"https://ndxp.gov.vn:5500","caCertificates":{var:peerCA}}`), Status: 403,
+			Before: deny("quantri.laichau"), Check: refused("quantri.laichau")},
+		{Name: "a peer with every field wrong", Call: call("admin", "POST", "/api/v1/hub/peers", `{"xroadInstance":"TINHSO","name":"","address":"http://ndxp.gov.vn","caCertificates":"không phải chứng thư","timeoutMs":-5}`), Status: 422,
+			Fields: []string{"xroadInstance", "name", "address", "caCertificates", "timeoutMs"}, Contains: []string{"https://"}, Before: snap, Check: unchanged},
+		{Name: "the hub's admin registers the national platform", Call: call("admin", "POST", "/api/v1/hub/peers", `{"xroadInstance":"VN","name":"Nền tảng NDXP","address":"https://ndxp.gov.vn:5500","caCertificates":{var:peerCA}}`), Status: 201,
+			Contains: []string{`"xroadInstance":"VN"`, `"enabled":true`, `"timeoutMs":30000`, `"caFingerprints":["`}, Capture: map[string]string{"peer": "id"},
+			Before: audit("hub.peer"), Check: audited},
+		{Name: "an instance registered twice", Call: call("admin", "POST", "/api/v1/hub/peers", `{"xroadInstance":"VN","name":"again","address":"https://ndxp.gov.vn:5500","caCertificates":{var:peerCA}}`), Status: 422,
+			Fields: []string{"xroadInstance"}, Before: snap, Check: unchanged},
+		{Name: "every official reads the peers", Call: call("baocao.laichau", "GET", "/api/v1/hub/peers", ""), Status: 200, Contains: []string{`"xroadInstance":"VN"`}},
+		{Name: "one peer", Call: call("baocao.laichau", "GET", "/api/v1/hub/peers/{var:peer}", ""), Status: 200, Contains: []string{`"address":"https://ndxp.gov.vn:5500"`}},
+		{Name: "no such peer", Call: call("admin", "GET", "/api/v1/hub/peers/999999", ""), Status: 404},
+		{Name: "a province's admin may not disable a peer", Call: call("quantri.laichau", "PUT", "/api/v1/hub/peers/{var:peer}", `{"enabled":false}`), Status: 403,
+			Before: deny("quantri.laichau"), Check: refused("quantri.laichau")},
+		{Name: "the hub's admin disables the peer", Call: call("admin", "PUT", "/api/v1/hub/peers/{var:peer}", `{"enabled":false}`), Status: 200,
+			Contains: []string{`"enabled":false`, `"name":"Nền tảng NDXP"`}, Before: audit("hub.peer"), Check: audited},
 
 		// Monitoring and the KPI (the traffic itself: gateway_test.go).
 		{Name: "monitoring needs credentials", Call: call("", "GET", "/api/v1/hub/opmon", ""), Status: 401},

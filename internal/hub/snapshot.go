@@ -39,6 +39,8 @@ type snapshot struct {
 	byCert      map[string]*snapCredential // by SHA-256 fingerprint, hex
 	sealKey     *snapKey
 	caPool      *x509.CertPool
+	peers       map[string]*snapPeer // by instance
+	clientPool  *x509.CertPool       // the hub's CAs and the peers': client certificates asked of
 }
 
 type snapMember struct {
@@ -140,7 +142,7 @@ func (e *snapEndpoint) matches(method, path string) bool {
 func emptySnapshot() *snapshot {
 	return &snapshot{subsystems: map[int64]*snapSubsystem{}, byClient: map[ClientID]*snapSubsystem{}, services: map[ServiceID]*snapService{},
 		servicesOf: map[int64][]*snapService{}, credentials: map[int64]*snapCredential{}, byClientID: map[string]*snapCredential{},
-		byCert: map[string]*snapCredential{}, caPool: x509.NewCertPool()}
+		byCert: map[string]*snapCredential{}, caPool: x509.NewCertPool(), peers: map[string]*snapPeer{}, clientPool: x509.NewCertPool()}
 }
 
 // snapshot is the current snapshot, built at the first call.
@@ -357,6 +359,10 @@ func (s *Store) build(ctx context.Context) (*snapshot, error) {
 				sn.caPool.AddCert(k.cert)
 			}
 		}
+	}
+	sn.clientPool = sn.caPool.Clone()
+	if err := loadPeers(ctx, q, sn); err != nil {
+		return nil, err
 	}
 	return sn, nil
 }

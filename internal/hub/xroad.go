@@ -42,6 +42,24 @@ import (
 //	Server.ServerProxy.ServiceFailed.IOError       the backend timed out or broke the connection
 //	Server.ServerProxy.ServiceFailed.CircuitOpen   tinhso's own: the backend failed again and again, its breaker is open (Retry-After)
 //
+// Federation (peers.go) adds, on the consumer's hub (Server.ClientProxy:
+// the call did not reach the peer's backend because of this hub or the
+// way to the peer):
+//
+//	Server.ClientProxy.UnknownMember               the service's instance is neither this hub's nor a registered peer's
+//	Server.ClientProxy.ServiceDisabled             the peer of the service's instance is disabled
+//	Server.ClientProxy.NetworkError                the peer's gateway cannot be reached
+//	Server.ClientProxy.IOError                     the peer's gateway timed out or broke the connection
+//	Server.ClientProxy.SslAuthenticationFailed     the peer's server certificate does not chain to its registered CA, or the peer refused this hub's certificate
+//
+// and on the provider's hub, to a peer's hub calling:
+//
+//	Server.ServerProxy.SslAuthenticationFailed     the calling peer is disabled, or X-Road-Client is not of the calling peer's instance
+//	Server.ServerProxy.AccessDenied                the foreign consumer has no right to the service (also: calls through to a third instance)
+//
+// A peer's own X-Road error reaches the consumer as the peer answered it,
+// X-Road-Error included.
+//
 // A request the gateway cannot read — headers larger than 16 KiB, headers
 // or a body that do not arrive in time (slowloris), a malformed request —
 // gets Client.BadRequest and the connection is closed.
@@ -63,6 +81,11 @@ const (
 	FaultNetwork        = "Server.ServerProxy.ServiceFailed.NetworkError"
 	FaultIO             = "Server.ServerProxy.ServiceFailed.IOError"
 	FaultCircuitOpen    = "Server.ServerProxy.ServiceFailed.CircuitOpen"
+
+	FaultPeerDisabled = "Server.ClientProxy.ServiceDisabled"
+	FaultPeerNetwork  = "Server.ClientProxy.NetworkError"
+	FaultPeerIO       = "Server.ClientProxy.IOError"
+	FaultPeerCaller   = "Server.ServerProxy.SslAuthenticationFailed"
 )
 
 // snakeFaults are the X-Road 7.8 spellings (ErrorCodes.java at 7.8.0).
@@ -82,6 +105,10 @@ var snakeFaults = map[string]string{
 	FaultNetwork:        "server.serverproxy.service_failed.network_error",
 	FaultIO:             "server.serverproxy.service_failed.io_error",
 	FaultCircuitOpen:    "server.serverproxy.service_failed.circuit_open",
+	FaultPeerDisabled:   "server.clientproxy.service_disabled",
+	FaultPeerNetwork:    "server.clientproxy.network_error",
+	FaultPeerIO:         "server.clientproxy.io_error",
+	FaultPeerCaller:     "server.serverproxy.ssl_authentication_failed",
 }
 
 // FaultStatus is the HTTP status of a fault type.

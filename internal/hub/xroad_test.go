@@ -9,7 +9,8 @@ import (
 // 7.8 spelling, and the status follows X-Road's rule.
 func TestFaultSpellings(t *testing.T) {
 	all := []string{FaultBadRequest, FaultInvalidClient, FaultRateLimited, FaultAuthentication, FaultUnknownMember, FaultLoggingFailed, FaultInternal,
-		FaultUnknownService, FaultDisabled, FaultAccessDenied, FaultInvalidRequest, FaultMetaInternal, FaultNetwork, FaultIO, FaultCircuitOpen}
+		FaultUnknownService, FaultDisabled, FaultAccessDenied, FaultInvalidRequest, FaultMetaInternal, FaultNetwork, FaultIO, FaultCircuitOpen,
+		FaultPeerDisabled, FaultPeerNetwork, FaultPeerIO, FaultPeerCaller}
 	if len(all) != len(snakeFaults) {
 		t.Fatalf("%d faults, %d snake spellings", len(all), len(snakeFaults))
 	}

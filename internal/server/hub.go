@@ -46,6 +46,7 @@ func hubOptions(cfg config.Config) hub.Options {
 		},
 		Gateway: hub.GatewayOptions{
 			Addr:     cfg.Hub.Addr,
+			PeerAddr: cfg.Hub.PeerAddr,
 			TLSCert:  cfg.Hub.TLSCert,
 			TLSKey:   cfg.Hub.TLSKey,
 			ClientCA: cfg.Hub.ClientCA,
