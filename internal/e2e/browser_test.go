@@ -352,9 +352,10 @@ func newBrowser(t *testing.T, chromium, base string) *browser {
 		chromedp.Flag("accept-lang", "vi-VN,vi"),
 		chromedp.WindowSize(1280, 900),
 	)
-	// The whole journey, both users, must fit in this (it takes about 10 s;
-	// more under -race on a busy machine).
-	root, cancelRoot := context.WithTimeout(context.Background(), 3*time.Minute)
+	// The whole journey, all its people, must fit in this (the longest,
+	// TestPlanWorkflowBrowser, takes about a minute under -race on a busy
+	// machine).
+	root, cancelRoot := context.WithTimeout(context.Background(), 5*time.Minute)
 	actx, cancelAlloc := chromedp.NewExecAllocator(root, opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelCtx(); cancelAlloc(); cancelRoot() })
