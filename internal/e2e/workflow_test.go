@@ -161,7 +161,7 @@ func (w *workflow) reviewFigures(b *browser) reviewTotals {
 
 // followNotice follows, from the home page, the unread notice whose
 // subject names subject to the page it points to, the notice list showing
-// its body on the way.
+// its body on the way; the notice is read then.
 func (w *workflow) followNotice(b *browser, subject string, body ...string) {
 	b.t.Helper()
 	b.open("/")
@@ -173,9 +173,14 @@ func (w *workflow) followNotice(b *browser, subject string, body ...string) {
 		b.fatalf("the home page shows no notice about %s: %s", subject, b.text("main"))
 	}
 	b.submitWith("open the notice of "+subject, chromedp.Click(chromedp.CSS(`main a[href="`+href+`"]`)))
-	card := "#" + strings.TrimPrefix(href, "/notifications#")
+	id := strings.TrimPrefix(href, "/notifications#n-")
+	card := "#n-" + id
 	b.wantText(card, append([]string{subject, vi("notify.new")}, body...)...)
-	b.submitWith("follow the notice of "+subject, chromedp.Click(chromedp.CSS(card+` a[href^="/tasks/"]`)))
+	b.submitWith("follow the notice of "+subject, chromedp.Click(chromedp.CSS(card+` a[href="/notifications/`+id+`"]`)))
+	// Followed, the notice is read.
+	if evalJS[bool](b, "read the unread notices", `fetch("/api/v1/notifications?unread=1").then(r => r.json()).then(l => l.some(n => n.id === `+id+`))`, chromedp.EvalAwaitPromise) {
+		b.t.Errorf("the notice about %s is still unread after it was followed", subject)
+	}
 }
 
 func (w *workflow) reporterSubmits(b *browser) {

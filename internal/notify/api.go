@@ -178,7 +178,8 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			if err != nil {
 				return nil, err
 			}
-			return nil, s.MarkRead(r.Context(), user, id)
+			_, err = s.MarkRead(r.Context(), user, id)
+			return nil, err
 		}))
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/notifications/read", Tag: "notify", Summary: "Mark all the caller's notifications read", Response: Marked{}},
 		s.mine(func(r *http.Request, user int64) (any, error) {
@@ -309,6 +310,7 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.AddMenu("/notifications", "nav.notifications", string(ViewNotifications))
 	site.AddHome("notify", s.homeItems)
 	site.Page("GET /notifications", s.listShow)
+	site.Page("GET /notifications/{id}", s.openShow)
 	site.Page("POST /notifications/{id}/read", s.readSubmit)
 	site.Page("POST /notifications/read", s.readAllSubmit)
 	site.Page("GET /notifications/settings", s.settingsShow)
@@ -391,7 +393,7 @@ func (s *Store) readSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.MarkRead(r.Context(), p.UserID, id); err != nil {
+	if _, err := s.MarkRead(r.Context(), p.UserID, id); err != nil {
 		return err
 	}
 	next := r.PostFormValue("next")
@@ -399,6 +401,29 @@ func (s *Store) readSubmit(w http.ResponseWriter, r *http.Request) error {
 		next = "/notifications"
 	}
 	web.Redirect(w, r, httpx.LocalPath(next))
+	return nil
+}
+
+// openShow follows a notification: it is read once opened (an official who
+// went to the task it names has seen it), and the browser goes to the page
+// it points to.
+func (s *Store) openShow(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.self(r)
+	if err != nil {
+		return err
+	}
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	link, err := s.MarkRead(r.Context(), p.UserID, id)
+	if err != nil {
+		return err
+	}
+	if link == "" {
+		link = "/notifications"
+	}
+	web.Redirect(w, r, httpx.LocalPath(link))
 	return nil
 }
 
