@@ -8,7 +8,11 @@
 // (report_test.go) drives periodic reporting on the demo's two years of
 // reports: a commune's quarterly report entered, refused by a rule, sent,
 // returned, sent again and accepted, then the pivot table, completeness and
-// the plan targets that read the indicators.
+// the plan targets that read the indicators. TestPlanWorkflowBrowser
+// (workflow_test.go) walks issue 11's path: a progress report submitted,
+// returned with a comment, fixed and approved, counted by the review; a
+// deadline extension asked and granted; a Steering Committee conclusion
+// whose directives become tasks; the leader's overview showing them.
 //
 // The tests need Chromium: they run when TINHSO_TEST_CHROMIUM holds the path
 // of the browser (the README's test command sets it) and skip otherwise.
