@@ -33,54 +33,39 @@ import (
 // always and PostgreSQL with TINHSO_TEST_POSTGRES, screenshots with
 // TINHSO_E2E_SHOTS.
 func TestDTIBrowser(t *testing.T) {
-	chromium := needChromium(t)
-	shots := shotsDir(t)
-	for engine, dbURL := range testapp.DemoURLs(t) {
-		t.Run(string(engine), func(t *testing.T) {
-			app := testapp.New(t, dbURL)
-			root := newBrowser(t, chromium, app.URL)
-			if shots != "" {
-				root.shots = filepath.Join(shots, string(engine))
-				if err := os.MkdirAll(root.shots, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			var set, asm int64
-			if err := app.DB.Read.QueryRow(`SELECT id FROM dti_frameworks WHERE code = $1`, dti.DemoSet).Scan(&set); err != nil {
-				t.Fatal(err)
-			}
-			if err := app.DB.Read.QueryRow(`SELECT id FROM dti_assessments WHERE framework_id = $1 AND year = 2025`, set).Scan(&asm); err != nil {
-				t.Fatal(err)
-			}
-			unit := app.UnitID(t, dti.DemoOpenUnit)
-			sheet := fmt.Sprintf("/dti/assessments/%d/units/%d", asm, unit)
+	inChromium(t, testapp.DemoURLs, func(t *testing.T, app *testapp.App, root *browser) {
+		var set, asm int64
+		if err := app.DB.Read.QueryRow(`SELECT id FROM dti_frameworks WHERE code = $1`, dti.DemoSet).Scan(&set); err != nil {
+			t.Fatal(err)
+		}
+		if err := app.DB.Read.QueryRow(`SELECT id FROM dti_assessments WHERE framework_id = $1 AND year = 2025`, set).Scan(&asm); err != nil {
+			t.Fatal(err)
+		}
+		unit := app.UnitID(t, dti.DemoOpenUnit)
+		sheet := fmt.Sprintf("/dti/assessments/%d/units/%d", asm, unit)
 
-			official := root.person("1-baocao.sotp")
-			officialSelfAssesses(t, official, sheet)
-			coordinator := root.person("2-dieuphoi")
-			dtiCoordinatorReviews(t, coordinator, app, asm, unit, sheet)
-			leader := root.person("3-lanhdao")
-			leader.login("lanhdao")
-			leader.open(sheet)
-			leader.wantText("#appraisal-form", vi("dti.appraise.title"))
-			if st := leader.submit(`#appraisal-form button[type=submit]`); st != 200 {
-				t.Errorf("appraisal: status %d", st)
-			}
-			leader.wantText(".flash", vi("flash.dti_appraised"))
-			leader.wantText("main .meta", vi("dti.state.appraised"))
+		official := root.person("1-baocao.sotp")
+		officialSelfAssesses(t, official, sheet)
+		coordinator := root.person("2-dieuphoi")
+		dtiCoordinatorReviews(t, coordinator, app, asm, unit, sheet)
+		leader := root.person("3-lanhdao")
+		leader.login("lanhdao")
+		leader.open(sheet)
+		leader.wantText("#appraisal-form", vi("dti.appraise.title"))
+		if st := leader.submit(`#appraisal-form button[type=submit]`); st != 200 {
+			t.Errorf("appraisal: status %d", st)
+		}
+		leader.wantText(".flash", vi("flash.dti_appraised"))
+		leader.wantText("main .meta", vi("dti.state.appraised"))
 
-			coordinator.open(fmt.Sprintf("/dti/assessments/%d", asm))
-			coordinator.wantText("#publish-form", vi("dti.publish.hint"))
-			if st := coordinator.submit(`#publish-form button[type=submit]`); st != 200 {
-				t.Errorf("publish: status %d", st)
-			}
-			coordinator.wantText(".flash", vi("flash.dti_published"))
-			officialReadsResults(t, official, app, set)
-			for _, b := range []*browser{root, official, coordinator, leader} {
-				b.checkConsole()
-			}
-		})
-	}
+		coordinator.open(fmt.Sprintf("/dti/assessments/%d", asm))
+		coordinator.wantText("#publish-form", vi("dti.publish.hint"))
+		if st := coordinator.submit(`#publish-form button[type=submit]`); st != 200 {
+			t.Errorf("publish: status %d", st)
+		}
+		coordinator.wantText(".flash", vi("flash.dti_published"))
+		officialReadsResults(t, official, app, set)
+	})
 }
 
 func officialSelfAssesses(t *testing.T, b *browser, sheet string) {

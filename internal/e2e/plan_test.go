@@ -45,48 +45,34 @@ import (
 // always and PostgreSQL with TINHSO_TEST_POSTGRES, screenshots (and the
 // printed review as a PDF) with TINHSO_E2E_SHOTS.
 func TestPlanBrowser(t *testing.T) {
-	chromium := needChromium(t)
-	shots := shotsDir(t)
-	for engine, dbURL := range testapp.DemoURLs(t) {
-		t.Run(string(engine), func(t *testing.T) {
-			start := time.Now()
-			app := testapp.New(t, dbURL)
-			loaded := time.Now()
-			root := newBrowser(t, chromium, app.URL)
-			if shots != "" {
-				root.shots = filepath.Join(shots, string(engine))
-				if err := os.MkdirAll(root.shots, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			p := planByNumber(t, app, "1331/KH-UBND")
-
-			var laps []string
-			tick := time.Now()
-			lap := func(who string) {
-				laps = append(laps, fmt.Sprintf("%s %s", who, time.Since(tick).Round(time.Millisecond)))
-				tick = time.Now()
-			}
-			reporter := root.person("1-baocao.pleiku")
-			r := reporterPostsProgress(t, reporter, app, p)
-			lap("reporter")
-
-			coordinator := root.person("2-dieuphoi")
-			coordinatorReviews(t, coordinator, r)
-			lap("coordinator")
-
-			leader := root.person("3-lanhdao")
-			leaderReadsTargets(t, leader, app, p)
-			lap("leader")
-
-			for _, b := range []*browser{root, reporter, coordinator, leader} {
-				b.checkConsole()
-			}
-			t.Logf("%s: demo province loaded in %s, plan journey took %s (%s)", engine,
-				loaded.Sub(start).Round(time.Millisecond), time.Since(loaded).Round(time.Millisecond), strings.Join(laps, ", "))
-		})
-	}
+	inChromium(t, testapp.DemoURLs, func(t *testing.T, app *testapp.App, root *browser) {
+		p := planByNumber(t, app, "1331/KH-UBND")
+		laps := newLaps()
+		r := reporterPostsProgress(t, root.person("1-baocao.pleiku"), app, p)
+		laps.lap("reporter")
+		coordinatorReviews(t, root.person("2-dieuphoi"), r)
+		laps.lap("coordinator")
+		leaderReadsTargets(t, root.person("3-lanhdao"), app, p)
+		laps.lap("leader")
+		t.Logf("plan journey: %s", laps)
+	})
 }
+
+// laps times the steps of a journey, for its log.
+type laps struct {
+	tick time.Time
+	done []string
+}
+
+func newLaps() *laps { return &laps{tick: time.Now()} }
+
+// lap ends the step of who.
+func (l *laps) lap(who string) {
+	l.done = append(l.done, fmt.Sprintf("%s %s", who, time.Since(l.tick).Round(time.Millisecond)))
+	l.tick = time.Now()
+}
+
+func (l *laps) String() string { return strings.Join(l.done, ", ") }
 
 // report is what the reporter sent, for the others to find.
 type report struct {

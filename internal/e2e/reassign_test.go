@@ -2,8 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,24 +30,9 @@ import (
 // always and PostgreSQL with TINHSO_TEST_POSTGRES, screenshots with
 // TINHSO_E2E_SHOTS.
 func TestReassignBrowser(t *testing.T) {
-	chromium := needChromium(t)
-	shots := shotsDir(t)
-	for engine, dbURL := range testapp.DemoURLs(t) {
-		t.Run(string(engine), func(t *testing.T) {
-			app := testapp.New(t, dbURL)
-			root := newBrowser(t, chromium, app.URL)
-			if shots != "" {
-				root.shots = filepath.Join(shots, string(engine))
-				if err := os.MkdirAll(root.shots, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			b := root.person("4-dieuphoi-reassign")
-			coordinatorReassigns(t, b, app)
-			b.checkConsole()
-			root.checkConsole()
-		})
-	}
+	inChromium(t, testapp.DemoURLs, func(t *testing.T, app *testapp.App, root *browser) {
+		coordinatorReassigns(t, root.person("4-dieuphoi-reassign"), app)
+	})
 }
 
 func coordinatorReassigns(t *testing.T, b *browser, app *testapp.App) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,7 +27,7 @@ var reportDay = time.Date(2026, 12, 2, 9, 0, 0, 0, time.FixedZone("ICT", 7*3600)
 
 // reportURLs are the demo province with the demo's two years of reports
 // as of reportDay, per engine (built once per test process).
-func reportURLs(t *testing.T) map[store.Engine]string {
+func reportURLs(t testing.TB) map[store.Engine]string {
 	t.Helper()
 	return storetest.Cloned(t, "demo-reports-2026-12-02", func(ctx context.Context, db *store.DB) error {
 		if err := testapp.LoadDemo(ctx, db); err != nil {
@@ -65,55 +63,32 @@ func reportURLs(t *testing.T) map[store.Engine]string {
 // always and PostgreSQL with TINHSO_TEST_POSTGRES, screenshots with
 // TINHSO_E2E_SHOTS.
 func TestReportBrowser(t *testing.T) {
-	chromium := needChromium(t)
-	shots := shotsDir(t)
-	for engine, dbURL := range reportURLs(t) {
-		t.Run(string(engine), func(t *testing.T) {
-			start := time.Now()
-			app := testapp.New(t, dbURL)
-			app.Server.Report.Now = func() time.Time { return reportDay }
-			root := newBrowser(t, chromium, app.URL)
-			if shots != "" {
-				root.shots = filepath.Join(shots, string(engine))
-				if err := os.MkdirAll(root.shots, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			j := newReportJourney(t, app)
+	inChromium(t, reportURLs, func(t *testing.T, app *testapp.App, root *browser) {
+		app.Server.Report.Now = func() time.Time { return reportDay }
+		j := newReportJourney(t, app)
+		laps := newLaps()
+		approver := root.person("2-pheduyet.laichau")
+		approver.do("desktop viewport", chromedp.EmulateViewport(1280, 900))
+		approver.login("pheduyet.laichau")
+		before := j.readFigures(approver, "before")
+		laps.lap("figures before")
 
-			var laps []string
-			tick := time.Now()
-			lap := func(who string) {
-				laps = append(laps, fmt.Sprintf("%s %s", who, time.Since(tick).Round(time.Millisecond)))
-				tick = time.Now()
-			}
-			approver := root.person("2-pheduyet.laichau")
-			approver.do("desktop viewport", chromedp.EmulateViewport(1280, 900))
-			approver.login("pheduyet.laichau")
-			before := j.readFigures(approver, "before")
-			lap("figures before")
-
-			reporter := root.person("1-baocao.banbo")
-			j.reporterSubmits(reporter)
-			lap("reporter submits")
-			j.approverReturns(approver)
-			lap("approver returns")
-			j.reporterResubmits(reporter)
-			lap("reporter resubmits")
-			j.approverApproves(approver)
-			lap("approver approves")
-			j.provinceReadsPivot(approver)
-			lap("pivot")
-			after := j.readFigures(approver, "after")
-			lap("figures after")
-			j.compare(before, after)
-
-			for _, b := range []*browser{root, reporter, approver} {
-				b.checkConsole()
-			}
-			t.Logf("%s: report journey took %s (%s)", engine, time.Since(start).Round(time.Millisecond), strings.Join(laps, ", "))
-		})
-	}
+		reporter := root.person("1-baocao.banbo")
+		j.reporterSubmits(reporter)
+		laps.lap("reporter submits")
+		j.approverReturns(approver)
+		laps.lap("approver returns")
+		j.reporterResubmits(reporter)
+		laps.lap("reporter resubmits")
+		j.approverApproves(approver)
+		laps.lap("approver approves")
+		j.provinceReadsPivot(approver)
+		laps.lap("pivot")
+		after := j.readFigures(approver, "after")
+		laps.lap("figures after")
+		j.compare(before, after)
+		t.Logf("report journey: %s", laps)
+	})
 }
 
 // reportJourney holds what the officials' steps share.

@@ -56,9 +56,7 @@ func TestSingleSignOnBrowser(t *testing.T) {
 			serve(t, appLn, demoapp.New(demoapp.Config{Issuer: app.URL, ClientID: c.ID, ClientSecret: c.Secret, BaseURL: rp}).Handler())
 
 			b := newBrowser(t, chromium, app.URL)
-			if shots != "" {
-				b.shots = shots + "/sso-" + string(engine)
-			}
+			b.keepShots(shots, "sso-"+string(engine))
 			// The application first: its login goes to tinhso's form.
 			b.visit(rp + "/")
 			b.submit(`#login`)

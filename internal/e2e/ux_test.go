@@ -1,8 +1,6 @@
 package e2e_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -17,24 +15,11 @@ import (
 // policy) and dates typed dd/mm/yyyy in a browser whose own date inputs
 // would follow its language. Same rules as TestBrowser.
 func TestUsabilityBrowser(t *testing.T) {
-	chromium := needChromium(t)
-	shots := shotsDir(t)
-	for engine, dbURL := range testapp.DemoURLs(t) {
-		t.Run(string(engine), func(t *testing.T) {
-			app := testapp.New(t, dbURL)
-			b := newBrowser(t, chromium, app.URL)
-			if shots != "" {
-				b.shots = filepath.Join(shots, string(engine))
-				if err := os.MkdirAll(b.shots, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			b.prefix = "ux-"
-			phoneMenu(t, b)
-			reorganisationPicker(t, b, app)
-			b.checkConsole()
-		})
-	}
+	inChromium(t, testapp.DemoURLs, func(t *testing.T, app *testapp.App, b *browser) {
+		b.prefix = "ux-"
+		phoneMenu(t, b)
+		reorganisationPicker(t, b, app)
+	})
 }
 
 // phoneMenu: on a 390 px phone the menu folds behind a button; opened, it

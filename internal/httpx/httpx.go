@@ -220,6 +220,28 @@ func GetHandler[T any](check func(*http.Request) error, get func(context.Context
 	}
 }
 
+// ActHandler answers a request with a JSON body on the object of the
+// {id} of its path: act does what the request asks (it authorises) and
+// returns what to answer, with status.
+func ActHandler[In, Out any](status int, act func(r *http.Request, id int64, in In) (Out, error)) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := PathID(r, "id")
+		if err != nil {
+			return err
+		}
+		var in In
+		if err := Decode(r, &in); err != nil {
+			return err
+		}
+		out, err := act(r, id, in)
+		if err != nil {
+			return err
+		}
+		JSON(w, status, out)
+		return nil
+	}
+}
+
 // List writes a page of items as a JSON array, with the total in
 // X-Total-Count and a Link header to the next page, as GitHub's API does, so
 // a client that wants everything reads the array and follows "next".

@@ -86,6 +86,16 @@ func (s *Store) setPrefs(r *http.Request, in []Pref) error {
 	return s.db.Tx(r.Context(), func(tx *sql.Tx) error { return s.SetPrefs(r.Context(), tx, p.UserID, in) })
 }
 
+// planRules reads the plan of the path's {id} and its reminder rules.
+func (s *Store) planRules(r *http.Request) (plan.Plan, Rules, error) {
+	pl, err := s.planFor(r, false)
+	if err != nil {
+		return pl, Rules{}, err
+	}
+	rules, err := s.RulesOf(r.Context(), pl.ID)
+	return pl, rules, err
+}
+
 // planFor reads a plan and, for a change, authorises the caller as its
 // coordinator (plan.manage on its issuer).
 func (s *Store) planFor(r *http.Request, manage bool) (plan.Plan, error) {
@@ -158,83 +168,40 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			return nil
 		})
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/notifications/unread", Tag: "notify", Summary: "How many notifications the caller has not read", Response: Unread{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			p, err := s.self(r)
-			if err != nil {
-				return err
-			}
-			n, err := s.UnreadCount(r.Context(), p.UserID)
-			if err != nil {
-				return err
-			}
-			httpx.JSON(w, 200, Unread{Unread: n})
-			return nil
-		})
+		s.mine(func(r *http.Request, user int64) (any, error) {
+			n, err := s.UnreadCount(r.Context(), user)
+			return Unread{Unread: n}, err
+		}))
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/notifications/{id}/read", Tag: "notify", Summary: "Mark one of the caller's notifications read", Status: 204},
-		func(w http.ResponseWriter, r *http.Request) error {
-			p, err := s.self(r)
-			if err != nil {
-				return err
-			}
+		s.mine(func(r *http.Request, user int64) (any, error) {
 			id, err := httpx.PathID(r, "id")
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if err := s.MarkRead(r.Context(), p.UserID, id); err != nil {
-				return err
-			}
-			w.WriteHeader(204)
-			return nil
-		})
+			_, err = s.MarkRead(r.Context(), user, id)
+			return nil, err
+		}))
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/notifications/read", Tag: "notify", Summary: "Mark all the caller's notifications read", Response: Marked{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			p, err := s.self(r)
-			if err != nil {
-				return err
-			}
-			n, err := s.MarkAllRead(r.Context(), p.UserID)
-			if err != nil {
-				return err
-			}
-			httpx.JSON(w, 200, Marked{Marked: n})
-			return nil
-		})
+		s.mine(func(r *http.Request, user int64) (any, error) {
+			n, err := s.MarkAllRead(r.Context(), user)
+			return Marked{Marked: n}, err
+		}))
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/notifications/settings", Tag: "notify", Summary: "Which kinds of notification the caller takes by e-mail", Response: PrefsInput{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			p, err := s.self(r)
-			if err != nil {
-				return err
-			}
-			prefs, err := s.Prefs(r.Context(), p.UserID)
-			if err != nil {
-				return err
-			}
-			httpx.JSON(w, 200, PrefsInput{Prefs: prefs})
-			return nil
-		})
+		s.mine(s.prefsOf))
 	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/notifications/settings", Tag: "notify", Summary: "Choose which kinds the caller takes by e-mail (kinds not named keep their choice)", Request: PrefsInput{}, Response: PrefsInput{}},
-		func(w http.ResponseWriter, r *http.Request) error {
+		s.mine(func(r *http.Request, user int64) (any, error) {
 			var in PrefsInput
 			if err := httpx.Decode(r, &in); err != nil {
-				return err
+				return nil, err
 			}
 			if err := s.setPrefs(r, in.Prefs); err != nil {
-				return err
+				return nil, err
 			}
-			prefs, err := s.Prefs(r.Context(), org.PrincipalFrom(r.Context()).UserID)
-			if err != nil {
-				return err
-			}
-			httpx.JSON(w, 200, PrefsInput{Prefs: prefs})
-			return nil
-		})
+			return s.prefsOf(r, user)
+		}))
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/plans/{id}/reminders", Tag: "notify", Summary: "A plan's reminder rules (the defaults until its coordinator saves others)", Response: Rules{}},
 		func(w http.ResponseWriter, r *http.Request) error {
-			pl, err := s.planFor(r, false)
-			if err != nil {
-				return err
-			}
-			rules, err := s.RulesOf(r.Context(), pl.ID)
+			_, rules, err := s.planRules(r)
 			if err != nil {
 				return err
 			}
@@ -254,6 +221,37 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			httpx.JSON(w, 200, rules)
 			return nil
 		})
+}
+
+// mine answers a request on the caller's own notifications or settings:
+// do reads or changes them for the signed-in official, and its answer is
+// the JSON body, or 204 No Content when nil.
+func (s *Store) mine(do func(r *http.Request, user int64) (any, error)) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p, err := s.self(r)
+		if err != nil {
+			return err
+		}
+		v, err := do(r, p.UserID)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
+		httpx.JSON(w, http.StatusOK, v)
+		return nil
+	}
+}
+
+// prefsOf is an official's choice of e-mails, as the API answers it.
+func (s *Store) prefsOf(r *http.Request, user int64) (any, error) {
+	prefs, err := s.Prefs(r.Context(), user)
+	if err != nil {
+		return nil, err
+	}
+	return PrefsInput{Prefs: prefs}, nil
 }
 
 func flag(r *http.Request, name string) bool {
@@ -312,6 +310,7 @@ func (s *Store) pageRoutes(site *web.Site) {
 	site.AddMenu("/notifications", "nav.notifications", string(ViewNotifications))
 	site.AddHome("notify", s.homeItems)
 	site.Page("GET /notifications", s.listShow)
+	site.Page("GET /notifications/{id}", s.openShow)
 	site.Page("POST /notifications/{id}/read", s.readSubmit)
 	site.Page("POST /notifications/read", s.readAllSubmit)
 	site.Page("GET /notifications/settings", s.settingsShow)
@@ -394,7 +393,7 @@ func (s *Store) readSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.MarkRead(r.Context(), p.UserID, id); err != nil {
+	if _, err := s.MarkRead(r.Context(), p.UserID, id); err != nil {
 		return err
 	}
 	next := r.PostFormValue("next")
@@ -402,6 +401,29 @@ func (s *Store) readSubmit(w http.ResponseWriter, r *http.Request) error {
 		next = "/notifications"
 	}
 	web.Redirect(w, r, httpx.LocalPath(next))
+	return nil
+}
+
+// openShow follows a notification: it is read once opened (an official who
+// went to the task it names has seen it), and the browser goes to the page
+// it points to.
+func (s *Store) openShow(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.self(r)
+	if err != nil {
+		return err
+	}
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	link, err := s.MarkRead(r.Context(), p.UserID, id)
+	if err != nil {
+		return err
+	}
+	if link == "" {
+		link = "/notifications"
+	}
+	web.Redirect(w, r, httpx.LocalPath(link))
 	return nil
 }
 
@@ -477,11 +499,7 @@ func (s *Store) rulesView(r *http.Request, pl plan.Plan, rules Rules) rulesData 
 }
 
 func (s *Store) rulesShow(w http.ResponseWriter, r *http.Request) error {
-	pl, err := s.planFor(r, false)
-	if err != nil {
-		return err
-	}
-	rules, err := s.RulesOf(r.Context(), pl.ID)
+	pl, rules, err := s.planRules(r)
 	if err != nil {
 		return err
 	}

@@ -139,11 +139,26 @@ func TestNotifyPages(t *testing.T) {
 			t.Fatalf("home: %d\n%s", status, body)
 		}
 		status, body = lan.Get(t, "/notifications")
-		if status != 200 || !strings.Contains(body, "Hạn hoàn thành 31/12/2026 đã qua 3 ngày") || !strings.Contains(body, `href="/tasks/`+strconv.FormatInt(task, 10)+`"`) || !strings.Contains(body, "Đánh dấu tất cả đã đọc") {
-			t.Fatalf("list: %d\n%s", status, body)
-		}
 		var note int64
 		app.DB.Read.QueryRow(`SELECT n.id FROM notifications n JOIN users u ON u.id = n.user_id WHERE u.username = 'baocao.laichau'`).Scan(&note)
+		open := "/notifications/" + strconv.FormatInt(note, 10)
+		if status != 200 || !strings.Contains(body, "Hạn hoàn thành 31/12/2026 đã qua 3 ngày") || !strings.Contains(body, `href="`+open+`"`) || !strings.Contains(body, "Đánh dấu tất cả đã đọc") {
+			t.Fatalf("list: %d\n%s", status, body)
+		}
+		// Followed, a notification is read and leads to its page; another's
+		// is not found.
+		if status, _ := app.Login(t, "baocao.pleiku").Get(t, open); status != 404 {
+			t.Errorf("another's notification followed: %d", status)
+		}
+		if n := app.Count(t, `SELECT COUNT(*) FROM notifications WHERE id = $1 AND read_at IS NULL`, note); n != 1 {
+			t.Errorf("another's visit marked the notification read")
+		}
+		if status, body = lan.Get(t, open); status != 200 || !strings.Contains(body, "99/KH-UBND") {
+			t.Errorf("follow the notification: %d\n%s", status, body)
+		}
+		if n := app.Count(t, `SELECT COUNT(*) FROM notifications WHERE id = $1 AND read_at IS NULL`, note); n != 0 {
+			t.Errorf("the notification followed is still unread")
+		}
 		if status, body = lan.Post(t, "/notifications/"+strconv.FormatInt(note, 10)+"/read", url.Values{"next": {"/notifications?unread=1"}}); status != 200 || !strings.Contains(body, "Không có thông báo chưa đọc.") {
 			t.Errorf("mark read: %d\n%s", status, body)
 		}

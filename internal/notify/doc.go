@@ -1,6 +1,8 @@
 // Package notify tells officials what they must know (issue 11, part 4):
 // notifications on the home page and at /notifications (read and unread,
-// mark one or all read; the API at /api/v1/notifications…), each
+// mark one or all read, and one followed from the list, through
+// /notifications/{id} to its page, is read; the API at
+// /api/v1/notifications…), each
 // official's choice of the kinds they also take by e-mail
 // (/notifications/settings), delivery by e-mail through the operator's
 // SMTP server (the reporting domain's mail.Client: --smtp-addr and the
@@ -51,7 +53,8 @@
 // Store.Now, two server nodes on one PostgreSQL, one on SQLite: the
 // reminder e-mail of a task due in 7 days arrives once); api_test.go the
 // API table on both engines with the refused roles, the pages, and who a
-// notice reaches.
+// notice reaches; internal/e2e's TestPlanWorkflowBrowser follows the
+// notices of the approval workflow in Chromium.
 //
 // Left for later: the reminders of periodic reports stay in
 // internal/report (reminders.go, their own e-mail digest); a reminder

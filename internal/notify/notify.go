@@ -392,18 +392,18 @@ func (s *Store) UnreadCount(ctx context.Context, user int64) (int, error) {
 	return n, err
 }
 
-// MarkRead marks one of the official's notifications read; another's is
-// not found.
-func (s *Store) MarkRead(ctx context.Context, user, id int64) error {
+// MarkRead marks one of the official's notifications read and returns
+// the page it points to ("" for none); another's is not found.
+func (s *Store) MarkRead(ctx context.Context, user, id int64) (link string, err error) {
 	var owner int64
-	err := s.db.Read.QueryRowContext(ctx, `SELECT user_id FROM notifications WHERE id = $1`, id).Scan(&owner)
+	err = s.db.Read.QueryRowContext(ctx, `SELECT user_id, link FROM notifications WHERE id = $1`, id).Scan(&owner, &link)
 	if err == sql.ErrNoRows || (err == nil && owner != user) {
-		return errs.NotFound
+		return "", errs.NotFound
 	} else if err != nil {
-		return err
+		return "", err
 	}
 	_, err = s.db.Write.ExecContext(ctx, `UPDATE notifications SET read_at = $1 WHERE id = $2 AND read_at IS NULL`, s.now(), id)
-	return err
+	return link, err
 }
 
 // MarkAllRead marks every notification of the official read and returns

@@ -378,107 +378,43 @@ func (s *Store) apiRoutes(api *httpx.API) {
 			if err != nil {
 				return err
 			}
-			t, err := s.Task(r.Context(), id)
+			d, err := s.taskDetail(r, id)
 			if err != nil {
 				return err
 			}
-			ups, err := s.Updates(r.Context(), id)
-			if err != nil {
-				return err
-			}
-			httpx.JSON(w, 200, TaskDetail{Task: t, Updates: s.visibleUpdates(r, ups)})
+			httpx.JSON(w, 200, d)
 			return nil
 		})
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/tasks/{id}/updates", Tag: "plans", Summary: "Report progress on a unit's part of a task, with evidence files (base64)", Request: UpdateInput{}, Response: TaskDetail{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := httpx.PathID(r, "id")
-			if err != nil {
-				return err
-			}
-			var in UpdateInput
-			if err := httpx.Decode(r, &in); err != nil {
-				return err
-			}
+		httpx.ActHandler(201, func(r *http.Request, id int64, in UpdateInput) (TaskDetail, error) {
 			if _, err := s.postReport(r, id, in); err != nil {
-				return err
+				return TaskDetail{}, err
 			}
 			// The report is committed; a failure to read it back is a 500
 			// that says so, never a 201 with an empty task.
-			t, err := s.Task(r.Context(), id)
-			if err != nil {
-				return fmt.Errorf("read back task %d after a progress report: %w", id, err)
-			}
-			ups, err := s.Updates(r.Context(), id)
-			if err != nil {
-				return fmt.Errorf("read back updates of task %d: %w", id, err)
-			}
-			httpx.JSON(w, 201, TaskDetail{Task: t, Updates: s.visibleUpdates(r, ups)})
-			return nil
-		})
+			return s.taskDetail(r, id)
+		}))
 	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/tasks/{id}/override", Tag: "plans", Summary: "Pause or cancel a whole task, or lift that (coordinator)", Request: OverrideInput{}, Response: Task{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := httpx.PathID(r, "id")
-			if err != nil {
-				return err
-			}
-			var in OverrideInput
-			if err := httpx.Decode(r, &in); err != nil {
-				return err
-			}
-			if err := s.setOverride(r, id, in.StatusOverride); err != nil {
-				return err
-			}
-			t, err := s.Task(r.Context(), id)
-			if err != nil {
-				return err
-			}
-			httpx.JSON(w, 200, t)
-			return nil
-		})
+		taskAct(s, func(r *http.Request, id int64, in OverrideInput) error {
+			return s.setOverride(r, id, in.StatusOverride)
+		}))
 	api.Handle(httpx.Route{Method: "PUT", Path: "/api/v1/tasks/{id}/units", Tag: "plans", Summary: "Reassign a task's lead and coordinating units (coordinator of the plan and of every unit added); the assignments taken away are ended, their history kept", Request: UnitsInput{}, Response: Task{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := httpx.PathID(r, "id")
-			if err != nil {
-				return err
-			}
-			var in UnitsInput
-			if err := httpx.Decode(r, &in); err != nil {
-				return err
-			}
-			if err := s.setUnits(r, id, in); err != nil {
-				return err
-			}
-			t, err := s.Task(r.Context(), id)
-			if err != nil {
-				return err
-			}
-			httpx.JSON(w, 200, t)
-			return nil
-		})
+		taskAct(s, s.setUnits))
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/attachments/{id}", Tag: "plans", Summary: "Download an evidence file"},
 		s.serveAttachment)
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/targets/{id}", Tag: "plans", Summary: "One target with its values and status", Response: Target{}},
 		httpx.GetHandler(nil, s.Target))
 	api.Handle(httpx.Route{Method: "POST", Path: "/api/v1/targets/{id}/actuals", Tag: "plans", Summary: "Record an actual value of a target with its evidence", Request: ActualInput{}, Response: Target{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			id, err := httpx.PathID(r, "id")
-			if err != nil {
-				return err
-			}
-			var in ActualInput
-			if err := httpx.Decode(r, &in); err != nil {
-				return err
-			}
+		httpx.ActHandler(201, func(r *http.Request, id int64, in ActualInput) (Target, error) {
 			if _, err := s.addActual(r, id, in); err != nil {
-				return err
+				return Target{}, err
 			}
 			t, err := s.Target(r.Context(), id)
 			if err != nil {
-				return fmt.Errorf("read back target %d after an actual: %w", id, err)
+				return t, fmt.Errorf("read back target %d after an actual: %w", id, err)
 			}
-			httpx.JSON(w, 201, t)
-			return nil
-		})
+			return t, nil
+		}))
 	api.Handle(httpx.Route{Method: "GET", Path: "/api/v1/review", Tag: "plans", Summary: "The Steering Committee's monthly review (coordinator, leader, admin)", Response: Review{}, Query: []string{"month: YYYY-MM (or MM/YYYY), the current month by default", "plan: id of one plan", "unit: id of one lead unit (as it answers today, for its predecessors too)"}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			rv, err := s.review(r)

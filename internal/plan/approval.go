@@ -520,6 +520,10 @@ func (s *Store) ApproveHistory(ctx context.Context, tx *sql.Tx, id int64, at tim
 	if _, err := tx.ExecContext(ctx, `UPDATE task_updates SET state = 'approved', created_at = $1, decided_at = $1 WHERE id = $2`, at, id); err != nil {
 		return err
 	}
+	// Its submission is as old as the report, not the day the trail was written.
+	if _, err := tx.ExecContext(ctx, `UPDATE task_update_events SET created_at = $1 WHERE update_id = $2`, at, id); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO task_update_events (update_id, action, state, comment, author, created_at) VALUES ($1, 'approve', 'approved', '', $2, $3)`, id, approver, at); err != nil {
 		return err
 	}

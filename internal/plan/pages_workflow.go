@@ -387,7 +387,7 @@ func (s *Store) todo(r *http.Request) (workflowTodo, error) {
 	var d workflowTodo
 	d.CanApprove = s.can(r, ApproveReport, 0)
 	if d.CanApprove {
-		queue, err := s.reportQueue(r)
+		queue, err := s.reportQueue(r.Context())
 		if err != nil {
 			return d, err
 		}

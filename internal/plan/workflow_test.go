@@ -238,3 +238,19 @@ func workflowScenarios(t *testing.T, vars map[string]string) []testapp.Scenario 
 			Contains: []string{`"field":"output"`, `"field":"budget"`, `"new":"1250.5"`}},
 	}
 }
+
+// TestDemoHistoryInOrder: the demo's trail of approved reports was
+// submitted when it was written, not the day the demo was loaded, so no
+// report's history shows its submission after its approval.
+func TestDemoHistoryInOrder(t *testing.T) {
+	t.Parallel()
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		if n := app.Count(t, `SELECT COUNT(*) FROM task_update_events s JOIN task_update_events a ON a.update_id = s.update_id
+			WHERE s.action = 'submit' AND a.action = 'approve' AND s.created_at > a.created_at`); n != 0 {
+			t.Errorf("%d demo reports were submitted after their approval", n)
+		}
+		if n := app.Count(t, `SELECT COUNT(*) FROM task_update_events WHERE action = 'submit'`); n == 0 {
+			t.Errorf("the demo's reports have no submission in their history")
+		}
+	})
+}
