@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
-# The hub gateway's speed (issue 9): the Go benchmark, which measures in one
-# run the backend directly, a bare httputil.ReverseProxy, a bare fasthttp
-# proxy and the gateway with everything on (bearer token, access check, rate
-# limit, message log with group commit, operational monitoring), on SQLite
-# and, when TINHSO_TEST_POSTGRES is set, on PostgreSQL. Loopback only; the
-# loops are bounded (-benchtime N requests per case).
+# The hub gateway's speed (issue 9), on SQLite and, when TINHSO_TEST_POSTGRES
+# is set, on PostgreSQL; loopback only, every loop bounded.
 #
-#   scripts/bench-hub.sh            # 20,000 requests per case
-#   BENCH_N=5000 scripts/bench-hub.sh
+#   scripts/bench-hub.sh          # the Go benchmarks: 20,000 requests a case
+#   WRK=1 scripts/bench-hub.sh    # and the issue's load comparison
 #
-# With WRK=1 it also installs wrk and nginx from Debian's packages (when
-# apt-get can) and prints the issue's wrk comparison commands' figures for
-# the direct backend and nginx as a plain reverse proxy, 10 s each, 64
-# connections; the gateway's own wrk run needs a running `tinhso demo` and
-# its printed token (see docs/perf.md).
+# The Go benchmarks measure in one run the backend directly, a bare
+# httputil.ReverseProxy, a bare fasthttp proxy and the gateway with
+# everything on (bearer token, access check, rate limit, message log with
+# group commit, operational monitoring), and the message log's writer
+# alone.
+#
+# With WRK=1 it installs wrk and nginx from Debian's packages when they are
+# missing (as root, with apt-get) and runs BenchmarkGatewayWrk (wrk -t2 -c64,
+# 1 KB JSON: direct, nginx as a plain reverse proxy, ReverseProxy, fasthttp,
+# the gateway) and BenchmarkGatewayFixedRate (5,000 requests a second with
+# 1 KB answers and 100 a second with 1 MiB bodies each way, p99 direct and
+# through the gateway, heap peak), each load run TINHSO_BENCH_SECONDS long
+# (10 by default). See docs/perf.md for the figures and the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${BENCH_N:-20000}"
-echo "# $(date -u +%FT%TZ) $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
-go test ./internal/hub/ -run '^$' -bench 'BenchmarkGateway' -benchtime "${N}x" 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
+echo "# $(date -u +%FT%TZ) $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg), $(git rev-parse --short HEAD)"
+go test ./internal/hub/ -run '^$' -bench 'BenchmarkGateway$|BenchmarkLogWriter' -benchtime "${N}x" 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
 
 if [ "${WRK:-0}" = 1 ]; then
   if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
@@ -28,34 +32,7 @@ if [ "${WRK:-0}" = 1 ]; then
       echo "wrk and nginx are needed (apt-get install wrk nginx-light)"; exit 1
     fi
   fi
-  tmp=$(mktemp -d)
-  trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-  # A 1 KB JSON backend in Go on :18081, nginx proxying it on :18082.
-  cat >"$tmp/backend.go" <<'GO'
-package main
-
-import (
-	"net/http"
-	"strings"
-)
-
-func main() {
-	body := []byte("{\"ket_qua\":\"" + strings.Repeat("x", 1000) + "\"}")
-	http.ListenAndServe("127.0.0.1:18081", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}))
-}
-GO
-  (cd "$tmp" && go run backend.go) &
-  cat >"$tmp/nginx.conf" <<NGINX
-worker_processes 2; pid $tmp/nginx.pid; error_log $tmp/error.log; daemon off;
-events { worker_connections 1024; }
-http { access_log off; upstream b { server 127.0.0.1:18081; keepalive 64; }
-  server { listen 127.0.0.1:18082; location / { proxy_pass http://b; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
-NGINX
-  nginx -c "$tmp/nginx.conf" &
-  sleep 3
-  echo "## wrk -t2 -c64 -d10s direct"; wrk -t2 -c64 -d10s http://127.0.0.1:18081/ | grep -E 'Requests/sec|Latency'
-  echo "## wrk -t2 -c64 -d10s nginx";  wrk -t2 -c64 -d10s http://127.0.0.1:18082/ | grep -E 'Requests/sec|Latency'
+  echo "# load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  go test ./internal/hub/ -run '^$' -bench 'BenchmarkGatewayWrk|BenchmarkGatewayFixedRate' -benchtime 1x -timeout 30m 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
+  echo "# load: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi

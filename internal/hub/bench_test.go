@@ -1,6 +1,8 @@
 package hub_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -8,10 +10,13 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/tinhso/tinhso/internal/hub"
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
@@ -59,14 +64,12 @@ func benchGateway(b *testing.B, dbURL string) {
 			}
 		})
 	})
-	target, _ := url.Parse(w.backend.URL)
-	rp := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
-	defer rp.Close()
+	rp := startReverseProxy(b, w.backend.URL)
 	b.Run("reverseproxy", func(b *testing.B) {
 		b.SetParallelism(16)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				get(b, rp.URL+"/lltp/fast")
+				get(b, rp+"/lltp/fast")
 			}
 		})
 	})
@@ -89,6 +92,15 @@ func benchGateway(b *testing.B, dbURL string) {
 	})
 }
 
+// startReverseProxy is the baseline of Go's standard library: a bare
+// httputil.ReverseProxy to backend, until the benchmark ends.
+func startReverseProxy(b *testing.B, backend string) string {
+	target, _ := url.Parse(backend)
+	rp := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
+	b.Cleanup(rp.Close)
+	return rp.URL
+}
+
 // bareFastProxy is the baseline: a fasthttp server passing every request
 // to the backend with a HostClient, nothing else.
 func bareFastProxy(b *testing.B, backend string) string {
@@ -107,4 +119,53 @@ func bareFastProxy(b *testing.B, backend string) string {
 	go srv.Serve(ln)
 	b.Cleanup(func() { srv.Shutdown() })
 	return "http://" + ln.Addr().String()
+}
+
+// BenchmarkLogWriter is the message log alone, on each engine: 64 callers
+// each append an exchange's request record (waiting for its group's
+// commit, as the gateway does) and then its response record (queued),
+// so ns/op is the writer's cost of one exchange (without its monitoring
+// row, which only the gateway makes).
+func BenchmarkLogWriter(b *testing.B) {
+	for engine, u := range testapp.DemoURLs(b) {
+		b.Run(string(engine), func(b *testing.B) {
+			app := testapp.New(b, u)
+			ctx, cancel := context.WithCancel(context.Background())
+			if err := app.Server.Hub.EnsureKeys(ctx); err != nil {
+				b.Fatal(err)
+			}
+			w, err := app.Server.Hub.NewLogWriter(ctx, hub.LogOptions{Chain: "bench", SealEvery: time.Hour})
+			if err != nil {
+				b.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- w.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			rec := hub.Record{Client: "VN/GOV/GL.PLEIKU/MOTCUA", Service: "VN/GOV/H29.STP/LLTP/lltp", Credential: "secret:1", Method: "GET", Path: "/fast",
+				RequestSHA256: strings.Repeat("a", 64), ResponseSHA256: strings.Repeat("b", 64), QueryID: "VN-0d6c7b1e-9f5e-4b8a-8c1d-3e2f1a0b9c8d"}
+			var n atomic.Int64
+			before := app.Count(b, `SELECT COUNT(*) FROM hub_log WHERE chain = 'bench'`)
+			b.SetParallelism(32)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					r := rec
+					r.Kind, r.AtUS, r.XRequestID = hub.RecordRequest, time.Now().UnixMicro(), fmt.Sprintf("bench-%d", n.Add(1))
+					if err := w.Append(ctx, r, true); err != nil {
+						b.Error(err)
+						return
+					}
+					r.Kind, r.Status, r.ResponseSize, r.DurationUS = hub.RecordResponse, 200, 990, 250
+					w.Append(ctx, r, false)
+				}
+			})
+			if err := w.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if got := app.Count(b, `SELECT COUNT(*) FROM hub_log WHERE chain = 'bench'`) - before; got != 2*b.N {
+				b.Fatalf("%d records for %d exchanges", got, b.N)
+			}
+		})
+	}
 }

@@ -50,7 +50,8 @@ func (k *keptBody) done(part string, size int64, days int) KeptBody {
 	return KeptBody{Part: part, Body: k.buf, Size: size, Truncated: k.truncated, ExpiresUS: time.Now().AddDate(0, 0, days).UnixMicro()}
 }
 
-// insertBodies writes a group's bodies, in its transaction.
+// insertBodies writes a group's bodies, in its transaction (a row at a
+// time: each may be a mebibyte).
 func insertBodies(ctx context.Context, tx *sql.Tx, batch []*pending) error {
 	var st *sql.Stmt
 	now := time.Now().UnixMicro()

@@ -206,10 +206,10 @@ func federation(t *testing.T, a, b *testapp.App, aDB, bDB string) {
 		if n := b.Count(t, `SELECT COUNT(*) FROM hub_log WHERE query_id = $1 AND x_request_id = $2 AND client = $3 AND credential = 'peer:TINHSO'`, qid, brid, withID); n != 2 {
 			t.Errorf("national log: %d records", n)
 		}
-		if n := a.Count(t, `SELECT COUNT(*) FROM hub_opmon WHERE message_id = $1 AND service_xroad_instance = 'VN' AND succeeded = $2`, qid, true); n != 1 {
+		if n := a.Count(t, `SELECT COUNT(*) FROM hub_opmon WHERE message_id = $1 AND service_xroad_instance = 'VN' AND succeeded = $2 AND security_server_type = 'Client'`, qid, true); n != 1 {
 			t.Errorf("province's monitoring: %d", n)
 		}
-		if n := b.Count(t, `SELECT COUNT(*) FROM hub_opmon WHERE message_id = $1 AND client_xroad_instance = 'TINHSO' AND succeeded = $2 AND service_id > 0`, qid, true); n != 1 {
+		if n := b.Count(t, `SELECT COUNT(*) FROM hub_opmon WHERE message_id = $1 AND client_xroad_instance = 'TINHSO' AND succeeded = $2 AND service_id > 0 AND security_server_type = 'Producer'`, qid, true); n != 1 {
 			t.Errorf("national monitoring: %d", n)
 		}
 	})

@@ -73,6 +73,13 @@ func (w *world) backendHandler(t testing.TB) http.Handler {
 		rw.Header().Set("Content-Type", "application/json")
 		rw.Write(fast)
 	})
+	mb := bytes.Repeat([]byte("0123456789abcdef"), 1<<16)
+	mux.HandleFunc("/lltp/mb", func(rw http.ResponseWriter, r *http.Request) {
+		// The fixed-rate benchmark's 1 MB exchange: a 1 MiB body each way.
+		io.Copy(io.Discard, r.Body)
+		rw.Header().Set("Content-Type", "application/octet-stream")
+		rw.Write(mb)
+	})
 	mux.HandleFunc("/lltp/", func(rw http.ResponseWriter, r *http.Request) {
 		w.hits.Add(1)
 		h := sha256.New()

@@ -192,8 +192,9 @@ type LogWriter struct {
 	// The last seal, known to the writer goroutine only.
 	sealSeq, sealedTo int64
 	sealHash          string
-	retry             []*pending // queued records of a failed group, tried again
-	stale             bool       // the head could not be read after a failure: read it first
+	retry             []*pending           // queued records of a failed group, tried again
+	stmts             map[string]*sql.Stmt // SQLite's insert per table, prepared once
+	stale             bool                 // the head could not be read after a failure: read it first
 }
 
 // LogOptions tune a writer.
@@ -218,7 +219,7 @@ func (s *Store) NewLogWriter(ctx context.Context, o LogOptions) (*LogWriter, err
 	if o.MaxGroup <= 0 {
 		o.MaxGroup = 512
 	}
-	w := &LogWriter{s: s, chain: o.Chain, in: make(chan *pending, o.Queue), flush: make(chan chan error), every: o.SealEvery, maxRows: o.MaxGroup}
+	w := &LogWriter{s: s, chain: o.Chain, in: make(chan *pending, o.Queue), flush: make(chan chan error), every: o.SealEvery, maxRows: o.MaxGroup, stmts: map[string]*sql.Stmt{}}
 	if err := w.loadHead(ctx); err != nil {
 		return nil, err
 	}
@@ -437,55 +438,74 @@ const logColumns = `chain, seq, kind, at_us, x_request_id, query_id, client, ser
 
 const logColumnCount = 24
 
-func recordArgs(r *Record) []any {
-	return []any{r.Chain, r.Seq, r.Kind, r.AtUS, r.XRequestID, r.QueryID, r.Client, r.Service, r.Credential, r.Method, r.Path, r.Query, r.UserID, r.Issue,
-		r.Status, r.RequestSize, r.ResponseSize, r.RequestSHA256, r.ResponseSHA256, r.RequestHash, r.Fault, r.DurationUS, r.PrevHash, r.Hash}
+var logInsert = `INSERT INTO hub_log (` + logColumns + `) VALUES ` + store.RowPlaceholders(store.SQLite, 1, logColumnCount)
+
+func appendRecordArgs(args []any, r *Record) []any {
+	return append(args, r.Chain, r.Seq, r.Kind, r.AtUS, r.XRequestID, r.QueryID, r.Client, r.Service, r.Credential, r.Method, r.Path, r.Query, r.UserID, r.Issue,
+		r.Status, r.RequestSize, r.ResponseSize, r.RequestSHA256, r.ResponseSHA256, r.RequestHash, r.Fault, r.DurationUS, r.PrevHash, r.Hash)
 }
 
+// insert writes a group: its records, their monitoring rows and kept
+// bodies, in one transaction.
 func (w *LogWriter) insert(ctx context.Context, batch []*pending) error {
-	return w.s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if w.s.db.Engine == store.SQLite {
-			// SQLite parses a statement of many $n slowly (each name is looked
-			// up in a list): one prepared row, many executions.
-			st, err := tx.PrepareContext(ctx, `INSERT INTO hub_log (`+logColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`)
+	if w.s.db.Engine == store.SQLite && len(w.stmts) == 0 {
+		// Prepared on the writer's one connection before the transaction
+		// holds it.
+		for table, q := range map[string]string{"hub_log": logInsert, "hub_opmon": opInsert} {
+			st, err := w.s.db.Write.PrepareContext(ctx, q)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			for _, p := range batch {
-				if _, err := st.ExecContext(ctx, recordArgs(&p.rec)...); err != nil {
-					return err
-				}
-			}
-			return insertOps(ctx, tx, batch)
+			w.stmts[table] = st
 		}
-		const perStatement = 100
-		for start := 0; start < len(batch); start += perStatement {
-			part := batch[start:min(start+perStatement, len(batch))]
-			var b strings.Builder
-			b.WriteString("INSERT INTO hub_log (" + logColumns + ") VALUES ")
-			args := make([]any, 0, len(part)*logColumnCount)
-			for i, p := range part {
-				if i > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteByte('(')
-				for j := range logColumnCount {
-					if j > 0 {
-						b.WriteByte(',')
-					}
-					b.WriteByte('$')
-					b.WriteString(strconv.Itoa(len(args) + j + 1))
-				}
-				b.WriteByte(')')
-				args = append(args, recordArgs(&p.rec)...)
+	}
+	return w.s.db.Tx(ctx, func(tx *sql.Tx) error {
+		args := make([]any, 0, len(batch)*logColumnCount)
+		for _, p := range batch {
+			args = appendRecordArgs(args, &p.rec)
+		}
+		if err := w.insertRows(ctx, tx, "hub_log", logColumns, logColumnCount, args); err != nil {
+			return err
+		}
+		args = args[:0]
+		for _, p := range batch {
+			if p.rec.Op != nil {
+				args = appendOpArgs(args, p.rec.Op)
 			}
-			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		}
+		if err := w.insertRows(ctx, tx, "hub_opmon", opColumns, opColumnCount, args); err != nil {
+			return err
+		}
+		return insertBodies(ctx, tx, batch)
+	})
+}
+
+// insertRows writes args (cols values a row) into table. On SQLite one
+// row at a time through a statement prepared once per writer (parsing is
+// most of a multi-row INSERT's cost there, measured); on PostgreSQL in
+// multi-row INSERTs of up to 100 rows, a round trip per hundred.
+func (w *LogWriter) insertRows(ctx context.Context, tx *sql.Tx, table, columns string, cols int, args []any) error {
+	if len(args) == 0 {
+		return nil
+	}
+	e := w.s.db.Engine
+	if e == store.SQLite {
+		st := tx.StmtContext(ctx, w.stmts[table])
+		for start := 0; start < len(args); start += cols {
+			if _, err := st.ExecContext(ctx, args[start:start+cols]...); err != nil {
 				return err
 			}
 		}
-		return insertOps(ctx, tx, batch)
-	})
+		return nil
+	}
+	const perStatement = 100
+	for start := 0; start < len(args); start += perStatement * cols {
+		part := args[start:min(start+perStatement*cols, len(args))]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (`+columns+`) VALUES `+store.RowPlaceholders(e, len(part)/cols, cols), part...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sealNow seals the records since the last seal, if any.

@@ -1,8 +1,6 @@
 package hub
 
 import (
-	"context"
-	"database/sql"
 	"net/http"
 	"slices"
 	"sort"
@@ -12,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tinhso/tinhso/internal/errs"
+	"github.com/tinhso/tinhso/internal/store"
 )
 
 // Operational monitoring (issue 9 part 6): for every exchange the gateway
@@ -86,6 +85,9 @@ func (g *Gateway) opRecord(ex *exchange, status int, reqSize, respSize int64, fa
 		faultString = faultString[:2048]
 	}
 	op.FaultString = faultString
+	if ex.peerIn != nil {
+		op.SecurityServerType = "Producer"
+	}
 	if ex.consumer != nil {
 		op.clientSubsystem, op.clientMember = ex.consumer.id, ex.consumer.member
 	}
@@ -135,52 +137,19 @@ func (s *Store) Collectors() []prometheus.Collector {
 const opColumns = `x_request_id, message_id, monitoring_data_ts, request_in_ts, request_out_ts, response_in_ts, response_out_ts, day,
 	client_xroad_instance, client_member_class, client_member_code, client_subsystem_code, client_subsystem_id, client_member_id,
 	service_xroad_instance, service_member_class, service_member_code, service_subsystem_code, service_code, service_id, service_subsystem_id, service_member_id,
-	service_type, rest_method, rest_path, status_code, request_size, response_size, succeeded, fault_code, fault_string, message_user_id, message_issue`
+	service_type, rest_method, rest_path, status_code, request_size, response_size, succeeded, fault_code, fault_string, message_user_id, message_issue,
+	security_server_type`
 
-func opArgs(o *OpRecord) []any {
-	return []any{o.XRequestID, o.MessageID, o.MonitoringDataTs, o.RequestInTs, o.RequestOutTs, o.ResponseInTs, o.ResponseOutTs, o.day,
+const opColumnCount = 34
+
+var opInsert = `INSERT INTO hub_opmon (` + opColumns + `) VALUES ` + store.RowPlaceholders(store.SQLite, 1, opColumnCount)
+
+func appendOpArgs(args []any, o *OpRecord) []any {
+	return append(args, o.XRequestID, o.MessageID, o.MonitoringDataTs, o.RequestInTs, o.RequestOutTs, o.ResponseInTs, o.ResponseOutTs, o.day,
 		o.ClientXRoadInstance, o.ClientMemberClass, o.ClientMemberCode, o.ClientSubsystemCode, o.clientSubsystem, o.clientMember,
 		o.ServiceXRoadInstance, o.ServiceMemberClass, o.ServiceMemberCode, o.ServiceSubsystemCode, o.ServiceCode, o.service, o.serviceSubsystem, o.serviceMember,
-		o.ServiceType, o.RestMethod, o.RestPath, o.StatusCode, o.RequestSize, o.ResponseSize, o.Succeeded, o.FaultCode, o.FaultString, o.MessageUserID, o.MessageIssue}
-}
-
-func placeholders(n int) string {
-	b := make([]byte, 0, n*4)
-	for i := 1; i <= n; i++ {
-		if i > 1 {
-			b = append(b, ',')
-		}
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(i), 10)
-	}
-	return string(b)
-}
-
-var opInsert = `INSERT INTO hub_opmon (` + opColumns + `) VALUES (` + placeholders(33) + `)`
-
-// insertOps writes the monitoring rows and kept bodies of a group, in its
-// transaction.
-func insertOps(ctx context.Context, tx *sql.Tx, batch []*pending) error {
-	if err := insertBodies(ctx, tx, batch); err != nil {
-		return err
-	}
-	var st *sql.Stmt
-	for _, p := range batch {
-		if p.rec.Op == nil {
-			continue
-		}
-		if st == nil {
-			var err error
-			if st, err = tx.PrepareContext(ctx, opInsert); err != nil {
-				return err
-			}
-			defer st.Close()
-		}
-		if _, err := st.ExecContext(ctx, opArgs(p.rec.Op)...); err != nil {
-			return err
-		}
-	}
-	return nil
+		o.ServiceType, o.RestMethod, o.RestPath, o.StatusCode, o.RequestSize, o.ResponseSize, o.Succeeded, o.FaultCode, o.FaultString, o.MessageUserID, o.MessageIssue,
+		o.SecurityServerType)
 }
 
 // OpQuery selects monitoring records: an interval of requestInTs (Unix
@@ -293,10 +262,11 @@ func (s *Store) OpRecords(r *http.Request, q OpQuery) (recs []OpRecord, next int
 		if err := rows.Scan(&o.XRequestID, &o.MessageID, &o.MonitoringDataTs, &o.RequestInTs, &o.RequestOutTs, &o.ResponseInTs, &o.ResponseOutTs, &o.day,
 			&o.ClientXRoadInstance, &o.ClientMemberClass, &o.ClientMemberCode, &o.ClientSubsystemCode, &o.clientSubsystem, &o.clientMember,
 			&o.ServiceXRoadInstance, &o.ServiceMemberClass, &o.ServiceMemberCode, &o.ServiceSubsystemCode, &o.ServiceCode, &o.service, &o.serviceSubsystem, &o.serviceMember,
-			&o.ServiceType, &o.RestMethod, &o.RestPath, &o.StatusCode, &o.RequestSize, &o.ResponseSize, &o.Succeeded, &o.FaultCode, &o.FaultString, &o.MessageUserID, &o.MessageIssue); err != nil {
+			&o.ServiceType, &o.RestMethod, &o.RestPath, &o.StatusCode, &o.RequestSize, &o.ResponseSize, &o.Succeeded, &o.FaultCode, &o.FaultString, &o.MessageUserID, &o.MessageIssue,
+			&o.SecurityServerType); err != nil {
 			return nil, 0, err
 		}
-		o.SecurityServerType, o.MessageProtocolVersion = "Client", "1"
+		o.MessageProtocolVersion = "1"
 		recs = append(recs, o)
 	}
 	if err := rows.Err(); err != nil {

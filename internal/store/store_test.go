@@ -105,3 +105,37 @@ func TestBadURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestRowPlaceholders writes three rows with one statement on each engine
+// and reads them back in order.
+func TestRowPlaceholders(t *testing.T) {
+	t.Parallel()
+	if got := store.RowPlaceholders(store.Postgres, 2, 3); got != "($1,$2,$3),($4,$5,$6)" {
+		t.Fatalf("PostgreSQL: %s", got)
+	}
+	if got := store.RowPlaceholders(store.SQLite, 2, 2); got != "(?,?),(?,?)" {
+		t.Fatalf("SQLite: %s", got)
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := store.Now()
+		q := `INSERT INTO org_units (code, valid_from, created_at) VALUES ` + store.RowPlaceholders(db.Engine, 3, 3)
+		if _, err := db.Write.ExecContext(ctx, q, "A", "2020-01-01", now, "B", "2021-01-01", now, "C", "2022-01-01", now); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Read.QueryContext(ctx, `SELECT code FROM org_units ORDER BY code`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var c string
+			rows.Scan(&c)
+			got = append(got, c)
+		}
+		if strings.Join(got, ",") != "A,B,C" {
+			t.Fatalf("rows: %v", got)
+		}
+	})
+}
