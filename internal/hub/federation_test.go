@@ -212,6 +212,12 @@ func federation(t *testing.T, a, b *testapp.App, aDB, bDB string) {
 		if n := b.Count(t, `SELECT COUNT(*) FROM hub_opmon WHERE message_id = $1 AND client_xroad_instance = 'TINHSO' AND succeeded = $2 AND service_id > 0 AND security_server_type = 'Producer'`, qid, true); n != 1 {
 			t.Errorf("national monitoring: %d", n)
 		}
+		// The call counts in the province's connections KPI: its one-stop
+		// system connected to a national service (the warm-up's pair).
+		today := time.Now().In(time.FixedZone("ICT", 7*3600)) // the province's day
+		if k, err := a.Server.Hub.Measure(ctx, 0, today, today); err != nil || k.Connections != 1 || k.Connected != 1 {
+			t.Errorf("province's KPI %+v, %v", k, err)
+		}
 	})
 
 	t.Run("and the other way: a consumer of the national platform calls a service of the province", func(t *testing.T) {

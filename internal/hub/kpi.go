@@ -15,7 +15,8 @@ import (
 // of a member under the unit counts as connected once it has taken part in
 // an exchange that succeeded — as the client or as the provider, a
 // metaservice call not counting — within the period; a connection is a
-// (client subsystem, service) pair with such an exchange.
+// (client subsystem, service) pair with such an exchange, the service
+// being this hub's or a peer hub's (federation).
 
 // KPI codes, the indicators of the reporting domain the hub computes.
 const (
@@ -82,15 +83,20 @@ func (s *Store) Measure(ctx context.Context, unit int64, from, to time.Time) (KP
 	if err := rows.Err(); err != nil {
 		return k, err
 	}
-	rows, err = s.db.Read.QueryContext(ctx, `SELECT DISTINCT client_subsystem_id, service_id, service_subsystem_id FROM hub_opmon
-		WHERE succeeded = $1 AND service_id > 0 AND request_in_ts >= $2 AND request_in_ts < $3`, true, start, end)
+	// A service of a peer instance (federation) is not in the registry
+	// (service_id 0): its pair is told apart by its identifier, and only
+	// the calling side is this hub's to count.
+	rows, err = s.db.Read.QueryContext(ctx, `SELECT DISTINCT client_subsystem_id, service_id, service_subsystem_id,
+		service_xroad_instance, service_member_class, service_member_code, service_subsystem_code, service_code FROM hub_opmon
+		WHERE succeeded = $1 AND (service_id > 0 OR service_xroad_instance <> $4) AND request_in_ts >= $2 AND request_in_ts < $3`, true, start, end, s.opt.Instance)
 	if err != nil {
 		return k, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var client, service, provider int64
-		if err := rows.Scan(&client, &service, &provider); err != nil {
+		var sid ServiceID
+		if err := rows.Scan(&client, &service, &provider, &sid.Instance, &sid.Class, &sid.Member, &sid.Subsystem, &sid.Code); err != nil {
 			return k, err
 		}
 		_, c := systems[client]
