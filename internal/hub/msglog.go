@@ -87,20 +87,19 @@ type Record struct {
 
 // Canonical is the record's fields as its hash covers them.
 func (r *Record) Canonical() []byte {
-	var b strings.Builder
-	b.Grow(512)
-	b.WriteString("tinhso-hub-log-v1\n")
+	b := make([]byte, 0, 512)
+	b = append(b, "tinhso-hub-log-v1\n"...)
 	str := func(k, v string) {
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(strconv.Quote(v))
-		b.WriteByte('\n')
+		b = append(b, k...)
+		b = append(b, '=')
+		b = appendQuoted(b, v)
+		b = append(b, '\n')
 	}
 	num := func(k string, v int64) {
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(strconv.FormatInt(v, 10))
-		b.WriteByte('\n')
+		b = append(b, k...)
+		b = append(b, '=')
+		b = strconv.AppendInt(b, v, 10)
+		b = append(b, '\n')
 	}
 	str("chain", r.Chain)
 	num("seq", r.Seq)
@@ -124,7 +123,22 @@ func (r *Record) Canonical() []byte {
 	str("request_hash", r.RequestHash)
 	str("fault", r.Fault)
 	num("duration_us", r.DurationUS)
-	return []byte(b.String())
+	return b
+}
+
+// appendQuoted appends v as strconv.Quote writes it. Most values (ids,
+// hashes, paths) are printable ASCII without quotes or backslashes, which
+// Quote leaves as they are: those are copied without its rune-by-rune
+// escaping, the writer's largest cost after the database.
+func appendQuoted(b []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, v)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, v...)
+	return append(b, '"')
 }
 
 // chainHash is SHA-256(prev ‖ canonical), hex.
