@@ -2,6 +2,9 @@ package hub_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -168,4 +171,66 @@ func BenchmarkLogWriter(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLogBlocks is the design docs/perf.md proposes for the writer,
+// measured beside BenchmarkLogWriter: the same records, hashed and chained
+// the same way, a group of 128 (64 exchanges) stored as one row of their
+// canonical lines instead of one row each. ns/op is per exchange (two
+// records), a transaction per group as the writer commits.
+func BenchmarkLogBlocks(b *testing.B) {
+	for engine, u := range testapp.DemoURLs(b) {
+		b.Run(string(engine), func(b *testing.B) {
+			app := testapp.New(b, u)
+			ctx := context.Background()
+			db := app.DB
+			if _, err := db.Write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bench_log_blocks (chain TEXT NOT NULL, first_seq BIGINT NOT NULL, last_seq BIGINT NOT NULL,
+				first_at_us BIGINT NOT NULL, last_at_us BIGINT NOT NULL, records TEXT NOT NULL, last_hash TEXT NOT NULL, PRIMARY KEY (chain, first_seq))`); err != nil {
+				b.Fatal(err)
+			}
+			chain := fmt.Sprintf("bench-%d", time.Now().UnixNano()) // each round its own chain
+			rec := hub.Record{Chain: chain, Client: "VN/GOV/GL.PLEIKU/MOTCUA", Service: "VN/GOV/H29.STP/LLTP/lltp", Credential: "secret:1", Method: "GET", Path: "/fast",
+				RequestSHA256: strings.Repeat("a", 64), ResponseSHA256: strings.Repeat("b", 64), QueryID: "VN-0d6c7b1e-9f5e-4b8a-8c1d-3e2f1a0b9c8d"}
+			prev, seq := hub.GenesisHash, int64(0)
+			b.ResetTimer()
+			for done := 0; done < b.N; {
+				n := min(64, b.N-done)
+				var lines []byte
+				first, firstAt := seq+1, int64(0)
+				for i := range 2 * n {
+					r := rec
+					seq++
+					r.Seq, r.AtUS, r.XRequestID, r.PrevHash = seq, time.Now().UnixMicro(), fmt.Sprintf("bench-%d", done+i/2), prev
+					if i%2 == 0 {
+						r.Kind = hub.RecordRequest
+					} else {
+						r.Kind, r.Status, r.ResponseSize, r.DurationUS = hub.RecordResponse, 200, 990, 250
+					}
+					if firstAt == 0 {
+						firstAt = r.AtUS
+					}
+					c := r.Canonical()
+					sum := sha256.Sum256(append(must(hex.DecodeString(prev)), c...))
+					prev = hex.EncodeToString(sum[:])
+					lines = append(append(lines, c...), prev...)
+					lines = append(lines, '\n')
+				}
+				err := db.Tx(ctx, func(tx *sql.Tx) error {
+					_, err := tx.ExecContext(ctx, `INSERT INTO bench_log_blocks VALUES ($1, $2, $3, $4, $5, $6, $7)`, chain, first, seq, firstAt, time.Now().UnixMicro(), string(lines), prev)
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				done += n
+			}
+		})
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
