@@ -117,6 +117,9 @@ func (b *pgBulk) begin(ctx context.Context) error {
 	// Whether the role may turn the foreign keys' triggers off (a
 	// superuser, or GRANT SET ON PARAMETER session_replication_role): a
 	// refusal is rolled back to the savepoint and the triggers stay.
+	if b.s.keyTriggers {
+		return nil
+	}
 	if _, err := b.tx.ExecContext(ctx, `SAVEPOINT import_keys`); err != nil {
 		return fmt.Errorf("report: bulk write: %w", err)
 	}
@@ -155,13 +158,13 @@ func (b *pgBulk) keys(ctx context.Context, who sql.NullInt64) error {
 		return fmt.Errorf("report: check keys: %w", err)
 	}
 	if inds != 0 || units != 0 {
-		return fmt.Errorf("report: insert values: %d indicators and %d units of the batch are not there", inds, units)
+		return fmt.Errorf("report: insert values: %d of the batch's indicators and %d of its units are not there (foreign keys of report_values)", inds, units)
 	}
 	if who.Valid && !b.userOK {
 		var id int64
 		err := b.tx.QueryRowContext(ctx, `SELECT id FROM users WHERE id = $1 FOR KEY SHARE`, who.Int64).Scan(&id)
 		if err == sql.ErrNoRows {
-			return fmt.Errorf("report: insert values: user %d is not there", who.Int64)
+			return fmt.Errorf("report: insert values: user %d is not there (foreign keys of report_values)", who.Int64)
 		} else if err != nil {
 			return fmt.Errorf("report: check keys: %w", err)
 		}

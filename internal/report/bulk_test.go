@@ -63,9 +63,12 @@ func TestBulkMatchesWriteValues(t *testing.T) {
 			}
 			return vs
 		}
-		states := map[bool][]string{}
-		for _, long := range []bool{false, true} {
-			t.Run(fmt.Sprint("long=", long), func(t *testing.T) {
+		states := map[string][]string{}
+		for _, mode := range []string{"WriteValues", "long", "long, key triggers"} {
+			long := mode != "WriteValues"
+			t.Run(mode, func(t *testing.T) {
+				report.KeepKeyTriggers(app.Server.Report, mode == "long, key triggers")
+				defer report.KeepKeyTriggers(app.Server.Report, false)
 				for _, table := range []string{"report_values", "report_value_history", "report_agg", "report_value_types"} {
 					if _, err := app.DB.Write.Exec(`DELETE FROM ` + table); err != nil {
 						t.Fatal(err)
@@ -120,11 +123,14 @@ func TestBulkMatchesWriteValues(t *testing.T) {
 					}
 					got = append(got, fmt.Sprintf("round %d: %+v", i, c))
 				}
-				states[long] = append(got, bulkState(t, app)...)
+				states[mode] = append(got, bulkState(t, app)...)
 			})
 		}
-		if a, b := strings.Join(states[false], "\n"), strings.Join(states[true], "\n"); a != b {
-			t.Errorf("long write:\n%s\nWriteValues:\n%s", b, a)
+		want := strings.Join(states["WriteValues"], "\n")
+		for _, mode := range []string{"long", "long, key triggers"} {
+			if got := strings.Join(states[mode], "\n"); got != want {
+				t.Errorf("%s:\n%s\nWriteValues:\n%s", mode, got, want)
+			}
 		}
 	})
 }
@@ -192,4 +198,53 @@ func bulkState(t *testing.T, app *testapp.App) []string {
 		rows.Close()
 	}
 	return append(out, aggRows(t, app)...)
+}
+
+// TestLongWriteKeepsForeignKeys writes, as the import's writer does, a
+// batch naming a unit that does not exist, an indicator that does not,
+// and a user that does not: each write fails and leaves nothing, as the
+// foreign keys of report_values and report_value_history make it (on
+// PostgreSQL checked by the write itself where the role may turn their
+// triggers off, bulk.go).
+func TestLongWriteKeepsForeignKeys(t *testing.T) {
+	t.Parallel()
+	testapp.Each(t, func(t *testing.T, app *testapp.App) {
+		ctx := context.Background()
+		f := newAnaFixture(t, app)
+		var user int64
+		if err := app.DB.Read.QueryRow(`SELECT MIN(id) FROM users`).Scan(&user); err != nil {
+			t.Fatal(err)
+		}
+		good := "T.AN.SUM GL.PLEIKU 2024Q1 10"
+		cases := map[string]func(vs []report.ValueInput, o *report.WriteOptions){
+			"unit":      func(vs []report.ValueInput, o *report.WriteOptions) { vs[1].Unit = 1 << 40 },
+			"indicator": func(vs []report.ValueInput, o *report.WriteOptions) { vs[1].Indicator = 1 << 40 },
+			"user":      func(vs []report.ValueInput, o *report.WriteOptions) { o.User = 1 << 40 },
+		}
+		for name, spoil := range cases {
+			for _, triggers := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s, key triggers %v", name, triggers), func(t *testing.T) {
+					report.KeepKeyTriggers(app.Server.Report, triggers)
+					defer report.KeepKeyTriggers(app.Server.Report, false)
+					before := bulkState(t, app)
+					vs := f.inputs(good, "T.AN.SUM GL.ANKHE 2024Q1 11")
+					o := report.WriteOptions{User: user, Source: "api"}
+					spoil(vs, &o)
+					if _, err := app.Server.Report.WriteLong(ctx, [][]report.ValueInput{f.inputs("T.AN.SUM GL.PLEIKU 2024Q2 1"), vs}, o, false); err == nil {
+						t.Fatal("written")
+					} else {
+						t.Log(err)
+					}
+					if after := bulkState(t, app); strings.Join(after, "\n") != strings.Join(before, "\n") {
+						t.Errorf("changed:\n%s", strings.Join(after, "\n"))
+					}
+				})
+			}
+		}
+		// And the same values with every key there are written.
+		c, err := app.Server.Report.WriteLong(ctx, [][]report.ValueInput{f.inputs(good, "T.AN.SUM GL.ANKHE 2024Q1 11")}, report.WriteOptions{User: user, Source: "api"}, false)
+		if err != nil || c.Imported != 2 {
+			t.Fatalf("%+v %v", c, err)
+		}
+	})
 }

@@ -26,6 +26,10 @@ func (s *Store) SumUnitByUnit() { s.regs.unitByUnit.Store(true) }
 func (s *Store) WriteWithoutTotals(off bool) { s.regs.noTotals.Store(off) }
 func SetDeferTotals(s *Store, n int)         { s.deferTotals = n }
 
+// KeepKeyTriggers makes long writes on PostgreSQL leave their foreign keys
+// to the triggers, as for a role that may not set session_replication_role.
+func KeepKeyTriggers(s *Store, on bool) { s.keyTriggers = on }
+
 // WriteGathered writes vs as a long import does, batch by batch (n values
 // each), their running totals gathered and added once before the
 // transaction ends.
