@@ -70,7 +70,6 @@ type pgBulk struct {
 	tx      *sql.Tx
 	o       WriteOptions
 	seq     int64 // values staged so far: each value's place in the write
-	batch   int
 	dates   map[string]periodDates
 	buckets map[string]bool // periods whose storedBuckets are in import_buckets
 	removed bool            // some batch took a number away (refreshLast at the end)
@@ -97,9 +96,8 @@ CREATE TEMP TABLE import_diff (seq BIGINT NOT NULL, indicator_id BIGINT NOT NULL
 	value TEXT NOT NULL, number DOUBLE PRECISION, comment TEXT NOT NULL, followup BOOLEAN NOT NULL,
 	vid BIGINT, old_value TEXT, old_comment TEXT, old_number DOUBLE PRECISION, outcome "char" NOT NULL) ON COMMIT DROP;
 CREATE TEMP TABLE import_buckets (period TEXT NOT NULL, bucket TEXT NOT NULL) ON COMMIT DROP;
-CREATE TEMP TABLE import_agg (batch INTEGER NOT NULL, indicator_id BIGINT NOT NULL, option_id BIGINT NOT NULL, unit_id BIGINT NOT NULL,
-	period TEXT NOT NULL, value_sum DOUBLE PRECISION NOT NULL, value_count INTEGER NOT NULL,
-	last_value DOUBLE PRECISION, last_start TEXT NOT NULL, last_end TEXT NOT NULL) ON COMMIT DROP;
+CREATE TEMP TABLE import_agg (indicator_id BIGINT NOT NULL, option_id BIGINT NOT NULL, unit_id BIGINT NOT NULL,
+	period TEXT NOT NULL, value_sum DOUBLE PRECISION NOT NULL, value_count INTEGER NOT NULL, last TEXT COLLATE "C") ON COMMIT DROP;
 CREATE TEMP TABLE import_removed (indicator_id BIGINT NOT NULL, option_id BIGINT NOT NULL, unit_id BIGINT NOT NULL,
 	period TEXT NOT NULL, start_date TEXT NOT NULL, end_date TEXT NOT NULL) ON COMMIT DROP`
 
@@ -107,8 +105,9 @@ var stageColumns = []string{"seq", "indicator_id", "option_id", "unit_id", "peri
 	"value", "number", "comment", "followup", "del"}
 
 func (b *pgBulk) begin(ctx context.Context) error {
-	// The totals' GROUP BYs of a million values fit in memory.
-	if _, err := b.tx.ExecContext(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+	// The totals' GROUP BYs of a million values fit in memory; numbers
+	// written as text (lastKey) read back exactly.
+	if _, err := b.tx.ExecContext(ctx, `SET LOCAL work_mem = '64MB'; SET LOCAL extra_float_digits = 1`); err != nil {
 		return fmt.Errorf("report: bulk write: %w", err)
 	}
 	if _, err := b.tx.ExecContext(ctx, bulkTables); err != nil {
@@ -180,7 +179,6 @@ func (b *pgBulk) write(ctx context.Context, vs []ValueInput) (ImportCount, error
 	if len(vs) == 0 {
 		return c, nil
 	}
-	b.batch++
 	tx, o := b.tx, b.o
 	if o.Now.IsZero() {
 		o.Now = store.Now() // each batch's instant, as WriteValues takes it per call
@@ -336,22 +334,28 @@ func (b *pgBulk) stage(ctx context.Context, vs []ValueInput) error {
 	return nil
 }
 
+// lastKey is, for one value of import_diff d, its report_agg rows'
+// latest value as text that sorts as aggDeltas.add and the upsert choose
+// it: by last day, then first day (both YYYY-MM-DD), then its place in
+// the write (a key written again: the last), followed by the number
+// (PostgreSQL writes a float8 as text exactly when extra_float_digits is
+// at least 1). One MAX over it, COLLATE "C", is the latest value, where
+// ordered ARRAY_AGGs cost a sort per row of report_agg (measured).
+const lastKey = `d.end_date || d.start_date || LPAD(d.seq::text, 19, '0') || d.number::text`
+
 // gather adds the batch's changes to import_agg, one row per report_agg
 // row they touch, as aggDeltas.add does: the sum and number of the new
-// numbers less the old, and the latest new number (by last day, then
-// first day, then the last sent); and notes the numbers taken away.
+// numbers less the old, and the latest new number (lastKey); and notes
+// the numbers taken away.
 func (b *pgBulk) gather(ctx context.Context, changed bool) error {
 	tx := b.tx
-	if _, err := tx.ExecContext(ctx, `INSERT INTO pg_temp.import_agg (batch, indicator_id, option_id, unit_id, period, value_sum, value_count,
-		last_value, last_start, last_end)
-		SELECT $1::integer, d.indicator_id, d.option_id, d.unit_id, k.bucket,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO pg_temp.import_agg (indicator_id, option_id, unit_id, period, value_sum, value_count, last)
+		SELECT d.indicator_id, d.option_id, d.unit_id, k.bucket,
 			SUM(COALESCE(d.number, 0) - COALESCE(d.old_number, 0)), COUNT(d.number) - COUNT(d.old_number),
-			(ARRAY_AGG(d.number ORDER BY d.end_date DESC, d.start_date DESC, d.seq DESC) FILTER (WHERE d.number IS NOT NULL))[1],
-			COALESCE((ARRAY_AGG(d.start_date ORDER BY d.end_date DESC, d.start_date DESC, d.seq DESC) FILTER (WHERE d.number IS NOT NULL))[1], ''),
-			COALESCE(MAX(d.end_date) FILTER (WHERE d.number IS NOT NULL), '')
+			MAX(CASE WHEN d.number IS NOT NULL THEN `+lastKey+` END COLLATE "C")
 		FROM pg_temp.import_diff d JOIN pg_temp.import_buckets k ON k.period = d.period
 		WHERE d.number IS NOT NULL OR d.old_number IS NOT NULL
-		GROUP BY d.indicator_id, d.option_id, d.unit_id, k.bucket`, b.batch); err != nil {
+		GROUP BY d.indicator_id, d.option_id, d.unit_id, k.bucket`); err != nil {
 		return fmt.Errorf("report: analytics totals: %w", err)
 	}
 	b.totals = true
@@ -386,12 +390,9 @@ func (b *pgBulk) finish(ctx context.Context) error {
 	tx := b.tx
 	newer := `(excluded.last_end > report_agg.last_end OR (excluded.last_end = report_agg.last_end AND excluded.last_start >= report_agg.last_start AND excluded.last_end <> ''))`
 	if _, err := tx.ExecContext(ctx, `INSERT INTO report_agg (indicator_id, option_id, unit_id, period, value_sum, value_count, last_value, last_start, last_end)
-		SELECT indicator_id, option_id, unit_id, period, SUM(value_sum), SUM(value_count),
-			(ARRAY_AGG(last_value ORDER BY last_end DESC, last_start DESC, batch DESC) FILTER (WHERE last_end <> ''))[1],
-			COALESCE((ARRAY_AGG(last_start ORDER BY last_end DESC, last_start DESC, batch DESC) FILTER (WHERE last_end <> ''))[1], ''),
-			COALESCE(MAX(last_end) FILTER (WHERE last_end <> ''), '')
-		FROM pg_temp.import_agg
-		GROUP BY indicator_id, period, unit_id, option_id
+		SELECT indicator_id, option_id, unit_id, period, s, n, SUBSTR(m, 40)::float8, COALESCE(SUBSTR(m, 11, 10), ''), COALESCE(SUBSTR(m, 1, 10), '')
+		FROM (SELECT indicator_id, option_id, unit_id, period, SUM(value_sum) AS s, SUM(value_count) AS n, MAX(last) AS m
+			FROM pg_temp.import_agg GROUP BY indicator_id, period, unit_id, option_id) a
 		ORDER BY indicator_id, period, unit_id, option_id
 		ON CONFLICT (indicator_id, period, unit_id, option_id) DO UPDATE SET
 			value_sum = report_agg.value_sum + excluded.value_sum,

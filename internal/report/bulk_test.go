@@ -43,7 +43,7 @@ func TestBulkMatchesWriteValues(t *testing.T) {
 			"T.AN.SUM GL.ANKHE 2021Q3 -",
 		}, 14, 15},
 		{report.StrategyUpdate, []string{"T.AN.SUM GL.PLEIKU 2024Q2 26", "T.AN.SUM GL.PLEIKU 2026Q1 1", "T.AN.LAST GL.ANKHE 2024Q1 1.75"}, -1, -1},
-		{report.StrategyCreate, []string{"T.AN.SUM GL.PLEIKU 2024Q2 27", "T.AN.SUM GL.PLEIKU 2026Q2 2", "T.AN.LAST GL.ANKHE 2026Q2 0.5"}, -1, -1},
+		{report.StrategyCreate, []string{"T.AN.SUM GL.PLEIKU 2024Q2 27", "T.AN.SUM GL.PLEIKU 2026Q2 2", "T.AN.LAST GL.ANKHE 2026Q2 1.0000000000000002"}, -1, -1},
 		{report.StrategyDelete, []string{"T.AN.SUM GL.PLEIKU 2024Q1 1", "T.AN.SUM GL.PLEIKU 2027Q1 1", "T.AN.LAST GL.ANKHE 2024Q1 1"}, -1, -1},
 	}
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
