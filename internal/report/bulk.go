@@ -195,16 +195,26 @@ func (b *pgBulk) write(ctx context.Context, vs []ValueInput) (ImportCount, error
 	// looked up by its key (the LATERAL subquery keeps the planner from
 	// hashing the whole table for a batch: its statistics lag a long
 	// write's own rows, and 20,000 lookups cost less than a scan of a
-	// million rows; measured, docs/perf.md).
+	// million rows; measured, docs/perf.md). A batch of units and periods
+	// that have no values yet (a new quarter's import) looks up none.
+	var some bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM (SELECT DISTINCT unit_id, period FROM pg_temp.import_stage) k
+		CROSS JOIN LATERAL (SELECT 1 FROM report_values v WHERE v.unit_id = k.unit_id AND v.period = k.period LIMIT 1) v)`).Scan(&some); err != nil {
+		return c, fmt.Errorf("report: read values: %w", err)
+	}
+	current := `LEFT JOIN report_values v ON FALSE`
+	if some {
+		current = `LEFT JOIN LATERAL (SELECT v.id, v.value, v.comment, v.followup, v.number FROM report_values v
+			WHERE v.indicator_id = s.indicator_id AND v.unit_id = s.unit_id AND v.period = s.period AND v.option_id = s.option_id
+			OFFSET 0) v ON TRUE`
+	}
 	rows, err := tx.QueryContext(ctx, `WITH d AS (
 		INSERT INTO pg_temp.import_diff (seq, indicator_id, option_id, unit_id, period, period_type, start_date, end_date,
 			value, number, comment, followup, vid, old_value, old_comment, old_number, outcome)
 		SELECT s.seq, s.indicator_id, s.option_id, s.unit_id, s.period, s.period_type, s.start_date, s.end_date,
 			s.value, s.number, s.comment, s.followup, v.id, v.value, v.comment, v.number,
 			CASE WHEN s.del THEN 'D' WHEN v.id IS NULL THEN 'I' ELSE 'U' END
-		FROM pg_temp.import_stage s LEFT JOIN LATERAL (SELECT v.id, v.value, v.comment, v.followup, v.number FROM report_values v
-			WHERE v.indicator_id = s.indicator_id AND v.unit_id = s.unit_id AND v.period = s.period AND v.option_id = s.option_id
-			OFFSET 0) v ON TRUE
+		FROM pg_temp.import_stage s `+current+`
 		WHERE CASE WHEN s.del THEN v.id IS NOT NULL
 			WHEN v.id IS NULL THEN $1::boolean
 			ELSE $2::boolean AND (v.value <> s.value OR v.comment <> s.comment OR v.followup <> s.followup) END
