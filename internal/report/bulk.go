@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -25,7 +26,14 @@ import (
 // on the connection that holds the write's transaction, temporary tables
 // included (dropped at its end): all or nothing, as before. SQLite keeps
 // WriteValues, whose multi-row INSERTs with plain "?" are its fastest
-// path. TestBulkMatchesWriteValues holds the two together.
+// path, and so does a PostgreSQL role that may not make temporary tables.
+// TestBulkMatchesWriteValues holds the two together.
+//
+// Most of the server's time for a million values went to the foreign
+// keys' triggers (four lookups a value, one a history row; measured,
+// docs/perf.md). Where the role may set session_replication_role, each
+// batch checks and locks its keys once (keys) and turns the triggers off
+// for its own writes; elsewhere they run as for any write.
 //
 // The outcomes follow WriteValues: a value sent as deleted goes when it is
 // there; an unchanged value (same value, comment and follow-up), a new one
@@ -54,11 +62,17 @@ func (s *Store) bulkTx(ctx context.Context, o WriteOptions) (tx *sql.Tx, bulk *p
 	if o.Strategy == "" {
 		o.Strategy = StrategyCreateAndUpdate
 	}
-	b := &pgBulk{s: s, conn: conn, tx: tx, o: o, dates: map[string]periodDates{}, buckets: map[string]bool{}}
-	if err := b.begin(ctx); err != nil {
+	b := &pgBulk{s: s, conn: conn, tx: tx, o: o, dates: map[string]periodDates{}}
+	temp, err := b.begin(ctx)
+	if err != nil {
 		tx.Rollback()
 		conn.Close()
 		return nil, nil, nil, err
+	}
+	if !temp {
+		// A role without TEMPORARY on the database writes row by row.
+		slog.WarnContext(ctx, "report: long write without temporary tables (no TEMPORARY privilege?): row by row, slower")
+		b = nil
 	}
 	return tx, b, func() { conn.Close() }, nil
 }
@@ -69,11 +83,10 @@ type pgBulk struct {
 	conn    *sql.Conn
 	tx      *sql.Tx
 	o       WriteOptions
-	seq     int64 // values staged so far: each value's place in the write
-	dates   map[string]periodDates
-	buckets map[string]bool // periods whose storedBuckets are in import_buckets
-	removed bool            // some batch took a number away (refreshLast at the end)
-	totals  bool            // some batch gathered totals
+	seq     int64                  // values staged so far: each value's place in the write
+	dates   map[string]periodDates // periods staged, their buckets in import_buckets
+	removed bool                   // some batch took a number away (refreshLast at the end)
+	totals  bool                   // some batch gathered totals
 	// ownKeys: the role may set session_replication_role, so the write
 	// checks its foreign keys itself, once per key and batch (keys).
 	ownKeys bool
@@ -104,36 +117,44 @@ CREATE TEMP TABLE import_removed (indicator_id BIGINT NOT NULL, option_id BIGINT
 var stageColumns = []string{"seq", "indicator_id", "option_id", "unit_id", "period", "period_type", "start_date", "end_date",
 	"value", "number", "comment", "followup", "del"}
 
-func (b *pgBulk) begin(ctx context.Context) error {
+// begin makes the temporary tables, and reports false when the role may
+// not (the transaction is as it was).
+func (b *pgBulk) begin(ctx context.Context) (temp bool, err error) {
 	// The totals' GROUP BYs of a million values fit in memory; numbers
 	// written as text (lastKey) read back exactly.
-	if _, err := b.tx.ExecContext(ctx, `SET LOCAL work_mem = '64MB'; SET LOCAL extra_float_digits = 1`); err != nil {
-		return fmt.Errorf("report: bulk write: %w", err)
+	if _, err := b.tx.ExecContext(ctx, `SET LOCAL work_mem = '64MB'; SET LOCAL extra_float_digits = 1; SAVEPOINT import_temp`); err != nil {
+		return false, fmt.Errorf("report: bulk write: %w", err)
 	}
 	if _, err := b.tx.ExecContext(ctx, bulkTables); err != nil {
-		return fmt.Errorf("report: bulk write: %w", err)
+		if _, err := b.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT import_temp; RELEASE SAVEPOINT import_temp`); err != nil {
+			return false, fmt.Errorf("report: bulk write: %w", err)
+		}
+		return false, nil
+	}
+	if _, err := b.tx.ExecContext(ctx, `RELEASE SAVEPOINT import_temp`); err != nil {
+		return false, fmt.Errorf("report: bulk write: %w", err)
 	}
 	// Whether the role may turn the foreign keys' triggers off (a
 	// superuser, or GRANT SET ON PARAMETER session_replication_role): a
 	// refusal is rolled back to the savepoint and the triggers stay.
 	if b.s.keyTriggers {
-		return nil
+		return true, nil
 	}
 	if _, err := b.tx.ExecContext(ctx, `SAVEPOINT import_keys`); err != nil {
-		return fmt.Errorf("report: bulk write: %w", err)
+		return false, fmt.Errorf("report: bulk write: %w", err)
 	}
 	if _, err := b.tx.ExecContext(ctx, `SET LOCAL session_replication_role = replica`); err == nil {
 		b.ownKeys = true
 		if _, err := b.tx.ExecContext(ctx, `SET LOCAL session_replication_role = origin`); err != nil {
-			return fmt.Errorf("report: bulk write: %w", err)
+			return false, fmt.Errorf("report: bulk write: %w", err)
 		}
 	} else if _, err := b.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT import_keys`); err != nil {
-		return fmt.Errorf("report: bulk write: %w", err)
+		return false, fmt.Errorf("report: bulk write: %w", err)
 	}
 	if _, err := b.tx.ExecContext(ctx, `RELEASE SAVEPOINT import_keys`); err != nil {
-		return fmt.Errorf("report: bulk write: %w", err)
+		return false, fmt.Errorf("report: bulk write: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 // keys does for a batch what the foreign keys of report_values and
