@@ -206,8 +206,9 @@ func (b *pgBulk) write(ctx context.Context, vs []ValueInput) (ImportCount, error
 	}
 	// Each batch's statements are planned again (DISCARD PLANS keeps the
 	// prepared statements): a plan made while report_values was empty
-	// scans the table for each key once it holds a million rows (the
-	// import took 85 s so instead of 15, measured).
+	// scans the table for each key once it holds a million rows (a
+	// million values with the foreign keys' triggers took 85 s instead of
+	// 30, measured).
 	if _, err := tx.ExecContext(ctx, `TRUNCATE pg_temp.import_stage, pg_temp.import_diff; DISCARD PLANS`); err != nil {
 		return c, fmt.Errorf("report: bulk write: %w", err)
 	}
