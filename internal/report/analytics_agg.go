@@ -203,7 +203,10 @@ func (ds *aggDeltas) add(changes []Change) error {
 			if ch.New != nil {
 				d.sum += *ch.New
 				d.count++
-				if !d.hasLast || later(ch.Start, ch.End, d.lastStart, d.lastEnd) {
+				// The latest period's value; of one period (a key written
+				// again in a long write), the last written, as the upsert
+				// keeps it (flushDeltas).
+				if !d.hasLast || !later(d.lastStart, d.lastEnd, ch.Start, ch.End) {
 					d.hasLast, d.last, d.lastStart, d.lastEnd = true, *ch.New, ch.Start, ch.End
 				}
 			}
@@ -235,9 +238,7 @@ func (s *Store) flushDeltas(ctx context.Context, tx *sql.Tx, ds *aggDeltas) erro
 		return nil
 	}
 	if len(order) > writeBatch {
-		slices.SortFunc(order, func(a, b statKey) int {
-			return cmp.Or(cmp.Compare(a.ind, b.ind), strings.Compare(a.period, b.period), cmp.Compare(a.unit, b.unit), cmp.Compare(a.opt, b.opt))
-		})
+		slices.SortFunc(order, compareStatKeys)
 	}
 	const cols = 9
 	upsert := func(rows int) string {
@@ -290,6 +291,11 @@ func (s *Store) flushDeltas(ctx context.Context, tx *sql.Tx, ds *aggDeltas) erro
 	}
 	ds.m, ds.order = nil, nil
 	return nil
+}
+
+// compareStatKeys orders report_agg rows as the table's key does.
+func compareStatKeys(a, b statKey) int {
+	return cmp.Or(cmp.Compare(a.ind, b.ind), strings.Compare(a.period, b.period), cmp.Compare(a.unit, b.unit), cmp.Compare(a.opt, b.opt))
 }
 
 // refreshLast mends one report_agg row after values were taken away: the

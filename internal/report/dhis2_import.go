@@ -279,6 +279,9 @@ type importWriter struct {
 	s  *Store
 	o  WriteOptions
 	tx *sql.Tx
+	// bulk is the set-based writer on PostgreSQL (bulk.go); nil on SQLite,
+	// which writes through WriteValues.
+	bulk *pgBulk
 	// release ends the transaction's connection (bulkTx).
 	release func()
 	count   ImportCount
@@ -294,34 +297,60 @@ func (w *importWriter) run(ctx context.Context, in <-chan []ValueInput) {
 		if w.err != nil {
 			continue // drain, so the reader never blocks
 		}
-		if w.tx == nil {
-			// Begun at the first batch, after every set-level check: an
-			// audited refusal writes through the (on SQLite, single)
-			// writer connection, which the transaction would hold.
-			if w.tx, w.o.copyRows, w.release, w.err = bulkTx(ctx, w.s.db); w.err != nil {
-				w.cancel()
-				continue
-			}
-		}
-		out, err := w.s.WriteValues(ctx, w.tx, vs, w.o)
-		if err != nil {
-			w.err = err
+		if w.err = w.write(ctx, vs); w.err != nil {
 			w.cancel()
-			continue
-		}
-		for _, o := range out {
-			switch o {
-			case Imported:
-				w.count.Imported++
-			case Updated:
-				w.count.Updated++
-			case Deleted:
-				w.count.Deleted++
-			default:
-				w.count.Ignored++
-			}
 		}
 	}
+}
+
+// write writes one batch and counts its outcomes: set-based on
+// PostgreSQL (bulk.go), through WriteValues on SQLite. The transaction is
+// begun at the first batch, after every set-level check: an audited
+// refusal writes through the (on SQLite, single) writer connection, which
+// the transaction would hold.
+func (w *importWriter) write(ctx context.Context, vs []ValueInput) error {
+	if w.tx == nil {
+		var err error
+		if w.tx, w.bulk, w.release, err = w.s.bulkTx(ctx, w.o); err != nil {
+			return err
+		}
+	}
+	if w.bulk != nil {
+		c, err := w.bulk.write(ctx, vs)
+		if err != nil {
+			return err
+		}
+		w.count.Imported += c.Imported
+		w.count.Updated += c.Updated
+		w.count.Deleted += c.Deleted
+		w.count.Ignored += c.Ignored
+		return nil
+	}
+	out, err := w.s.WriteValues(ctx, w.tx, vs, w.o)
+	if err != nil {
+		return err
+	}
+	for _, o := range out {
+		switch o {
+		case Imported:
+			w.count.Imported++
+		case Updated:
+			w.count.Updated++
+		case Deleted:
+			w.count.Deleted++
+		default:
+			w.count.Ignored++
+		}
+	}
+	return nil
+}
+
+// finish adds the running totals the writer gathered, before it commits.
+func (w *importWriter) finish(ctx context.Context) error {
+	if w.bulk != nil {
+		return w.bulk.finish(ctx)
+	}
+	return w.s.flushTotals(ctx, w.tx, w.o.later)
 }
 
 func (w *importWriter) rollback() {
@@ -415,7 +444,7 @@ func (im *importer) run(ctx context.Context) (ValuesResult, error) {
 	if tx == nil || im.opts.DryRun {
 		return result, nil // nothing written, or a dry run: rolled back by the deferred call
 	}
-	if err := im.s.flushTotals(ctx, tx, im.writer.o.later); err != nil {
+	if err := im.writer.finish(ctx); err != nil {
 		return ValuesResult{}, err
 	}
 	if result.Changed() {

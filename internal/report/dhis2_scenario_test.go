@@ -12,9 +12,9 @@ import (
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
-// valueTables are what an import writes; a refused or dry-run import
-// leaves them as they were.
-var valueTables = []string{"report_values", "report_value_history", "report_submissions"}
+// valueTables are what an import writes (values, history, reports and
+// running totals); a refused or dry-run import leaves them as they were.
+var valueTables = []string{"report_values", "report_value_history", "report_submissions", "report_agg"}
 
 // lcPayload is what a DHIS2 client of Lai Châu's Sở KH&CN sends for the
 // fourth quarter of 2026, named by codes: set-level defaults, category

@@ -55,10 +55,16 @@
 //     resolved from preloaded maps (UID = tinhso's numeric ids, CODE =
 //     codes; the default category option combo is empty, "default" or
 //     HllvX50cXC0), checked by the Checker, refused with DHIS2's conflicts
-//     naming what the client sent, deduplicated (E7699) and written by
-//     WriteValues in one transaction on a second goroutine; dry runs roll
-//     back; one audit event (report.values.import) per import that changed
-//     something.
+//     naming what the client sent, deduplicated (E7699) and written in
+//     one transaction on a second goroutine: by WriteValues on SQLite, and
+//     on PostgreSQL set-based (bulk.go: each batch COPYed into a temporary
+//     table, the outcomes, values, history and the totals' changes in a
+//     few statements, the totals upserted once before commit; the foreign
+//     keys of report_values and report_value_history checked and locked
+//     once per key and batch, their triggers off, where the role may set
+//     session_replication_role; TestBulkMatchesWriteValues holds the two
+//     paths together); dry runs roll back; one audit event
+//     (report.values.import) per import that changed something.
 //   - dhis2_api.go: the DHIS2 routes (POST/GET /api/dataValueSets and
 //     /api/v1/dataValueSets, .json and .csv), ForceReports (force=true,
 //     administrators), 409 WebMessages for set-level refusals, 413 naming
@@ -187,7 +193,8 @@
 //     changes in one upsert and mends a deleted latest value, so there is
 //     no rebuild step. A long import gathers many batches' changes and
 //     adds them at once in the table's key order (analytics_rebuild.go,
-//     50,000 rows at a time). readStats reads one unit at a time, groupTotals lets
+//     50,000 rows at a time; on PostgreSQL the whole import's, in a
+//     temporary table, bulk.go). readStats reads one unit at a time, groupTotals lets
 //     the database sum a large unit set's additive indicators, and
 //     readApprovedStats reads approved values from report_values at query
 //     time (approval moves without a value written). The migration's

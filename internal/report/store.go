@@ -28,8 +28,9 @@ type Store struct {
 	MaxImportBytes int64
 	computed       map[string]ComputedFunc
 	jobs           *jobRunner
-	importBatch    int // values per write batch of an import (tests shrink it)
-	deferTotals    int // changes an import adds into running totals before one rebuild (tests shrink it)
+	importBatch    int  // values per write batch of an import (tests shrink it)
+	deferTotals    int  // changes an import adds into running totals before one rebuild (tests shrink it)
+	keyTriggers    bool // a long write on PostgreSQL leaves its foreign keys to their triggers (tests set it; bulk.go)
 	// Mailer sends the reminders by e-mail (nil: none are sent); BaseURL
 	// starts their links. The server sets both before Mount.
 	Mailer  *mail.Client

@@ -56,9 +56,6 @@ type WriteOptions struct {
 	// later, set by a long write (the import), gathers the running totals
 	// of many batches and adds them at once (analytics_rebuild.go).
 	later *totalsLater
-	// copyRows, set by a long write on PostgreSQL, writes new rows with
-	// COPY instead of multi-row INSERTs (bulk.go).
-	copyRows copyFunc
 }
 
 // Change is one value changed by a write: what analytics must add (New)
@@ -215,15 +212,6 @@ func (s *Store) writeBatch(ctx context.Context, st *stmtCache, cur map[Key]curre
 		history = append(history, v.Indicator, v.Option, v.Unit, v.Period, oldValue, newValue, old.comment, v.Comment, o.Reason, o.Source, who, o.Now)
 		nHistory++
 		changes = append(changes, ch)
-	}
-	if o.copyRows != nil {
-		if err := o.copyRows(ctx, "report_values", valueColumns, inserts); err != nil {
-			return nil, fmt.Errorf("report: insert values: %w", err)
-		}
-		if err := o.copyRows(ctx, "report_value_history", historyColumns, history); err != nil {
-			return nil, fmt.Errorf("report: value history: %w", err)
-		}
-		nInsert, nHistory = 0, 0
 	}
 	if nInsert > 0 {
 		q := `INSERT INTO report_values (indicator_id, option_id, unit_id, period, period_type, start_date, end_date,
