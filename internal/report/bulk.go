@@ -363,7 +363,7 @@ func (b *pgBulk) stage(ctx context.Context, vs []ValueInput) error {
 		return err
 	}
 	if len(newBuckets) > 0 {
-		if _, err := b.tx.ExecContext(ctx, `INSERT INTO pg_temp.import_buckets (period, bucket) VALUES `+placeholders(len(newBuckets)/2, 2), newBuckets...); err != nil {
+		if _, err := b.tx.ExecContext(ctx, `INSERT INTO pg_temp.import_buckets (period, bucket) VALUES `+store.RowPlaceholders(store.Postgres, len(newBuckets)/2, 2), newBuckets...); err != nil {
 			return err
 		}
 	}

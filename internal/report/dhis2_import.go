@@ -224,12 +224,44 @@ func (r *resolver) period(s string) Period {
 }
 
 // dupKey is a value's key with the period interned, for finding a key
-// twice in a payload in about 30 bytes per value (a million-value import
-// keeps a million of them). Indicator and option ids are far below 2³².
+// twice in a payload (a million-value import keeps a million of them).
+// Indicator and option ids are far below 2³².
 type dupKey struct {
 	unit     int64
 	ind, opt uint32
 	period   uint32
+}
+
+// packed is the key in 64 bits when its parts fit (indicator < 2²¹,
+// option < 2¹¹, unit < 2²⁴, the payload's 256th period at most), which
+// they do in any province: a map of packed keys takes about half the
+// memory of one of dupKeys, most of an import's live heap.
+func (k dupKey) packed() (uint64, bool) {
+	if k.ind >= 1<<21 || k.opt >= 1<<11 || k.unit < 0 || k.unit >= 1<<24 || k.period >= 1<<8 {
+		return 0, false
+	}
+	return uint64(k.ind)<<43 | uint64(k.opt)<<32 | uint64(k.unit)<<8 | uint64(k.period), true
+}
+
+// keysSeen is the keys of a payload read so far, each with the index of
+// its first value.
+type keysSeen struct {
+	packed map[uint64]int32
+	wide   map[dupKey]int32 // the keys that do not pack
+}
+
+// add records k at index i, or returns the index of its first value.
+func (ks *keysSeen) add(k dupKey, i int32) (first int32, dup bool) {
+	if p, ok := k.packed(); ok {
+		if first, dup = ks.packed[p]; !dup {
+			ks.packed[p] = i
+		}
+		return first, dup
+	}
+	if first, dup = ks.wide[k]; !dup {
+		ks.wide[k] = i
+	}
+	return first, dup
 }
 
 // importer is one import under way.
@@ -241,7 +273,7 @@ type importer struct {
 	chk      *Checker
 	res      *resolver
 	sum      SummaryBuilder
-	seen     map[dupKey]int32
+	seen     keysSeen
 	periodNo map[string]uint32
 	setForm  int64
 	setName  string // the data set as the client named it
@@ -268,7 +300,7 @@ func (s *Store) newImporter(ctx context.Context, req ImportRequest) (*importer, 
 	if req.Source == "" {
 		req.Source = "api"
 	}
-	im := &importer{s: s, req: req, opts: req.Options, chk: chk, res: res, seen: map[dupKey]int32{}, periodNo: map[string]uint32{},
+	im := &importer{s: s, req: req, opts: req.Options, chk: chk, res: res, seen: keysSeen{packed: map[uint64]int32{}, wide: map[dupKey]int32{}}, periodNo: map[string]uint32{},
 		reports: map[ReportKey]bool{}}
 	im.sum.Options(req.Options.Echo())
 	return im, nil
@@ -590,11 +622,10 @@ func (im *importer) value(i int, v DataValue) error {
 		im.periodNo[pe.String()] = pno
 	}
 	dk := dupKey{ind: uint32(ind), opt: uint32(opt), unit: unit, period: pno}
-	if first, dup := im.seen[dk]; dup {
+	if first, dup := im.seen.add(dk, int32(i)); dup {
 		im.sum.Reject(i, DuplicateConflict(v, int(first)))
 		return nil
 	}
-	im.seen[dk] = int32(i)
 	in := ValueInput{Key: Key{Indicator: ind, Option: opt, Unit: unit, Period: pe.String()}, PeriodOf: pe,
 		Value: v.Value, Comment: v.Comment, FollowUp: v.FollowUp,
 		// DHIS2 deletes a value sent as deleted, and one sent empty with

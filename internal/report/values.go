@@ -103,13 +103,23 @@ func (s *Store) WriteValues(ctx context.Context, tx *sql.Tx, vs []ValueInput, o 
 		}
 		maps.Copy(cur, part)
 	}
-	for start := 0; start < len(vs); start += writeBatch {
-		end := min(start+writeBatch, len(vs))
+	// A batch's inserts go in together at its end, after its updates and
+	// deletes: a batch ends before a key it already holds, so a key's
+	// second write never runs ahead of its first.
+	inBatch := map[Key]bool{}
+	for start := 0; start < len(vs); {
+		end := start
+		clear(inBatch)
+		for end < len(vs) && end-start < writeBatch && !inBatch[vs[end].Key] {
+			inBatch[vs[end].Key] = true
+			end++
+		}
 		res, err := s.writeBatch(ctx, st, cur, vs[start:end], o)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, res...)
+		start = end
 	}
 	return out, nil
 }
@@ -247,56 +257,9 @@ func (s *Store) afterWrite(ctx context.Context, tx *sql.Tx, changes []Change, la
 	return s.updateAggregates(ctx, tx, changes)
 }
 
-// rowPlaceholders is placeholders for the store's engine: on SQLite plain
-// "?" in order, since SQLite resolves "$n" as a named parameter by a linear
-// search of the names seen so far, which makes a 7,500-parameter batch
-// quadratic (most of an import's time, measured); PostgreSQL takes $n.
+// rowPlaceholders is store.RowPlaceholders for the store's engine.
 func (s *Store) rowPlaceholders(rows, cols int) string {
-	return RowPlaceholders(s.db.Engine, rows, cols)
-}
-
-// RowPlaceholders is the multi-row VALUES list of rows × cols parameters
-// with engine e's cheapest placeholders.
-func RowPlaceholders(e store.Engine, rows, cols int) string {
-	if e == store.SQLite {
-		return QuestionPlaceholders(rows, cols)
-	}
-	return placeholders(rows, cols)
-}
-
-// QuestionPlaceholders is "(?,…,?),(…)" for rows rows of cols parameters.
-func QuestionPlaceholders(rows, cols int) string {
-	row := "(" + strings.Repeat("?,", cols-1) + "?)"
-	var b strings.Builder
-	b.Grow(rows * (len(row) + 1))
-	for r := range rows {
-		if r > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(row)
-	}
-	return b.String()
-}
-
-// placeholders is "($1,…,$cols),(…)" for rows rows of cols parameters.
-func placeholders(rows, cols int) string {
-	var b strings.Builder
-	b.Grow(rows * cols * 5)
-	for r := range rows {
-		if r > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for c := range cols {
-			if c > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(r*cols + c + 1))
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
+	return store.RowPlaceholders(s.db.Engine, rows, cols)
 }
 
 // currentValues reads the stored rows for the keys of vs: by the batch's
