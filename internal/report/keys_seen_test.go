@@ -13,7 +13,7 @@ func TestKeysSeen(t *testing.T) {
 		{unit: 1, ind: 2, opt: 0, period: 0},
 		{unit: 1, ind: 1, opt: 1, period: 0},
 		{unit: 1<<24 - 1, ind: 1<<21 - 1, opt: 1<<11 - 1, period: 255}, // the largest that packs
-		{unit: 1 << 24, ind: 1, period: 0},                               // too large: wide
+		{unit: 1 << 24, ind: 1, period: 0},                             // too large: wide
 		{unit: 1, ind: 1 << 21, period: 0},
 		{unit: 1, ind: 1, opt: 1 << 11},
 		{unit: 1, ind: 1, period: 256},
