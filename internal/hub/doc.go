@@ -251,6 +251,10 @@
 //   - hub_opmon.security_server_type (0026): "Producer" when a peer hub
 //     called, "Client" otherwise, as X-Road's records say.
 //   - A federated call counts in the calling province's connections KPI.
+//   - listClients?xRoadInstance=PEER answers with the peer hub's own list,
+//     asked over the exchange's mutual TLS, JSON or XML as the client's
+//     Accept says (meta.go, peerClients); a disabled peer's instance
+//     lists what this hub's registry holds of it, as before.
 //
 // Where the speed stands and what it needs (docs/perf.md has the
 // figures): the gateway reaches about 10,000 requests/s against nginx's
@@ -293,8 +297,6 @@
 // Left for the next sessions, in this order:
 //
 //   - The speed above.
-//   - Federation: listClients does not list a peer's members (X-Road's
-//     ?xRoadInstance= would need the peer's registry).
 //   - Message log: X-Road's acceptable-timestamp-failure-period (stop
 //     exchanges after hours without time-stamps) is not implemented, nor
 //     the ESS signing-certificate check of tokens, nor an HSM (PKCS #11)

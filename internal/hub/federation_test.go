@@ -218,6 +218,21 @@ func federation(t *testing.T, a, b *testapp.App, aDB, bDB string) {
 		if k, err := a.Server.Hub.Measure(ctx, 0, today, today); err != nil || k.Connections != 1 || k.Connected != 1 {
 			t.Errorf("province's KPI %+v, %v", k, err)
 		}
+		// listClients of the national instance is the national hub's own
+		// list (with the Bộ Công an's population database), in JSON or XML
+		// as asked; the province's own is its own.
+		lc := call(t, nil, "GET", aURL+"/listClients?xRoadInstance=VN", nil, "Accept", "application/json")
+		if lc.status != 200 || !strings.Contains(string(lc.body), `"member_code":"BCA","subsystem_code":"DANCU","object_type":"SUBSYSTEM","xroad_instance":"VN"`) ||
+			strings.Contains(string(lc.body), `"xroad_instance":"TINHSO"`) {
+			t.Errorf("listClients of VN: %d %s", lc.status, lc.body)
+		}
+		lx := call(t, nil, "GET", aURL+"/listClients?xRoadInstance=VN", nil)
+		if lx.status != 200 || !strings.Contains(string(lx.body), "<id:memberCode>BCA</id:memberCode><id:subsystemCode>DANCU</id:subsystemCode>") {
+			t.Errorf("listClients of VN in XML: %d %s", lx.status, lx.body)
+		}
+		if own := call(t, nil, "GET", aURL+"/listClients", nil, "Accept", "application/json"); own.status != 200 || strings.Contains(string(own.body), `"member_code":"BCA"`) {
+			t.Errorf("the province's listClients: %d %s", own.status, own.body)
+		}
 	})
 
 	t.Run("and the other way: a consumer of the national platform calls a service of the province", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -87,8 +88,13 @@ func (g *Gateway) listClients(ctx *fasthttp.RequestCtx) {
 	if inst == "" {
 		inst = g.s.opt.Instance
 	}
+	snap := g.s.snapshot()
+	if p := snap.peers[inst]; p != nil && p.enabled && inst != g.s.opt.Instance {
+		g.peerClients(ctx, p)
+		return
+	}
 	list := xClientList{Member: []xClient{}}
-	for _, m := range g.s.snapshot().members {
+	for _, m := range snap.members {
 		if m.xid.Instance != inst {
 			continue
 		}
@@ -309,4 +315,31 @@ func (w *tokenAnswer) WriteHeader(status int) {
 func (w *tokenAnswer) Write(b []byte) (int, error) {
 	w.WriteHeader(http.StatusOK)
 	return w.body.Write(b)
+}
+
+// peerClients answers listClients for a federated peer's instance with
+// the peer hub's own list, asked over the mutual TLS of an exchange (X-Road
+// reads it from the global configuration the instances share; a peer hub
+// is its own registry's only source here). The client's Accept is passed
+// on, so JSON or XML comes back as asked.
+func (g *Gateway) peerClients(ctx *fasthttp.RequestCtx, p *snapPeer) {
+	req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(res)
+	req.SetRequestURI(p.address.Scheme + "://" + p.address.Host + strings.TrimSuffix(p.address.EscapedPath(), "/") + "/listClients")
+	req.Header.SetMethod("GET")
+	if a := ctx.Request.Header.Peek("Accept"); len(a) > 0 {
+		req.Header.SetBytesV("Accept", a)
+	}
+	if err := g.peerClient(p).DoTimeout(req, res, p.timeout); err != nil {
+		fault, msg := peerFault(p, err)
+		g.writeFault(ctx, fault, msg, "")
+		return
+	}
+	if res.StatusCode() != fasthttp.StatusOK {
+		g.writeFault(ctx, FaultPeerIO, fmt.Sprintf("The hub of instance %s answered listClients with %d", p.instance, res.StatusCode()), "")
+		return
+	}
+	ctx.SetContentTypeBytes(res.Header.ContentType())
+	ctx.SetBody(res.Body())
 }
