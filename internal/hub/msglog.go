@@ -313,6 +313,7 @@ func (w *LogWriter) TryAppend(rec Record) bool {
 func (w *LogWriter) Run(ctx context.Context) error {
 	tick := time.NewTicker(w.every)
 	defer tick.Stop()
+	defer w.closeStmts()
 	for {
 		select {
 		case p := <-w.in:
@@ -492,6 +493,14 @@ func (w *LogWriter) insert(ctx context.Context, batch []*pending) error {
 		}
 		return insertBodies(ctx, tx, batch)
 	})
+}
+
+// closeStmts closes the statements insert prepared, once the writer stops.
+func (w *LogWriter) closeStmts() {
+	for table, st := range w.stmts {
+		st.Close()
+		delete(w.stmts, table)
+	}
 }
 
 // insertRows writes args (cols values a row) into table. On SQLite one
