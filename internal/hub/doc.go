@@ -282,14 +282,15 @@
 //     X-Road query and the pages' recent list), with per-day counters per
 //     (client, service) upserted once a group for the KPI and the pages'
 //     totals.
-//   - The fixed-rate tail (p99 at 5,000/s + 9.7 ms, p50 + 1.5 ms, on the
-//     quiet machine): the suspect is SQLite's WAL checkpoint, which runs
-//     inside the commit that crosses 1,000 pages (every half second at
-//     that rate) while requests wait for that commit. A checkpointer on
-//     a connection of its own (wal_autocheckpoint 0 on the writer,
-//     PASSIVE every 100 ms, RESTART when the WAL is long) was written and
-//     measured only under another engineer's load, where runs varied
-//     threefold either way; it was not kept. Measure it quiet first.
+//   - The fixed-rate tail (p99 at 5,000/s about +6 to +10 ms, p50 +0.8
+//     ms, on the quiet machine). Measured quietly on 2 December (22:40
+//     UTC, docs/perf.md): a checkpointer on a connection of its own did
+//     not help (+10.2 ms against +7.3 without); GOGC=400 is worth about
+//     1 ms. The cause left is the wait for the writer: a request arriving
+//     while a group is written waits for it and then for its own, so the
+//     tail falls with the writer's cost per exchange. A profile of the
+//     wrk run: the process used 125% of the two cores' 200%, the writer
+//     44% of it (45 µs an exchange), the gateway's own path 29 µs.
 //   - Then the gateway's own path: with the log off it reaches about 40%
 //     of the bare fasthttp proxy (a profile: the backend call as the bare
 //     proxy's, token check, X-Road headers, UUIDs, Prometheus labels).
