@@ -46,4 +46,13 @@ if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; 
 echo "== go vet"
 go vet ./...
 echo "== go test -race (SQLite + PostgreSQL + Chromium)"
-go test -race -count=1 -timeout 30m ./...
+out="$PGDIR/go-test.log"
+if ! go test -race -count=1 -timeout 30m ./... 2>&1 | tee "$out"; then
+  # A CI log keeps only its tail: say again what failed, and each data
+  # race's report (both stacks), so the cause is in what is kept.
+  echo "== data races reported above"
+  awk '/^WARNING: DATA RACE/ {p = 1; n = 0} p {print; n++} p && n > 1 && /^==================$/ {p = 0}' "$out" | head -n 300
+  echo "== failed"
+  grep -E '^(--- FAIL|FAIL|panic:)' "$out" || true
+  exit 1
+fi

@@ -266,7 +266,13 @@ func (g *Gateway) token(ctx *fasthttp.RequestCtx) {
 	} else {
 		raw = ctx.PostBody()
 	}
-	r, err := http.NewRequestWithContext(ctx, string(ctx.Method()), "/oauth2/token", bytes.NewReader(raw))
+	// Not ctx: fasthttp recycles a RequestCtx once the handler returns, and
+	// the provider's database calls derive contexts from the request's
+	// (context.WithCancel starts a goroutine that reads the parent later),
+	// which raced with the next request on the same RequestCtx.
+	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := http.NewRequestWithContext(rctx, string(ctx.Method()), "/oauth2/token", bytes.NewReader(raw))
 	if err != nil {
 		ctx.SetStatusCode(fasthttp.StatusBadRequest)
 		writeJSON(ctx, map[string]string{"error": "invalid_request"})
