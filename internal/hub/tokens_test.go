@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/tinhso/tinhso/internal/hub"
 	"github.com/tinhso/tinhso/internal/sso"
+	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
@@ -250,4 +252,43 @@ func newIntrospector(t *testing.T, app *testapp.App) [2]string {
 	}
 	testapp.JSON(t, b, &c)
 	return [2]string{c.ID, c.Secret}
+}
+
+// TestTokenEndpointContext: the gateway's /oauth2/token hands the provider
+// a context of its own, bounded in time, not fasthttp's RequestCtx, which
+// is recycled for the next request once the handler returns while the
+// goroutines that context.WithCancel starts over it (database/sql's) may
+// still read it (a data race the -race suite met).
+func TestTokenEndpointContext(t *testing.T) {
+	t.Parallel()
+	app := testapp.New(t, testapp.DemoURLs(t)[store.SQLite])
+	seen := make(chan context.Context, 1)
+	app.Server.Hub.UseTokens(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Context()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"error":"invalid_client"}`))
+	}), nil)
+	gw, err := app.Server.Hub.NewGateway(hub.GatewayOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- gw.Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	a := call(t, nil, "POST", "http://"+ln.Addr().String()+"/oauth2/token", strings.NewReader("grant_type=client_credentials"), "Content-Type", "application/x-www-form-urlencoded")
+	if a.status != 200 || !strings.Contains(string(a.body), "invalid_client") {
+		t.Fatalf("the provider's answer did not come through: %d %s", a.status, a.body)
+	}
+	rc := <-seen
+	if _, ok := rc.Deadline(); !ok {
+		t.Errorf("the provider's context has no deadline: %T", rc)
+	}
+	if rc.Err() == nil {
+		t.Errorf("the provider's context outlives its request: %T", rc)
+	}
 }
