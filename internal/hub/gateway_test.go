@@ -317,6 +317,9 @@ func TestGateway(t *testing.T) {
 			}
 			if len(rid) != 36 || rid == "forged-by-client" {
 				t.Errorf("X-Road-Request-Id %q: want a UUID the hub made", rid)
+			} else if ms, err := strconv.ParseInt(rid[:8]+rid[9:13], 16, 64); rid[14] != '7' || err != nil || time.Since(time.UnixMilli(ms)).Abs() > time.Minute {
+				// Version 7 (time-ordered), so the log's index on it is appended to, not split at random.
+				t.Errorf("X-Road-Request-Id %q: want a version-7 UUID carrying the current time", rid)
 			}
 			if qid := a.header.Get("X-Road-Id"); !strings.HasPrefix(qid, "TINHSO-") || len(qid) != len("TINHSO-")+36 {
 				t.Errorf("X-Road-Id %q: want INSTANCE-uuid", qid)
