@@ -211,7 +211,7 @@ func (s *Store) writeBatch(ctx context.Context, st *stmtCache, cur map[Key]curre
 			ch.New = NumberOf(v.ValueType, v.Value)
 			newValue = sql.NullString{String: v.Value, Valid: true}
 			inserts = append(inserts, v.Indicator, v.Option, v.Unit, v.Period, ch.PeriodType, ch.Start, ch.End,
-				v.Value, nullFloat(ch.New), v.Comment, v.FollowUp, who, o.Now, who, o.Now)
+				v.Value, nullFloat(ch.New), v.Comment, v.FollowUp)
 			nInsert++
 		}
 		if del {
@@ -219,22 +219,23 @@ func (s *Store) writeBatch(ctx context.Context, st *stmtCache, cur map[Key]curre
 		} else {
 			cur[v.Key] = currentValue{value: v.Value, comment: v.Comment, followup: v.FollowUp, number: ch.New}
 		}
-		history = append(history, v.Indicator, v.Option, v.Unit, v.Period, oldValue, newValue, old.comment, v.Comment, o.Reason, o.Source, who, o.Now)
+		history = append(history, v.Indicator, v.Option, v.Unit, v.Period, oldValue, newValue, old.comment, v.Comment)
 		nHistory++
 		changes = append(changes, ch)
 	}
+	// Who and when are bound once a statement, not once a row.
 	if nInsert > 0 {
-		q := `INSERT INTO report_values (indicator_id, option_id, unit_id, period, period_type, start_date, end_date,
-			value, number, comment, followup, created_by, created_at, updated_by, updated_at) VALUES ` +
-			s.rowPlaceholders(nInsert, 15)
-		if err := st.exec(ctx, q, inserts...); err != nil {
+		q := `INSERT INTO report_values (created_by, created_at, updated_by, updated_at, indicator_id, option_id, unit_id, period,
+			period_type, start_date, end_date, value, number, comment, followup) VALUES ` +
+			store.RowPlaceholders(s.db.Engine, nInsert, 11, 1, 2, 1, 2)
+		if err := st.exec(ctx, q, append([]any{who, o.Now}, inserts...)...); err != nil {
 			return nil, fmt.Errorf("report: insert values: %w", err)
 		}
 	}
 	if nHistory > 0 {
-		q := `INSERT INTO report_value_history (indicator_id, option_id, unit_id, period, old_value, new_value,
-			old_comment, new_comment, reason, source, changed_by, changed_at) VALUES ` + s.rowPlaceholders(nHistory, 12)
-		if err := st.exec(ctx, q, history...); err != nil {
+		q := `INSERT INTO report_value_history (reason, source, changed_by, changed_at, indicator_id, option_id, unit_id, period,
+			old_value, new_value, old_comment, new_comment) VALUES ` + store.RowPlaceholders(s.db.Engine, nHistory, 8, 1, 2, 3, 4)
+		if err := st.exec(ctx, q, append([]any{o.Reason, o.Source, who, o.Now}, history...)...); err != nil {
 			return nil, fmt.Errorf("report: value history: %w", err)
 		}
 	}

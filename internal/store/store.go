@@ -69,7 +69,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma=temp_store(MEMORY)")
 	if err != nil {
 		return nil, err
 	}
@@ -212,33 +212,43 @@ func InList(args *[]any, ids []int64) string {
 // "?" in order, since SQLite resolves "$n" as a named parameter by a
 // linear search of the names seen so far (a 7,500-parameter batch turns
 // quadratic, measured); PostgreSQL takes $1…$n.
-func RowPlaceholders(e Engine, rows, cols int) string {
-	var b strings.Builder
-	if e == SQLite {
-		row := "(" + strings.Repeat("?,", cols-1) + "?)"
-		b.Grow(rows * (len(row) + 1))
-		for r := range rows {
-			if r > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(row)
-		}
-		return b.String()
+//
+// shared, when given, starts every row with parameters bound once for the
+// whole statement (the writer, the instant): shared[i] is the number of
+// the parameter in that column, 1…k, and the statement's arguments are
+// the k shared ones first, then each row's cols. On SQLite the k shared
+// ones are "?1"…"?k" and the rest stay plain "?", which SQLite numbers
+// after the largest seen; only the k are named, so its lookups stay
+// short. Binding them once spares a time's formatting and copy per row.
+func RowPlaceholders(e Engine, rows, cols int, shared ...int) string {
+	k := 0
+	for _, n := range shared {
+		k = max(k, n)
 	}
-	b.Grow(rows * cols * 6)
-	n := 0
+	var b strings.Builder
+	b.Grow(rows * (cols + len(shared)) * 6)
+	n := k // the last per-row parameter's number
 	for r := range rows {
 		if r > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteByte('(')
-		for c := range cols {
+		for c := range len(shared) + cols {
 			if c > 0 {
 				b.WriteByte(',')
 			}
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
+			switch {
+			case c < len(shared) && e == SQLite:
+				b.WriteString("?" + strconv.Itoa(shared[c]))
+			case c < len(shared):
+				b.WriteString("$" + strconv.Itoa(shared[c]))
+			case e == SQLite:
+				b.WriteByte('?')
+			default:
+				n++
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(n))
+			}
 		}
 		b.WriteByte(')')
 	}

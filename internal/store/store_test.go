@@ -116,6 +116,12 @@ func TestRowPlaceholders(t *testing.T) {
 	if got := store.RowPlaceholders(store.SQLite, 2, 2); got != "(?,?),(?,?)" {
 		t.Fatalf("SQLite: %s", got)
 	}
+	if got := store.RowPlaceholders(store.Postgres, 2, 2, 1, 1); got != "($1,$1,$2,$3),($1,$1,$4,$5)" {
+		t.Fatalf("PostgreSQL, shared: %s", got)
+	}
+	if got := store.RowPlaceholders(store.SQLite, 2, 1, 1); got != "(?1,?),(?1,?)" {
+		t.Fatalf("SQLite, shared: %s", got)
+	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := store.Now()
@@ -136,6 +142,15 @@ func TestRowPlaceholders(t *testing.T) {
 		}
 		if strings.Join(got, ",") != "A,B,C" {
 			t.Fatalf("rows: %v", got)
+		}
+		// Shared parameters: bound once, in every row.
+		q = `INSERT INTO org_units (created_at, valid_from, code) VALUES ` + store.RowPlaceholders(db.Engine, 3, 1, 1, 2)
+		if _, err := db.Write.ExecContext(ctx, q, now, "2023-07-01", "D", "E", "F"); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM org_units WHERE code IN ('D','E','F') AND valid_from = '2023-07-01'`).Scan(&n); err != nil || n != 3 {
+			t.Fatalf("shared parameters: %d rows with them (%v), want 3", n, err)
 		}
 	})
 }
