@@ -170,6 +170,9 @@ func (s *Store) noteValueTypes(ctx context.Context, tx *sql.Tx, changes []Change
 type aggDeltas struct {
 	m     map[statKey]*aggDelta
 	order []statKey
+	// buckets is each period's storedBuckets as text, made once: a long
+	// write has a few periods and a million values.
+	buckets map[string][]string
 }
 
 // add puts the changes into the rows of the buckets that hold them.
@@ -177,16 +180,27 @@ func (ds *aggDeltas) add(changes []Change) error {
 	if ds.m == nil {
 		ds.m = map[statKey]*aggDelta{}
 	}
+	if ds.buckets == nil {
+		ds.buckets = map[string][]string{}
+	}
 	for _, ch := range changes {
 		if ch.Old == nil && ch.New == nil {
 			continue
 		}
-		p, err := ParsePeriod(ch.Period)
-		if err != nil {
-			return fmt.Errorf("report: analytics: period %q: %w", ch.Period, err)
+		bs, ok := ds.buckets[ch.Period]
+		if !ok {
+			p, err := ParsePeriod(ch.Period)
+			if err != nil {
+				return fmt.Errorf("report: analytics: period %q: %w", ch.Period, err)
+			}
+			bs = []string{}
+			for _, b := range storedBuckets(p) {
+				bs = append(bs, b.String())
+			}
+			ds.buckets[ch.Period] = bs
 		}
-		for _, b := range storedBuckets(p) {
-			k := statKey{ch.Indicator, ch.Option, ch.Unit, b.String()}
+		for _, b := range bs {
+			k := statKey{ch.Indicator, ch.Option, ch.Unit, b}
 			d := ds.m[k]
 			if d == nil {
 				d = &aggDelta{}

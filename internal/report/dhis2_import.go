@@ -493,13 +493,19 @@ func (im *importer) run(ctx context.Context) (ValuesResult, error) {
 }
 
 // deferTotalsAfter is how many report_agg rows an import gathers before
-// it adds them (analytics_rebuild.go): with the collector's slack about
-// 500 bytes each, 25 MB at most.
+// it adds them (analytics_rebuild.go). A row added before the import has
+// passed all of its values is added again later (an upsert that reads and
+// rewrites it), so the bound is what memory allows: with the bucket names
+// and period days shared (aggDeltas.buckets, stmtCache.days) a gathered
+// row costs about 150 bytes, collector's slack included — 200,000 of them
+// added 30 MB to the million-value import's peak (docs/perf.md). At
+// 50,000, that import's shape (50,000 values a quarter, four quarters a
+// year) added every year's rows four times.
 func (s *Store) deferTotalsAfter() int {
 	if s.deferTotals > 0 {
 		return s.deferTotals
 	}
-	return 50_000
+	return 200_000
 }
 
 func (s *Store) batchSize() int {

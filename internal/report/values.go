@@ -90,7 +90,7 @@ func (s *Store) WriteValues(ctx context.Context, tx *sql.Tx, vs []ValueInput, o 
 		o.Strategy = StrategyCreateAndUpdate
 	}
 	out := make([]Outcome, 0, len(vs))
-	st := &stmtCache{tx: tx, m: map[string]*sql.Stmt{}}
+	st := &stmtCache{tx: tx, m: map[string]*sql.Stmt{}, days: map[Period][3]string{}}
 	defer st.close()
 	// The current rows of the whole call are read in a few queries, and
 	// kept up to date as the batches write, so a key written twice in one
@@ -130,6 +130,9 @@ func (s *Store) WriteValues(ctx context.Context, tx *sql.Tx, vs []ValueInput, o 
 type stmtCache struct {
 	tx *sql.Tx
 	m  map[string]*sql.Stmt
+	// days holds each period's type and first and last day as written, made
+	// once per call: a long write has a few periods and a million values.
+	days map[Period][3]string
 }
 
 func (c *stmtCache) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -184,7 +187,12 @@ func (s *Store) writeBatch(ctx context.Context, st *stmtCache, cur map[Key]curre
 			continue
 		}
 		p := v.PeriodOf
-		ch := Change{Key: v.Key, PeriodType: p.Type().String(), Start: p.Start().Format(time.DateOnly), End: p.End().Format(time.DateOnly)}
+		days, ok := st.days[p]
+		if !ok {
+			days = [3]string{p.Type().String(), p.Start().Format(time.DateOnly), p.End().Format(time.DateOnly)}
+			st.days[p] = days
+		}
+		ch := Change{Key: v.Key, PeriodType: days[0], Start: days[1], End: days[2]}
 		var oldValue, newValue sql.NullString
 		if exists {
 			oldValue = sql.NullString{String: old.value, Valid: true}
