@@ -4,10 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tinhso/tinhso/internal/report"
+	"github.com/tinhso/tinhso/internal/store"
+	"github.com/tinhso/tinhso/internal/store/storetest"
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
@@ -242,4 +246,51 @@ func TestLongWriteKeepsForeignKeys(t *testing.T) {
 			t.Fatalf("%+v %v", c, err)
 		}
 	})
+}
+
+// TestKeysOncePerBatch: the start-up check tells a PostgreSQL role that
+// may set session_replication_role (the test cluster's superuser, or a
+// plain role once granted SET ON PARAMETER) from one that may not, and
+// says yes on SQLite, where long writes have no such path.
+func TestKeysOncePerBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for engine, u := range storetest.URLs(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			db := storetest.Open(t, u)
+			if ok, err := report.NewStore(db, nil).KeysOncePerBatch(ctx); err != nil || !ok {
+				t.Fatalf("the test database's own role: %v %v", ok, err)
+			}
+			if engine != store.Postgres {
+				return
+			}
+			role := fmt.Sprintf("tinhso_keys_%d", time.Now().UnixNano())
+			if _, err := db.Write.Exec(`CREATE ROLE ` + role + ` LOGIN`); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				db.Write.Exec(`DROP OWNED BY ` + role)
+				db.Write.Exec(`DROP ROLE ` + role)
+			})
+			pu, err := url.Parse(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pu.User = url.User(role)
+			plain, err := store.Open(ctx, pu.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer plain.Close()
+			if ok, err := report.NewStore(plain, nil).KeysOncePerBatch(ctx); err != nil || ok {
+				t.Fatalf("a plain role: %v %v, want false, nil", ok, err)
+			}
+			if _, err := db.Write.Exec(`GRANT SET ON PARAMETER session_replication_role TO ` + role); err != nil {
+				t.Fatal(err)
+			}
+			if ok, err := report.NewStore(plain, nil).KeysOncePerBatch(ctx); err != nil || !ok {
+				t.Fatalf("granted: %v %v, want true, nil", ok, err)
+			}
+		})
+	}
 }

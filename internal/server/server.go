@@ -357,6 +357,10 @@ func recoverer(next http.Handler) http.Handler {
 // web listener drains requests for up to 20 seconds. ready, when set,
 // receives the bound address.
 func (s *Server) Serve(ctx context.Context, ready func(addr string)) error {
+	if ok, err := s.Report.KeysOncePerBatch(ctx); err == nil && !ok {
+		slog.WarnContext(ctx, "PostgreSQL: the database role may not set session_replication_role, so a large dataValueSets import checks its foreign keys row by row, about twice as slow (README, Vận hành với PostgreSQL)",
+			"fix", "as a superuser: GRANT SET ON PARAMETER session_replication_role TO <role>;")
+	}
 	var cs []web.Component
 	if s.cfg.MetricsAddr != "" {
 		// Bound first: the web listener's ready callback means serving.
