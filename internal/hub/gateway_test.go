@@ -520,12 +520,12 @@ func TestGateway(t *testing.T) {
 		})
 
 		t.Run("no record, no exchange: the gateway fails closed", func(t *testing.T) {
-			if _, err := app.DB.Write.Exec(`ALTER TABLE hub_log RENAME TO hub_log_away`); err != nil {
+			if _, err := app.DB.Write.Exec(`ALTER TABLE hub_log_blocks RENAME TO hub_log_away`); err != nil {
 				t.Fatal(err)
 			}
 			before := w.hits.Load()
 			a := call(t, nil, "GET", w.url+w.svc+"/records/1", nil, "Authorization", bearer(w.tokenW), "X-Road-Client", w.with)
-			if _, err := app.DB.Write.Exec(`ALTER TABLE hub_log_away RENAME TO hub_log`); err != nil {
+			if _, err := app.DB.Write.Exec(`ALTER TABLE hub_log_away RENAME TO hub_log_blocks`); err != nil {
 				t.Fatal(err)
 			}
 			fault(t, a, 500, hub.FaultLoggingFailed)
