@@ -288,7 +288,7 @@
 // Where the speed stands and what it needs (docs/perf.md has the
 // figures): about 14,500 requests/s on SQLite against nginx's 57,000 and
 // ReverseProxy's 11,000 on this 2-core machine. The gateway is bound by
-// CPU: its process uses about 92 µs a exchange (a CPU profile of the wrk
+// CPU: its process uses about 92 µs an exchange (a CPU profile of the wrk
 // run after the blocks), where the target (0.6 of nginx, about 34,000/s,
 // with wrk on the same two cores) leaves about 45:
 //
