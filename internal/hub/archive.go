@@ -264,7 +264,18 @@ func (s *Store) archiveOne(ctx context.Context, chain string, o ArchiveOptions) 
 			a.Chain, a.FirstSeq, a.LastSeq, a.FirstSeal, a.LastSeal, a.PrevHash, a.LastHash, a.LastSealHash, a.FirstAtUS, a.LastAtUS, a.File, a.SHA256, a.ArchivedAtUS).Scan(&a.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM hub_log WHERE chain = $1 AND seq >= $2 AND seq <= $3`, chain, a.FirstSeq, a.LastSeq); err != nil {
+		// Seals fall between the writer's groups, so the archived records
+		// are whole blocks; one that straddles the range would be a block
+		// written by something else, and nothing is archived.
+		var straddling int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM hub_log_blocks WHERE chain = $1 AND first_seq <= $3 AND last_seq >= $2 AND (first_seq < $2 OR last_seq > $3)`,
+			chain, a.FirstSeq, a.LastSeq).Scan(&straddling); err != nil {
+			return err
+		}
+		if straddling > 0 {
+			return fmt.Errorf("a block of records crosses the archive's bounds %d–%d (nothing archived)", a.FirstSeq, a.LastSeq)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM hub_log_blocks WHERE chain = $1 AND first_seq >= $2 AND last_seq <= $3`, chain, a.FirstSeq, a.LastSeq); err != nil {
 			return err
 		}
 		// The previous anchor's seal goes, the new anchor's stays.

@@ -256,46 +256,58 @@
 //     Accept says (meta.go, peerClients); a disabled peer's instance
 //     lists what this hub's registry holds of it, as before.
 //
-// Where the speed stands and what it needs (docs/perf.md has the
-// figures): the gateway reaches about 14,000 requests/s against nginx's
-// 57,000 on this 2-core machine, because every exchange costs the
-// message log's single writer two rows of hub_log and one of hub_opmon,
-// about 45 µs of one core on SQLite and 55 µs on PostgreSQL
-// (BenchmarkLogWriter), and each request waits for its group's commit.
-// Cheaper statements cannot close a factor of four; the design for the
-// next session:
+// Sixth session (logblocks.go, migration 0027):
 //
-//   - Blocks: the writer stores a group as one row (hub_log_blocks: chain,
-//     first and last seq, first and last time, the records' canonical
-//     lines in one column, the last hash), so a group of 200 records is
-//     one insert, not 200; verify, proofs and the archive decode blocks
-//     (the same canonical form and chain, so proofs keep their format).
-//     BenchmarkLogBlocks measures it beside the writer: about 2.2 times
-//     cheaper an exchange, and what is left is the bytes written (the
-//     canonical lines, about 600 bytes a record, go to the WAL and again
-//     to the database file), so a block should be stored compactly
-//     (fixed fields binary, or the block compressed).
-//   - Finding a record by X-Road-Request-Id without a per-record index:
-//     request ids are time-ordered since 3 December (UUIDv7, newUUID),
-//     so the blocks around the id's time can be read and searched. The
-//     change alone, with today's per-record index, took the wrk run from
-//     about 10,400 to 14,000 requests/s (1.29 of ReverseProxy).
-//   - Monitoring the same way (blocks by request_in_ts, decoded for the
-//     X-Road query and the pages' recent list), with per-day counters per
-//     (client, service) upserted once a group for the KPI and the pages'
-//     totals.
-//   - The fixed-rate tail (p99 at 5,000/s about +6 to +10 ms, p50 +0.8
-//     ms, on the quiet machine). Measured quietly on 2 December (22:40
-//     UTC, docs/perf.md): a checkpointer on a connection of its own did
-//     not help (+10.2 ms against +7.3 without); GOGC=400 is worth about
-//     1 ms. The cause left is the wait for the writer: a request arriving
-//     while a group is written waits for it and then for its own, so the
-//     tail falls with the writer's cost per exchange. A profile of the
-//     wrk run: the process used 125% of the two cores' 200%, the writer
-//     44% of it (45 µs an exchange), the gateway's own path 29 µs.
-//   - Then the gateway's own path: with the log off it reaches about 40%
-//     of the bare fasthttp proxy (a profile: the backend call as the bare
-//     proxy's, token check, X-Road headers, UUIDs, Prometheus labels).
+//   - The message log in blocks: each group the writer commits is one row
+//     of hub_log_blocks (chain, first and last seq, first and last record
+//     time, the hash before the block and its last hash, the records as a
+//     JSON array of arrays, fields by position), one insert per group
+//     instead of one row and three B-tree entries per record. prev_hash is
+//     derived (the record before it in the block, or the block's). Text
+//     that is not UTF-8 or holds a NUL is kept as {"base64": …}, so every
+//     byte the hash covers reads back. 0027 turns existing records into
+//     blocks of one.
+//   - hub_log is now a view of one row per record over the blocks, with
+//     INSTEAD OF UPDATE and DELETE triggers that carry a change into the
+//     block: SQL that read or altered hub_log works as before, and `hub
+//     verify` names the altered record as before.
+//   - A record is found by X-Road-Request-Id (proofs) from its time: the
+//     ids are version-7 UUIDs, so only the blocks whose first record lies
+//     from one minute before the id's time to two hours after it are read
+//     (an older random id is looked for in every block). The per-record
+//     request-id index is gone with the table.
+//   - The gateway refuses a service path, query string, X-Road-Id,
+//     X-Road-UserId or X-Road-Issue that is not UTF-8 (Client.BadRequest),
+//     and records what it refused made valid: such bytes broke proofs and
+//     archives (JSON) and, on PostgreSQL, failed the commit of the whole
+//     group they were in, refusing every exchange waiting on it.
+//   - BenchmarkLogWriter (two records an exchange): SQLite 31.9 → 14.6 µs,
+//     PostgreSQL 55 → 29.5 µs. The wrk run, gateway alone: SQLite 14,000
+//     → 14,500 requests/s, PostgreSQL 9,300 → 12,000 (docs/perf.md).
+//
+// Where the speed stands and what it needs (docs/perf.md has the
+// figures): about 14,500 requests/s on SQLite against nginx's 57,000 and
+// ReverseProxy's 11,000 on this 2-core machine. The gateway is bound by
+// CPU: its process uses about 92 µs an exchange (a CPU profile of the wrk
+// run after the blocks), where the target (0.6 of nginx, about 34,000/s,
+// with wrk on the same two cores) leaves about 45:
+//
+//   - the log's writer 33 µs: the block's insert 5, the monitoring row 11
+//     (35 columns, two indexes), the commit 10 (the WAL's page writes, a
+//     system call each, dear on this VM), hashing and the queue the rest;
+//   - fasthttp's server and the gateway's handling 27 µs, of which the
+//     call to the backend 13;
+//   - the backend (in the same process, as for the baselines) 10.5 µs,
+//     garbage collection about 9.
+//
+// Next, in this order: monitoring in the same blocks (the X-Road query and
+// the pages decode them by time) with per-day counters per (client,
+// service) upserted once a group for the KPI and the totals, which takes
+// the 11 µs row away; fewer bytes a record (fixed fields binary, hashes as
+// bytes) for the commit; then allocations on the gateway's path (GC). If
+// the writer cannot get under about 10 µs an exchange on SQLite, the
+// target is out of reach with the request's record durable before the
+// backend sees it, and the planners should weigh the two.
 //
 // Left for the next sessions, in this order:
 //

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 )
@@ -412,9 +413,20 @@ type exchange struct {
 	inAt       time.Time // the backend's answer arrived (responseInTs)
 }
 
+// record is the exchange's log record. Its text is valid UTF-8 (exchange
+// makes it so before anything is recorded): proofs and archives are JSON,
+// which would change other bytes and break the hash, and PostgreSQL's text
+// refuses them, which would fail the whole group's commit.
 func (ex *exchange) record(kind string) Record {
 	return Record{Kind: kind, AtUS: time.Now().UnixMicro(), XRequestID: ex.xRequestID, QueryID: ex.queryID, Client: ex.clientStr,
 		Service: ex.sid.String(), Credential: ex.credential, Method: ex.method, Path: ex.path, Query: ex.rawQuery, UserID: ex.userID, Issue: ex.issue}
+}
+
+func validText(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // refuse answers a fault and logs it.
@@ -478,7 +490,7 @@ func cleanPath(raw string) (string, bool) {
 		return "/", true
 	}
 	d, err := url.PathUnescape(raw)
-	if err != nil {
+	if err != nil || !utf8.ValidString(d) {
 		return "", false
 	}
 	for _, r := range d {
@@ -495,8 +507,11 @@ func cleanPath(raw string) (string, bool) {
 }
 
 func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
-	ex := &exchange{start: time.Now(), xRequestID: newUUID(), method: string(ctx.Method())}
+	ex := &exchange{start: time.Now(), xRequestID: newUUID(), method: validText(string(ctx.Method()))}
 	ex.rawPath, ex.rawQuery, _ = strings.Cut(uri, "?")
+	// Text that is not UTF-8 is refused (below), and recorded made valid.
+	badText := !utf8.ValidString(ex.rawQuery)
+	ex.rawQuery = validText(ex.rawQuery)
 	sid, svcPath, msg := parseTarget(ex.rawPath)
 	if msg != "" {
 		g.writeFault(ctx, FaultBadRequest, msg, ex.xRequestID)
@@ -520,12 +535,18 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 	}
 	ex.userID, _ = lastHeader(h, hdrUserID)
 	ex.issue, _ = lastHeader(h, hdrIssue)
+	badText = badText || !utf8.ValidString(ex.queryID) || !utf8.ValidString(ex.userID) || !utf8.ValidString(ex.issue)
+	ex.queryID, ex.userID, ex.issue = validText(ex.queryID), validText(ex.userID), validText(ex.issue)
+	if badText {
+		g.refuse(ctx, ex, FaultBadRequest, "The query string and the X-Road-Id, X-Road-UserId and X-Road-Issue headers must be valid UTF-8")
+		return
+	}
 	clientHdr, found := lastHeader(h, hdrClient)
 	if !found || clientHdr == "" {
 		g.refuse(ctx, ex, FaultInvalidClient, "The client identifier is missing")
 		return
 	}
-	ex.clientStr = clientHdr
+	ex.clientStr = validText(clientHdr)
 	cid, err := ParseClientID(clientHdr)
 	if err != nil {
 		g.refuse(ctx, ex, FaultInvalidClient, "Invalid client identifier: "+err.Error())

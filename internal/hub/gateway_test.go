@@ -421,6 +421,10 @@ func TestGateway(t *testing.T) {
 				{"a dot segment", "GET", w.svc + "/records/../../admin", auth, 400, hub.FaultBadRequest},
 				{"an encoded dot segment", "GET", w.svc + "/records/%2e%2e/%2E%2E/admin", auth, 400, hub.FaultBadRequest},
 				{"an identifier with a space", "GET", "/r1/TINHSO/GOV/H29%20STP/LLTP/lltp", auth, 400, hub.FaultBadRequest},
+				{"a path that is not UTF-8", "GET", w.svc + "/records/%FF%FE", auth, 400, hub.FaultBadRequest},
+				{"a query that is not UTF-8", "GET", w.svc + "/records/1?ten=\xff", auth, 400, hub.FaultBadRequest},
+				{"an X-Road-UserId that is not UTF-8", "GET", w.svc + "/records/1", append([]string{"X-Road-UserId", "VN\xff"}, auth...), 400, hub.FaultBadRequest},
+				{"an X-Road-Client that is not UTF-8", "GET", w.svc + "/records/1", []string{"Authorization", bearer(w.tokenW), "X-Road-Client", "TINHSO/GOV/\xff/X"}, 400, hub.FaultInvalidClient},
 				{"a disabled endpoint", "GET", w.svc + "/closed/x", auth, 500, hub.FaultDisabled},
 				{"an unknown gateway path", "GET", "/admin", nil, 400, hub.FaultBadRequest},
 			}
@@ -520,12 +524,12 @@ func TestGateway(t *testing.T) {
 		})
 
 		t.Run("no record, no exchange: the gateway fails closed", func(t *testing.T) {
-			if _, err := app.DB.Write.Exec(`ALTER TABLE hub_log RENAME TO hub_log_away`); err != nil {
+			if _, err := app.DB.Write.Exec(`ALTER TABLE hub_log_blocks RENAME TO hub_log_away`); err != nil {
 				t.Fatal(err)
 			}
 			before := w.hits.Load()
 			a := call(t, nil, "GET", w.url+w.svc+"/records/1", nil, "Authorization", bearer(w.tokenW), "X-Road-Client", w.with)
-			if _, err := app.DB.Write.Exec(`ALTER TABLE hub_log_away RENAME TO hub_log`); err != nil {
+			if _, err := app.DB.Write.Exec(`ALTER TABLE hub_log_away RENAME TO hub_log_blocks`); err != nil {
 				t.Fatal(err)
 			}
 			fault(t, a, 500, hub.FaultLoggingFailed)

@@ -242,7 +242,7 @@ func (s *Store) NewLogWriter(ctx context.Context, o LogOptions) (*LogWriter, err
 
 func (w *LogWriter) loadHead(ctx context.Context) error {
 	seq, hash := int64(0), GenesisHash
-	err := w.s.db.Write.QueryRowContext(ctx, `SELECT seq, hash FROM hub_log WHERE chain = $1 ORDER BY seq DESC LIMIT 1`, w.chain).Scan(&seq, &hash)
+	err := w.s.db.Write.QueryRowContext(ctx, `SELECT last_seq, last_hash FROM hub_log_blocks WHERE chain = $1 ORDER BY first_seq DESC LIMIT 1`, w.chain).Scan(&seq, &hash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		w.stale = true
 		return fmt.Errorf("message log head: %w", err)
@@ -448,25 +448,13 @@ func (w *LogWriter) fail(batch []*pending) {
 	}
 }
 
-const logColumns = `chain, seq, kind, at_us, x_request_id, query_id, client, service, credential, method, path, query, user_id, issue,
-	status, request_size, response_size, request_sha256, response_sha256, request_hash, fault, duration_us, prev_hash, hash`
-
-const logColumnCount = 24
-
-var logInsert = `INSERT INTO hub_log (` + logColumns + `) VALUES ` + store.RowPlaceholders(store.SQLite, 1, logColumnCount)
-
-func appendRecordArgs(args []any, r *Record) []any {
-	return append(args, r.Chain, r.Seq, r.Kind, r.AtUS, r.XRequestID, r.QueryID, r.Client, r.Service, r.Credential, r.Method, r.Path, r.Query, r.UserID, r.Issue,
-		r.Status, r.RequestSize, r.ResponseSize, r.RequestSHA256, r.ResponseSHA256, r.RequestHash, r.Fault, r.DurationUS, r.PrevHash, r.Hash)
-}
-
-// insert writes a group: its records, their monitoring rows and kept
-// bodies, in one transaction.
+// insert writes a group: its records as one block, their monitoring rows
+// and kept bodies, in one transaction.
 func (w *LogWriter) insert(ctx context.Context, batch []*pending) error {
 	if w.s.db.Engine == store.SQLite && len(w.stmts) == 0 {
 		// Prepared on the writer's one connection before the transaction
 		// holds it.
-		for table, q := range map[string]string{"hub_log": logInsert, "hub_opmon": opInsert} {
+		for table, q := range map[string]string{"hub_log_blocks": blockInsert, "hub_opmon": opInsert} {
 			st, err := w.s.db.Write.PrepareContext(ctx, q)
 			if err != nil {
 				return err
@@ -475,14 +463,10 @@ func (w *LogWriter) insert(ctx context.Context, batch []*pending) error {
 		}
 	}
 	return w.s.db.Tx(ctx, func(tx *sql.Tx) error {
-		args := make([]any, 0, len(batch)*logColumnCount)
-		for _, p := range batch {
-			args = appendRecordArgs(args, &p.rec)
-		}
-		if err := w.insertRows(ctx, tx, "hub_log", logColumns, logColumnCount, args); err != nil {
+		if err := w.insertBlock(ctx, tx, batch); err != nil {
 			return err
 		}
-		args = args[:0]
+		var args []any
 		for _, p := range batch {
 			if p.rec.Op != nil {
 				args = appendOpArgs(args, p.rec.Op)
@@ -576,11 +560,6 @@ func scanSeal(sc interface{ Scan(...any) error }) (Seal, error) {
 	return s, err
 }
 
-// Records reads a chain's records from seq on, at most limit.
-func (s *Store) Records(ctx context.Context, q store.Querier, chain string, from int64, limit int) ([]Record, error) {
-	return queryAll(ctx, q, scanRecord, `SELECT `+logColumns+` FROM hub_log WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, chain, from, limit)
-}
-
 // queryAll runs a query and scans every row with scan.
 func queryAll[T any](ctx context.Context, q store.Querier, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
@@ -604,11 +583,4 @@ func scanString(sc interface{ Scan(...any) error }) (string, error) {
 	var s string
 	err := sc.Scan(&s)
 	return s, err
-}
-
-func scanRecord(sc interface{ Scan(...any) error }) (Record, error) {
-	var r Record
-	err := sc.Scan(&r.Chain, &r.Seq, &r.Kind, &r.AtUS, &r.XRequestID, &r.QueryID, &r.Client, &r.Service, &r.Credential, &r.Method, &r.Path, &r.Query,
-		&r.UserID, &r.Issue, &r.Status, &r.RequestSize, &r.ResponseSize, &r.RequestSHA256, &r.ResponseSHA256, &r.RequestHash, &r.Fault, &r.DurationUS, &r.PrevHash, &r.Hash)
-	return r, err
 }

@@ -84,7 +84,7 @@ func (g *Gateway) opRecord(ex *exchange, status int, reqSize, respSize int64, fa
 	if len(faultString) > 2048 {
 		faultString = faultString[:2048]
 	}
-	op.FaultString = faultString
+	op.FaultString = validText(faultString)
 	if ex.peerIn != nil {
 		op.SecurityServerType = "Producer"
 	}

@@ -132,26 +132,16 @@ func ExportProof(ctx context.Context, db *store.DB, instance, xRequestID string,
 func exportLive(ctx context.Context, db *store.DB, instance, xRequestID string, withBodies bool) (Proof, error) {
 	q := db.Read
 	p := Proof{Version: ProofVersion, Instance: instance, XRequestID: xRequestID}
-	rows, err := q.QueryContext(ctx, `SELECT chain, seq FROM hub_log WHERE x_request_id = $1 ORDER BY chain, seq`, xRequestID)
+	found, err := (&Store{db: db}).requestRecords(ctx, q, xRequestID)
 	if err != nil {
 		return p, err
 	}
 	var chain string
-	for rows.Next() {
-		var c string
-		var seq int64
-		if err := rows.Scan(&c, &seq); err != nil {
-			rows.Close()
-			return p, err
+	for _, r := range found {
+		if chain == "" || r.Chain == chain {
+			chain = r.Chain
+			p.Subjects = append(p.Subjects, r.Seq)
 		}
-		if chain == "" || c == chain {
-			chain = c
-			p.Subjects = append(p.Subjects, seq)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return p, err
 	}
 	if len(p.Subjects) == 0 {
 		return p, errs.NotFound
@@ -163,20 +153,7 @@ func exportLive(ctx context.Context, db *store.DB, instance, xRequestID string, 
 	} else if err != nil {
 		return p, err
 	}
-	rows, err = q.QueryContext(ctx, `SELECT `+logColumns+` FROM hub_log WHERE chain = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq`, chain, first, p.Seal.LastSeq)
-	if err != nil {
-		return p, err
-	}
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			rows.Close()
-			return p, err
-		}
-		p.Records = append(p.Records, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if p.Records, err = (&Store{db: db}).Records(ctx, q, chain, first, int(p.Seal.LastSeq-first+1)); err != nil {
 		return p, err
 	}
 	keys, err := loadKeys(ctx, q, false)

@@ -65,7 +65,7 @@ func VerifyLog(ctx context.Context, db *store.DB, o VerifyOptions) (VerifyReport
 	if err != nil {
 		return VerifyReport{}, err
 	}
-	chains, err := queryAll(ctx, db.Read, scanString, `SELECT DISTINCT chain FROM hub_log UNION SELECT DISTINCT chain FROM hub_log_seals UNION SELECT DISTINCT chain FROM hub_log_archives`)
+	chains, err := queryAll(ctx, db.Read, scanString, `SELECT DISTINCT chain FROM hub_log_blocks UNION SELECT DISTINCT chain FROM hub_log_seals UNION SELECT DISTINCT chain FROM hub_log_archives`)
 	if err != nil {
 		return VerifyReport{}, err
 	}
@@ -223,11 +223,11 @@ func verifyChain(ctx context.Context, db *store.DB, chain string, keys map[strin
 	}
 	if anchored {
 		var older int
-		if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM hub_log WHERE chain = $1 AND seq <= $2`, chain, anchor.LastSeq).Scan(&older); err != nil {
+		if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM hub_log_blocks WHERE chain = $1 AND first_seq <= $2`, chain, anchor.LastSeq).Scan(&older); err != nil {
 			return cr, err
 		}
 		if older > 0 {
-			return fail(anchor.LastSeq, 0, "%d records at or before the anchor (record %d) are still in hub_log", older, anchor.LastSeq)
+			return fail(anchor.LastSeq, 0, "%d blocks of records at or before the anchor (record %d) are still in hub_log_blocks", older, anchor.LastSeq)
 		}
 	}
 	cr.Unsealed = next - 1 - sealedTo
