@@ -300,6 +300,14 @@
 //   - the backend (in the same process, as for the baselines) 10.5 µs,
 //     garbage collection about 9.
 //
+// The fixed-rate tail (p99 at 5,000/s about 9–11 ms above direct, 2 ms
+// the target) did not move with the blocks: at that rate a group holds a
+// record or two, and a few commits a second stall 12–51 ms in the WAL's
+// write calls (measured, docs/perf.md; not in the statements, not the
+// checkpoints alone), with every request that arrives meanwhile waiting
+// behind them. Closing it needs requests not all waiting on one file's
+// writes (on PostgreSQL, two writers in turn), not a cheaper writer.
+//
 // Next, in this order: monitoring in the same blocks (the X-Road query and
 // the pages decode them by time) with per-day counters per (client,
 // service) upserted once a group for the KPI and the totals, which takes
