@@ -304,11 +304,12 @@
 //
 // The fixed-rate tail (p99 at 5,000/s about 9–11 ms above direct, 2 ms
 // the target) did not move with the blocks: at that rate a group holds a
-// record or two, and a few commits a second stall 12–51 ms in the WAL's
-// write calls (measured, docs/perf.md; not in the statements, not the
-// checkpoints alone), with every request that arrives meanwhile waiting
-// behind them. Closing it needs requests not all waiting on one file's
-// writes (on PostgreSQL, two writers in turn), not a cheaper writer.
+// record or two, and a few commits a second take 12–51 ms (measured,
+// docs/perf.md: in the commit, not the statements; not the checkpoints
+// alone; not the disk, tmpfs did the same), with every request that
+// arrives meanwhile waiting behind them. Closing it needs requests not
+// all waiting on one goroutine's commit (on PostgreSQL, two writers in
+// turn), not a cheaper writer.
 //
 // Next, in this order: monitoring in the same blocks, which takes the 11
 // µs row away (measured by leaving the rows out, an experiment: SQLite
