@@ -102,6 +102,10 @@ type Hub struct {
 	// PEM file of the authorities trusted.
 	TSAURL string
 	TSACA  string
+	// TimestampFailure is X-Road's acceptable-timestamp-failure-period:
+	// with a TSA configured, when a seal has waited this long for its
+	// time-stamp the gateway takes no new exchange ("0": never refuses).
+	TimestampFailure string
 	// SealKey and CAKey are PEM files (mode 0600) of the hub's private
 	// keys; a purpose with a file never stores its key in the database.
 	// (Access tokens are the single sign-on provider's: no token key.)
@@ -147,7 +151,7 @@ func Default() Config {
 		TokenTTL:    "90d",
 		TokenMaxTTL: "365d",
 		Hub: Hub{Instance: "TINHSO", Node: "main", Rate: "100", FailOpen: "false", Errors: "camel",
-			ArchiveDir: "./data/hub-archive", ArchiveDays: "180", OpmonDays: "7"},
+			ArchiveDir: "./data/hub-archive", ArchiveDays: "180", OpmonDays: "7", TimestampFailure: "4h"},
 		TOTPRoles: "admin,coordinator",
 		Upstream:  Upstream{Name: "VNeID", Claims: "pin=SoDinhDanh,name=HoVaTen,loa=acr"},
 	}
@@ -194,6 +198,7 @@ func (c *Config) settings(which ...string) []setting {
 		{"hub-opmon-days", "TINHSO_HUB_OPMON_DAYS", "operational-monitoring records older than this many days are deleted (0: kept)", &c.Hub.OpmonDays},
 		{"hub-tsa-url", "TINHSO_HUB_TSA_URL", "an RFC 3161 time-stamping authority for the message log's seals; none when empty", &c.Hub.TSAURL},
 		{"hub-tsa-ca", "TINHSO_HUB_TSA_CA", "PEM file of the time-stamping authorities trusted (checked by verify)", &c.Hub.TSACA},
+		{"hub-timestamp-failure-period", "TINHSO_HUB_TIMESTAMP_FAILURE_PERIOD", "with --hub-tsa-url: when a seal has waited this long for its time-stamp, the gateway refuses new exchanges until the authority answers again (X-Road's acceptable-timestamp-failure-period; 0: never)", &c.Hub.TimestampFailure},
 		{"hub-seal-key", "TINHSO_HUB_SEAL_KEY", "PEM file (mode 0600) of the seal key; then it is never stored in the database", &c.Hub.SealKey},
 		{"hub-ca-key", "TINHSO_HUB_CA_KEY", "PEM file (mode 0600) of the CA's key; then it is never stored in the database", &c.Hub.CAKey},
 		{"hub-errors", "TINHSO_HUB_ERRORS", "X-Road-Error spelling: camel (Server.ServerProxy.AccessDenied, X-Road 7.0–7.7) or snake (server.serverproxy.access_denied, 7.8)", &c.Hub.Errors},
@@ -474,6 +479,9 @@ func (h Hub) validate(addr, metricsAddr string) []error {
 	if _, _, err := h.Days(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := h.TimestampFailurePeriod(); err != nil {
+		errs = append(errs, err)
+	}
 	if h.TSAURL != "" && !strings.HasPrefix(h.TSAURL, "http://") && !strings.HasPrefix(h.TSAURL, "https://") {
 		errs = append(errs, fmt.Errorf("hub-tsa-url %q: want an http or https URL", h.TSAURL))
 	}
@@ -493,6 +501,19 @@ func (h Hub) Days() (archive, opmon int, err error) {
 		*d.out = n
 	}
 	return archive, opmon, nil
+}
+
+// TimestampFailurePeriod is the parsed TimestampFailure (0: never).
+func (h Hub) TimestampFailurePeriod() (time.Duration, error) {
+	v := strings.TrimSpace(h.TimestampFailure)
+	if v == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("hub-timestamp-failure-period %q: want a duration such as 4h or 30m, or 0", h.TimestampFailure)
+	}
+	return d, nil
 }
 
 // KeyFiles are the key files by purpose (seal, ca).

@@ -92,13 +92,13 @@ func TestMetricsAndTokenSettings(t *testing.T) {
 func TestHubSettings(t *testing.T) {
 	c := config.Default()
 	c.Hub = config.Hub{Addr: c.Addr, Instance: "LGSP LC", Node: "", Rate: "-1", FailOpen: "maybe", Errors: "kebab", TLSCert: "x.pem",
-		ArchiveDays: "-3", OpmonDays: "7", TSAURL: "ftp://tsa", SealKey: "khong-co.pem"}
+		ArchiveDays: "-3", OpmonDays: "7", TSAURL: "ftp://tsa", SealKey: "khong-co.pem", TimestampFailure: "bốn giờ"}
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("bad hub settings accepted")
 	}
 	for _, want := range []string{"hub-addr", "hub-instance", "hub-node", "hub-rate", "hub-log-fail-open", "hub-errors", "hub-tls-cert and hub-tls-key",
-		"hub-archive-days", "hub-tsa-url", "khong-co.pem"} {
+		"hub-archive-days", "hub-tsa-url", "khong-co.pem", "hub-timestamp-failure-period"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q missing from %v", want, err)
 		}
@@ -112,6 +112,18 @@ func TestHubSettings(t *testing.T) {
 	}
 	if a, o, err := d.Hub.Days(); err != nil || a != 180 || o != 7 || len(d.Hub.KeyFiles()) != 0 {
 		t.Errorf("default retention %d %d %v, key files %v", a, o, err, d.Hub.KeyFiles())
+	}
+	// X-Road's acceptable-timestamp-failure-period: 4 hours, 0 for never.
+	if p, err := d.Hub.TimestampFailurePeriod(); err != nil || p != 4*time.Hour {
+		t.Errorf("default timestamp failure period %v %v", p, err)
+	}
+	for v, want := range map[string]time.Duration{"0": 0, "30m": 30 * time.Minute, " 2h ": 2 * time.Hour} {
+		if p, err := (config.Hub{TimestampFailure: v}).TimestampFailurePeriod(); err != nil || p != want {
+			t.Errorf("%q: %v %v", v, p, err)
+		}
+	}
+	if _, err := (config.Hub{TimestampFailure: "-1h"}).TimestampFailurePeriod(); err == nil {
+		t.Error("a negative period accepted")
 	}
 }
 

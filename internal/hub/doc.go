@@ -256,7 +256,7 @@
 //     Accept says (meta.go, peerClients); a disabled peer's instance
 //     lists what this hub's registry holds of it, as before.
 //
-// Sixth session (logblocks.go, migration 0027):
+// Sixth session (logblocks.go, migrations 0027 and 0028):
 //
 //   - The message log in blocks: each group the writer commits is one row
 //     of hub_log_blocks (chain, first and last seq, first and last record
@@ -286,6 +286,14 @@
 //   - BenchmarkLogWriter (two records an exchange): SQLite 31.9 → 14.6 µs,
 //     PostgreSQL 55 → 22 µs. The wrk run, gateway alone: SQLite 14,000
 //     → 14,500 requests/s, PostgreSQL 9,300 → 12,300 (docs/perf.md).
+//   - X-Road's acceptable-timestamp-failure-period
+//     (--hub-timestamp-failure-period, 4 h, 0 for never): with a TSA, once
+//     the oldest seal without a token (migration 0028's partial index finds
+//     it) has waited longer, the gateway refuses new exchanges with
+//     Server.ClientProxy.TimestampingFailed before the backend sees them.
+//     Each node's writer reads that seal's time after every seal, since
+//     only the lease holder stamps (checkStamps, stampsOverdue);
+//     TestTimestampFailurePeriod.
 //
 // Where the speed stands and what it needs (docs/perf.md has the
 // figures): about 14,500 requests/s on SQLite against nginx's 57,000 and
@@ -330,9 +338,8 @@
 // Left for the next sessions, in this order:
 //
 //   - The speed above.
-//   - Message log: X-Road's acceptable-timestamp-failure-period (stop
-//     exchanges after hours without time-stamps) is not implemented, nor
-//     the ESS signing-certificate check of tokens, nor an HSM (PKCS #11)
+//   - Message log: the ESS signing-certificate check of tokens is not
+//     implemented, nor an HSM (PKCS #11)
 //     for keys; the archive directory is the lease holder's local one (put
 //     it on shared storage, or copy the files off — X-Road's
 //     archive-transfer-command has no equivalent); kept bodies keep their

@@ -644,6 +644,10 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 // the peer) sees anything; false when it could not and the exchange is
 // refused.
 func (g *Gateway) logRequest(ctx *fasthttp.RequestCtx, ex *exchange) bool {
+	if waited, over := g.s.stampsOverdue(g.now()); over {
+		g.refuse(ctx, ex, FaultTimestamping, fmt.Sprintf("Cannot time-stamp messages: the message log's seals have waited %s for a time-stamp (more than %s); the hub accepts no exchange until the time-stamping authority answers", waited.Round(time.Second), g.s.opt.Retention.TimestampFailure))
+		return false
+	}
 	if err := g.log.Append(ctx, ex.record(RecordRequest), true); err != nil && !g.o.FailOpen {
 		g.refuse(ctx, ex, FaultLoggingFailed, "The message log cannot be written; the hub accepts no exchange it cannot record")
 		return false

@@ -320,11 +320,13 @@ func (w *LogWriter) Run(ctx context.Context) error {
 			w.group(context.WithoutCancel(ctx), p)
 		case <-tick.C:
 			w.sealNow(context.WithoutCancel(ctx))
+			w.s.checkStamps(ctx)
 			w.purge(context.WithoutCancel(ctx))
 		case reply := <-w.flush:
 			end := context.WithoutCancel(ctx)
 			w.drain(end)
 			_, err := w.Seal(end)
+			w.s.checkStamps(end)
 			w.purge(end)
 			reply <- err
 		case <-ctx.Done():

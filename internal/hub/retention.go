@@ -30,6 +30,10 @@ type RetentionOptions struct {
 	TSAURL, TSACA string
 	// TimestampEvery is how often seals are stamped (0: DefaultTimestampEvery).
 	TimestampEvery time.Duration
+	// TimestampFailure, with a TSA: a seal without a time-stamp token this
+	// long makes the gateway refuse new exchanges (0: never; X-Road's
+	// acceptable-timestamp-failure-period, 4 hours there too).
+	TimestampFailure time.Duration
 }
 
 const retentionLease = "hub-retention"

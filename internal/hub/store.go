@@ -72,6 +72,10 @@ type Store struct {
 	demoOut       io.Writer // SetDemo: the gateway starts the demo and prints it here
 	node          string    // this process in cluster-wide leases
 
+	// unstampedSince is the seal time (Unix µs) of the oldest seal still
+	// without a time-stamp token, 0 when none (checkStamps).
+	unstampedSince atomic.Int64
+
 	fileMu   sync.Mutex
 	fileKeys map[string]Key // by purpose: the keys read from KeyFiles (EnsureKeys)
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"database/sql"
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/hex"
@@ -413,4 +414,33 @@ func (s *Store) StampSeals(ctx context.Context, tsa *TSA, limit int) (int, error
 		n++
 	}
 	return n, nil
+}
+
+// checkStamps reads when the oldest seal still without a time-stamp token
+// was made, for stampsOverdue; the log's writer calls it after each seal
+// (every node, since only one node stamps). Nothing when no authority or
+// no failure period is configured.
+func (s *Store) checkStamps(ctx context.Context) {
+	o := s.opt.Retention
+	if o.TSAURL == "" || o.TimestampFailure <= 0 {
+		return
+	}
+	var oldest sql.NullInt64
+	if err := s.db.Read.QueryRowContext(ctx, `SELECT MIN(sealed_at_us) FROM hub_log_seals WHERE timestamp_token = ''`).Scan(&oldest); err != nil {
+		slog.Warn("hub message log: reading the seals without a time-stamp", "err", err)
+		return
+	}
+	s.unstampedSince.Store(oldest.Int64)
+}
+
+// stampsOverdue reports whether the oldest seal without a time-stamp has
+// waited longer than the configured failure period, and how long.
+func (s *Store) stampsOverdue(now time.Time) (time.Duration, bool) {
+	since := s.unstampedSince.Load()
+	limit := s.opt.Retention.TimestampFailure
+	if since == 0 || limit <= 0 {
+		return 0, false
+	}
+	waited := now.Sub(time.UnixMicro(since))
+	return waited, waited > limit
 }

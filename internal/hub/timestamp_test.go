@@ -26,6 +26,7 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/tinhso/tinhso/internal/config"
+	"github.com/tinhso/tinhso/internal/hub"
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
@@ -292,6 +293,73 @@ func TestTimestampedSeals(t *testing.T) {
 			os.WriteFile(proof, b, 0o644)
 			if code, _, errOut := tinhso(t, "hub", "verify-proof", proof, "--hub-tsa-ca", caFile); code != 1 || !strings.Contains(errOut, "time-stamp token does not verify: its message imprint") {
 				t.Errorf("verify-proof with another seal's token: %d %s", code, errOut)
+			}
+		})
+	}
+}
+
+// TestTimestampFailurePeriod: X-Road's acceptable-timestamp-failure-
+// period. With the authority down, exchanges go on while the oldest seal
+// without a token is younger than the period; past it the gateway refuses
+// new exchanges with Server.ClientProxy.TimestampingFailed, before the
+// backend sees them (metaservices still answer); once the authority
+// stamps the backlog, exchanges go through again.
+func TestTimestampFailurePeriod(t *testing.T) {
+	t.Parallel()
+	for engine, u := range testapp.DemoURLs(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			tsa := newTestTSA(t, "TSA thử nghiệm")
+			tsa.mode.Store(tsaDown)
+			app := testapp.NewWith(t, u, func(c *config.Config) { c.Hub.TSAURL, c.Hub.TimestampFailure = tsa.srv.URL, "2s" })
+			h := app.Server.Hub
+			ctx := context.Background()
+			w := newWorld(t, app, false)
+			auth := []string{"Authorization", "Bearer " + w.tokenW, "X-Road-Client", w.with}
+			get := func() answer {
+				t.Helper()
+				a := call(t, nil, "GET", w.url+w.svc+"/records/1", nil, auth...)
+				if err := w.gw.Log().Flush(ctx); err != nil { // seals, and reads the oldest seal without a token
+					t.Fatal(err)
+				}
+				return a
+			}
+			if a := get(); a.status != 200 {
+				t.Fatalf("the first exchange: %d %s", a.status, a.body)
+			}
+			if a := get(); a.status != 200 {
+				t.Fatalf("within the period: %d %s", a.status, a.body)
+			}
+			time.Sleep(2200 * time.Millisecond)
+			if err := w.gw.Log().Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			before := w.hits.Load()
+			a := get()
+			fault(t, a, 500, hub.FaultTimestamping)
+			if !strings.Contains(string(a.body), "Cannot time-stamp messages") {
+				t.Errorf("the message: %s", a.body)
+			}
+			if w.hits.Load() != before {
+				t.Error("the backend saw an exchange the hub could not time-stamp")
+			}
+			if n := app.Count(t, `SELECT COUNT(*) FROM hub_log WHERE kind = 'refused' AND fault = $1`, hub.FaultTimestamping); n != 1 {
+				t.Errorf("%d refusals recorded", n)
+			}
+			if m := call(t, nil, "GET", w.url+"/listClients", nil, "Accept", "application/json"); m.status != 200 {
+				t.Errorf("listClients while refusing: %d", m.status)
+			}
+			// The authority answers again: the backlog is stamped, the
+			// next seal's check lifts the refusal.
+			tsa.mode.Store(tsaOK)
+			client, _ := h.TSA()
+			if n, err := h.StampSeals(ctx, client, 100); err != nil || n == 0 {
+				t.Fatalf("stamped %d: %v", n, err)
+			}
+			if err := w.gw.Log().Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if a := get(); a.status != 200 {
+				t.Errorf("after the backlog was stamped: %d %s", a.status, a.body)
 			}
 		})
 	}

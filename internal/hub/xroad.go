@@ -74,6 +74,7 @@ const (
 	FaultAuthentication = "Server.ClientProxy.SslAuthenticationFailed"
 	FaultUnknownMember  = "Server.ClientProxy.UnknownMember"
 	FaultLoggingFailed  = "Server.ClientProxy.LoggingFailed"
+	FaultTimestamping   = "Server.ClientProxy.TimestampingFailed"
 	FaultInternal       = "Server.ClientProxy.InternalError"
 	FaultUnknownService = "Server.ServerProxy.UnknownService"
 	FaultDisabled       = "Server.ServerProxy.ServiceDisabled"
@@ -98,6 +99,7 @@ var snakeFaults = map[string]string{
 	FaultAuthentication: "server.clientproxy.ssl_authentication_failed",
 	FaultUnknownMember:  "server.clientproxy.unknown_member",
 	FaultLoggingFailed:  "server.clientproxy.logging_failed",
+	FaultTimestamping:   "server.clientproxy.timestamping_failed",
 	FaultInternal:       "server.clientproxy.internal_error",
 	FaultUnknownService: "server.serverproxy.unknown_service",
 	FaultDisabled:       "server.serverproxy.service_disabled",

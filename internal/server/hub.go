@@ -33,16 +33,18 @@ func hubIndicators(r *report.Store, h *hub.Store) {
 func hubOptions(cfg config.Config) hub.Options {
 	rate, _ := cfg.Hub.RateLimit()
 	archiveDays, opmonDays, _ := cfg.Hub.Days()
+	tsFailure, _ := cfg.Hub.TimestampFailurePeriod() // validated with the configuration
 	return hub.Options{
 		Instance: cfg.Hub.Instance,
 		Owner:    cfg.Hub.Owner,
 		KeyFiles: cfg.Hub.KeyFiles(),
 		Retention: hub.RetentionOptions{
-			ArchiveDir:  cfg.Hub.ArchiveDir,
-			ArchiveDays: archiveDays,
-			OpmonDays:   opmonDays,
-			TSAURL:      cfg.Hub.TSAURL,
-			TSACA:       cfg.Hub.TSACA,
+			ArchiveDir:       cfg.Hub.ArchiveDir,
+			ArchiveDays:      archiveDays,
+			OpmonDays:        opmonDays,
+			TSAURL:           cfg.Hub.TSAURL,
+			TSACA:            cfg.Hub.TSACA,
+			TimestampFailure: tsFailure,
 		},
 		Gateway: hub.GatewayOptions{
 			Addr:     cfg.Hub.Addr,
