@@ -8,7 +8,7 @@ import (
 // TestFaultSpellings: every fault type the gateway answers has its X-Road
 // 7.8 spelling, and the status follows X-Road's rule.
 func TestFaultSpellings(t *testing.T) {
-	all := []string{FaultBadRequest, FaultInvalidClient, FaultRateLimited, FaultAuthentication, FaultUnknownMember, FaultLoggingFailed, FaultInternal,
+	all := []string{FaultBadRequest, FaultInvalidClient, FaultRateLimited, FaultAuthentication, FaultUnknownMember, FaultLoggingFailed, FaultTimestamping, FaultInternal,
 		FaultUnknownService, FaultDisabled, FaultAccessDenied, FaultInvalidRequest, FaultMetaInternal, FaultNetwork, FaultIO, FaultCircuitOpen,
 		FaultPeerDisabled, FaultPeerNetwork, FaultPeerIO, FaultPeerCaller}
 	if len(all) != len(snakeFaults) {
