@@ -339,14 +339,15 @@
 //
 //   - The speed above.
 //   - Message log: the ESS signing-certificate check of tokens is not
-//     implemented, nor an HSM (PKCS #11)
-//     for keys; the archive directory is the lease holder's local one (put
-//     it on shared storage, or copy the files off — X-Road's
-//     archive-transfer-command has no equivalent); kept bodies keep their
-//     own retention and are not archived. The retention component's loop
-//     itself has no test (its rounds, StampSeals and RetainOnce, do). On
-//     SQLite the commit is durable against a crash of tinhso but not of
-//     the machine (synchronous=NORMAL), PostgreSQL's is.
+//     implemented, nor an HSM (PKCS #11) for keys; the archive directory
+//     is the lease holder's local one (put it on shared storage, or copy
+//     the files off — X-Road's archive-transfer-command has no
+//     equivalent); kept bodies keep their own retention and are not
+//     archived. On SQLite the commit is durable against a crash of tinhso
+//     but not of the machine (synchronous=NORMAL), PostgreSQL's is. The
+//     retention component's loop is tested (TestRetentionLoop: lease,
+//     stamping, hand-over on stop), not its hourly archive round inside
+//     the loop (RetainOnce is, directly).
 //   - Client credentials: done on the SSO provider (above). Left: a
 //     subsystem's scopes naming the services it may call (today the scope
 //     is "hub" and the access rights decide, as before), and

@@ -364,3 +364,88 @@ func TestTimestampFailurePeriod(t *testing.T) {
 		})
 	}
 }
+
+// TestRetentionLoop: the retention component itself (not only its rounds)
+// takes the lease, stamps the seals left without a token while the
+// authority was down, lets a second node's component stand by, and on
+// stop gives the lease back so that another node takes over at once.
+func TestRetentionLoop(t *testing.T) {
+	t.Parallel()
+	for engine, u := range testapp.DemoURLs(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			tsa := newTestTSA(t, "TSA thử nghiệm")
+			tsa.mode.Store(tsaDown)
+			app := testapp.New(t, u)
+			ctx := context.Background()
+			w := newWorld(t, app, false)
+			for range 3 {
+				call(t, nil, "GET", w.url+w.svc+"/records/1", nil, "Authorization", "Bearer "+w.tokenW, "X-Road-Client", w.with)
+				if err := w.gw.Log().Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			unstamped := func() int { return app.Count(t, `SELECT COUNT(*) FROM hub_log_seals WHERE timestamp_token = ''`) }
+			if n := unstamped(); n != 3 {
+				t.Fatalf("%d seals without a token, want 3", n)
+			}
+			opt := hub.Options{Instance: "TINHSO", Retention: hub.RetentionOptions{TSAURL: tsa.srv.URL, TimestampEvery: 20 * time.Millisecond, Every: time.Hour}}
+			run := func(s *hub.Store) (stop func()) {
+				ctx, cancel := context.WithCancel(ctx)
+				done := make(chan error, 1)
+				go func() { done <- s.RetentionComponent().Run(ctx) }()
+				return func() {
+					cancel()
+					if err := <-done; err != nil {
+						t.Errorf("the component stopped with %v", err)
+					}
+				}
+			}
+			wait := func(what string, ok func() bool) {
+				t.Helper()
+				for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatalf("waited 10 s for %s", what)
+					}
+				}
+			}
+			holder := func() string {
+				var h string
+				app.DB.Read.QueryRow(`SELECT holder FROM job_leases WHERE name = 'hub-retention'`).Scan(&h)
+				return h
+			}
+			first := hub.NewStore(app.DB, app.Org, opt)
+			stopFirst := run(first)
+			wait("the first node to try the authority", func() bool { return tsa.calls.Load() > 0 })
+			h1 := holder()
+			// The second node stands by while the first holds the lease.
+			second := hub.NewStore(app.DB, app.Org, opt)
+			stopSecond := run(second)
+			time.Sleep(100 * time.Millisecond)
+			if h := holder(); h != h1 || h == "" {
+				t.Errorf("the lease went from %q to %q while its holder ran", h1, h)
+			}
+			tsa.mode.Store(tsaOK)
+			wait("the seals to be stamped", func() bool { return unstamped() == 0 })
+			stopFirst()
+			// Given back: the second node takes over without waiting for the
+			// lease to expire, and stamps a new seal.
+			tsa.mode.Store(tsaDown)
+			call(t, nil, "GET", w.url+w.svc+"/records/2", nil, "Authorization", "Bearer "+w.tokenW, "X-Road-Client", w.with)
+			if err := w.gw.Log().Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n := unstamped(); n != 1 {
+				t.Fatalf("%d seals without a token after a new exchange", n)
+			}
+			tsa.mode.Store(tsaOK)
+			wait("the second node to stamp", func() bool { return unstamped() == 0 })
+			if h := holder(); h == h1 {
+				t.Error("the second node stamped under the first node's lease")
+			}
+			stopSecond()
+			if rep, err := hub.VerifyLog(ctx, app.DB, hub.VerifyOptions{}); err != nil || !rep.OK {
+				t.Errorf("verify: %v %+v", err, rep)
+			}
+		})
+	}
+}
