@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -82,34 +83,18 @@ func appendBlockRecord(b []byte, r *Record) []byte {
 // and PostgreSQL's text could not keep its bytes) is stored as
 // {"base64": "…"} so that it reads back byte for byte, as its hash needs.
 func appendJSONString(b []byte, v string) []byte {
-	plain := true
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			plain = false
-			break
-		}
-	}
-	if plain {
+	if plainText(v) {
 		b = append(b, '"')
 		b = append(b, v...)
 		return append(b, '"')
 	}
-	if !utf8.ValidString(v) || containsNUL(v) {
+	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
 		b = append(b, `{"base64":"`...)
 		b = base64.StdEncoding.AppendEncode(b, []byte(v))
 		return append(b, `"}`...)
 	}
 	q, _ := json.Marshal(v) // a string: cannot fail
 	return append(b, q...)
-}
-
-func containsNUL(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if v[i] == 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // decodeBlock reads a block's records, deriving each prev_hash.

@@ -131,14 +131,24 @@ func (r *Record) Canonical() []byte {
 // Quote leaves as they are: those are copied without its rune-by-rune
 // escaping, the writer's largest cost after the database.
 func appendQuoted(b []byte, v string) []byte {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return strconv.AppendQuote(b, v)
-		}
+	if !plainText(v) {
+		return strconv.AppendQuote(b, v)
 	}
 	b = append(b, '"')
 	b = append(b, v...)
 	return append(b, '"')
+}
+
+// plainText is printable ASCII without quotes or backslashes: written as
+// it is between quotes by Go's quoting (the canonical form) and by JSON
+// (the log's blocks) alike.
+func plainText(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // chainHash is SHA-256(prev ‖ canonical), hex.
