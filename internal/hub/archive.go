@@ -275,6 +275,12 @@ func (s *Store) archiveOne(ctx context.Context, chain string, o ArchiveOptions) 
 		if straddling > 0 {
 			return fmt.Errorf("a block of records crosses the archive's bounds %d–%d (nothing archived)", a.FirstSeq, a.LastSeq)
 		}
+		// The blocks' monitoring rows are not archived (they are not
+		// evidence): they stay, for their own retention, in hub_opmon_rows.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hub_opmon_rows (`+opColumns+`) SELECT `+opColumns+` FROM hub_opmon_blocks
+			WHERE chain = $1 AND first_seq >= $2 AND last_seq <= $3`, chain, a.FirstSeq, a.LastSeq); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM hub_log_blocks WHERE chain = $1 AND first_seq >= $2 AND last_seq <= $3`, chain, a.FirstSeq, a.LastSeq); err != nil {
 			return err
 		}

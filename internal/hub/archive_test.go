@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -248,8 +249,7 @@ func TestOpmonRetention(t *testing.T) {
 			}
 			day := int64(24 * time.Hour / time.Millisecond)
 			// Two exchanges eight days old, one six.
-			app.DB.Write.Exec(`UPDATE hub_opmon SET request_in_ts = request_in_ts - $1 WHERE id IN (SELECT id FROM hub_opmon ORDER BY id LIMIT 2)`, 8*day)
-			app.DB.Write.Exec(`UPDATE hub_opmon SET request_in_ts = request_in_ts - $1 WHERE id = (SELECT MAX(id) FROM hub_opmon)`, 6*day)
+			ageOps(t, app, map[int]int64{0: 8 * day, 1: 8 * day, 3: 6 * day})
 			// 0 keeps them.
 			if code, out, _ := tinhso(t, "hub", "archive", "--db", u, "--hub-opmon-days", "0", "--hub-archive-days", "0"); code != 0 || !strings.Contains(out, "0 monitoring record(s) deleted") {
 				t.Errorf("opmon days 0: %d %s", code, out)
@@ -273,5 +273,61 @@ func TestOpmonRetention(t *testing.T) {
 				t.Errorf("a month on: %d %v", purged, err)
 			}
 		})
+	}
+}
+
+// ageOps moves back by the given milliseconds the request_in_ts of the
+// monitoring rows at the given positions (in the order they were
+// written), as time would: the rows are in the message log's blocks
+// (migration 0029), whose bounds follow.
+func ageOps(t *testing.T, app *testapp.App, by map[int]int64) {
+	t.Helper()
+	type block struct {
+		chain  string
+		first  int64
+		ops    [][]any
+		lo, hi int64
+	}
+	rows, err := app.DB.Read.Query(`SELECT chain, first_seq, ops FROM hub_log_blocks WHERE ops IS NOT NULL ORDER BY chain, first_seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []block
+	for rows.Next() {
+		var b block
+		var raw []byte
+		if err := rows.Scan(&b.chain, &b.first, &raw); err != nil {
+			t.Fatal(err)
+		}
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&b.ops); err != nil {
+			t.Fatal(err)
+		}
+		blocks = append(blocks, b)
+	}
+	rows.Close()
+	i := 0
+	for _, b := range blocks {
+		for j, op := range b.ops {
+			ts, err := op[3].(json.Number).Int64()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts -= by[i]
+			op[3] = ts
+			if j == 0 || ts < b.lo {
+				b.lo = ts
+			}
+			if j == 0 || ts > b.hi {
+				b.hi = ts
+			}
+			i++
+		}
+		out, _ := json.Marshal(b.ops)
+		if _, err := app.DB.Write.Exec(`UPDATE hub_log_blocks SET ops = $1, ops_first_ts = $2, ops_last_ts = $3 WHERE chain = $4 AND first_seq = $5`,
+			string(out), b.lo, b.hi, b.chain, b.first); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

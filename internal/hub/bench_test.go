@@ -127,49 +127,69 @@ func bareFastProxy(b *testing.B, backend string) string {
 // BenchmarkLogWriter is the message log alone, on each engine: 64 callers
 // each append an exchange's request record (waiting for its group's
 // commit, as the gateway does) and then its response record (queued),
-// so ns/op is the writer's cost of one exchange (without its monitoring
-// row, which only the gateway makes).
+// so ns/op is the writer's cost of one exchange: without its monitoring
+// row (engine/log) and with it, as the gateway writes it (engine/ops).
 func BenchmarkLogWriter(b *testing.B) {
 	for engine, u := range testapp.DemoURLs(b) {
-		b.Run(string(engine), func(b *testing.B) {
-			app := testapp.New(b, u)
-			ctx, cancel := context.WithCancel(context.Background())
-			if err := app.Server.Hub.EnsureKeys(ctx); err != nil {
-				b.Fatal(err)
+		for _, withOps := range []bool{false, true} {
+			name := string(engine) + "/log"
+			if withOps {
+				name = string(engine) + "/ops"
 			}
-			w, err := app.Server.Hub.NewLogWriter(ctx, hub.LogOptions{Chain: "bench", SealEvery: time.Hour})
-			if err != nil {
-				b.Fatal(err)
+			b.Run(name, func(b *testing.B) { benchLogWriter(b, u, withOps) })
+		}
+	}
+}
+
+func benchLogWriter(b *testing.B, u string, withOps bool) {
+	app := testapp.New(b, u)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := app.Server.Hub.EnsureKeys(ctx); err != nil {
+		b.Fatal(err)
+	}
+	w, err := app.Server.Hub.NewLogWriter(ctx, hub.LogOptions{Chain: "bench", SealEvery: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	rec := hub.Record{Client: "VN/GOV/GL.PLEIKU/MOTCUA", Service: "VN/GOV/H29.STP/LLTP/lltp", Credential: "secret:1", Method: "GET", Path: "/fast",
+		RequestSHA256: strings.Repeat("a", 64), ResponseSHA256: strings.Repeat("b", 64), QueryID: "VN-0d6c7b1e-9f5e-4b8a-8c1d-3e2f1a0b9c8d"}
+	var n atomic.Int64
+	before := app.Count(b, `SELECT COUNT(*) FROM hub_log WHERE chain = 'bench'`)
+	opsBefore := app.Count(b, `SELECT COUNT(*) FROM hub_opmon`)
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := rec
+			r.Kind, r.AtUS, r.XRequestID = hub.RecordRequest, time.Now().UnixMicro(), fmt.Sprintf("bench-%d", n.Add(1))
+			if err := w.Append(ctx, r, true); err != nil {
+				b.Error(err)
+				return
 			}
-			done := make(chan error, 1)
-			go func() { done <- w.Run(ctx) }()
-			defer func() { cancel(); <-done }()
-			rec := hub.Record{Client: "VN/GOV/GL.PLEIKU/MOTCUA", Service: "VN/GOV/H29.STP/LLTP/lltp", Credential: "secret:1", Method: "GET", Path: "/fast",
-				RequestSHA256: strings.Repeat("a", 64), ResponseSHA256: strings.Repeat("b", 64), QueryID: "VN-0d6c7b1e-9f5e-4b8a-8c1d-3e2f1a0b9c8d"}
-			var n atomic.Int64
-			before := app.Count(b, `SELECT COUNT(*) FROM hub_log WHERE chain = 'bench'`)
-			b.SetParallelism(32)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					r := rec
-					r.Kind, r.AtUS, r.XRequestID = hub.RecordRequest, time.Now().UnixMicro(), fmt.Sprintf("bench-%d", n.Add(1))
-					if err := w.Append(ctx, r, true); err != nil {
-						b.Error(err)
-						return
-					}
-					r.Kind, r.Status, r.ResponseSize, r.DurationUS = hub.RecordResponse, 200, 990, 250
-					w.Append(ctx, r, false)
-				}
-			})
-			if err := w.Flush(ctx); err != nil {
-				b.Fatal(err)
+			r.Kind, r.Status, r.ResponseSize, r.DurationUS = hub.RecordResponse, 200, 990, 250
+			if withOps {
+				ms := r.AtUS / 1000
+				r.Op = &hub.OpRecord{XRequestID: r.XRequestID, MessageID: r.QueryID, MonitoringDataTs: ms / 1000, RequestInTs: ms, RequestOutTs: ms, ResponseInTs: ms,
+					ResponseOutTs: ms, SecurityServerType: "Client", ClientXRoadInstance: "VN", ClientMemberClass: "GOV", ClientMemberCode: "GL.PLEIKU",
+					ClientSubsystemCode: "MOTCUA", ServiceXRoadInstance: "VN", ServiceMemberClass: "GOV", ServiceMemberCode: "H29.STP", ServiceSubsystemCode: "LLTP",
+					ServiceCode: "lltp", ServiceType: "REST", RestMethod: "GET", RestPath: "/fast", StatusCode: 200, ResponseSize: 990, Succeeded: true,
+					MessageProtocolVersion: "1"}
 			}
-			b.StopTimer()
-			if got := app.Count(b, `SELECT COUNT(*) FROM hub_log WHERE chain = 'bench'`) - before; got != 2*b.N {
-				b.Fatalf("%d records for %d exchanges", got, b.N)
-			}
-		})
+			w.Append(ctx, r, false)
+		}
+	})
+	if err := w.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if got := app.Count(b, `SELECT COUNT(*) FROM hub_log WHERE chain = 'bench'`) - before; got != 2*b.N {
+		b.Fatalf("%d records for %d exchanges", got, b.N)
+	}
+	if got := app.Count(b, `SELECT COUNT(*) FROM hub_opmon`) - opsBefore; withOps && got != b.N {
+		b.Fatalf("%d monitoring rows for %d exchanges", got, b.N)
 	}
 }
 

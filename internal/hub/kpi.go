@@ -88,7 +88,8 @@ func (s *Store) Measure(ctx context.Context, unit int64, from, to time.Time) (KP
 	// the calling side is this hub's to count.
 	rows, err = s.db.Read.QueryContext(ctx, `SELECT DISTINCT client_subsystem_id, service_id, service_subsystem_id,
 		service_xroad_instance, service_member_class, service_member_code, service_subsystem_code, service_code FROM hub_opmon
-		WHERE succeeded = $1 AND (service_id > 0 OR service_xroad_instance <> $4) AND request_in_ts >= $2 AND request_in_ts < $3`, true, start, end, s.opt.Instance)
+		WHERE succeeded = $1 AND (service_id > 0 OR service_xroad_instance <> $4) AND request_in_ts >= $2 AND request_in_ts < $3
+		AND block_last_ts >= $2 AND block_first_ts < $3`, true, start, end, s.opt.Instance)
 	if err != nil {
 		return k, err
 	}

@@ -28,7 +28,7 @@ import (
 // position of each (the migration's comment and its view name them).
 const blockFields = 22
 
-const blockColumns = `chain, first_seq, last_seq, first_at_us, last_at_us, prev_hash, last_hash, records`
+const blockColumns = `chain, first_seq, last_seq, first_at_us, last_at_us, prev_hash, last_hash, records, ops_first_ts, ops_last_ts, ops`
 
 // appendBlock appends the records of a group as a block's JSON array.
 func appendBlock(b []byte, batch []*pending) []byte {
@@ -92,6 +92,17 @@ func appendJSONString(b []byte, v string) []byte {
 		b = append(b, `{"base64":"`...)
 		b = base64.StdEncoding.AppendEncode(b, []byte(v))
 		return append(b, `"}`...)
+	}
+	return appendJSONText(b, v)
+}
+
+// appendJSONText appends v as a JSON string, as encoding/json writes it
+// (text that is not valid UTF-8 becomes U+FFFD).
+func appendJSONText(b []byte, v string) []byte {
+	if plainText(v) {
+		b = append(b, '"')
+		b = append(b, v...)
+		return append(b, '"')
 	}
 	q, _ := json.Marshal(v) // a string: cannot fail
 	return append(b, q...)
@@ -186,8 +197,28 @@ func (w *LogWriter) insertBlock(ctx context.Context, tx *sql.Tx, batch []*pendin
 	for _, p := range batch {
 		firstAt, lastAt = min(firstAt, p.rec.AtUS), max(lastAt, p.rec.AtUS)
 	}
-	args := []any{w.chain, first.Seq, last.Seq, firstAt, lastAt, first.PrevHash, last.Hash, string(appendBlock(make([]byte, 0, 512*len(batch)), batch))}
-	if st := w.stmts["hub_log_blocks"]; st != nil {
+	args := []any{w.chain, first.Seq, last.Seq, firstAt, lastAt, first.PrevHash, last.Hash, string(appendBlock(make([]byte, 0, 512*len(batch)), batch)), nil, nil, nil}
+	// The monitoring rows of the exchanges the group ends (migration 0029).
+	var ops []byte
+	var opsFirst, opsLast int64
+	for _, p := range batch {
+		o := p.rec.Op
+		if o == nil {
+			continue
+		}
+		if ops == nil {
+			ops = append(make([]byte, 0, 420*len(batch)), '[')
+			opsFirst, opsLast = o.RequestInTs, o.RequestInTs
+		} else {
+			ops = append(ops, ',')
+		}
+		ops = appendOpJSON(ops, o)
+		opsFirst, opsLast = min(opsFirst, o.RequestInTs), max(opsLast, o.RequestInTs)
+	}
+	if ops != nil {
+		args[8], args[9], args[10] = opsFirst, opsLast, string(append(ops, ']'))
+	}
+	if st := w.stmt; st != nil {
 		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 		return err
 	}
@@ -195,7 +226,7 @@ func (w *LogWriter) insertBlock(ctx context.Context, tx *sql.Tx, batch []*pendin
 	return err
 }
 
-var blockInsert = `INSERT INTO hub_log_blocks (` + blockColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+var blockInsert = `INSERT INTO hub_log_blocks (` + blockColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 
 // Records reads a chain's records from seq on, at most limit.
 func (s *Store) Records(ctx context.Context, q store.Querier, chain string, from int64, limit int) ([]Record, error) {

@@ -144,7 +144,8 @@ func TestLogBlocks(t *testing.T) {
 
 // TestLogBlocksMigration: migration 0027 turns a message log of one row
 // per record (the layout before it) into blocks, and the chain, its seals
-// and its proofs still verify, every record as it was.
+// and its proofs still verify, every record as it was; 0029 after it
+// leaves them so.
 func TestLogBlocksMigration(t *testing.T) {
 	t.Parallel()
 	legacy, err := os.ReadFile("../store/migrations/0010_hub.sql")
@@ -154,9 +155,13 @@ func TestLogBlocksMigration(t *testing.T) {
 	i := strings.Index(string(legacy), "CREATE TABLE hub_log (")
 	j := strings.Index(string(legacy)[i:], ");")
 	createLegacy := string(legacy)[i : i+j+2]
-	m, err := os.ReadFile("../store/migrations/0027_hub_log_blocks.sql")
-	if err != nil {
-		t.Fatal(err)
+	var m []byte
+	for _, f := range []string{"0027_hub_log_blocks.sql", "0029_hub_opmon_blocks.sql"} {
+		b, err := os.ReadFile("../store/migrations/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m = append(append(m, b...), '\n')
 	}
 	for engine, u := range testapp.DemoURLs(t) {
 		t.Run(string(engine), func(t *testing.T) {
@@ -182,8 +187,10 @@ func TestLogBlocksMigration(t *testing.T) {
 			if err != nil || len(before) != 5 {
 				t.Fatalf("%d %v", len(before), err)
 			}
-			// The log as it was stored before 0027.
-			undo := `DROP VIEW hub_log; DROP TABLE hub_log_blocks;`
+			// The log as it was stored before 0027 (and monitoring before
+			// 0029, which depends on it).
+			undo := `DROP VIEW hub_opmon; DROP VIEW hub_opmon_blocks; ALTER TABLE hub_opmon_rows RENAME TO hub_opmon;
+				DROP VIEW hub_log; DROP TABLE hub_log_blocks;`
 			if engine == store.Postgres {
 				undo += ` DROP FUNCTION hub_log_change();`
 			}
@@ -199,7 +206,7 @@ func TestLogBlocksMigration(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			// 0027 as the migrator applies it on this engine.
+			// 0027 and 0029 as the migrator applies them on this engine.
 			on, off := "{{SQLITE}}", "{{POSTGRES}}"
 			if engine == store.Postgres {
 				on, off = off, on

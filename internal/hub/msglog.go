@@ -216,9 +216,9 @@ type LogWriter struct {
 	// The last seal, known to the writer goroutine only.
 	sealSeq, sealedTo int64
 	sealHash          string
-	retry             []*pending           // queued records of a failed group, tried again
-	stmts             map[string]*sql.Stmt // SQLite's insert per table, prepared once
-	stale             bool                 // the head could not be read after a failure: read it first
+	retry             []*pending // queued records of a failed group, tried again
+	stmt              *sql.Stmt  // SQLite's insert of a block, prepared once
+	stale             bool       // the head could not be read after a failure: read it first
 }
 
 // LogOptions tune a writer.
@@ -243,7 +243,7 @@ func (s *Store) NewLogWriter(ctx context.Context, o LogOptions) (*LogWriter, err
 	if o.MaxGroup <= 0 {
 		o.MaxGroup = 512
 	}
-	w := &LogWriter{s: s, chain: o.Chain, in: make(chan *pending, o.Queue), flush: make(chan chan error), every: o.SealEvery, maxRows: o.MaxGroup, stmts: map[string]*sql.Stmt{}}
+	w := &LogWriter{s: s, chain: o.Chain, in: make(chan *pending, o.Queue), flush: make(chan chan error), every: o.SealEvery, maxRows: o.MaxGroup}
 	if err := w.loadHead(ctx); err != nil {
 		return nil, err
 	}
@@ -323,7 +323,7 @@ func (w *LogWriter) TryAppend(rec Record) bool {
 func (w *LogWriter) Run(ctx context.Context) error {
 	tick := time.NewTicker(w.every)
 	defer tick.Stop()
-	defer w.closeStmts()
+	defer w.closeStmt()
 	for {
 		select {
 		case p := <-w.in:
@@ -460,71 +460,32 @@ func (w *LogWriter) fail(batch []*pending) {
 	}
 }
 
-// insert writes a group: its records as one block, their monitoring rows
-// and kept bodies, in one transaction.
+// insert writes a group, its records and their exchanges' monitoring
+// rows as one block, and kept bodies, in one transaction.
 func (w *LogWriter) insert(ctx context.Context, batch []*pending) error {
-	if w.s.db.Engine == store.SQLite && len(w.stmts) == 0 {
+	if w.s.db.Engine == store.SQLite && w.stmt == nil {
 		// Prepared on the writer's one connection before the transaction
 		// holds it.
-		for table, q := range map[string]string{"hub_log_blocks": blockInsert, "hub_opmon": opInsert} {
-			st, err := w.s.db.Write.PrepareContext(ctx, q)
-			if err != nil {
-				return err
-			}
-			w.stmts[table] = st
+		st, err := w.s.db.Write.PrepareContext(ctx, blockInsert)
+		if err != nil {
+			return err
 		}
+		w.stmt = st
 	}
 	return w.s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := w.insertBlock(ctx, tx, batch); err != nil {
-			return err
-		}
-		var args []any
-		for _, p := range batch {
-			if p.rec.Op != nil {
-				args = appendOpArgs(args, p.rec.Op)
-			}
-		}
-		if err := w.insertRows(ctx, tx, "hub_opmon", opColumns, opColumnCount, args); err != nil {
 			return err
 		}
 		return insertBodies(ctx, tx, batch)
 	})
 }
 
-// closeStmts closes the statements insert prepared, once the writer stops.
-func (w *LogWriter) closeStmts() {
-	for table, st := range w.stmts {
-		st.Close()
-		delete(w.stmts, table)
+// closeStmt closes the statement insert prepared, once the writer stops.
+func (w *LogWriter) closeStmt() {
+	if w.stmt != nil {
+		w.stmt.Close()
+		w.stmt = nil
 	}
-}
-
-// insertRows writes args (cols values a row) into table. On SQLite one
-// row at a time through a statement prepared once per writer (parsing is
-// most of a multi-row INSERT's cost there, measured); on PostgreSQL in
-// multi-row INSERTs of up to 100 rows, a round trip per hundred.
-func (w *LogWriter) insertRows(ctx context.Context, tx *sql.Tx, table, columns string, cols int, args []any) error {
-	if len(args) == 0 {
-		return nil
-	}
-	e := w.s.db.Engine
-	if e == store.SQLite {
-		st := tx.StmtContext(ctx, w.stmts[table])
-		for start := 0; start < len(args); start += cols {
-			if _, err := st.ExecContext(ctx, args[start:start+cols]...); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	const perStatement = 100
-	for start := 0; start < len(args); start += perStatement * cols {
-		part := args[start:min(start+perStatement*cols, len(args))]
-		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (`+columns+`) VALUES `+store.RowPlaceholders(e, len(part)/cols, cols), part...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // sealNow seals the records since the last seal, if any.

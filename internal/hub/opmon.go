@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tinhso/tinhso/internal/errs"
-	"github.com/tinhso/tinhso/internal/store"
 )
 
 // Operational monitoring (issue 9 part 6): for every exchange the gateway
@@ -142,14 +141,48 @@ const opColumns = `x_request_id, message_id, monitoring_data_ts, request_in_ts, 
 
 const opColumnCount = 34
 
-var opInsert = `INSERT INTO hub_opmon (` + opColumns + `) VALUES ` + store.RowPlaceholders(store.SQLite, 1, opColumnCount)
-
-func appendOpArgs(args []any, o *OpRecord) []any {
-	return append(args, o.XRequestID, o.MessageID, o.MonitoringDataTs, o.RequestInTs, o.RequestOutTs, o.ResponseInTs, o.ResponseOutTs, o.day,
-		o.ClientXRoadInstance, o.ClientMemberClass, o.ClientMemberCode, o.ClientSubsystemCode, o.clientSubsystem, o.clientMember,
-		o.ServiceXRoadInstance, o.ServiceMemberClass, o.ServiceMemberCode, o.ServiceSubsystemCode, o.ServiceCode, o.service, o.serviceSubsystem, o.serviceMember,
-		o.ServiceType, o.RestMethod, o.RestPath, o.StatusCode, o.RequestSize, o.ResponseSize, o.Succeeded, o.FaultCode, o.FaultString, o.MessageUserID, o.MessageIssue,
-		o.SecurityServerType)
+// appendOpJSON appends a monitoring row as its block stores it (migration
+// 0029): a JSON array of opColumns' values, in their order.
+func appendOpJSON(b []byte, o *OpRecord) []byte {
+	num := func(v int64) { b = append(strconv.AppendInt(b, v, 10), ',') }
+	str := func(v string) { b = append(appendJSONText(b, v), ',') }
+	b = append(b, '[')
+	str(o.XRequestID)
+	str(o.MessageID)
+	num(o.MonitoringDataTs)
+	num(o.RequestInTs)
+	num(o.RequestOutTs)
+	num(o.ResponseInTs)
+	num(o.ResponseOutTs)
+	str(o.day)
+	str(o.ClientXRoadInstance)
+	str(o.ClientMemberClass)
+	str(o.ClientMemberCode)
+	str(o.ClientSubsystemCode)
+	num(o.clientSubsystem)
+	num(o.clientMember)
+	str(o.ServiceXRoadInstance)
+	str(o.ServiceMemberClass)
+	str(o.ServiceMemberCode)
+	str(o.ServiceSubsystemCode)
+	str(o.ServiceCode)
+	num(o.service)
+	num(o.serviceSubsystem)
+	num(o.serviceMember)
+	str(o.ServiceType)
+	str(o.RestMethod)
+	str(o.RestPath)
+	num(int64(o.StatusCode))
+	num(o.RequestSize)
+	num(o.ResponseSize)
+	b = strconv.AppendBool(b, o.Succeeded)
+	b = append(b, ',')
+	str(o.FaultCode)
+	str(o.FaultString)
+	str(o.MessageUserID)
+	str(o.MessageIssue)
+	b = appendJSONText(b, o.SecurityServerType)
+	return append(b, ']')
 }
 
 // OpQuery selects monitoring records: an interval of requestInTs (Unix
@@ -200,11 +233,14 @@ func (s *Store) opWhere(r *http.Request, q OpQuery) (string, []any, error) {
 	}
 	where, args := "1=1", []any{}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	// The blocks' bounds, for the blocks' index (migration 0029).
 	if q.From > 0 {
-		where += " AND request_in_ts >= " + arg(q.From)
+		a := arg(q.From)
+		where += " AND request_in_ts >= " + a + " AND block_last_ts >= " + a
 	}
 	if q.To > 0 {
-		where += " AND request_in_ts < " + arg(q.To)
+		a := arg(q.To)
+		where += " AND request_in_ts < " + a + " AND block_first_ts < " + a
 	}
 	if q.Subsystem > 0 {
 		where += " AND (client_subsystem_id = " + arg(q.Subsystem) + " OR service_subsystem_id = " + arg(q.Subsystem) + ")"
@@ -242,6 +278,23 @@ func (s *Store) opWhere(r *http.Request, q OpQuery) (string, []any, error) {
 func (s *Store) OpRecords(r *http.Request, q OpQuery) (recs []OpRecord, next int64, err error) {
 	if q.Limit <= 0 || q.Limit > MaxOpRecords {
 		q.Limit = MaxOpRecords
+	}
+	if q.Newest && q.From == 0 {
+		// The newest first, from any time: an hour back, a day, a month,
+		// then all, so that the usual answer sorts an hour's rows rather
+		// than every block's (the rows are in blocks, not in an index by
+		// time).
+		end := q.To
+		if end == 0 {
+			end = time.Now().Add(time.Hour).UnixMilli()
+		}
+		for _, back := range []time.Duration{time.Hour, 24 * time.Hour, 31 * 24 * time.Hour} {
+			w := q
+			w.From = end - back.Milliseconds()
+			if recs, next, err = s.OpRecords(r, w); err != nil || next != 0 {
+				return recs, next, err
+			}
+		}
 	}
 	where, args, err := s.opWhere(r, q)
 	if err != nil {

@@ -2,10 +2,12 @@ package hub
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/web"
 )
 
@@ -39,13 +41,37 @@ type RetentionOptions struct {
 const retentionLease = "hub-retention"
 
 // PurgeOpmon deletes the monitoring rows of exchanges that began before
-// before; how many.
+// before; how many. Rows in hub_opmon_rows are deleted; in the message
+// log's blocks a block's rows are dropped, or rewritten without the old
+// ones when the block holds both (migration 0029).
 func (s *Store) PurgeOpmon(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.db.Write.ExecContext(ctx, `DELETE FROM hub_opmon WHERE request_in_ts < $1`, before.UnixMilli())
+	ms := before.UnixMilli()
+	kept := `(SELECT json_group_array(json(o.value) ORDER BY o.key) FROM json_each(hub_log_blocks.ops) o WHERE o.value ->> 3 >= $1)`
+	first := `(SELECT MIN(o.value ->> 3) FROM json_each(hub_log_blocks.ops) o WHERE o.value ->> 3 >= $1)`
+	if s.db.Engine == store.Postgres {
+		kept = `(SELECT json_agg(o.v ORDER BY o.n) FROM json_array_elements(hub_log_blocks.ops) WITH ORDINALITY o(v, n) WHERE (o.v ->> 3)::BIGINT >= $1)`
+		first = `(SELECT MIN((o.v ->> 3)::BIGINT) FROM json_array_elements(hub_log_blocks.ops) o(v) WHERE (o.v ->> 3)::BIGINT >= $1)`
+	}
+	var n int64
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM hub_opmon WHERE request_in_ts < $1 AND block_first_ts < $1`, ms).Scan(&n); err != nil || n == 0 {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM hub_opmon_rows WHERE request_in_ts < $1`,
+			`UPDATE hub_log_blocks SET ops = NULL, ops_first_ts = NULL, ops_last_ts = NULL WHERE ops IS NOT NULL AND ops_last_ts < $1`,
+			`UPDATE hub_log_blocks SET ops = ` + kept + `, ops_first_ts = ` + first + ` WHERE ops IS NOT NULL AND ops_first_ts < $1 AND ops_last_ts >= $1`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, ms); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("hub monitoring retention: %w", err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
 // TSA is the configured time-stamping authority, nil when none.
