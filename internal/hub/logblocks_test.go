@@ -239,3 +239,65 @@ func TestLogBlocksMigration(t *testing.T) {
 		})
 	}
 }
+
+// TestLogHoldsUnwaited: a record nobody waits for (a response, a refusal)
+// is held for the next request's group, and committed on its own when
+// none comes; a request's record, once committed, has every record
+// queued before it committed too, in the same block; the monitoring rows
+// ride in the blocks (hub_opmon) and a stop writes what is held.
+func TestLogHoldsUnwaited(t *testing.T) {
+	t.Parallel()
+	for engine, u := range testapp.DemoURLs(t) {
+		t.Run(string(engine), func(t *testing.T) {
+			app := testapp.New(t, u)
+			ctx := context.Background()
+			lw := startLog(t, app, "hold")
+			count := func() int { return app.Count(t, `SELECT COUNT(*) FROM hub_log WHERE chain = 'hold'`) }
+			rec := func(kind string, n int) hub.Record {
+				now := time.Now()
+				r := hub.Record{Kind: kind, AtUS: now.UnixMicro(), XRequestID: v7(now, n), Status: 200}
+				if kind == hub.RecordResponse {
+					r.Op = &hub.OpRecord{XRequestID: r.XRequestID, RequestInTs: now.UnixMilli(), ResponseOutTs: now.UnixMilli(), StatusCode: 200, Succeeded: true,
+						ClientXRoadInstance: "VN", ServiceXRoadInstance: "VN", ServiceCode: "hold", RestMethod: "GET", RestPath: "/x"}
+				}
+				return r
+			}
+			// Alone, a response is committed by the hold's timer.
+			if err := lw.w.Append(ctx, rec(hub.RecordResponse, 1), false); err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(10 * time.Second); count() != 1; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("a response nobody waits for was never committed")
+				}
+			}
+			// Twenty responses, then a request that waits: when it returns
+			// all twenty-one are there.
+			for i := range 20 {
+				if err := lw.w.Append(ctx, rec(hub.RecordResponse, 10+i), false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := lw.w.Append(ctx, rec(hub.RecordRequest, 40), true); err != nil {
+				t.Fatal(err)
+			}
+			if n := count(); n != 22 {
+				t.Fatalf("%d records after the request's commit, want 22", n)
+			}
+			if n := app.Count(t, `SELECT COUNT(*) FROM hub_opmon WHERE service_code = 'hold'`); n != 21 {
+				t.Errorf("%d monitoring rows, want 21", n)
+			}
+			// A stop commits what is held.
+			if err := lw.w.Append(ctx, rec(hub.RecordResponse, 50), false); err != nil {
+				t.Fatal(err)
+			}
+			lw.stop()
+			if n := count(); n != 23 {
+				t.Errorf("%d records after the stop, want 23", n)
+			}
+			if rep, err := hub.VerifyLog(ctx, app.DB, hub.VerifyOptions{}); err != nil || !rep.OK {
+				t.Fatalf("verify: %v %+v", err, rep)
+			}
+		})
+	}
+}
