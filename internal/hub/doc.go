@@ -119,7 +119,8 @@
 //     flight at once, trickles headers, sends headers too large and a body
 //     without end, reads part of an endless answer, and checks that
 //     goroutines and descriptors come back to where they were.
-//   - Operational monitoring: one hub_opmon row per exchange with X-Road's
+//   - Operational monitoring: one hub_opmon row per exchange (since 0029 a
+//     view: the rows ride in the message log's blocks) with X-Road's
 //     OperationalDataRecord fields (requestInTs, requestOutTs,
 //     responseInTs, responseOutTs, client*/service* identifiers, restMethod,
 //     restPath, statusCode, requestSize, responseSize, succeeded,
@@ -296,44 +297,46 @@
 //     TestTimestampFailurePeriod.
 //
 // Where the speed stands and what it needs (docs/perf.md has the
-// figures): about 14,500 requests/s on SQLite against nginx's 57,000 and
-// ReverseProxy's 11,000 on this 2-core machine. The gateway is bound by
-// CPU: its process uses about 92 µs an exchange (a CPU profile of the wrk
-// run after the blocks), where the target (0.6 of nginx, about 34,000/s,
-// with wrk on the same two cores) leaves about 45:
+// figures). On the 2-core machine of 3 December's last session (an AMD
+// EPYC about 3.5 times slower than the Intel Xeon before it: direct
+// 28,000 requests/s against 97,000) the gateway is at 0.31–0.40 of nginx
+// and 1.2–1.5 times ReverseProxy (targets 0.6 and 2.5). It is bound by
+// CPU: about 235 µs of its process an exchange there (`scripts/
+// bench-hub-cpu.sh`), where the bare fasthttp proxy and the backend take
+// about 95. Two changes of that session took it from about 275:
 //
-//   - the log's writer 33 µs: the block's insert 5, the monitoring row 11
-//     (35 columns, two indexes), the commit 10 (the WAL's page writes, a
-//     system call each, dear on this VM), hashing and the queue the rest;
-//   - fasthttp's server and the gateway's handling 27 µs, of which the
-//     call to the backend 13;
-//   - the backend (in the same process, as for the baselines) 10.5 µs,
-//     garbage collection about 9.
+//   - monitoring rows in the log's blocks (migration 0029; the writer with
+//     monitoring 65 → 36 µs an exchange on SQLite, 102–140 → 61–65 on
+//     PostgreSQL, BenchmarkLogWriter/*/ops);
+//   - records nobody waits for (responses, refusals) held up to holdFor
+//     (2 ms) for the next request's commit rather than a commit of their
+//     own.
 //
-// The fixed-rate tail (p99 at 5,000/s about 9–11 ms above direct, 2 ms
-// the target) did not move with the blocks: at that rate a group holds a
-// record or two, and a few commits a second take 12–51 ms (measured,
-// docs/perf.md: in the commit, not the statements; not the checkpoints
-// alone; not the disk, tmpfs did the same), with every request that
-// arrives meanwhile waiting behind them. Closing it needs requests not
-// all waiting on one goroutine's commit (on PostgreSQL, two writers in
-// turn), not a cheaper writer.
+// What is left: the writer about 65 µs an exchange, nearly all of it per
+// commit (BEGIN, the block's insert, the WAL's frames, two pwrite calls
+// a page, the automatic checkpoints), and a commit per one or two
+// requests, because a request's record is committed as soon as it
+// arrives and the writer is idle most of the time: groups hold about
+// five records at full load. Waiting for more (an experiment, not kept:
+// 200–500 µs before a group of under 64) gave about +10 %, at the cost
+// of that wait in every request's latency; it would be the next lever,
+// as a setting like PostgreSQL's commit_delay, if the planners accept
+// the latency. The gateway's handling over a bare fasthttp proxy is
+// about 50 µs more, spread over the authentication, the X-Road headers
+// and request hash, the header filtering, the monitoring record and its
+// Prometheus series, deadlines, and the wait for the commit (a goroutine
+// hand-off each way); none is large alone. With a writer that cost
+// nothing (an experiment) the gateway reached 0.55 of the bare fasthttp
+// proxy and 1.75–2.0 times ReverseProxy on this machine: the target
+// needs both the writer and the handling cut, and the planners should
+// weigh it against the request's record being durable before the
+// backend sees it.
 //
-// Next, in this order: monitoring in the same blocks, which takes the 11
-// µs row away (measured by leaving the rows out, an experiment: SQLite
-// +6 %, PostgreSQL +32 %, 16,100 requests/s; neither one JSON parameter
-// for a group's rows nor dropping hub_opmon's id and day indexes moved
-// PostgreSQL). A hub_opmon view over the blocks exposing each block's
-// first and last requestInTs keeps the readers' SQL (both engines push a
-// condition on those into the blocks' scan), but the ordered, limited
-// reads (the recent list, X-Road's query, nextRecordsFrom) must walk the
-// blocks by time rather than sort a whole range, and the KPI and the
-// totals want per-day counters per (client, service) upserted once a
-// group; fewer bytes a record (fixed fields binary, hashes as
-// bytes) for the commit; then allocations on the gateway's path (GC). If
-// the writer cannot get under about 10 µs an exchange on SQLite, the
-// target is out of reach with the request's record durable before the
-// backend sees it, and the planners should weigh the two.
+// The fixed-rate target cannot be measured on the slower machine: 5,000
+// requests a second is about 80 % of the gateway's capacity there, and
+// direct calls themselves have a p99 of 4–30 ms. On the faster one the
+// added p99 was 8.6–11 ms (target 2): stalls of 12–51 ms in a few
+// commits a second, with every request waiting behind them.
 //
 // Left for the next sessions, in this order:
 //
