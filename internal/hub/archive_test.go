@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,9 +58,19 @@ func TestArchive(t *testing.T) {
 			if code, out, errOut := tinhso(t, "hub", "archive", "--db", u, "--hub-archive-dir", dir); code != 0 || !strings.Contains(out, "0 archive file(s) written") {
 				t.Fatalf("hub archive: %d %s %s", code, out, errOut)
 			}
+			if n := app.Count(t, `SELECT COUNT(*) FROM hub_opmon_blocks`); n != 6 {
+				t.Fatalf("%d monitoring rows in the blocks, want 6", n)
+			}
 			as, err := h.Archive(ctx, hub.ArchiveOptions{Dir: dir, Before: time.UnixMicro(sealed2 + 1)})
 			if err != nil || len(as) != 1 {
 				t.Fatalf("archive: %v %+v", err, as)
+			}
+			// The archived blocks' monitoring rows stay, out of the blocks.
+			if n := app.Count(t, `SELECT COUNT(*) FROM hub_opmon`); n != 6 {
+				t.Errorf("%d monitoring rows after the archive, want 6", n)
+			}
+			if n := app.Count(t, `SELECT COUNT(*) FROM hub_opmon_rows`); n != 4 {
+				t.Errorf("%d monitoring rows moved out of the archived blocks, want 4", n)
 			}
 			a := as[0]
 			if a.File != "hublog-plain-000000001-000000002.jsonl.gz" || a.FirstSeq != 1 || a.LastSeq != 8 || a.FirstSeal != 1 || a.LastSeal != 2 {
@@ -250,6 +262,44 @@ func TestOpmonRetention(t *testing.T) {
 			day := int64(24 * time.Hour / time.Millisecond)
 			// Two exchanges eight days old, one six.
 			ageOps(t, app, map[int]int64{0: 8 * day, 1: 8 * day, 3: 6 * day})
+			// Oldest first and in pages, across the hour, day and month the
+			// reader asks for before the whole range.
+			opmon := func(query string) (at []int64, next int64) {
+				t.Helper()
+				var got struct {
+					Records []struct {
+						RequestInTs int64 `json:"requestInTs"`
+					} `json:"records"`
+					NextRecordsFrom int64 `json:"nextRecordsFrom"`
+				}
+				status, b, _ := app.Send(t, nil, testapp.Call{User: "quantri.laichau", Method: "GET", Path: "/api/v1/hub/opmon?" + query})
+				if status != 200 {
+					t.Fatalf("%s: %d %s", query, status, b)
+				}
+				testapp.JSON(t, b, &got)
+				for _, r := range got.Records {
+					at = append(at, r.RequestInTs)
+				}
+				return at, got.NextRecordsFrom
+			}
+			ts, next := opmon("limit=4")
+			if len(ts) != 4 || next != 0 || !slices.IsSorted(ts) || ts[3]-ts[0] < 8*day-60_000 || ts[3]-ts[2] < 6*day-60_000 {
+				t.Fatalf("all four: %v next %d", ts, next)
+			}
+			for _, c := range []struct {
+				query string
+				want  []int64
+				next  int64
+			}{
+				{"limit=2", ts[:2], ts[2]},
+				{"limit=3", ts[:3], ts[3]},
+				{"limit=1&from=" + strconv.FormatInt(ts[2]-day, 10), ts[2:3], ts[3]},
+				{"limit=2&from=" + strconv.FormatInt(ts[2]-day, 10), ts[2:], 0},
+			} {
+				if at, next := opmon(c.query); !slices.Equal(at, c.want) || next != c.next {
+					t.Errorf("%s: %v next %d, want %v next %d", c.query, at, next, c.want, c.next)
+				}
+			}
 			// 0 keeps them.
 			if code, out, _ := tinhso(t, "hub", "archive", "--db", u, "--hub-opmon-days", "0", "--hub-archive-days", "0"); code != 0 || !strings.Contains(out, "0 monitoring record(s) deleted") {
 				t.Errorf("opmon days 0: %d %s", code, out)

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"database/sql"
 	"net/http"
 	"slices"
 	"sort"
@@ -275,27 +276,47 @@ func (s *Store) opWhere(r *http.Request, q OpQuery) (string, []any, error) {
 // OpRecords reads the monitoring records a query selects, oldest first;
 // next is the requestInTs to ask from for the rest (X-Road's
 // nextRecordsFrom), 0 when there is no more.
+//
+// The records are in the message log's blocks, not in an index by time
+// (migration 0029), so a query sorts every record of its range: it is
+// asked first of the hour at the range's start (its end, newest first),
+// then of a day, a month, and of the whole range only when those hold no
+// more than the limit.
 func (s *Store) OpRecords(r *http.Request, q OpQuery) (recs []OpRecord, next int64, err error) {
 	if q.Limit <= 0 || q.Limit > MaxOpRecords {
 		q.Limit = MaxOpRecords
 	}
-	if q.Newest && q.From == 0 {
-		// The newest first, from any time: an hour back, a day, a month,
-		// then all, so that the usual answer sorts an hour's rows rather
-		// than every block's (the rows are in blocks, not in an index by
-		// time).
-		end := q.To
-		if end == 0 {
-			end = time.Now().Add(time.Hour).UnixMilli()
+	start, end := q.From, q.To
+	if q.Newest && end == 0 {
+		end = time.Now().UnixMilli()
+	}
+	if !q.Newest && start == 0 {
+		var first sql.NullInt64
+		if err := s.db.Read.QueryRowContext(r.Context(), `SELECT MIN(block_first_ts) FROM hub_opmon`).Scan(&first); err != nil {
+			return nil, 0, err
 		}
-		for _, back := range []time.Duration{time.Hour, 24 * time.Hour, 31 * 24 * time.Hour} {
-			w := q
-			w.From = end - back.Milliseconds()
-			if recs, next, err = s.OpRecords(r, w); err != nil || next != 0 {
-				return recs, next, err
+		start = first.Int64
+	}
+	for _, span := range []time.Duration{time.Hour, 24 * time.Hour, 31 * 24 * time.Hour} {
+		w := q
+		if q.Newest {
+			if w.From = end - span.Milliseconds(); w.From <= q.From {
+				break
+			}
+		} else {
+			if w.From, w.To = start, start+span.Milliseconds(); start == 0 || (q.To > 0 && w.To >= q.To) {
+				break
 			}
 		}
+		if recs, next, err = s.opRecords(r, w); err != nil || next != 0 {
+			return recs, next, err
+		}
 	}
+	return s.opRecords(r, q)
+}
+
+// opRecords runs one query of OpRecords.
+func (s *Store) opRecords(r *http.Request, q OpQuery) (recs []OpRecord, next int64, err error) {
 	where, args, err := s.opWhere(r, q)
 	if err != nil {
 		return nil, 0, err
