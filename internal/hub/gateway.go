@@ -398,6 +398,7 @@ type exchange struct {
 	credential string
 	bearer     bool // authenticated by an access token in Authorization
 	sid        ServiceID
+	sidStr     string // sid.String(), made once
 	svc        *snapService
 	method     string
 	rawPath    string // the whole raw /r1/ path
@@ -419,7 +420,7 @@ type exchange struct {
 // refuses them, which would fail the whole group's commit.
 func (ex *exchange) record(kind string) Record {
 	return Record{Kind: kind, AtUS: time.Now().UnixMicro(), XRequestID: ex.xRequestID, QueryID: ex.queryID, Client: ex.clientStr,
-		Service: ex.sid.String(), Credential: ex.credential, Method: ex.method, Path: ex.path, Query: ex.rawQuery, UserID: ex.userID, Issue: ex.issue}
+		Service: ex.sidStr, Credential: ex.credential, Method: ex.method, Path: ex.path, Query: ex.rawQuery, UserID: ex.userID, Issue: ex.issue}
 }
 
 func validText(s string) string {
@@ -517,7 +518,7 @@ func (g *Gateway) exchange(ctx *fasthttp.RequestCtx, uri string) {
 		g.writeFault(ctx, FaultBadRequest, msg, ex.xRequestID)
 		return
 	}
-	ex.sid, ex.svcPathRaw = sid, svcPath
+	ex.sid, ex.sidStr, ex.svcPathRaw = sid, sid.String(), svcPath
 	p, ok := cleanPath(svcPath)
 	if !ok {
 		g.refuse(ctx, ex, FaultBadRequest, "Invalid service path")
@@ -851,6 +852,17 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 
 // serialize writes a header line of the serialized request the request
 // hash covers: VERB CRLF path[?query] CRLF (Name:Value CRLF)*.
+// appendLower appends s in ASCII lower case (header names are ASCII).
+func appendLower(b, s []byte) []byte {
+	for _, c := range s {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
 func appendHeaderLine(b []byte, k, v string) []byte {
 	b = append(b, k...)
 	b = append(b, ':')
@@ -897,13 +909,14 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange, to target) {
 	ser = append(ser, '\r', '\n')
 	in := &ctx.Request.Header
 	hop := connectionTokens(in)
+	var lower [64]byte // header names lowered without an allocation each
 	for k, v := range in.All() {
-		lk := strings.ToLower(string(k))
-		if skipRequest(lk, ex.bearer) || hop[lk] {
+		lk := appendLower(lower[:0], k)
+		if skipRequest(lk, ex.bearer) || hop[string(lk)] {
 			continue
 		}
 		req.Header.AddBytesKV(k, v)
-		ser = appendHeaderLine(ser, string(k), string(v))
+		ser = append(append(append(append(ser, k...), ':'), v...), '\r', '\n')
 	}
 	req.Header.Set(hdrRequestID, ex.xRequestID)
 	ser = appendHeaderLine(ser, "x-road-request-id", ex.xRequestID)
@@ -926,7 +939,7 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange, to target) {
 	br := g.breakerOf(to.base)
 	if ok, wait := br.allow(g.now()); !ok {
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(max(1, int(wait.Round(time.Second)/time.Second))))
-		g.refuse(ctx, ex, FaultCircuitOpen, fmt.Sprintf("The service %s failed %d times in a row; the hub calls it again in %s", ex.sid.String(), g.o.BreakerFailures, wait.Round(time.Second)))
+		g.refuse(ctx, ex, FaultCircuitOpen, fmt.Sprintf("The service %s failed %d times in a row; the hub calls it again in %s", ex.sidStr, g.o.BreakerFailures, wait.Round(time.Second)))
 		return
 	}
 	resp := fasthttp.AcquireResponse()
@@ -982,21 +995,21 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange, to target) {
 	out := &ctx.Response.Header
 	hop = responseConnectionTokens(&resp.Header)
 	for k, v := range resp.Header.All() {
-		lk := strings.ToLower(string(k))
-		if to.peer != nil && lk == "x-road-error" {
+		lk := appendLower(lower[:0], k)
+		if to.peer != nil && string(lk) == "x-road-error" {
 			// The peer's own refusal reaches the consumer as it was made.
 			ex.peerFault = string(v)
 			out.SetBytesKV(k, v)
 			continue
 		}
-		if skipResponse(lk) || hop[lk] {
+		if skipResponse(lk) || hop[string(lk)] {
 			continue
 		}
 		out.AddBytesKV(k, v)
 	}
 	out.Set(hdrID, ex.queryID)
 	out.Set(hdrClient, ex.clientStr)
-	out.Set(hdrService, ex.sid.String())
+	out.Set(hdrService, ex.sidStr)
 	out.Set(hdrRequestID, ex.xRequestID)
 	out.Set(hdrRequestHash, requestHash)
 

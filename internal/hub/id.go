@@ -66,28 +66,36 @@ type ServiceID struct {
 // encodeXRoadId does (Guava's path-segment escaper): of the identifier
 // characters only ? is encoded.
 func escapeSegment(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		const hex = "0123456789ABCDEF"
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
+	i := 0
+	for i < len(s) && plainSegmentByte(s[i]) {
+		i++
 	}
-	return b.String()
+	if i == len(s) {
+		return s // the usual case: nothing to escape, nothing allocated
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+8)
+	b = append(b, s[:i]...)
+	for ; i < len(s); i++ {
+		if c := s[i]; plainSegmentByte(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return string(b)
+}
+
+func plainSegmentByte(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("-._~!$&'()*+,;=:@", c) >= 0
 }
 
 // String is the identifier as headers carry it: INSTANCE/CLASS/MEMBER[/SUBSYSTEM].
 func (c ClientID) String() string {
-	s := escapeSegment(c.Instance) + "/" + escapeSegment(c.Class) + "/" + escapeSegment(c.Member)
-	if c.Subsystem != "" {
-		s += "/" + escapeSegment(c.Subsystem)
+	if c.Subsystem == "" {
+		return escapeSegment(c.Instance) + "/" + escapeSegment(c.Class) + "/" + escapeSegment(c.Member)
 	}
-	return s
+	return escapeSegment(c.Instance) + "/" + escapeSegment(c.Class) + "/" + escapeSegment(c.Member) + "/" + escapeSegment(c.Subsystem)
 }
 
 // IsSubsystem reports whether c names a subsystem.
@@ -97,7 +105,13 @@ func (c ClientID) IsSubsystem() bool { return c.Subsystem != "" }
 func (c ClientID) MemberID() ClientID { return ClientID{c.Instance, c.Class, c.Member, ""} }
 
 // String is INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE, as X-Road-Service.
-func (s ServiceID) String() string { return s.ClientID.String() + "/" + escapeSegment(s.Code) }
+func (s ServiceID) String() string {
+	c := s.ClientID
+	if c.Subsystem == "" {
+		return escapeSegment(c.Instance) + "/" + escapeSegment(c.Class) + "/" + escapeSegment(c.Member) + "/" + escapeSegment(s.Code)
+	}
+	return escapeSegment(c.Instance) + "/" + escapeSegment(c.Class) + "/" + escapeSegment(c.Member) + "/" + escapeSegment(c.Subsystem) + "/" + escapeSegment(s.Code)
+}
 
 // ObjectType is MEMBER or SUBSYSTEM.
 func (c ClientID) ObjectType() string {

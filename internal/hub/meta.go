@@ -161,7 +161,7 @@ func listedEndpoints(v *snapService, keep func(*snapEndpoint) bool) []xEndpoint 
 func (g *Gateway) meta(ctx *fasthttp.RequestCtx, snap *snapshot, ex *exchange) {
 	provider := snap.byClient[ex.sid.ClientID]
 	if provider == nil {
-		g.refuse(ctx, ex, FaultUnknownService, "Unknown service: "+ex.sid.String())
+		g.refuse(ctx, ex, FaultUnknownService, "Unknown service: "+ex.sidStr)
 		return
 	}
 	switch ex.sid.Code {
@@ -235,7 +235,7 @@ func (g *Gateway) meta(ctx *fasthttp.RequestCtx, snap *snapshot, ex *exchange) {
 	h := &ctx.Response.Header
 	h.Set(hdrID, ex.queryID)
 	h.Set(hdrClient, ex.clientStr)
-	h.Set(hdrService, ex.sid.String())
+	h.Set(hdrService, ex.sidStr)
 	h.Set(hdrRequestID, ex.xRequestID)
 	if g.log != nil {
 		rec := ex.record(RecordMeta)

@@ -93,7 +93,7 @@ func (g *Gateway) opRecord(ex *exchange, status int, reqSize, respSize int64, fa
 	}
 	label := "unknown"
 	if ex.svc != nil {
-		op.service, op.ServiceType, label = ex.svc.id, ex.svc.typ, ex.sid.String()
+		op.service, op.ServiceType, label = ex.svc.id, ex.svc.typ, ex.sidStr
 		if ex.svc.provider != nil {
 			op.serviceSubsystem, op.serviceMember = ex.svc.provider.id, ex.svc.provider.member
 		}

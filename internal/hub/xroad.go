@@ -153,19 +153,25 @@ var skipped = map[string]bool{
 // X-Road-Request-Hash are dropped (the hub sets them), and Authorization
 // when it carried the consumer's token for the hub (a consumer that
 // authenticates with its certificate may send one for the backend).
-func skipRequest(lower string, bearer bool) bool {
-	return skipped[lower] || lower == "x-road-request-id" || lower == "x-road-request-hash" || (bearer && lower == "authorization")
+func skipRequest(lower []byte, bearer bool) bool {
+	switch string(lower) {
+	case "x-road-request-id", "x-road-request-hash":
+		return true
+	case "authorization":
+		return bearer
+	}
+	return skipped[string(lower)]
 }
 
 // skipResponse: besides the skipped ones, the backend's own x-road-id,
 // -client, -service, -request-id and -request-hash are dropped (the hub
 // sets them, as RestResponse does).
-func skipResponse(lower string) bool {
-	switch lower {
+func skipResponse(lower []byte) bool {
+	switch string(lower) {
 	case "x-road-id", "x-road-client", "x-road-service", "x-road-request-id", "x-road-request-hash", "x-road-error":
 		return true
 	}
-	return skipped[lower]
+	return skipped[string(lower)]
 }
 
 // newUUID is a version-7 UUID (RFC 9562): 48 bits of Unix milliseconds, then
