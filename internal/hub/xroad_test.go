@@ -54,3 +54,30 @@ func TestPathRules(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentifierStrings: identifiers as headers carry them, each part
+// percent-encoded where a path would need it (X-Road allows ? and others
+// in codes), and read back by the parsers.
+func TestIdentifierStrings(t *testing.T) {
+	for _, c := range []struct {
+		id   ServiceID
+		want string
+	}{
+		{ServiceID{ClientID: ClientID{Instance: "VN", Class: "GOV", Member: "H29.STP", Subsystem: "LLTP"}, Code: "lltp"}, "VN/GOV/H29.STP/LLTP/lltp"},
+		{ServiceID{ClientID: ClientID{Instance: "VN", Class: "GOV", Member: "A?B", Subsystem: "C'(D)+E"}, Code: "x=y,z?"}, "VN/GOV/A%3FB/C'(D)+E/x=y,z%3F"},
+		{ServiceID{ClientID: ClientID{Instance: "VN", Class: "GOV", Member: "M"}, Code: "s"}, "VN/GOV/M/s"},
+	} {
+		if got := c.id.String(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.id, got, c.want)
+		}
+		if c.id.Subsystem == "" {
+			continue
+		}
+		if back, err := ParseServiceID(c.want); err != nil || back != c.id {
+			t.Errorf("ParseServiceID(%q) = %+v, %v", c.want, back, err)
+		}
+		if back, err := ParseClientID(c.id.ClientID.String()); err != nil || back != c.id.ClientID {
+			t.Errorf("ParseClientID(%q) = %+v, %v", c.id.ClientID.String(), back, err)
+		}
+	}
+}
