@@ -140,8 +140,6 @@ const opColumns = `x_request_id, message_id, monitoring_data_ts, request_in_ts, 
 	service_type, rest_method, rest_path, status_code, request_size, response_size, succeeded, fault_code, fault_string, message_user_id, message_issue,
 	security_server_type`
 
-const opColumnCount = 34
-
 // appendOpJSON appends a monitoring row as its block stores it (migration
 // 0029): a JSON array of opColumns' values, in their order.
 func appendOpJSON(b []byte, o *OpRecord) []byte {
