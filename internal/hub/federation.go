@@ -118,5 +118,5 @@ func (g *Gateway) peerListener(ctx context.Context, tc *tls.Config) (net.Listene
 		}
 		tc = g.askClientCerts(&tls.Config{Certificates: []tls.Certificate{cert}})
 	}
-	return tls.NewListener(ln, tc), nil
+	return tls.NewListener(lingerListener{ln, &g.lingering}, tc), nil
 }

@@ -111,6 +111,7 @@ type Gateway struct {
 	clientCert atomic.Pointer[hubCert]
 	peerAddr   atomic.Pointer[string]
 	addr       atomic.Pointer[string]
+	lingering  sync.WaitGroup // closed connections still draining (linger.go)
 }
 
 // Addr is the bound address of the consumers' listener ("" before Serve).
@@ -320,6 +321,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 			}
 		}
 	}()
+	ln = lingerListener{ln, &g.lingering}
 	scheme := "http"
 	if tc != nil {
 		ln = tls.NewListener(ln, tc)
@@ -359,6 +361,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		<-serveDone
 	}
 	<-pollDone
+	g.lingering.Wait()
 	stopLog()
 	if err := <-logDone; err != nil && serveErr == nil {
 		serveErr = err

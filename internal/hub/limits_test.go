@@ -184,8 +184,15 @@ func TestGatewayLimits(t *testing.T) {
 		})
 
 		t.Run("headers larger than the gateway reads", func(t *testing.T) {
-			a := call(t, nil, "GET", w.url+w.svc+"/records/1", nil, "Authorization", "Bearer "+w.tokenW, "X-Road-Client", w.with, "X-Big", strings.Repeat("x", 32<<10))
+			a := call(t, nil, "GET", w.url+w.svc+"/records/1", nil, "Authorization", "Bearer "+w.tokenW, "X-Road-Client", w.with, "X-Big", strings.Repeat("x", 4<<20))
 			fault(t, a, 400, hub.FaultBadRequest)
+		})
+
+		t.Run("a body refused before it is read gets its answer, not a reset", func(t *testing.T) {
+			// The gateway answers the consumer without access at once and
+			// closes; the 8 MB still on their way are drained, not reset.
+			a := call(t, nil, "POST", w.url+w.svc+"/records", bytes.NewReader(make([]byte, 8<<20)), "Authorization", "Bearer "+w.tokenN, "X-Road-Client", w.without, "Content-Type", "application/octet-stream")
+			fault(t, a, 500, hub.FaultAccessDenied)
 		})
 
 		t.Run("a body without end", func(t *testing.T) {
