@@ -190,7 +190,8 @@ func plainJSONString(raw []byte) (string, bool) {
 	return string(raw[1 : len(raw)-1]), true
 }
 
-// insertBlock writes a group's records as one block.
+// insertBlock writes a group's records as one block, in tx or, when tx
+// is nil, as a statement of its own.
 func (w *LogWriter) insertBlock(ctx context.Context, tx *sql.Tx, batch []*pending) error {
 	first, last := &batch[0].rec, &batch[len(batch)-1].rec
 	firstAt, lastAt := first.AtUS, first.AtUS
@@ -218,11 +219,17 @@ func (w *LogWriter) insertBlock(ctx context.Context, tx *sql.Tx, batch []*pendin
 	if ops != nil {
 		args[8], args[9], args[10] = opsFirst, opsLast, string(append(ops, ']'))
 	}
-	if st := w.stmt; st != nil {
-		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-		return err
+	var err error
+	switch st := w.stmt; {
+	case st != nil && tx != nil:
+		_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	case st != nil:
+		_, err = st.ExecContext(ctx, args...)
+	case tx != nil:
+		_, err = tx.ExecContext(ctx, blockInsert, args...)
+	default:
+		_, err = w.s.db.Write.ExecContext(ctx, blockInsert, args...)
 	}
-	_, err := tx.ExecContext(ctx, blockInsert, args...)
 	return err
 }
 

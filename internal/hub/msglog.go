@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -505,6 +506,12 @@ func (w *LogWriter) insert(ctx context.Context, batch []*pending) error {
 			return err
 		}
 		w.stmt = st
+	}
+	if !slices.ContainsFunc(batch, func(p *pending) bool { return len(p.rec.Bodies) > 0 }) {
+		// The block, monitoring rows included, is one row: its INSERT
+		// commits on its own, without BEGIN and COMMIT around it (two
+		// statements more, and on PostgreSQL two round trips more).
+		return w.insertBlock(ctx, nil, batch)
 	}
 	return w.s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := w.insertBlock(ctx, tx, batch); err != nil {
