@@ -355,7 +355,6 @@
 //     subsystem's scopes naming the services it may call (today the scope
 //     is "hub" and the access rights decide, as before), and
 //     private_key_jwt client authentication for consumers.
-//   - Tests still missing: an expired client certificate at the gateway
-//     (Go's TLS refuses it at the handshake, without X-Road's error body);
-//     tampering with the demo's own database (tested on the test world).
+//   - Tests still missing: tampering with the demo's own database (tested
+//     on the test world).
 package hub

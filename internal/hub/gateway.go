@@ -252,10 +252,14 @@ func (g *Gateway) tlsConfig() (*tls.Config, error) {
 }
 
 // askClientCerts makes base ask for client certificates of the hub's CAs,
-// the further ones and the peers'.
+// the further ones and the peers'. A certificate must chain to one of
+// them, or the handshake fails; its validity period is checked by the
+// gateway instead, which answers an expired certificate with X-Road's
+// error, as X-Road's client proxy does, rather than a TLS alert the
+// consumer's operator cannot read.
 func (g *Gateway) askClientCerts(base *tls.Config) *tls.Config {
 	base.MinVersion = max(base.MinVersion, tls.VersionTLS12)
-	base.ClientAuth = tls.VerifyClientCertIfGiven
+	base.ClientAuth = tls.RequestClientCert
 	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
 		c := base.Clone()
 		c.GetConfigForClient = nil
@@ -264,9 +268,35 @@ func (g *Gateway) askClientCerts(base *tls.Config) *tls.Config {
 			pool.AddCert(ca)
 		}
 		c.ClientCAs = pool
+		c.VerifyConnection = func(cs tls.ConnectionState) error {
+			return verifyClientChain(cs.PeerCertificates, pool, g.now())
+		}
 		return c, nil
 	}
 	return base
+}
+
+// verifyClientChain checks that a client's certificate chains to one of
+// pool's CAs for client authentication, at now or, when now is outside
+// the certificate's validity, at its nearest end: the gateway refuses
+// such a certificate itself (authenticate).
+func verifyClientChain(chain []*x509.Certificate, pool *x509.CertPool, now time.Time) error {
+	if len(chain) == 0 {
+		return nil
+	}
+	leaf := chain[0]
+	at := now
+	if at.Before(leaf.NotBefore) {
+		at = leaf.NotBefore
+	} else if at.After(leaf.NotAfter) {
+		at = leaf.NotAfter
+	}
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	_, err := leaf.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	return err
 }
 
 // Serve serves on ln until ctx ends: it makes the hub's keys when there
@@ -663,6 +693,14 @@ func (g *Gateway) logRequest(ctx *fasthttp.RequestCtx, ex *exchange) bool {
 // active and X-Road-Client's; a message says why not.
 func (g *Gateway) authenticate(ctx *fasthttp.RequestCtx, snap *snapshot, ex *exchange, now time.Time) string {
 	if cs := ctx.TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 {
+		// The handshake checked the chain but not the period (askClientCerts);
+		// X-Road's words.
+		switch leaf := cs.PeerCertificates[0]; {
+		case now.After(leaf.NotAfter):
+			return fmt.Sprintf("Client (%s) TLS certificate is expired", ex.clientStr)
+		case now.Before(leaf.NotBefore):
+			return fmt.Sprintf("Client (%s) TLS certificate is not yet valid", ex.clientStr)
+		}
 		sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
 		c := snap.byCert[hex.EncodeToString(sum[:])]
 		if c == nil || !c.activeAt(now) {

@@ -3,15 +3,19 @@ package hub_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -595,12 +599,16 @@ func TestGateway(t *testing.T) {
 }
 
 // TestGatewayTLS: a consumer authenticates with a client certificate the
-// hub's CA issued, over real TLS; once the certificate is revoked, its next
-// request (on the same connection) is refused.
+// hub's CA issued, over real TLS; out of its validity period it gets
+// X-Road's error (on the same connection, and on a new one); once it is
+// revoked, its next request (on the same connection) is refused.
 func TestGatewayTLS(t *testing.T) {
 	t.Parallel()
 	testapp.Each(t, func(t *testing.T, app *testapp.App) {
-		w := newWorld(t, app, true)
+		var skew atomic.Int64 // the gateway's clock runs ahead by this much
+		w := newWorld(t, app, true, func(o *hub.GatewayOptions) {
+			o.Clock = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+		})
 		is := do(t, app, "pheduyet.pleiku", "POST", fmt.Sprintf("/api/v1/hub/subsystems/%d/certificates", w.withID), `{"name":"TLS một cửa","days":7}`)
 		cert, err := tls.X509KeyPair([]byte(is["certificate"].(string)), []byte(is["privateKey"].(string)))
 		if err != nil {
@@ -617,6 +625,31 @@ func TestGatewayTLS(t *testing.T) {
 		}
 		if got := a.json(t)["authorization"]; got != "Basic bW90Y3VhOmJhY2tlbmQ=" {
 			t.Errorf("with a certificate, the consumer's Authorization is the backend's: got %v", got)
+		}
+		// Out of its period (7 days): X-Road's words, not a TLS alert.
+		for _, c := range []struct {
+			skew time.Duration
+			msg  string
+		}{{8 * 24 * time.Hour, "TLS certificate is expired"}, {-2 * 24 * time.Hour, "TLS certificate is not yet valid"}} {
+			skew.Store(int64(c.skew))
+			for _, conn := range []string{"the same connection", "a new connection"} {
+				if conn == "a new connection" {
+					client.CloseIdleConnections()
+				}
+				a := call(t, client, "GET", w.url+w.svc+"/records/1", nil, "X-Road-Client", w.with)
+				fault(t, a, 500, hub.FaultAuthentication)
+				if want := "Client (" + w.with + ") " + c.msg; a.json(t)["message"] != want {
+					t.Errorf("%v ahead, on %s: %s, want the message %q", c.skew, conn, a.body, want)
+				}
+			}
+		}
+		skew.Store(0)
+		// A certificate of another authority fails the handshake.
+		other := selfSignedClient(t)
+		stranger := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots,
+			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &other, nil }}}}
+		if _, err := stranger.Get(w.url + w.svc + "/records/1"); err == nil {
+			t.Error("a certificate of another authority was accepted")
 		}
 		// The certificate is the subsystem's, not another's.
 		fault(t, call(t, client, "GET", w.url+w.svc+"/records/1", nil, "X-Road-Client", w.without), 500, hub.FaultAuthentication)
@@ -636,4 +669,19 @@ func TestGatewayTLS(t *testing.T) {
 			t.Errorf("the request record names credential %q", cred)
 		}
 	})
+}
+
+// selfSignedClient is a client certificate no authority of the hub issued.
+func selfSignedClient(t *testing.T) tls.Certificate {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "không phải của hub"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
