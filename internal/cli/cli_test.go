@@ -538,6 +538,7 @@ func TestDemoFirstRun(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `id="login"`) {
 		t.Errorf("the demo application: %d\n%.300s", res.StatusCode, body)
 	}
+	demoHub(t, banner, m[2], db)
 	// The national portal's test double, the citizens' upstream.
 	portal := regexp.MustCompile(`TEST DOUBLE of the national portal's SSO \(VNeID\): (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(banner)
 	if portal == nil {
@@ -584,5 +585,60 @@ func TestReadmeLinksStayInTheRepository(t *testing.T) {
 	}
 	if strings.Contains(string(readme), "../") {
 		t.Error("the README names a path outside the repository (../)")
+	}
+}
+
+// demoHub is the hub's contract on the running demo: the printed token
+// and curl lines get the judicial records' answer through the gateway;
+// `tinhso hub verify --db` exits 0 on the demo's own database, and after
+// one record is altered there it exits 1 naming that record.
+func demoHub(t *testing.T, banner, dbURL string, db *store.DB) {
+	t.Helper()
+	tok := regexp.MustCompile(`TOKEN=\$\(curl -s -u '([^:']+):([^']+)' -d grant_type=client_credentials (\S+) `).FindStringSubmatch(banner)
+	call := regexp.MustCompile(`(?m)^  curl -H "Authorization: Bearer \$TOKEN" -H 'X-Road-Client: ([^']+)' (\S+)$`).FindStringSubmatch(banner)
+	if tok == nil || call == nil {
+		t.Fatalf("no hub token or curl line in the banner:\n%s", banner)
+	}
+	req, _ := http.NewRequest("POST", tok[3], strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(tok[1], tok[2])
+	var token struct {
+		AccessToken string `json:"access_token"`
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(res.Body).Decode(&token)
+	res.Body.Close()
+	if res.StatusCode != 200 || token.AccessToken == "" {
+		t.Fatalf("the printed token line: %d", res.StatusCode)
+	}
+	req, _ = http.NewRequest("GET", call[2], nil)
+	req.Header.Set("Authorization", "Bearer "+token.AccessToken)
+	req.Header.Set("X-Road-Client", call[1])
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "Không có án tích") {
+		t.Fatalf("the printed curl line through the hub: %d %s", res.StatusCode, body)
+	}
+	if code, out, errOut := run(t, "", "hub", "verify", "--db", dbURL); code != 0 || !strings.Contains(out, "ok") {
+		t.Fatalf("hub verify on the demo: exit %d\n%s%s", code, out, errOut)
+	}
+	var chain string
+	var seq int64
+	if err := db.Read.QueryRow(`SELECT chain, seq FROM hub_log WHERE kind = 'response' ORDER BY seq LIMIT 1`).Scan(&chain, &seq); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write.Exec(`UPDATE hub_log SET status = 204 WHERE chain = $1 AND seq = $2`, chain, seq); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "", "hub", "verify", "--db", dbURL)
+	if code != 1 || !strings.Contains(out+errOut, fmt.Sprintf("record %d", seq)) {
+		t.Errorf("hub verify after record %d of chain %s was altered: exit %d\n%s%s", seq, chain, code, out, errOut)
 	}
 }

@@ -355,6 +355,4 @@
 //     subsystem's scopes naming the services it may call (today the scope
 //     is "hub" and the access rights decide, as before), and
 //     private_key_jwt client authentication for consumers.
-//   - Tests still missing: tampering with the demo's own database (tested
-//     on the test world).
 package hub
