@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README): go vet and go test -race over the whole tree, on
 # SQLite and on a throw-away local PostgreSQL, with the browser tests in
-# Debian's Chromium. Installs what it needs with apt-get when missing.
+# Debian's Chromium and the hub's time-stamping tests against OpenSSL's
+# authority. Installs what it needs with apt-get when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,10 @@ fi
 if ! command -v chromium >/dev/null 2>&1; then
   echo "== installing Chromium (apt-get)"
   apt_install chromium
+fi
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "== installing OpenSSL (apt-get), the hub's time-stamping authority in tests"
+  apt_install openssl
 fi
 
 # A private PostgreSQL cluster on a free loopback port, removed on exit.

@@ -341,8 +341,7 @@
 // Left for the next sessions, in this order:
 //
 //   - The speed above.
-//   - Message log: the ESS signing-certificate check of tokens is not
-//     implemented, nor an HSM (PKCS #11) for keys; the archive directory
+//   - Message log: no HSM (PKCS #11) for keys; the archive directory
 //     is the lease holder's local one (put it on shared storage, or copy
 //     the files off — X-Road's archive-transfer-command has no
 //     equivalent); kept bodies keep their own retention and are not

@@ -8,6 +8,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/x509"
 	"database/sql"
 	"encoding/asn1"
@@ -46,9 +47,11 @@ import (
 // the signature by the signer's certificate (RSA PKCS #1 v1.5, ECDSA or
 // Ed25519), and, when trust anchors are given (--hub-tsa-ca), that
 // certificate chaining to one of them with the time-stamping key usage at
-// the token's time. The signing-certificate attribute (ESS) is not
-// checked. Only what the protocol needs is parsed, with
-// golang.org/x/crypto/cryptobyte.
+// the token's time. The signer's certificate must be
+// the one the signed signing-certificate attribute names (ESS, RFC 2634
+// or 5035, which RFC 3161 §2.4.1 requires): without it, another
+// certificate with the same key could be put in the token. Only what the
+// protocol needs is parsed, with golang.org/x/crypto/cryptobyte.
 
 // DefaultTimestampEvery is how often seals without a token are stamped.
 const DefaultTimestampEvery = 10 * time.Second
@@ -61,6 +64,8 @@ var (
 	oidTSTInfo       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}
 	oidContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
 	oidMessageDigest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
+	oidSigningCert   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 12} // ESS, RFC 2634: SHA-1
+	oidSigningCertV2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47} // ESS, RFC 5035: SHA-256 unless named
 )
 
 func hashOf(oid asn1.ObjectIdentifier) (crypto.Hash, bool) {
@@ -208,6 +213,27 @@ type timestampToken struct {
 	sig      []byte
 	msgDig   []byte
 	ctypeOK  bool
+	ess      []essCertID // the signing-certificate attributes' first certificates
+}
+
+// essCertID names a certificate by its hash.
+type essCertID struct {
+	hash crypto.Hash
+	sum  []byte
+}
+
+// names tells whether id names c.
+func (id essCertID) names(c *x509.Certificate) bool {
+	var sum []byte
+	if id.hash == crypto.SHA1 {
+		s := sha1.Sum(c.Raw)
+		sum = s[:]
+	} else {
+		h := id.hash.New()
+		h.Write(c.Raw)
+		sum = h.Sum(nil)
+	}
+	return bytes.Equal(sum, id.sum)
 }
 
 var errToken = errors.New("not an RFC 3161 time-stamp token")
@@ -295,6 +321,32 @@ func parseToken(der []byte) (*timestampToken, error) {
 		case typ.Equal(oidContentType):
 			var v asn1.ObjectIdentifier
 			t.ctypeOK = values.ReadASN1ObjectIdentifier(&v) && v.Equal(oidTSTInfo)
+		case typ.Equal(oidSigningCert), typ.Equal(oidSigningCertV2):
+			// SigningCertificate(V2) { certs SEQUENCE OF ESSCertID(v2), … };
+			// the first names the signer's certificate.
+			var sc, ids, first cryptobyte.String
+			if !values.ReadASN1(&sc, cbasn1.SEQUENCE) || !sc.ReadASN1(&ids, cbasn1.SEQUENCE) || !ids.ReadASN1(&first, cbasn1.SEQUENCE) {
+				return nil, errToken
+			}
+			id := essCertID{hash: crypto.SHA1}
+			if typ.Equal(oidSigningCertV2) {
+				id.hash = crypto.SHA256
+				if first.PeekASN1Tag(cbasn1.SEQUENCE) {
+					var alg cryptobyte.String
+					var oid asn1.ObjectIdentifier
+					if !first.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
+						return nil, errToken
+					}
+					var ok bool
+					if id.hash, ok = hashOf(oid); !ok {
+						return nil, fmt.Errorf("the token's signing-certificate hash %v is not supported", oid)
+					}
+				}
+			}
+			if !first.ReadASN1Bytes(&id.sum, cbasn1.OCTET_STRING) {
+				return nil, errToken
+			}
+			t.ess = append(t.ess, id)
 		}
 	}
 	// TSTInfo: version, policy, messageImprint, serialNumber, genTime, …
@@ -363,6 +415,14 @@ func checkToken(der, digest []byte, roots *x509.CertPool) (*timestampToken, erro
 	}
 	if err != nil {
 		return t, fmt.Errorf("its signature does not verify: %v", err)
+	}
+	if len(t.ess) == 0 {
+		return t, errors.New("it has no signing-certificate attribute (ESS), which RFC 3161 requires to name its signer's certificate")
+	}
+	for _, id := range t.ess {
+		if !id.names(t.signer) {
+			return t, fmt.Errorf("its signing-certificate attribute (ESS) names another certificate than its signer %q", t.signer.Subject.CommonName)
+		}
 	}
 	if roots != nil {
 		inter := x509.NewCertPool()

@@ -16,8 +16,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +29,7 @@ import (
 
 	"github.com/tinhso/tinhso/internal/config"
 	"github.com/tinhso/tinhso/internal/hub"
+	"github.com/tinhso/tinhso/internal/store"
 	"github.com/tinhso/tinhso/internal/testapp"
 )
 
@@ -38,7 +41,9 @@ type testTSA struct {
 	rootPEM []byte
 	cert    *x509.Certificate
 	key     *ecdsa.PrivateKey
-	// mode: tsaOK, tsaDown (500), tsaWrongImprint (stamps another digest).
+	// mode: tsaOK, tsaDown (500), tsaWrongImprint (stamps another digest),
+	// tsaNoESS (no signing-certificate attribute), tsaOtherESS (one that
+	// names another certificate).
 	mode  atomic.Int32
 	calls atomic.Int64
 }
@@ -47,6 +52,8 @@ const (
 	tsaOK int32 = iota
 	tsaDown
 	tsaWrongImprint
+	tsaNoESS
+	tsaOtherESS
 )
 
 var (
@@ -54,6 +61,7 @@ var (
 	oidSignedData    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
 	oidContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
 	oidMessageDigest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
+	oidSigningCertV2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
 	oidSHA256        = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
 	oidECDSASHA256   = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
 )
@@ -141,6 +149,23 @@ func (a *testTSA) response(info []byte) []byte {
 		b.AddASN1ObjectIdentifier(oidMessageDigest)
 		b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest[:]) })
 	})
+	if mode := a.mode.Load(); mode != tsaNoESS {
+		// SigningCertificateV2 { certs { ESSCertIDv2 { certHash (SHA-256) } } }
+		sum := sha256.Sum256(a.cert.Raw)
+		if mode == tsaOtherESS {
+			sum[0] ^= 0xff
+		}
+		attrs.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oidSigningCertV2)
+			b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1OctetString(sum[:]) })
+					})
+				})
+			})
+		})
+	}
 	inner := attrs.BytesOrPanic()
 	set := cryptobyte.NewBuilder(nil)
 	set.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(inner) })
@@ -261,6 +286,16 @@ func TestTimestampedSeals(t *testing.T) {
 			if n, err := h.StampSeals(ctx, client, 100); n != 0 || err == nil || !strings.Contains(err.Error(), "message imprint") {
 				t.Errorf("a token over another digest: %d %v", n, err)
 			}
+			// Its signing-certificate attribute (ESS) missing, or naming
+			// another certificate: refused, not stored.
+			tsa.mode.Store(tsaNoESS)
+			if n, err := h.StampSeals(ctx, client, 100); n != 0 || err == nil || !strings.Contains(err.Error(), "no signing-certificate attribute (ESS)") {
+				t.Errorf("a token without ESS: %d %v", n, err)
+			}
+			tsa.mode.Store(tsaOtherESS)
+			if n, err := h.StampSeals(ctx, client, 100); n != 0 || err == nil || !strings.Contains(err.Error(), "signing-certificate attribute (ESS) names another certificate") {
+				t.Errorf("a token whose ESS names another certificate: %d %v", n, err)
+			}
 			tsa.mode.Store(tsaOK)
 			if n, err := h.StampSeals(ctx, client, 100); n != 1 || err != nil {
 				t.Errorf("once the authority is back: %d %v", n, err)
@@ -293,6 +328,103 @@ func TestTimestampedSeals(t *testing.T) {
 			os.WriteFile(proof, b, 0o644)
 			if code, _, errOut := tinhso(t, "hub", "verify-proof", proof, "--hub-tsa-ca", caFile); code != 1 || !strings.Contains(errOut, "time-stamp token does not verify: its message imprint") {
 				t.Errorf("verify-proof with another seal's token: %d %s", code, errOut)
+			}
+		})
+	}
+}
+
+// TestTimestampsFromOpenSSL: a real time-stamping authority's tokens,
+// OpenSSL's `openssl ts -reply` behind HTTP, are accepted and verify, with
+// the signing-certificate attribute in both its forms (ESS v1 with SHA-1,
+// OpenSSL's default, and v2 with SHA-256).
+func TestTimestampsFromOpenSSL(t *testing.T) {
+	t.Parallel()
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("no openssl")
+	}
+	dir := t.TempDir()
+	// A root and a TSA certificate whose only extended key usage is
+	// time-stamping, critical, as OpenSSL requires of a TSA's.
+	rootKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rootTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "TSA OpenSSL root"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().AddDate(1, 0, 0), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	rootDER, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, &rootKey.PublicKey, rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := x509.ParseCertificate(rootDER)
+	eku, _ := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	certDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "TSA OpenSSL"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}}}, root, &key.PublicKey, rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	caFile := write("ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rootDER}))
+	certFile := write("tsa.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER}))
+	keyFile := write("tsa.key", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+	write("serial", []byte("01\n"))
+	for _, alg := range []string{"sha1", "sha256"} {
+		t.Run("ESS "+alg, func(t *testing.T) {
+			conf := write("ts-"+alg+".cnf", []byte(`[ tsa ]
+default_tsa = tsa1
+[ tsa1 ]
+serial = `+filepath.Join(dir, "serial")+`
+signer_cert = `+certFile+`
+signer_key = `+keyFile+`
+signer_digest = sha256
+default_policy = 1.3.6.1.4.1.99999.2
+digests = sha256
+accuracy = secs:1
+ess_cert_id_alg = `+alg+`
+`))
+			var mu sync.Mutex // one openssl at a time: they share the serial file
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				q, _ := io.ReadAll(r.Body)
+				query := write("query-"+alg+".tsq", q)
+				reply := filepath.Join(dir, "reply-"+alg+".tsr")
+				if out, err := exec.Command(openssl, "ts", "-reply", "-config", conf, "-queryfile", query, "-out", reply).CombinedOutput(); err != nil {
+					http.Error(w, string(out), http.StatusInternalServerError)
+					return
+				}
+				b, _ := os.ReadFile(reply)
+				w.Header().Set("Content-Type", "application/timestamp-reply")
+				w.Write(b)
+			}))
+			defer srv.Close()
+			u := testapp.DemoURLs(t)[store.SQLite]
+			app := testapp.NewWith(t, u, func(c *config.Config) { c.Hub.TSAURL, c.Hub.TSACA = srv.URL, caFile })
+			w := newWorld(t, app, false)
+			ctx := context.Background()
+			for range 2 {
+				if a := call(t, nil, "GET", w.url+w.svc+"/records/1", nil, "Authorization", "Bearer "+w.tokenW, "X-Road-Client", w.with); a.status != 200 {
+					t.Fatalf("%d %s", a.status, a.body)
+				}
+				if err := w.gw.Log().Flush(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			client, err := app.Server.Hub.TSA()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := app.Server.Hub.StampSeals(ctx, client, 100); n != 2 || err != nil {
+				t.Fatalf("stamped %d by OpenSSL: %v", n, err)
+			}
+			if code, out, errOut := tinhso(t, "hub", "verify", "--db", u, "--hub-tsa-ca", caFile); code != 0 || !strings.Contains(out, "2 seals time-stamped, 0 without a token") {
+				t.Errorf("verify: %d %s %s", code, out, errOut)
 			}
 		})
 	}
