@@ -111,7 +111,7 @@ type Gateway struct {
 	clientCert atomic.Pointer[hubCert]
 	peerAddr   atomic.Pointer[string]
 	addr       atomic.Pointer[string]
-	lingering  sync.WaitGroup // closed connections still draining (linger.go)
+	lingering  atomic.Int64 // closed connections still draining (linger.go)
 }
 
 // Addr is the bound address of the consumers' listener ("" before Serve).
@@ -391,7 +391,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		<-serveDone
 	}
 	<-pollDone
-	g.lingering.Wait()
+	waitLingering(&g.lingering)
 	stopLog()
 	if err := <-logDone; err != nil && serveErr == nil {
 		serveErr = err

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,7 +23,7 @@ const (
 // lingerListener hands out connections that linger when closed.
 type lingerListener struct {
 	net.Listener
-	wg *sync.WaitGroup // the connections still lingering
+	n *atomic.Int64 // the connections still lingering
 }
 
 func (l lingerListener) Accept() (net.Conn, error) {
@@ -34,7 +35,7 @@ func (l lingerListener) Accept() (net.Conn, error) {
 	if !ok {
 		return c, nil
 	}
-	return &lingerConn{TCPConn: tc, wg: l.wg}, nil
+	return &lingerConn{TCPConn: tc, n: l.n}, nil
 }
 
 // lingerConn is a TCP connection whose Close shuts its sending side down
@@ -43,7 +44,7 @@ func (l lingerListener) Accept() (net.Conn, error) {
 // so copies keep the kernel's fast paths.
 type lingerConn struct {
 	*net.TCPConn
-	wg   *sync.WaitGroup
+	n    *atomic.Int64
 	once sync.Once
 }
 
@@ -53,13 +54,23 @@ func (c *lingerConn) Close() error {
 			c.TCPConn.Close()
 			return
 		}
-		c.wg.Add(1)
+		c.n.Add(1)
 		go func() {
-			defer c.wg.Done()
+			defer c.n.Add(-1)
 			c.TCPConn.SetReadDeadline(time.Now().Add(lingerFor))
 			io.CopyN(io.Discard, c.TCPConn, lingerMax)
 			c.TCPConn.Close()
 		}()
 	})
 	return nil
+}
+
+// waitLingering waits until no connection lingers, at most lingerFor
+// and a little: connections fasthttp closes after Shutdown returned may
+// still start lingering meanwhile, so this is a bounded wait, not a
+// WaitGroup's.
+func waitLingering(n *atomic.Int64) {
+	for end := time.Now().Add(lingerFor + 100*time.Millisecond); n.Load() > 0 && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
