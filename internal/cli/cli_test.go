@@ -538,7 +538,7 @@ func TestDemoFirstRun(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `id="login"`) {
 		t.Errorf("the demo application: %d\n%.300s", res.StatusCode, body)
 	}
-	demoHub(t, banner, m[2], db)
+	demoHub(t, out.String, m[2], db)
 	// The national portal's test double, the citizens' upstream.
 	portal := regexp.MustCompile(`TEST DOUBLE of the national portal's SSO \(VNeID\): (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(banner)
 	if portal == nil {
@@ -592,12 +592,21 @@ func TestReadmeLinksStayInTheRepository(t *testing.T) {
 // and curl lines get the judicial records' answer through the gateway;
 // `tinhso hub verify --db` exits 0 on the demo's own database, and after
 // one record is altered there it exits 1 naming that record.
-func demoHub(t *testing.T, banner, dbURL string, db *store.DB) {
+func demoHub(t *testing.T, output func() string, dbURL string, db *store.DB) {
 	t.Helper()
-	tok := regexp.MustCompile(`TOKEN=\$\(curl -s -u '([^:']+):([^']+)' -d grant_type=client_credentials (\S+) `).FindStringSubmatch(banner)
-	call := regexp.MustCompile(`(?m)^  curl -H "Authorization: Bearer \$TOKEN" -H 'X-Road-Client: ([^']+)' (\S+)$`).FindStringSubmatch(banner)
-	if tok == nil || call == nil {
-		t.Fatalf("no hub token or curl line in the banner:\n%s", banner)
+	// The hub prints its lines once its gateway listens, after the
+	// server's banner: wait for them (a bound against a hang).
+	tokRe := regexp.MustCompile(`TOKEN=\$\(curl -s -u '([^:']+):([^']+)' -d grant_type=client_credentials (\S+) `)
+	callRe := regexp.MustCompile(`(?m)^  curl -H "Authorization: Bearer \$TOKEN" -H 'X-Road-Client: ([^']+)' (\S+)$`)
+	var tok, call []string
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		printed := output()
+		if tok, call = tokRe.FindStringSubmatch(printed), callRe.FindStringSubmatch(printed); tok != nil && call != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no hub token or curl line printed after 2 minutes:\n%s", printed)
+		}
 	}
 	req, _ := http.NewRequest("POST", tok[3], strings.NewReader("grant_type=client_credentials"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
