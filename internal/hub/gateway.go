@@ -291,11 +291,17 @@ func verifyClientChain(chain []*x509.Certificate, pool *x509.CertPool, now time.
 	} else if at.After(leaf.NotAfter) {
 		at = leaf.NotAfter
 	}
+	return verifyClientCert(chain, pool, at)
+}
+
+// verifyClientCert checks that chain's leaf chains to one of pool's CAs,
+// through the chain's other certificates, for client authentication at at.
+func verifyClientCert(chain []*x509.Certificate, pool *x509.CertPool, at time.Time) error {
 	inter := x509.NewCertPool()
 	for _, c := range chain[1:] {
 		inter.AddCert(c)
 	}
-	_, err := leaf.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	_, err := chain[0].Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 	return err
 }
 
@@ -891,8 +897,6 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// serialize writes a header line of the serialized request the request
-// hash covers: VERB CRLF path[?query] CRLF (Name:Value CRLF)*.
 // appendLower appends s in ASCII lower case (header names are ASCII).
 func appendLower(b, s []byte) []byte {
 	for _, c := range s {
@@ -904,7 +908,9 @@ func appendLower(b, s []byte) []byte {
 	return b
 }
 
-func appendHeaderLine(b []byte, k, v string) []byte {
+// appendHeaderLine writes a header line of the serialized request the
+// request hash covers: VERB CRLF path[?query] CRLF (Name:Value CRLF)*.
+func appendHeaderLine[T string | []byte](b []byte, k, v T) []byte {
 	b = append(b, k...)
 	b = append(b, ':')
 	b = append(b, v...)
@@ -957,7 +963,7 @@ func (g *Gateway) forward(ctx *fasthttp.RequestCtx, ex *exchange, to target) {
 			continue
 		}
 		req.Header.AddBytesKV(k, v)
-		ser = append(append(append(append(ser, k...), ':'), v...), '\r', '\n')
+		ser = appendHeaderLine(ser, k, v)
 	}
 	req.Header.Set(hdrRequestID, ex.xRequestID)
 	ser = appendHeaderLine(ser, "x-road-request-id", ex.xRequestID)

@@ -310,11 +310,7 @@ func (sn *snapshot) callingPeer(chain []*x509.Certificate) *snapPeer {
 		if p == nil {
 			continue
 		}
-		inter := x509.NewCertPool()
-		for _, c := range chain[1:] {
-			inter.AddCert(c)
-		}
-		if _, err := leaf.Verify(x509.VerifyOptions{Roots: p.pool, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err == nil {
+		if verifyClientCert(chain, p.pool, time.Now()) == nil {
 			return p
 		}
 	}
